@@ -1,0 +1,231 @@
+"""The idempotent JetStream consumer: inbox, explicit ack after commit, back-off and dead letters.
+
+Every message is handled in one database transaction that also records its envelope id in the inbox,
+so a redelivery or a duplicate has no second effect. The ack comes after the commit.
+
+How a failure maps to ack/nak/term (in one place, `_settle`):
+- the envelope or its payload fails validation, or the handler raises `Poison` → dead-letter + term;
+- any other exception → nak with back-off, until `max_deliver` is reached → dead-letter + term.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+import nats.errors
+import pydantic
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from brigade_common.dlq import dead_letter
+from brigade_common.envelope import Envelope
+from brigade_common.jetstream import durable_pull_config, ensure_consumer
+from brigade_common.logging import get_logger
+from brigade_common.metrics import MESSAGES
+
+log = get_logger(__name__)
+
+INBOX_DDL = """
+CREATE TABLE inbox (
+    consumer     text NOT NULL,
+    message_id   text NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, message_id)
+);
+"""
+
+Handler = Callable[[Envelope, asyncpg.Connection], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a long-running handler gets instead of a transaction: it opens its own transactions,
+    keeps the message alive while it works, and marks it processed in its final transaction."""
+
+    pool: asyncpg.Pool
+    consumer: str
+    message_id: str
+    msg: Msg
+
+    async def keep_alive(self) -> None:
+        """Reset the ack timer (the work is still going on)."""
+        await self.msg.in_progress()
+
+    async def mark_processed(self, conn: asyncpg.Connection) -> None:
+        """Record the message in the inbox, inside the handler's final transaction."""
+        await conn.execute(
+            "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            self.consumer, self.message_id,
+        )
+
+
+LongHandler = Callable[[Envelope, Delivery], Awaitable[None]]
+
+
+class Poison(Exception):
+    """A message that can never be processed, whatever the retries: it goes to the dead-letter stream."""
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A durable pull consumer and the handler for its messages.
+
+    A `handler` runs inside the transaction that records the message in the inbox. A `long_handler`
+    (work that spans several transactions, such as buying from the market) manages its own
+    transactions and calls `Delivery.mark_processed` in its last one; a redelivery resumes it.
+    """
+
+    name: str
+    stream: str
+    subjects: tuple[str, ...]
+    context: str
+    handler: Handler | None = None
+    long_handler: LongHandler | None = None
+    max_deliver: int = 8
+    ack_wait_s: float = 30.0
+    backoff_s: Sequence[float] = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+    batch: int = 64
+    concurrency: int = 16
+
+    def delay_for(self, delivered: int) -> float:
+        return self.backoff_s[min(delivered, len(self.backoff_s)) - 1]
+
+
+class ConsumerRunner:
+    """Runs one `ConsumerSpec` until cancelled."""
+
+    def __init__(
+        self,
+        spec: ConsumerSpec,
+        *,
+        pool: asyncpg.Pool,
+        nc: NATS,
+        js: JetStreamContext,
+        service: str,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self._pool = pool
+        self._nc = nc
+        self._js = js
+        self._service = service
+        self._after_commit = after_commit
+        self._slots = asyncio.Semaphore(spec.concurrency)
+
+    async def provision(self) -> None:
+        """Create or update the durable consumer (idempotent)."""
+        cfg = durable_pull_config(
+            self.spec.name,
+            list(self.spec.subjects),
+            max_deliver=self.spec.max_deliver,
+            ack_wait_s=self.spec.ack_wait_s,
+        )
+        await ensure_consumer(self._js, self.spec.stream, cfg)
+
+    async def run(self) -> None:
+        """Fetch and handle messages forever; survives NATS outages."""
+        sub = await self._js.pull_subscribe_bind(durable=self.spec.name, stream=self.spec.stream)
+        tasks: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                try:
+                    msgs = await sub.fetch(self.spec.batch, timeout=2.0)
+                except (TimeoutError, nats.errors.TimeoutError):
+                    continue  # an empty fetch raises; nothing to do
+                except (nats.errors.ConnectionClosedError, nats.errors.NoServersError) as exc:
+                    log.warning("consumer_fetch_failed", consumer=self.spec.name, error=repr(exc))
+                    await asyncio.sleep(1.0)
+                    continue
+                for msg in msgs:
+                    await self._slots.acquire()
+                    task = asyncio.create_task(self._handle_in_slot(msg))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+        finally:
+            for task in tasks:
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _handle_in_slot(self, msg: Msg) -> None:
+        try:
+            await self.handle(msg)
+        finally:
+            self._slots.release()
+
+    async def handle(self, msg: Msg) -> None:
+        """Process one message and settle it (ack, nak or dead-letter + term)."""
+        try:
+            envelope = Envelope.from_bytes(msg.data)
+        except pydantic.ValidationError as exc:
+            await self._dead_letter(msg, f"invalid envelope: {_short(exc)}")
+            return
+        try:
+            duplicate = await self._process(envelope, msg)
+        except (pydantic.ValidationError, Poison) as exc:
+            await self._dead_letter(msg, f"{type(exc).__name__}: {_short(exc)}", envelope)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await self._retry(msg, envelope, exc)
+            return
+        await msg.ack()
+        MESSAGES.labels(self._service, self.spec.name, "duplicate" if duplicate else "ack").inc()
+        if not duplicate and self._after_commit:
+            self._after_commit()
+
+    async def _process(self, envelope: Envelope, msg: Msg) -> bool:
+        """Run the handler in a transaction with the inbox row; True when already processed."""
+        if self.spec.long_handler is not None:
+            seen = await self._pool.fetchval(
+                "SELECT true FROM inbox WHERE consumer = $1 AND message_id = $2", self.spec.name, envelope.id
+            )
+            if seen:
+                return True
+            await self.spec.long_handler(envelope, Delivery(self._pool, self.spec.name, envelope.id, msg))
+            return False
+        assert self.spec.handler is not None
+        async with self._pool.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(
+                "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) "
+                "ON CONFLICT DO NOTHING RETURNING true",
+                self.spec.name,
+                envelope.id,
+            )
+            if not inserted:
+                return True
+            await self.spec.handler(envelope, conn)
+        return False
+
+    async def _retry(self, msg: Msg, envelope: Envelope, exc: Exception) -> None:
+        delivered = msg.metadata.num_delivered
+        if delivered >= self.spec.max_deliver:
+            await self._dead_letter(msg, f"gave up after {delivered} deliveries: {exc!r}", envelope)
+            return
+        delay = self.spec.delay_for(delivered)
+        log.warning(
+            "message_retry", consumer=self.spec.name, message_id=envelope.id, type=envelope.type,
+            delivered=delivered, retry_in_s=delay, error=repr(exc),
+        )
+        MESSAGES.labels(self._service, self.spec.name, "nak").inc()
+        await msg.nak(delay=delay)
+
+    async def _dead_letter(self, msg: Msg, error: str, envelope: Envelope | None = None) -> None:
+        log.error(
+            "message_dead_lettered", consumer=self.spec.name, subject=msg.subject,
+            message_id=envelope.id if envelope else None, error=error,
+        )
+        await dead_letter(self._js, msg, context=self.spec.context, consumer=self.spec.name, error=error)
+        await msg.term()
+        MESSAGES.labels(self._service, self.spec.name, "dlq").inc()
+
+
+def _short(exc: Exception, limit: int = 500) -> str:
+    text = str(exc).replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,304 @@
+"""Routes declared with their models, and the OpenAPI 3.1 document built from those declarations.
+
+    api = OpenAPI(title="Brigade kitchen", version="1.0.0")
+
+    @api.route("POST", "/api/kitchen/orders", request=PlaceOrderBody,
+               responses={201: OrderOut, 202: OrderOut, 409: Conflict}, auth=True, summary="Place an order")
+    async def place_order(request: Request) -> Response: ...
+
+    app = create_app(service="kitchen", routes=api.routes, openapi=api)
+
+Schemas come from pydantic in one generation pass (so names never collide) with their `$defs` placed
+under `components/schemas`. Response values may be a model, any type pydantic can describe
+(`list[OrderOut]`), `None` (no body) or a `Problem` class (documented as problem+json).
+"""
+
+from __future__ import annotations
+
+import http
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from brigade_common.problems import PROBLEM_MEDIA_TYPE, Problem, ProblemDetails
+
+E = TypeVar("E", bound=Callable[[Request], Awaitable[Response]])
+W = TypeVar("W", bound=Callable[[WebSocket], Awaitable[None]])
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+BEARER_SCHEME = "bearerAuth"
+_PATH_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_]+))?}")
+_CONVERTOR_SCHEMAS: dict[str, dict[str, Any]] = {
+    "str": {"type": "string"},
+    "path": {"type": "string"},
+    "int": {"type": "integer", "minimum": 0},
+    "float": {"type": "number", "minimum": 0},
+    "uuid": {"type": "string", "format": "uuid"},
+}
+# What parse_json / parse_query / require_principal can answer besides the declared responses.
+_BODY_PROBLEMS = (400, 413, 415, 422)
+_QUERY_PROBLEMS = (422,)
+_AUTH_PROBLEMS = (401, 403)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented route (an HTTP method on a path, or a WebSocket)."""
+
+    method: str
+    path: str
+    operation_id: str
+    request: Any = None
+    query: type[BaseModel] | None = None
+    responses: Mapping[int, Any] = field(default_factory=dict)
+    auth: bool = False
+    summary: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    websocket: bool = False
+
+
+def _is_problem(value: Any) -> bool:
+    return isinstance(value, type) and (issubclass(value, Problem) or value is ProblemDetails)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def openapi_path(path: str) -> str:
+    """A Starlette path template in OpenAPI form: `/orders/{id:int}` → `/orders/{id}`."""
+    return _PATH_PARAM.sub(lambda m: "{" + m[1] + "}", path)
+
+
+def path_parameters(path: str) -> list[dict[str, Any]]:
+    """OpenAPI parameter objects for the `{name}` / `{name:convertor}` segments of a path template."""
+    return [
+        {"name": m[1], "in": "path", "required": True,
+         "schema": dict(_CONVERTOR_SCHEMAS.get(m[2] or "str", {"type": "string"}))}
+        for m in _PATH_PARAM.finditer(path)
+    ]
+
+
+def _refs(node: Any) -> set[str]:
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                found.add(ref.rsplit("/", 1)[1])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _reachable(paths: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    keep: set[str] = set()
+    todo = _refs(paths)
+    while todo:
+        name = todo.pop()
+        if name in keep or name not in schemas:
+            continue
+        keep.add(name)
+        todo |= _refs(schemas[name])
+    return {name: schemas[name] for name in sorted(keep)}
+
+
+class OpenAPI:
+    """Collects routes with their request/response models and renders the OpenAPI 3.1 document."""
+
+    def __init__(
+        self, *, title: str, version: str, description: str | None = None, servers: Sequence[str] = ()
+    ) -> None:
+        self.title = title
+        self.version = version
+        self.description = description
+        self.servers = list(servers)
+        self.routes: list[BaseRoute] = []
+        self.operations: list[Operation] = []
+        self._document: dict[str, Any] | None = None
+
+    def _register(self, operation: Operation) -> None:
+        if any(op.operation_id == operation.operation_id for op in self.operations):
+            raise ValueError(f"duplicate operation id {operation.operation_id!r}: pass operation_id=")
+        self.operations.append(operation)
+        self._document = None
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        request: Any = None,
+        query: type[BaseModel] | None = None,
+        responses: Mapping[int, Any] | None = None,
+        auth: bool = False,
+        summary: str | None = None,
+        description: str | None = None,
+        tags: Sequence[str] = (),
+        operation_id: str | None = None,
+        name: str | None = None,
+    ) -> Callable[[E], E]:
+        """Decorate an `async def endpoint(request) -> Response`: register its Route and document it.
+
+        `request` is the JSON body model, `query` a model whose fields are the query parameters,
+        `responses` maps status codes to what the body is. The description defaults to the
+        endpoint's docstring.
+        """
+
+        def decorate(endpoint: E) -> E:
+            self._register(Operation(
+                method=method.upper(), path=path, operation_id=operation_id or endpoint.__name__,
+                request=request, query=query, responses=dict(responses or {200: None}), auth=auth,
+                summary=summary, description=description or endpoint.__doc__, tags=tuple(tags),
+            ))
+            self.routes.append(Route(path, endpoint, methods=[method.upper()], name=name))
+            return endpoint
+
+        return decorate
+
+    def websocket(
+        self,
+        path: str,
+        *,
+        query: type[BaseModel] | None = None,
+        auth: bool = False,
+        summary: str | None = None,
+        description: str | None = None,
+        tags: Sequence[str] = (),
+        operation_id: str | None = None,
+        name: str | None = None,
+    ) -> Callable[[W], W]:
+        """Decorate an `async def endpoint(websocket)`: register its WebSocketRoute and document it
+        (as a GET that upgrades, marked `x-websocket: true`; OpenAPI has no WebSocket operations)."""
+
+        def decorate(endpoint: W) -> W:
+            self._register(Operation(
+                method="GET", path=path, operation_id=operation_id or endpoint.__name__, query=query,
+                responses={101: None}, auth=auth, summary=summary,
+                description=description or endpoint.__doc__, tags=tuple(tags), websocket=True,
+            ))
+            self.routes.append(WebSocketRoute(path, endpoint, name=name))
+            return endpoint
+
+        return decorate
+
+    def document(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document for every registered route (built once, then cached)."""
+        if self._document is None:
+            self._document = self._build()
+        return self._document
+
+    async def endpoint(self, request: Request) -> Response:
+        """`GET …/openapi.json`: serve the document."""
+        return JSONResponse(self.document())
+
+    def _build(self) -> dict[str, Any]:
+        inputs: list[tuple[Any, JsonSchemaMode, TypeAdapter[Any]]] = [
+            ("problem", "serialization", TypeAdapter(ProblemDetails))
+        ]
+        for i, op in enumerate(self.operations):
+            if op.request is not None:
+                inputs.append((("request", i), "validation", TypeAdapter(op.request)))
+            if op.query is not None:
+                inputs.append((("query", i), "validation", TypeAdapter(op.query)))
+            for status, body in op.responses.items():
+                if body is not None and not _is_problem(body):
+                    inputs.append((("response", i, status), "serialization", TypeAdapter(body)))
+        by_key, defs = TypeAdapter.json_schemas(inputs, ref_template=REF_TEMPLATE)
+        schemas: dict[str, Any] = defs.get("$defs", {})
+        found = {key: schema for (key, _mode), schema in by_key.items()}
+
+        paths: dict[str, dict[str, Any]] = {}
+        for i, op in enumerate(self.operations):
+            item = paths.setdefault(openapi_path(op.path), {})
+            item[op.method.lower()] = self._operation(i, op, found, schemas)
+        document: dict[str, Any] = {
+            "openapi": "3.1.0",
+            "info": {"title": self.title, "version": self.version},
+            "paths": paths,
+            "components": {
+                "schemas": _reachable(paths, schemas),
+                "securitySchemes": {
+                    BEARER_SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                },
+            },
+        }
+        if self.description:
+            document["info"]["description"] = self.description
+        if self.servers:
+            document["servers"] = [{"url": url} for url in self.servers]
+        return document
+
+    def _operation(
+        self, i: int, op: Operation, found: dict[Any, Any], schemas: dict[str, Any]
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {"operationId": op.operation_id}
+        if op.summary:
+            out["summary"] = op.summary
+        if op.description:
+            out["description"] = " ".join(op.description.split())
+        if op.tags:
+            out["tags"] = list(op.tags)
+        parameters = path_parameters(op.path)
+        if op.query is not None:
+            parameters += self._query_parameters(found[("query", i)], schemas)
+        if parameters:
+            out["parameters"] = parameters
+        if op.request is not None:
+            out["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": found[("request", i)]}},
+            }
+        if op.auth:
+            out["security"] = [{BEARER_SCHEME: []}]
+        if op.websocket:
+            out["x-websocket"] = True
+
+        implied: list[int] = []
+        if op.request is not None:
+            implied += _BODY_PROBLEMS
+        if op.query is not None:
+            implied += _QUERY_PROBLEMS
+        if op.auth:
+            implied += _AUTH_PROBLEMS
+        responses: dict[str, Any] = {}
+        for status, body in sorted({**dict.fromkeys(implied, Problem), **op.responses}.items()):
+            response: dict[str, Any] = {"description": _phrase(status)}
+            if _is_problem(body):
+                response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": found["problem"]}}
+            elif body is not None:
+                response["content"] = {"application/json": {"schema": found[("response", i, status)]}}
+            responses[str(status)] = response
+        out["responses"] = responses
+        return out
+
+    @staticmethod
+    def _query_parameters(schema: dict[str, Any], schemas: dict[str, Any]) -> list[dict[str, Any]]:
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            schema = schemas[ref.rsplit("/", 1)[1]]
+        required = set(schema.get("required", []))
+        params = []
+        for name, prop in schema.get("properties", {}).items():
+            param: dict[str, Any] = {"name": name, "in": "query", "required": name in required}
+            prop = {k: v for k, v in prop.items() if k != "title"}
+            if "description" in prop:
+                param["description"] = prop.pop("description")
+            param["schema"] = prop
+            params.append(param)
+        return params

@@ -1,0 +1,142 @@
+"""Transactional outbox: events are written with the change that causes them and published after commit.
+
+`enqueue` runs inside the caller's transaction. The `OutboxRelay` publishes right after commit when
+notified, and sweeps leftovers (a crash between commit and publish) on an interval. Rows are locked with
+`FOR UPDATE SKIP LOCKED`, so several replicas can relay side by side; the row id is the
+`Nats-Msg-Id`, so a row published twice (crash after publish, before delete) is dropped by the broker's
+de-duplication window and, beyond it, by the consumers' inbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from brigade_common.envelope import MSG_ID, Envelope
+from brigade_common.logging import get_logger
+from brigade_common.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED
+
+log = get_logger(__name__)
+
+OUTBOX_DDL = """
+CREATE TABLE outbox (
+    seq        bigserial PRIMARY KEY,
+    id         text NOT NULL UNIQUE,
+    subject    text NOT NULL,
+    headers    jsonb NOT NULL DEFAULT '{}'::jsonb,
+    payload    bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+"""
+
+
+async def enqueue(
+    conn: asyncpg.Connection,
+    envelope: Envelope,
+    *,
+    subject: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Add `envelope` to the outbox in the caller's transaction (subject defaults to its type)."""
+    h = envelope.headers()
+    if headers:
+        h.update(headers)
+    await conn.execute(
+        "INSERT INTO outbox (id, subject, headers, payload) VALUES ($1, $2, $3::text::jsonb, $4)",
+        envelope.id,
+        subject or envelope.type,
+        json.dumps(h),
+        envelope.to_bytes(),
+    )
+
+
+async def enqueue_many(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    """Several envelopes, each on the subject of its type, in one round trip."""
+    if not envelopes:
+        return
+    await conn.executemany(
+        "INSERT INTO outbox (id, subject, headers, payload) VALUES ($1, $2, $3::text::jsonb, $4)",
+        [(e.id, e.type, json.dumps(e.headers()), e.to_bytes()) for e in envelopes],
+    )
+
+
+class OutboxRelay:
+    """Publishes outbox rows to JetStream; one per process, started by the service's lifespan."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        *,
+        service: str,
+        batch_size: int = 256,
+        sweep_interval_s: float = 1.0,
+        publish_timeout_s: float = 5.0,
+    ) -> None:
+        self._pool = pool
+        self._js = js
+        self._service = service
+        self._batch_size = batch_size
+        self._sweep_interval_s = sweep_interval_s
+        self._publish_timeout_s = publish_timeout_s
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        """Call after a commit that enqueued something: the relay publishes without waiting a sweep."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Relay until cancelled; transient failures (NATS or Postgres down) are retried."""
+        backoff = 0.1
+        while True:
+            try:
+                while await self.publish_batch() == self._batch_size:
+                    pass
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox_relay_failed", error=repr(exc), retry_in_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._sweep_interval_s)
+            self._wake.clear()
+
+    async def publish_batch(self) -> int:
+        """Publish up to one batch of pending rows; returns how many were published."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT seq, id, subject, headers::text AS headers, payload, created_at FROM outbox "
+                "ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            futures = []
+            for row in rows:
+                headers = json.loads(row["headers"])
+                headers[MSG_ID] = row["id"]
+                futures.append(
+                    await self._js.publish_async(row["subject"], bytes(row["payload"]), headers=headers)
+                )
+            await asyncio.wait_for(asyncio.gather(*futures), self._publish_timeout_s)
+            await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows])
+        now = datetime.now(UTC)
+        OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
+        for row in rows:
+            OUTBOX_LAG.labels(self._service).observe((now - row["created_at"]).total_seconds())
+        return len(rows)
+
+
+async def pending_count(conn: asyncpg.Connection | asyncpg.Pool) -> int:
+    """Rows not yet published (for readiness details and tests)."""
+    n: int = await conn.fetchval("SELECT count(*) FROM outbox")
+    return n

@@ -1,0 +1,140 @@
+"""What a service process opens at start-up and closes at shutdown, in the right order.
+
+`Runtime.start` connects to PostgreSQL (pool bound to the service schema) and NATS (reconnecting
+forever), provisions the streams and consumers it needs (idempotent), then starts the outbox relay and
+the consumers as background tasks. `close` stops them, drains NATS and closes the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import StreamConfig
+
+from brigade_common.consumer import ConsumerRunner, ConsumerSpec
+from brigade_common.db import create_pool
+from brigade_common.health import ReadinessChecks, database_check, migrations_check, nats_check
+from brigade_common.jetstream import connect, ensure_stream
+from brigade_common.logging import get_logger
+from brigade_common.migrations import current_revision, head_revision
+from brigade_common.outbox import OutboxRelay
+
+log = get_logger(__name__)
+
+Background = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    service: str
+    nc: NATS
+    js: JetStreamContext
+    pool: asyncpg.Pool | None = None
+    schema: str | None = None
+    relay: OutboxRelay | None = None
+    consumers: list[ConsumerRunner] = field(default_factory=list)
+    readiness: ReadinessChecks = field(default_factory=ReadinessChecks)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def db(self) -> asyncpg.Pool:
+        assert self.pool is not None, f"{self.service} has no database"
+        return self.pool
+
+    def notify_outbox(self) -> None:
+        """Wake the relay after a commit that wrote to the outbox."""
+        if self.relay:
+            self.relay.notify()
+
+    def spawn(self, coro: Awaitable[None], name: str) -> None:
+        """Run a background task for the life of the process; a crash is logged, never silent."""
+
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background_task_crashed", task=name)
+                raise
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    @classmethod
+    async def start(
+        cls,
+        service: str,
+        *,
+        nats_url: str,
+        database_url: str | None = None,
+        schema: str | None = None,
+        pool_size: int = 10,
+        migrations_dir: Path | None = None,
+        streams: Sequence[StreamConfig] = (),
+        consumers: Sequence[ConsumerSpec] | Callable[[Runtime], Sequence[ConsumerSpec]] = (),
+        relay: bool = True,
+        relay_sweep_s: float = 1.0,
+        readiness: ReadinessChecks | None = None,
+    ) -> Runtime:
+        """Open everything; `readiness` (the app's) receives the database, NATS and migration checks.
+
+        `consumers` may be a function of the runtime, for handlers that need its connections.
+        """
+        nc = await connect(nats_url, name=service)
+        js = nc.jetstream()
+        rt = cls(service=service, nc=nc, js=js, schema=schema, readiness=readiness or ReadinessChecks())
+        try:
+            if database_url:
+                assert schema, "a database needs its schema"
+                rt.pool = await create_pool(
+                    database_url, schema, max_size=pool_size, application_name=service
+                )
+                rt.readiness.add("database", database_check(rt.pool))
+                if migrations_dir is not None:
+                    head = head_revision(migrations_dir)
+                    pool = rt.pool
+
+                    async def current() -> str | None:
+                        return await current_revision(pool, schema)
+
+                    rt.readiness.add("migrations", migrations_check(current, head))
+            rt.readiness.add("nats", nats_check(nc))
+            for stream in streams:
+                await ensure_stream(js, stream)
+            if rt.pool is not None and relay:
+                rt.relay = OutboxRelay(rt.pool, js, service=service, sweep_interval_s=relay_sweep_s)
+                rt.spawn(rt.relay.run(), "outbox-relay")
+            specs = consumers(rt) if callable(consumers) else consumers
+            for spec in specs:
+                assert rt.pool is not None, "consumers need the database for their inbox"
+                runner = ConsumerRunner(
+                    spec, pool=rt.pool, nc=nc, js=js, service=service, after_commit=rt.notify_outbox
+                )
+                await runner.provision()
+                rt.consumers.append(runner)
+                rt.spawn(runner.run(), f"consumer:{spec.name}")
+        except BaseException:
+            await rt.close()
+            raise
+        log.info("runtime_started", streams=[s.name for s in streams],
+                 consumers=[c.spec.name for c in rt.consumers])
+        return rt
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks.clear()
+        with contextlib.suppress(Exception):
+            await self.nc.drain()
+        if self.pool is not None:
+            await self.pool.close()

@@ -1,0 +1,237 @@
+"""Ed25519 JWTs: minting, verification, the refusals that matter, the route guard and the CLI."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from brigade_common.auth import (
+    JwtVerifier,
+    Principal,
+    bearer_token,
+    generate_key,
+    jwks,
+    main,
+    mint_token,
+    require_principal,
+)
+from brigade_common.http import create_app, json_response
+from brigade_common.problems import Unauthorized
+from cryptography.hazmat.primitives import serialization
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+
+
+@pytest.fixture(scope="module")
+def key() -> tuple[str, dict[str, str]]:
+    return generate_key("k1")
+
+
+@pytest.fixture(scope="module")
+def verifier(key: tuple[str, dict[str, str]]) -> JwtVerifier:
+    return JwtVerifier(jwks([key[1]]))
+
+
+def b64(data: dict[str, Any] | bytes) -> str:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {"iss": "brigade", "aud": "brigade", "sub": "alice", "iat": now, "exp": now + 60,
+            "roles": ["customer"], **overrides}
+
+
+def sign(private_pem: str, payload: dict[str, Any], kid: str = "k1") -> str:
+    private = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return jwt.encode(payload, private, algorithm="EdDSA", headers={"kid": kid})  # type: ignore[arg-type]
+
+
+def refused(verifier: JwtVerifier, token: str | None) -> Unauthorized:
+    with pytest.raises(Unauthorized) as info:
+        verifier.verify(token)
+    assert info.value.type == "https://brigade.dev/problems/invalid-token"
+    assert info.value.status == 401
+    assert info.value.headers["WWW-Authenticate"].startswith("Bearer")
+    return info.value
+
+
+def test_a_minted_token_verifies_to_its_principal(key: tuple[str, dict[str, str]], verifier: JwtVerifier) -> None:
+    private_pem, public = key
+    assert (public["kid"], public["kty"], public["crv"]) == ("k1", "OKP", "Ed25519")
+    assert "d" not in public  # the private part never leaves the PEM
+    token = mint_token(private_pem, "k1", sub="alice", roles=["customer", "staff"], name="Alice")
+    assert jwt.get_unverified_header(token)["alg"] == "EdDSA"
+    assert verifier.verify(token) == Principal(sub="alice", roles=frozenset({"customer", "staff"}), name="Alice")
+
+
+def test_keys_are_selected_by_kid() -> None:
+    old_pem, old_public = generate_key("old")
+    new_pem, new_public = generate_key()
+    assert len(new_public["kid"]) == 43  # RFC 7638 thumbprint
+    both = JwtVerifier(jwks([old_public, new_public]))
+    assert both.kids == {"old", new_public["kid"]}
+    assert both.verify(mint_token(old_pem, "old", sub="a", roles=[])).sub == "a"
+    assert both.verify(mint_token(new_pem, new_public["kid"], sub="b", roles=[])).sub == "b"
+    # A token signed by one key but naming the other's kid has a bad signature.
+    refused(both, mint_token(old_pem, new_public["kid"], sub="a", roles=[]))
+
+
+def test_missing_expired_and_unknown_kid_are_refused(
+    key: tuple[str, dict[str, str]], verifier: JwtVerifier
+) -> None:
+    private_pem, _ = key
+    assert refused(verifier, None).headers["WWW-Authenticate"] == "Bearer"
+    assert refused(verifier, "").detail == "missing bearer token"
+    expired = mint_token(private_pem, "k1", sub="alice", roles=[], ttl_s=-31)
+    assert refused(verifier, expired).detail == "token expired"
+    assert 'error="invalid_token"' in refused(verifier, expired).headers["WWW-Authenticate"]
+    within_leeway = mint_token(private_pem, "k1", sub="alice", roles=[], ttl_s=-5)
+    assert verifier.verify(within_leeway).sub == "alice"
+    assert refused(verifier, mint_token(private_pem, "k2", sub="a", roles=[])).detail == "unknown signing key"
+    assert refused(verifier, "not.a.token").detail == "malformed token"
+
+
+def test_a_token_signed_by_another_key_is_refused(verifier: JwtVerifier) -> None:
+    other_pem, _ = generate_key("k1")
+    refused(verifier, mint_token(other_pem, "k1", sub="mallory", roles=["admin"]))
+
+
+def test_hs256_signed_with_the_public_key_is_refused(key: tuple[str, dict[str, str]], verifier: JwtVerifier) -> None:
+    # The classic algorithm confusion: an attacker "signs" with the public key as an HMAC secret.
+    public_texts = [jwks([key[1]]), json.dumps(key[1]), key[1]["x"]]
+    for secret in public_texts:
+        signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT', 'kid': 'k1'})}.{b64(claims(roles=['admin']))}"
+        mac = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+        assert refused(verifier, f"{signing_input}.{b64(mac)}").detail == "unsupported signing algorithm"
+
+
+def test_alg_none_is_refused(verifier: JwtVerifier) -> None:
+    token = f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': 'k1'})}.{b64(claims(roles=['admin']))}."
+    assert refused(verifier, token).detail == "unsupported signing algorithm"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {k: v for k, v in claims().items() if k != "exp"},
+        {k: v for k, v in claims().items() if k != "sub"},
+        claims(iss="someone-else"),
+        claims(aud="another-app"),
+        claims(roles="admin"),
+        claims(nbf=int(time.time()) + 3600),
+    ],
+    ids=["no-exp", "no-sub", "issuer", "audience", "roles-not-a-list", "not-yet-valid"],
+)
+def test_bad_claims_are_refused(
+    key: tuple[str, dict[str, str]], verifier: JwtVerifier, payload: dict[str, Any]
+) -> None:
+    refused(verifier, sign(key[0], payload))
+
+
+def test_a_jwks_without_ed25519_keys_is_rejected_at_start_up() -> None:
+    with pytest.raises(ValueError, match="no Ed25519 key"):
+        JwtVerifier(json.dumps({"keys": [{"kty": "RSA", "kid": "r", "n": "AQAB", "e": "AQAB"}]}))
+
+
+async def staff_only(request: Request) -> Response:
+    principal = await require_principal(request, roles={"staff", "admin"})
+    return json_response({"sub": principal.sub, "state": request.state.principal.sub})
+
+
+async def anyone(request: Request) -> Response:
+    principal = await require_principal(request)
+    return json_response({"sub": principal.sub, "roles": sorted(principal.roles)})
+
+
+async def test_require_principal_guards_routes(key: tuple[str, dict[str, str]], verifier: JwtVerifier) -> None:
+    app = create_app(service="svc", routes=[Route("/staff", staff_only), Route("/me", anyone)],
+                     jwt_verifier=verifier)
+    customer = mint_token(key[0], "k1", sub="alice", roles=["customer"])
+    staff = mint_token(key[0], "k1", sub="bob", roles=["staff"])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        anonymous = await c.get("/me")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["www-authenticate"] == "Bearer"
+        assert anonymous.json()["type"] == "https://brigade.dev/problems/invalid-token"
+        assert (await c.get("/me", headers={"Authorization": "Basic YWxpY2U6eA=="})).status_code == 401
+        me = await c.get("/me", headers={"Authorization": f"bearer {customer}"})
+        assert me.json() == {"sub": "alice", "roles": ["customer"]}
+        forbidden = await c.get("/staff", headers={"Authorization": f"Bearer {customer}"})
+        assert forbidden.status_code == 403
+        assert forbidden.json()["type"] == "https://brigade.dev/problems/insufficient-role"
+        allowed = await c.get("/staff", headers={"Authorization": f"Bearer {staff}"})
+        assert allowed.json() == {"sub": "bob", "state": "bob"}
+
+
+def test_websockets_may_pass_the_token_as_a_query_parameter() -> None:
+    async def nothing() -> dict[str, Any]:
+        return {}
+
+    async def discard(message: Any) -> None:
+        return None
+
+    def conn(kind: str, query: bytes, headers: list[tuple[bytes, bytes]]) -> Any:
+        scope = {"type": kind, "path": "/", "query_string": query, "headers": headers}
+        return WebSocket(scope, nothing, discard) if kind == "websocket" else Request(scope)
+
+    assert bearer_token(conn("websocket", b"access_token=abc", [])) == "abc"
+    assert bearer_token(conn("http", b"access_token=abc", [])) is None
+    assert bearer_token(conn("http", b"", [(b"authorization", b"Bearer xyz")])) == "xyz"
+
+
+def test_keygen_is_idempotent_and_token_prints_a_verifiable_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = tmp_path / "jwt"
+    assert main(["keygen", "--dir", str(keys)]) == 0
+    private = keys / "private.pem"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    pem, document = private.read_text(), (keys / "jwks.json").read_text()
+    assert "PRIVATE KEY" not in document
+    assert main(["keygen", "--dir", str(keys)]) == 0
+    assert private.read_text() == pem
+    assert (keys / "jwks.json").read_text() == document
+    capsys.readouterr()
+
+    argv = ["token", "--key-dir", str(keys), "--sub", "alice", "--role", "customer", "--role", "staff",
+            "--ttl", "120"]
+    assert main(argv) == 0
+    token = capsys.readouterr().out.strip()
+    principal = JwtVerifier(document).verify(token)
+    assert principal == Principal(sub="alice", roles=frozenset({"customer", "staff"}), name=None)
+    assert main(["token", "--key-dir", str(tmp_path / "none"), "--sub", "a"]) == 1
+
+
+def test_keygen_adds_its_key_to_an_existing_jwks(tmp_path: Path) -> None:
+    _, other = generate_key("previous")
+    tmp_path.joinpath("jwks.json").write_text(jwks([other]))
+    assert main(["keygen", "--dir", str(tmp_path)]) == 0
+    kids = [k["kid"] for k in json.loads(tmp_path.joinpath("jwks.json").read_text())["keys"]]
+    assert kids[0] == "previous"
+    assert len(kids) == 2
+
+
+def test_python_dash_m_works(tmp_path: Path) -> None:
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "brigade_common.auth", *args],
+                              capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    run("keygen", "--dir", str(tmp_path))
+    token = run("token", "--key-dir", str(tmp_path), "--sub", "carol", "--role", "customer")
+    assert JwtVerifier(tmp_path.joinpath("jwks.json").read_text()).verify(token).sub == "carol"

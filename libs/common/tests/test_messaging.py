@@ -1,0 +1,140 @@
+"""Outbox, relay, idempotent consumer and dead letters against real PostgreSQL and nats-server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import pytest
+from brigade_common import outbox
+from brigade_common.consumer import ConsumerRunner, ConsumerSpec, Poison
+from brigade_common.dlq import read_dead_letters
+from brigade_common.envelope import Envelope
+from brigade_common.jetstream import ensure_stream, stream_config
+from brigade_common.outbox import OutboxRelay
+from nats.aio.client import Client as NATS
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Wait for a condition (never a fixed sleep): poll it until it holds or the deadline passes."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+async def provision(nc: NATS) -> None:
+    js = nc.jetstream()
+    await ensure_stream(js, stream_config("TEST", ["test.>"]))
+    await ensure_stream(js, stream_config("DLQ", ["dlq.>"]))
+
+
+async def count_notes(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM notes"))
+
+
+async def test_outbox_rows_reach_the_stream_once_and_leave_the_table(pool: asyncpg.Pool, nc: NATS) -> None:
+    await provision(nc)
+    js = nc.jetstream()
+    env = Envelope.wrap("test.note.added.v1", {"text": "hola"})
+    async with pool.acquire() as conn, conn.transaction():
+        await outbox.enqueue(conn, env)
+    relay = OutboxRelay(pool, js, service="test")
+    assert await relay.publish_batch() == 1
+    assert await outbox.pending_count(pool) == 0
+    # A crash after publishing but before the delete republishes the row: the broker drops it.
+    async with pool.acquire() as conn, conn.transaction():
+        await outbox.enqueue(conn, env.model_copy())
+    assert await relay.publish_batch() == 1
+    info = await js.stream_info("TEST")
+    assert info.state.messages == 1
+    msg = await js.get_last_msg("TEST", "test.note.added.v1")
+    assert Envelope.from_bytes(msg.data or b"").id == env.id
+
+
+async def test_an_outbox_row_written_in_a_rolled_back_transaction_is_never_published(
+    pool: asyncpg.Pool, nc: NATS
+) -> None:
+    await provision(nc)
+    with pytest.raises(RuntimeError):
+        async with pool.acquire() as conn, conn.transaction():
+            await outbox.enqueue(conn, Envelope.wrap("test.note.added.v1", {"text": "x"}))
+            raise RuntimeError("the write failed")
+    assert await OutboxRelay(pool, nc.jetstream(), service="test").publish_batch() == 0
+
+
+async def _run_consumer(
+    pool: asyncpg.Pool, nc: NATS, handler: Callable[[Envelope, asyncpg.Connection], Awaitable[None]],
+    **kw: object,
+) -> tuple[ConsumerRunner, asyncio.Task[None]]:
+    spec = ConsumerSpec("notes", "TEST", ("test.>",), context="test", handler=handler,
+                        backoff_s=(0.05,), **kw)  # type: ignore[arg-type]
+    runner = ConsumerRunner(spec, pool=pool, nc=nc, js=nc.jetstream(), service="test")
+    await runner.provision()
+    return runner, asyncio.create_task(runner.run())
+
+
+async def add_note(env: Envelope, conn: asyncpg.Connection) -> None:
+    if env.data.get("poison"):
+        raise Poison("this note can never be stored")
+    await conn.execute("INSERT INTO notes (text) VALUES ($1)", env.data["text"])
+
+
+async def test_duplicates_have_no_second_effect_and_poison_goes_to_the_dlq(pool: asyncpg.Pool, nc: NATS) -> None:
+    await provision(nc)
+    js = nc.jetstream()
+    _, task = await _run_consumer(pool, nc, add_note)
+    try:
+        env = Envelope.wrap("test.note.added.v1", {"text": "one"})
+        await js.publish(env.type, env.to_bytes(), headers=env.headers())
+        await js.publish(env.type, env.to_bytes(), headers=env.headers())  # same Nats-Msg-Id
+        await js.publish(env.type, env.to_bytes(), headers={"Nats-Msg-Id": "resent"})  # re-sent envelope
+        await js.publish("test.garbage", b"not json at all")
+        poison = Envelope.wrap("test.note.added.v1", {"text": "p", "poison": True})
+        await js.publish(poison.type, poison.to_bytes(), headers=poison.headers())
+        after = Envelope.wrap("test.note.added.v1", {"text": "two"})
+        await js.publish(after.type, after.to_bytes(), headers=after.headers())
+
+        async def two_notes_and_two_dead_letters() -> bool:
+            return await count_notes(pool) == 2 and len(await read_dead_letters(js)) == 2
+
+        await eventually(two_notes_and_two_dead_letters)
+        letters = await read_dead_letters(js, "dlq.test.notes")
+        assert {d.original_subject for d in letters} == {"test.garbage", "test.note.added.v1"}
+        assert any("invalid envelope" in d.error for d in letters)
+        assert any("can never be stored" in d.error for d in letters)
+        assert sorted(r["text"] for r in await pool.fetch("SELECT text FROM notes")) == ["one", "two"]
+    finally:
+        task.cancel()
+
+
+async def test_transient_failures_are_retried_then_dead_lettered_when_they_never_stop(
+    pool: asyncpg.Pool, nc: NATS
+) -> None:
+    await provision(nc)
+    js = nc.jetstream()
+    attempts: dict[str, int] = {}
+
+    async def flaky(env: Envelope, conn: asyncpg.Connection) -> None:
+        attempts[env.data["text"]] = attempts.get(env.data["text"], 0) + 1
+        if env.data["text"] == "never" or attempts[env.data["text"]] < 3:
+            raise ConnectionError("the database blinked")
+        await conn.execute("INSERT INTO notes (text) VALUES ($1)", env.data["text"])
+
+    _, task = await _run_consumer(pool, nc, flaky, max_deliver=4)
+    try:
+        for text in ("third-time-lucky", "never"):
+            env = Envelope.wrap("test.note.added.v1", {"text": text})
+            await js.publish(env.type, env.to_bytes(), headers=env.headers())
+
+        async def settled() -> bool:
+            return await count_notes(pool) == 1 and len(await read_dead_letters(js)) == 1
+
+        await eventually(settled)
+        assert attempts == {"third-time-lucky": 3, "never": 4}
+        [letter] = await read_dead_letters(js)
+        assert "gave up after 4 deliveries" in letter.error
+    finally:
+        task.cancel()

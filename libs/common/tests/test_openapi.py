@@ -1,0 +1,215 @@
+"""The OpenAPI document built from declared routes, served by a real app."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from brigade_common.http import create_app, json_response, parse_json, parse_query
+from brigade_common.openapi import OpenAPI
+from brigade_common.problems import Conflict, NotFound, Problem
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+
+class Status(enum.StrEnum):
+    pending = "pending"
+    served = "served"
+
+
+class Line(BaseModel):
+    ingredient: str
+    amount: int = Field(ge=1)
+
+
+class PlaceOrderBody(BaseModel):
+    dish_id: uuid.UUID
+    quantity: int = Field(gt=0, le=20, description="How many portions.")
+
+
+class OrderOut(BaseModel):
+    id: uuid.UUID
+    status: Status
+    lines: list[Line]
+
+
+class OrderQuery(BaseModel):
+    status: Status | None = None
+    limit: int = Field(default=20, ge=1, le=100, description="Page size.")
+
+
+ORDER = OrderOut(id=uuid.UUID(int=1), status=Status.pending, lines=[Line(ingredient="pollo", amount=2)])
+
+
+def build_api() -> OpenAPI:
+    api = OpenAPI(title="Brigade kitchen", version="1.2.3", description="Orders and dishes.")
+
+    @api.route("POST", "/api/kitchen/orders", request=PlaceOrderBody,
+               responses={201: OrderOut, 202: OrderOut, 422: Problem}, auth=True, summary="Place an order")
+    async def place_order(request: Request) -> Response:
+        """Reserve what the pantry has and ask the warehouse for the rest."""
+        await parse_json(request, PlaceOrderBody)
+        return json_response(ORDER, status=201)
+
+    @api.route("GET", "/api/kitchen/orders", query=OrderQuery, responses={200: list[OrderOut]})
+    async def list_orders(request: Request) -> Response:
+        parse_query(request, OrderQuery)
+        return json_response([ORDER])
+
+    @api.route("GET", "/api/kitchen/orders/{id:uuid}", responses={200: OrderOut, 404: NotFound})
+    async def get_order(request: Request) -> Response:
+        return json_response(ORDER)
+
+    @api.route("POST", "/api/kitchen/orders/{id:uuid}/cancel", responses={204: None, 409: Conflict}, auth=True)
+    async def cancel_order(request: Request) -> Response:
+        return Response(status_code=204)
+
+    @api.websocket("/api/kitchen/ws", summary="Live order updates", auth=True)
+    async def live(websocket: WebSocket) -> None:
+        await websocket.close()
+
+    return api
+
+
+@pytest.fixture
+def doc() -> dict[str, Any]:
+    return build_api().document()
+
+
+def walk(node: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key, value
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
+def resolve(doc: dict[str, Any], ref: str) -> dict[str, Any]:
+    assert ref.startswith("#/components/schemas/"), ref
+    schema: dict[str, Any] = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    return schema
+
+
+def test_every_route_is_an_operation(doc: dict[str, Any]) -> None:
+    assert doc["openapi"] == "3.1.0"
+    assert doc["info"] == {"title": "Brigade kitchen", "version": "1.2.3", "description": "Orders and dishes."}
+    ops = {(path, method): op for path, item in doc["paths"].items() for method, op in item.items()}
+    assert set(ops) == {
+        ("/api/kitchen/orders", "post"), ("/api/kitchen/orders", "get"),
+        ("/api/kitchen/orders/{id}", "get"), ("/api/kitchen/orders/{id}/cancel", "post"),
+        ("/api/kitchen/ws", "get"),
+    }
+    assert len({op["operationId"] for op in ops.values()}) == 5
+
+
+def test_every_ref_resolves_and_no_defs_are_left_inline(doc: dict[str, Any]) -> None:
+    refs = [value for key, value in walk(doc) if key == "$ref"]
+    assert refs
+    for ref in refs:
+        resolve(doc, ref)
+    assert not any(key == "$defs" for key, _ in walk(doc))
+    for schema in doc["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+    # Only what some operation reaches is published (the query model is inlined as parameters).
+    assert set(doc["components"]["schemas"]) == {"PlaceOrderBody", "OrderOut", "Line", "Status",
+                                                 "ProblemDetails", "ProblemFieldError"}
+
+
+def test_request_and_response_schemas(doc: dict[str, Any]) -> None:
+    op = doc["paths"]["/api/kitchen/orders"]["post"]
+    assert op["summary"] == "Place an order"
+    assert op["description"] == "Reserve what the pantry has and ask the warehouse for the rest."
+    body = resolve(doc, op["requestBody"]["content"]["application/json"]["schema"]["$ref"])
+    assert body["properties"]["quantity"] == {
+        "type": "integer", "exclusiveMinimum": 0, "maximum": 20, "title": "Quantity",
+        "description": "How many portions.",
+    }
+    assert body["required"] == ["dish_id", "quantity"]
+    for status in ("201", "202"):
+        ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+        out = resolve(doc, ref)
+        assert resolve(doc, out["properties"]["lines"]["items"]["$ref"])["required"] == ["ingredient", "amount"]
+    listing = doc["paths"]["/api/kitchen/orders"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert listing["schema"]["type"] == "array"
+    assert doc["paths"]["/api/kitchen/orders/{id}/cancel"]["post"]["responses"]["204"] == {
+        "description": "No Content"
+    }
+
+
+def test_problem_responses_share_the_problem_details_schema(doc: dict[str, Any]) -> None:
+    op = doc["paths"]["/api/kitchen/orders"]["post"]
+    # Declared 422, plus what parse_json and require_principal can answer.
+    assert set(op["responses"]) == {"201", "202", "400", "401", "403", "413", "415", "422"}
+    for status in ("400", "401", "403", "413", "415", "422"):
+        content = op["responses"][status]["content"]
+        assert content == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
+    problem = resolve(doc, "#/components/schemas/ProblemDetails")
+    assert {"type", "title", "status", "detail", "errors"} <= set(problem["properties"])
+    get = doc["paths"]["/api/kitchen/orders/{id}"]["get"]
+    assert "application/problem+json" in get["responses"]["404"]["content"]
+
+
+def test_path_and_query_parameters(doc: dict[str, Any]) -> None:
+    get = doc["paths"]["/api/kitchen/orders/{id}"]["get"]
+    assert get["parameters"] == [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+    ]
+    params = {p["name"]: p for p in doc["paths"]["/api/kitchen/orders"]["get"]["parameters"]}
+    assert set(params) == {"status", "limit"}
+    assert (params["limit"]["in"], params["limit"]["required"]) == ("query", False)
+    assert params["limit"]["description"] == "Page size."
+    assert params["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
+    refs = [v for k, v in walk(params["status"]["schema"]) if k == "$ref"]
+    assert refs == ["#/components/schemas/Status"]
+
+
+def test_bearer_security(doc: dict[str, Any]) -> None:
+    assert doc["components"]["securitySchemes"] == {
+        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    }
+    assert doc["paths"]["/api/kitchen/orders"]["post"]["security"] == [{"bearerAuth": []}]
+    assert "security" not in doc["paths"]["/api/kitchen/orders"]["get"]
+
+
+def test_websockets_are_documented_minimally(doc: dict[str, Any]) -> None:
+    op = doc["paths"]["/api/kitchen/ws"]["get"]
+    assert op["x-websocket"] is True
+    assert op["summary"] == "Live order updates"
+    assert "101" in op["responses"]
+    assert op["security"] == [{"bearerAuth": []}]
+
+
+def test_duplicate_operation_ids_are_refused() -> None:
+    api = OpenAPI(title="t", version="1")
+
+    async def handler(request: Request) -> Response:
+        return Response()
+
+    api.route("GET", "/a")(handler)
+    with pytest.raises(ValueError, match="duplicate operation id"):
+        api.route("GET", "/b")(handler)
+    api.route("GET", "/b", operation_id="handler_b")(handler)
+    assert len(api.routes) == 2
+
+
+async def test_the_app_serves_the_document_and_the_declared_routes() -> None:
+    api = build_api()
+    app = create_app(service="kitchen", routes=api.routes, openapi=api)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        served = await c.get("/api/kitchen/openapi.json")
+        assert served.status_code == 200
+        assert served.json() == api.document()
+        placed = await c.post("/api/kitchen/orders", json={"dish_id": str(uuid.uuid4()), "quantity": 1})
+        assert placed.status_code == 201
+        assert (await c.get(f"/api/kitchen/orders/{uuid.uuid4()}")).status_code == 200
+        assert (await c.get("/api/kitchen/orders/not-a-uuid")).status_code == 404
+        assert (await c.post(f"/api/kitchen/orders/{uuid.uuid4()}/cancel")).status_code == 204

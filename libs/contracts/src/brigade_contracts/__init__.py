@@ -1,0 +1,29 @@
+"""Brigade's message contracts: every subject and the pydantic model of its payload.
+
+The event reference in docs/events.md is generated from `CATALOG`, so it cannot drift.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from brigade_contracts import kitchen, market, payments, warehouse
+
+CATALOG: dict[str, tuple[type[BaseModel], str]] = {
+    warehouse.SUPPLY_CMD: (warehouse.SupplyIngredient, "kitchen → warehouse"),
+    warehouse.SUPPLY_DELIVERED: (warehouse.SupplyDelivered, "warehouse → kitchen"),
+    warehouse.SUPPLY_FAILED: (warehouse.SupplyFailed, "warehouse → kitchen"),
+    warehouse.STOCK_MOVED: (warehouse.StockMoved, "warehouse → live view"),
+    warehouse.PURCHASE_MADE: (warehouse.PurchaseMade, "warehouse → anyone"),
+    kitchen.ORDER_PLACED: (kitchen.OrderSnapshot, "kitchen → payments, notifications"),
+    kitchen.ORDER_RESERVED: (kitchen.OrderSnapshot, "kitchen → payments, notifications"),
+    kitchen.ORDER_SERVED: (kitchen.OrderSnapshot, "kitchen → payments, notifications"),
+    kitchen.ORDER_CANCELLED: (kitchen.OrderSnapshot, "kitchen → payments, notifications"),
+    kitchen.ORDER_EXPIRED: (kitchen.OrderSnapshot, "kitchen → payments, notifications"),
+    kitchen.ORDER_FAILED: (kitchen.OrderSnapshot, "kitchen → payments, notifications"),
+    kitchen.ORDER_EXPIRY_DUE: (kitchen.OrderExpiryDue, "kitchen → kitchen (scheduled)"),
+    kitchen.PANTRY_MOVED: (kitchen.PantryMoved, "kitchen → live view"),
+    payments.PAYMENT_SUCCEEDED: (payments.PaymentSucceeded, "payments → kitchen"),
+    payments.PAYMENT_FAILED: (payments.PaymentFailed, "payments → kitchen, notifications"),
+    market.BUY: (market.BuyRequest, "warehouse → market (request-reply, answers BuyReply)"),
+}

@@ -1,0 +1,25 @@
+"""Messages owned by the payments context."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from brigade_contracts._base import Message
+
+PAYMENT_SUCCEEDED = "payments.payment.succeeded.v1"
+PAYMENT_FAILED = "payments.payment.failed.v1"
+
+
+class PaymentSucceeded(Message):
+    payment_id: str
+    order_id: str
+    customer_id: str
+    amount_cents: int = Field(gt=0)
+
+
+class PaymentFailed(Message):
+    payment_id: str
+    order_id: str
+    customer_id: str
+    amount_cents: int
+    reason: str

@@ -1,0 +1,46 @@
+# Local development targets, included by the root Makefile (which provides `install` and makes `up`
+# depend on it).
+#
+#   make up                  PostgreSQL, NATS and every service on this machine; Ctrl-C stops it all
+#   make reset               delete all local data (.brigade/ or $BRIGADE_HOME); refused while `up` runs
+#   make token [ROLE=staff] [AS=alice]   a dev JWT (demo customer by default)
+#   make logs                follow every service's log file
+#
+# Ports: BRIGADE_PG_PORT (5433), BRIGADE_NATS_PORT (4222), <SVC>_HTTP_PORT (web 8080, kitchen 8001…).
+# NATS_URL=nats://… uses that server instead of starting one.
+
+# Keep whichever default goal the including Makefile has (or will have).
+_dev_mk_default_goal := $(.DEFAULT_GOAL)
+
+DEVSTACK ?= uv run --frozen python -m brigade_devstack
+BRIGADE_LOGS = $(or $(BRIGADE_HOME),.brigade)/logs
+WEB_FRONTEND := services/web/frontend
+WEB_FRONTEND_SOURCES := $(shell find $(WEB_FRONTEND) \( -name node_modules -o -name dist \) -prune \
+	-o -type f -print 2>/dev/null)
+
+.PHONY: up reset token logs web-frontend
+
+up: web-frontend
+	$(DEVSTACK) up
+
+reset:
+	$(DEVSTACK) reset
+
+token:
+	@$(DEVSTACK) token $(if $(AS),--as '$(AS)') $(if $(ROLE),--role '$(ROLE)')
+
+logs:
+	@ls $(BRIGADE_LOGS)/*.log >/dev/null 2>&1 || { echo "no logs in $(BRIGADE_LOGS) yet: run make up" >&2; exit 1; }
+	tail -n 20 -F $(BRIGADE_LOGS)/*.log
+
+# The app is rebuilt only when its sources changed; without Node the gateway serves a "not built" page.
+web-frontend: $(WEB_FRONTEND)/dist/index.html
+
+$(WEB_FRONTEND)/dist/index.html: $(WEB_FRONTEND_SOURCES)
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(WEB_FRONTEND) && npm ci --no-audit --no-fund && npm run build; \
+	else \
+		echo "warning: npm not found, the web app is not built (install Node.js 18+)" >&2; \
+	fi
+
+.DEFAULT_GOAL := $(_dev_mk_default_goal)

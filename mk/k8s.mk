@@ -1,0 +1,51 @@
+# Kubernetes delivery targets; the root Makefile includes this file (`include mk/k8s.mk`).
+# See docs/kubernetes.md for the whole path from an empty machine to http://kitchen.local.
+
+K8S_TOOLS := $(CURDIR)/.tools/bin
+HELM := $(K8S_TOOLS)/helm
+KIND_CLUSTER ?= brigade
+K8S_NAMESPACE ?= brigade
+BRIGADE_CHART := infra/helm/brigade
+POSTGRES_CHART := infra/helm/brigade-postgres
+
+.PHONY: helm k8s-lint k8s-prepare kind-up kind-down dev test-cluster
+
+## helm: install the pinned Helm into .tools/bin (built with Go; skipped when already there)
+helm:
+	@bash scripts/install-helm.sh
+
+## k8s-lint: helm lint + helm template of both charts, default and production values
+k8s-lint: helm
+	$(HELM) lint --strict $(BRIGADE_CHART)
+	$(HELM) lint --strict $(BRIGADE_CHART) -f infra/helm/values/brigade-prod.yaml
+	$(HELM) lint --strict $(POSTGRES_CHART)
+	$(HELM) lint --strict $(POSTGRES_CHART) -f infra/helm/values/brigade-postgres-prod.yaml
+	$(HELM) template brigade $(BRIGADE_CHART) -n $(K8S_NAMESPACE) >/dev/null
+	$(HELM) template brigade $(BRIGADE_CHART) -n $(K8S_NAMESPACE) -f infra/helm/values/brigade-prod.yaml >/dev/null
+	$(HELM) template brigade-postgres $(POSTGRES_CHART) -n $(K8S_NAMESPACE) >/dev/null
+	@echo "charts lint and render cleanly"
+
+## k8s-prepare: namespace + JWT key Secret in the current kube context (Skaffold runs it too)
+k8s-prepare:
+	bash infra/k8s/prepare.sh
+
+## kind-up: create the kind cluster (ports 80/443 of this machine go to its ingress)
+kind-up:
+	@if kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)'; then \
+		echo "kind cluster $(KIND_CLUSTER) already exists"; \
+	else \
+		kind create cluster --name $(KIND_CLUSTER) --config infra/k8s/kind.yaml; \
+	fi
+
+## kind-down: delete the kind cluster and everything in it
+kind-down:
+	kind delete cluster --name $(KIND_CLUSTER)
+
+## dev: build, deploy and watch on kind (skaffold dev -p kind); Skaffold runs the pinned helm
+dev: export PATH := $(K8S_TOOLS):$(PATH)
+dev: helm
+	skaffold dev -p kind
+
+## test-cluster: order journey against the current kube context (not part of `make test`)
+test-cluster:
+	uv run pytest tests/cluster -p no:cacheprovider

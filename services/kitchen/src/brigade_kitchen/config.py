@@ -1,0 +1,25 @@
+"""Kitchen settings (env prefix KITCHEN_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from brigade_common.settings import DatabaseSettings, JwtSettings, ServiceSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+SERVICE = "kitchen"
+SCHEMA = "kitchen"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+class Settings(ServiceSettings, DatabaseSettings, JwtSettings):
+    model_config = SettingsConfigDict(env_prefix="KITCHEN_", extra="ignore", frozen=True)
+
+    http_port: int = 8001
+    # How long POST /orders waits for the order to leave `pending` before answering 202.
+    order_wait_s: float = Field(default=5.0, ge=0, le=60)
+    # How long a reserved order is held for payment before it expires.
+    payment_window_s: float = Field(default=900.0, gt=0)
+    # Redelivery of unacknowledged messages (a crashed consumer's in-flight work).
+    ack_wait_s: float = Field(default=30.0, gt=0)

@@ -1,0 +1,59 @@
+"""Waiting for an order to leave `pending`, on any replica.
+
+One core NATS subscription per process on the order events; a request registers its future *before*
+its transaction commits, so even a reply that arrives before the commit returns is not missed (the
+bug of the original kitchen). Whichever replica settles the order, its event reaches every waiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Iterator
+
+import pydantic
+from brigade_common.envelope import Envelope
+from brigade_contracts.kitchen import ORDER_EVENTS, OrderSnapshot
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+
+class OrderWaiters:
+    def __init__(self) -> None:
+        self._waiting: dict[str, list[asyncio.Future[OrderSnapshot]]] = defaultdict(list)
+        self._sub: Subscription | None = None
+
+    async def start(self, nc: NATS) -> None:
+        self._sub = await nc.subscribe(ORDER_EVENTS, cb=self._on_event)
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+
+    @contextlib.contextmanager
+    def register(self, order_id: str) -> Iterator[asyncio.Future[OrderSnapshot]]:
+        """Register before commit; the future resolves with the first non-pending snapshot."""
+        fut: asyncio.Future[OrderSnapshot] = asyncio.get_running_loop().create_future()
+        self._waiting[order_id].append(fut)
+        try:
+            yield fut
+        finally:
+            futures = self._waiting.get(order_id, [])
+            if fut in futures:
+                futures.remove(fut)
+            if not futures:
+                self._waiting.pop(order_id, None)
+
+    async def _on_event(self, msg: Msg) -> None:
+        try:
+            snapshot = OrderSnapshot.model_validate(Envelope.from_bytes(msg.data).data)
+        except pydantic.ValidationError:
+            return
+        if snapshot.status == "pending":
+            return
+        for fut in self._waiting.get(snapshot.order_id, []):
+            if not fut.done():
+                fut.set_result(snapshot)

@@ -1,0 +1,160 @@
+"""Kitchen's HTTP contract: bad input is refused with problem+json naming the field, and writes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from services.kitchen.tests.integration.harness import KitchenClient
+
+ORDERS = "/api/kitchen/orders"
+
+
+async def write_counts(k: KitchenClient) -> tuple[int, int, int, int]:
+    row = await k.db.fetchrow(
+        "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM outbox), "
+        "(SELECT sum(reserved) FROM pantry), (SELECT count(*) FROM supply_requests)"
+    )
+    assert row is not None
+    return tuple(row)  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"dish_id": "no-such-dish", "quantity": 1}, "dish_id"),
+        ({"dish_id": "pan-simple", "quantity": 0}, "quantity"),
+        ({"dish_id": "pan-simple", "quantity": -1}, "quantity"),
+        ({"dish_id": "pan-simple", "quantity": 10**9}, "quantity"),
+        ({"dish_id": "pan-simple", "quantity": "x"}, "quantity"),
+        ({"dish_id": "pan-simple", "quantity": "2"}, "quantity"),
+        ({"dish_id": "pan-simple", "quantity": 1.5}, "quantity"),
+        ({"quantity": 1}, "dish_id"),
+        ({"dish_id": 42, "quantity": 1}, "dish_id"),
+        ({"dish_id": "pan-simple", "quantity": 1, "price": 0}, "price"),
+    ],
+)
+async def test_bad_orders_are_refused_naming_the_field_and_nothing_is_written(
+    kitchen: KitchenClient, body: dict[str, object], field: str
+) -> None:
+    before = await write_counts(kitchen)
+    r = await kitchen.http.post(ORDERS, json=body, headers=kitchen.auth())
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert field in [e["field"] for e in r.json()["errors"]]
+    assert await write_counts(kitchen) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status", "field"),
+    [
+        (b'{"dish_id": "pan-simple",', {"content-type": "application/json"}, 400, "body"),
+        (b"", {"content-type": "application/json"}, 400, "body"),
+        (b"dish_id=pan-simple", {"content-type": "application/x-www-form-urlencoded"}, 415, "content-type"),
+        (b'{"dish_id": "' + b"a" * 100_000 + b'"}', {"content-type": "application/json"}, 413, "body"),
+        (b"[1, 2]", {"content-type": "application/json"}, 422, None),
+    ],
+)
+async def test_malformed_or_oversized_bodies_get_a_problem(
+    kitchen: KitchenClient, content: bytes, headers: dict[str, str], status: int, field: str | None
+) -> None:
+    before = await write_counts(kitchen)
+    r = await kitchen.http.post(ORDERS, content=content, headers={**headers, **kitchen.auth()})
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    if field:
+        assert field in [e["field"] for e in r.json()["errors"]]
+    assert await write_counts(kitchen) == before
+
+
+async def test_writes_need_a_valid_token(kitchen: KitchenClient) -> None:
+    body = {"dish_id": "pan-simple", "quantity": 1}
+    assert (await kitchen.http.post(ORDERS, json=body)).status_code == 401
+    r = await kitchen.http.post(ORDERS, json=body, headers={"Authorization": "Bearer not-a-jwt"})
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    assert (await write_counts(kitchen))[0] == 0
+
+
+async def test_an_order_the_pantry_covers_is_reserved_at_once(kitchen: KitchenClient) -> None:
+    r = await kitchen.http.post(ORDERS, json={"dish_id": "pan-simple", "quantity": 2}, headers=kitchen.auth())
+    assert r.status_code == 201, r.text
+    order = r.json()
+    assert order["status"] == "reserved" and order["total_cents"] == 900 and order["expires_at"]
+    pantry = {p["ingredient"]: p for p in (await kitchen.http.get("/api/kitchen/pantry")).json()}
+    assert pantry["jamon"] == {"ingredient": "jamon", "on_hand": 86, "reserved": 10, "available": 76}
+    got = await kitchen.http.get(f"{ORDERS}/{order['order_id']}", headers=kitchen.auth())
+    assert got.json() == order
+    # Someone else's order is invisible to another customer, visible to staff.
+    assert (await kitchen.http.get(f"{ORDERS}/{order['order_id']}", headers=kitchen.auth("bob"))).status_code == 404
+    staff = await kitchen.http.get(f"{ORDERS}/{order['order_id']}", headers=kitchen.auth("ana", ("staff",)))
+    assert staff.status_code == 200
+
+
+async def test_a_short_order_answers_202_with_a_location_when_the_warehouse_is_silent(
+    kitchen: KitchenClient,
+) -> None:
+    r = await kitchen.http.post(ORDERS, json={"dish_id": "ensalada-cesar", "quantity": 1}, headers=kitchen.auth())
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "pending"
+    assert r.headers["location"] == f"{ORDERS}/{r.json()['order_id']}"
+    requests = await kitchen.db.fetch("SELECT ingredient, amount FROM supply_requests")
+    assert [dict(x) for x in requests] == [{"ingredient": "lechuga", "amount": 1}]
+
+
+async def test_the_same_idempotency_key_gives_the_same_order_and_reserves_once(kitchen: KitchenClient) -> None:
+    """Seed 004: placing ORDER_001 many times changes stock once, even when the retries race."""
+    headers = {**kitchen.auth(), "Idempotency-Key": "ORDER_001"}
+    body = {"dish_id": "pan-simple", "quantity": 1}
+    responses = await asyncio.gather(*(kitchen.http.post(ORDERS, json=body, headers=headers) for _ in range(5)))
+    assert {r.json()["order_id"] for r in responses} == {responses[0].json()["order_id"]}
+    assert {r.status_code for r in responses} == {201}
+    pantry = {p["ingredient"]: p for p in (await kitchen.http.get("/api/kitchen/pantry")).json()}
+    assert pantry["jamon"]["reserved"] == 5
+    other = await kitchen.http.post(ORDERS, json={**body, "quantity": 2}, headers=headers)
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+    # Another customer's identical key is a different order.
+    mine = await kitchen.http.post(ORDERS, json=body, headers={**kitchen.auth("bob"), "Idempotency-Key": "ORDER_001"})
+    assert mine.json()["order_id"] != responses[0].json()["order_id"]
+
+
+async def test_cancel_releases_the_hold_and_only_the_owner_may_cancel(kitchen: KitchenClient) -> None:
+    order = (await kitchen.http.post(ORDERS, json={"dish_id": "pan-simple"}, headers=kitchen.auth())).json()
+    url = f"{ORDERS}/{order['order_id']}/cancel"
+    assert (await kitchen.http.post(url, headers=kitchen.auth("mallory"))).status_code == 404
+    r = await kitchen.http.post(url, headers=kitchen.auth())
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    pantry = {p["ingredient"]: p for p in (await kitchen.http.get("/api/kitchen/pantry")).json()}
+    assert pantry["jamon"] == {"ingredient": "jamon", "on_hand": 86, "reserved": 0, "available": 86}
+
+
+async def test_menu_lists_dishes_and_todays_menu_is_seven_stable_dishes(kitchen: KitchenClient) -> None:
+    dishes = (await kitchen.http.get("/api/kitchen/dishes")).json()
+    assert {"ensalada-cesar", "pasta-carne-molida", "pan-simple"} <= {d["id"] for d in dishes}
+    cesar = (await kitchen.http.get("/api/kitchen/dishes/ensalada-cesar")).json()
+    assert cesar["ingredients"] == {"lechuga": 5, "pollo": 2}
+    today = (await kitchen.http.get("/api/kitchen/dishes/today")).json()
+    assert len(today) == 7
+    assert today == (await kitchen.http.get("/api/kitchen/dishes/today")).json()
+    assert (await kitchen.http.get("/api/kitchen/dishes/nope")).status_code == 404
+
+
+async def test_movements_are_newest_first_and_paginate(kitchen: KitchenClient) -> None:
+    first = (await kitchen.http.get("/api/kitchen/pantry/movements", params={"limit": 4})).json()
+    assert len(first["items"]) == 4 and first["next_cursor"]
+    ids = [m["id"] for m in first["items"]]
+    assert ids == sorted(ids, reverse=True)
+    rest = (await kitchen.http.get("/api/kitchen/pantry/movements",
+                                   params={"limit": 100, "cursor": first["next_cursor"]})).json()
+    assert len(rest["items"]) == 9 - 4 and rest["next_cursor"] is None
+    bad = await kitchen.http.get("/api/kitchen/pantry/movements", params={"limit": 0})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "limit"
+
+
+async def test_openapi_describes_every_route_with_its_schemas(kitchen: KitchenClient) -> None:
+    doc = (await kitchen.http.get("/api/kitchen/openapi.json")).json()
+    post = doc["paths"]["/api/kitchen/orders"]["post"]
+    assert "requestBody" in post and {"201", "202", "422"} <= set(post["responses"])
+    assert "PlaceOrderBody" in doc["components"]["schemas"]

@@ -1,0 +1,1 @@
+"""Brigade's `web` component: serves the single-page app and, locally, routes `/api/<svc>` like the ingress."""

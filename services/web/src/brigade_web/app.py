@@ -1,0 +1,36 @@
+"""The web app: Brigade's standard app shell (health, metrics, problems) around the gateway."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from brigade_common.http import create_app
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from brigade_web.config import SERVICE, Settings
+from brigade_web.gateway import Gateway
+from brigade_web.proxy_http import create_client
+from brigade_web.routing import RouteTable, load_routes
+
+log = structlog.get_logger("brigade_web")
+
+
+def build_app(settings: Settings) -> Starlette:
+    """The gateway app; the route file is read now, so a bad one fails at start-up, naming itself."""
+    routes = load_routes(settings.routes_file) if settings.routes_file else RouteTable([])
+    gateway = Gateway(settings, routes)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with create_client(settings) as client:
+            gateway.client = client
+            unrouted = sorted(routes.components - set(gateway.upstreams) - {SERVICE})
+            log.info("gateway_started", upstreams=gateway.upstreams, not_running=unrouted,
+                     static_dir=str(settings.static_dir))
+            yield
+            gateway.client = None
+
+    return create_app(service=SERVICE, routes=[Mount("/", app=gateway)], lifespan=lifespan)

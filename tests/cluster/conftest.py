@@ -1,0 +1,149 @@
+"""Tests against a running cluster: `make test-cluster` (uv run pytest tests/cluster), current kube
+context, Brigade deployed by `skaffold dev -p kind` or `skaffold run`.
+
+They run only when asked for by path, so a bare `pytest` over the repository leaves them out (they
+are not part of `make test`). Asked for with no reachable cluster, the run stops with exit code 3
+and says so: it never passes by skipping everything.
+
+Environment: BRIGADE_NAMESPACE (brigade), BRIGADE_URL (http://kitchen.local),
+BRIGADE_KUBE_CONTEXT (the current one), BRIGADE_ROLLOUT_TIMEOUT_S (600).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+HERE = Path(__file__).resolve().parent
+NO_CLUSTER_EXIT = 3
+
+
+def _asked_for(config: pytest.Config) -> bool:
+    """True when a command-line path points into tests/cluster (testpaths alone do not count)."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return False
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path == HERE or HERE in path.parents:
+            return True
+    return False
+
+
+def _unreachable_reason() -> str | None:
+    from kubernetes import client, config
+
+    try:
+        config.load_kube_config(context=os.environ.get("BRIGADE_KUBE_CONTEXT") or None)
+    except Exception as exc:
+        try:
+            config.load_incluster_config()
+        except Exception:
+            return f"{type(exc).__name__}: {exc}"
+    try:
+        client.VersionApi().get_code(_request_timeout=5)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    ours = [item for item in items if HERE in Path(str(item.path)).resolve().parents]
+    if not ours:
+        return
+    if not _asked_for(config):
+        config.hook.pytest_deselected(items=ours)
+        items[:] = [item for item in items if item not in ours]
+        return
+    reason = _unreachable_reason()
+    if reason is not None:
+        pytest.exit(f"no Kubernetes cluster reachable via current context: {reason}", returncode=NO_CLUSTER_EXIT)
+
+
+# ---------------------------------------------------------------------------------------- fixtures
+
+
+@dataclass
+class Kube:
+    core: Any
+    apps: Any
+    custom: Any
+    namespace: str
+
+
+@pytest.fixture(scope="session")
+def kube() -> Kube:
+    from kubernetes import client
+
+    return Kube(client.CoreV1Api(), client.AppsV1Api(), client.CustomObjectsApi(),
+                os.environ.get("BRIGADE_NAMESPACE", "brigade"))
+
+
+def wait_until(what: str, check: Callable[[], str | None], timeout_s: float) -> None:
+    """Polls `check` (None: done, else what is still missing) until done or the timeout."""
+    deadline = time.monotonic() + timeout_s
+    missing = check()
+    while missing is not None:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not done after {timeout_s:.0f}s: {missing}", pytrace=False)
+        time.sleep(2)
+        missing = check()
+
+
+def rollout_pending(kube: Kube) -> str | None:
+    """What is not rolled out yet in the namespace (Deployments, StatefulSets, PostgreSQL), or None."""
+    pending = []
+    for d in kube.apps.list_namespaced_deployment(kube.namespace).items:
+        want, st = d.spec.replicas or 0, d.status
+        if (st.observed_generation or 0) < d.metadata.generation or (st.updated_replicas or 0) < want \
+                or (st.available_replicas or 0) < want or (st.replicas or 0) > want:
+            pending.append(f"deployment/{d.metadata.name}")
+    for s in kube.apps.list_namespaced_stateful_set(kube.namespace).items:
+        if (s.status.ready_replicas or 0) < (s.spec.replicas or 0):
+            pending.append(f"statefulset/{s.metadata.name}")
+    clusters = kube.custom.list_namespaced_custom_object("postgresql.cnpg.io", "v1", kube.namespace, "clusters")
+    for c in clusters["items"]:
+        if c.get("status", {}).get("readyInstances", 0) < c["spec"]["instances"]:
+            pending.append(f"cluster/{c['metadata']['name']}")
+    if not kube.apps.list_namespaced_deployment(kube.namespace).items:
+        pending.append("no Deployment in the namespace yet")
+    return ", ".join(pending) or None
+
+
+@pytest.fixture(scope="session")
+def rolled_out(kube: Kube) -> Kube:
+    timeout = float(os.environ.get("BRIGADE_ROLLOUT_TIMEOUT_S", "600"))
+    wait_until(f"rollout in namespace {kube.namespace}", lambda: rollout_pending(kube), timeout)
+    return kube
+
+
+@pytest.fixture(scope="session")
+def http(rolled_out: Kube) -> Iterator[httpx.Client]:
+    base_url = os.environ.get("BRIGADE_URL", "http://kitchen.local")
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        try:
+            client.get("/")
+        except httpx.ConnectError as exc:
+            pytest.fail(f"{base_url} does not answer ({exc}): on kind, add `127.0.0.1 kitchen.local` to "
+                        "/etc/hosts and check the ingress-nginx controller is running", pytrace=False)
+        yield client
+
+
+@pytest.fixture(scope="session")
+def customer_token(kube: Kube) -> str:
+    """A token the services accept, signed with the cluster's own key (Secret brigade-jwt)."""
+    import base64
+    import uuid
+
+    from brigade_common.auth import mint_token, public_jwk
+
+    secret = kube.core.read_namespaced_secret("brigade-jwt", kube.namespace)
+    pem = base64.b64decode(secret.data["private.pem"]).decode()
+    return mint_token(pem, public_jwk(pem)["kid"], sub=f"cluster-test-{uuid.uuid4().hex[:8]}",
+                      roles=["customer"], ttl_s=900)

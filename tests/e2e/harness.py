@@ -1,0 +1,159 @@
+"""Runs Brigade's real service processes against the test's own PostgreSQL and nats-server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from brigade_common.auth import generate_key, jwks, mint_token
+from brigade_common.devservers import free_port
+from brigade_common.migrations import upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+DB_SERVICES = ("kitchen", "warehouse")
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0, what: str = "condition") -> Any:
+    """Poll `check` until it returns something truthy; fail after `timeout` seconds. Never a fixed sleep."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s (last: {result!r})")
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    env: dict[str, str]
+    port: int
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", f"brigade_{self.name}", "api"],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT,
+        )
+
+    async def wait_ready(self, timeout: float = 30.0) -> None:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+
+            async def ready() -> bool:
+                assert self.proc is not None
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"{self.name} exited ({self.proc.returncode}):\n{self.log_tail()}")
+                try:
+                    return (await client.get(f"{self.url}/readyz")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(ready, timeout, f"{self.name} ready")
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        if sig == signal.SIGKILL:
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+@dataclass
+class Stack:
+    database_url: str
+    nats_url: str
+    tmp: Path
+    overrides: dict[str, str] = field(default_factory=dict)
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.private_pem, public = generate_key("test-key")
+        self.jwks = jwks([public])
+
+    def token(self, sub: str = "customer-demo", roles: tuple[str, ...] = ("customer",)) -> str:
+        return mint_token(self.private_pem, "test-key", sub=sub, roles=list(roles))
+
+    def auth(self, sub: str = "customer-demo", roles: tuple[str, ...] = ("customer",)) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(sub, roles)}"}
+
+    def _env(self, name: str, port: int) -> dict[str, str]:
+        p = name.upper() + "_"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KITCHEN_", "WAREHOUSE_", "MARKET_"))}
+        env.update({
+            p + "NATS_URL": self.nats_url, p + "HTTP_PORT": str(port), p + "HTTP_HOST": "127.0.0.1",
+            p + "JWT_PUBLIC_KEYS": self.jwks, p + "LOG_FORMAT": "console", "PYTHONUNBUFFERED": "1",
+        })
+        if name in DB_SERVICES:
+            env[p + "DATABASE_URL"] = self.database_url
+        env.update({k: v for k, v in self.overrides.items() if k.startswith(p)})
+        return env
+
+    async def prepare(self) -> None:
+        """Migrate and seed every database service (what `make up` does before starting them)."""
+        from brigade_kitchen.adapters.seed import seed as seed_kitchen
+        from brigade_kitchen.config import MIGRATIONS_DIR as KITCHEN_MIGRATIONS
+        from brigade_warehouse.adapters.seed import seed as seed_warehouse
+        from brigade_warehouse.config import MIGRATIONS_DIR as WAREHOUSE_MIGRATIONS
+
+        await asyncio.to_thread(upgrade, KITCHEN_MIGRATIONS, self.database_url, "kitchen")
+        await asyncio.to_thread(upgrade, WAREHOUSE_MIGRATIONS, self.database_url, "warehouse")
+        for schema, seed in (("kitchen", seed_kitchen), ("warehouse", seed_warehouse)):
+            conn = await asyncpg.connect(self.database_url, server_settings={"search_path": schema})
+            try:
+                await seed(conn)
+            finally:
+                await conn.close()
+
+    async def start(self, *names: str) -> None:
+        for name in names:
+            svc = self.services.get(name)
+            if svc is None:
+                port = free_port()
+                svc = ServiceProcess(name, self._env(name, port), port, self.tmp / f"{name}.log")
+                self.services[name] = svc
+            svc.start()
+        await asyncio.gather(*(self.services[n].wait_ready() for n in names))
+
+    def url(self, name: str) -> str:
+        return self.services[name].url
+
+    def stop(self) -> None:
+        for svc in self.services.values():
+            svc.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"----- {n}\n{s.log_tail()}" for n, s in self.services.items())

@@ -1,0 +1,133 @@
+"""Offline checks of the Kubernetes delivery: the charts are rendered with the project's pinned helm
+(`make helm`) and every object is inspected as a cluster would receive it. No cluster, no network."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+CHART = REPO / "infra/helm/brigade"
+POSTGRES_CHART = REPO / "infra/helm/brigade-postgres"
+VALUES_DIR = REPO / "infra/helm/values"
+NAMESPACE = "brigade"
+# The Kubernetes version the charts are rendered for (Capabilities.KubeVersion).
+RENDER_KUBE_VERSION = "1.34.0"
+
+
+def find_helm() -> str | None:
+    local = REPO / ".tools/bin/helm"
+    if local.is_file():
+        return str(local)
+    return shutil.which("helm")
+
+
+@pytest.fixture(scope="session")
+def helm() -> str:
+    path = find_helm()
+    if path is None:
+        pytest.fail("helm not found in .tools/bin/helm or on PATH: run `make helm` "
+                    "(scripts/install-helm.sh builds the pinned version)", pytrace=False)
+    version = subprocess.run([path, "version", "--template", "{{.Version}}"],
+                             capture_output=True, text=True, check=False).stdout.strip()
+    if not version.startswith("v3."):
+        pytest.fail(f"{path} is helm {version or '(unknown)'}; these charts need helm v3: run `make helm`",
+                    pytrace=False)
+    return path
+
+
+def run_helm(helm: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([helm, *args], capture_output=True, text=True, check=False, cwd=REPO)
+
+
+@pytest.fixture(scope="session")
+def helm_run(helm: str) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """helm_run(*args) runs the pinned helm in the repository root and returns the finished process."""
+    return lambda *args: run_helm(helm, *args)
+
+
+@pytest.fixture(scope="session")
+def kube_version() -> str:
+    return RENDER_KUBE_VERSION
+
+
+@dataclass
+class Rendered:
+    """The objects of one `helm template` run."""
+
+    docs: list[dict[str, Any]]
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [d for d in self.docs if d["kind"] == kind]
+
+    def get(self, kind: str, name: str) -> dict[str, Any]:
+        for doc in self.of_kind(kind):
+            if doc["metadata"]["name"] == name:
+                return doc
+        raise AssertionError(f"no {kind} named {name!r} rendered")
+
+    def names(self, kind: str) -> set[str]:
+        return {d["metadata"]["name"] for d in self.of_kind(kind)}
+
+
+def template(helm: str, chart: Path, release: str, *args: str) -> Rendered:
+    result = run_helm(helm, "template", release, str(chart), "--namespace", NAMESPACE,
+                      "--kube-version", RENDER_KUBE_VERSION, *args)
+    assert result.returncode == 0, f"helm template {chart.name} {' '.join(args)} failed:\n{result.stderr}"
+    return Rendered([d for d in yaml.safe_load_all(result.stdout) if d])
+
+
+def chart_values() -> dict[str, Any]:
+    return yaml.safe_load((CHART / "values.yaml").read_text())
+
+
+def all_components_args() -> list[str]:
+    """--set flags that enable every component the chart knows, the disabled ones included."""
+    return [arg for name in chart_values()["components"]
+            for arg in ("--set", f"components.{name}.enabled=true")]
+
+
+# The brigade chart under each values set it ships with, and with every component switched on.
+SCENARIOS: dict[str, list[str]] = {
+    "default": [],
+    "kind": ["-f", str(VALUES_DIR / "brigade-kind.yaml")],
+    "prod": ["-f", str(VALUES_DIR / "brigade-prod.yaml")],
+    "all": all_components_args(),
+    "all-prod": ["-f", str(VALUES_DIR / "brigade-prod.yaml"), *all_components_args()],
+}
+
+
+@pytest.fixture(scope="session")
+def render(helm: str) -> Callable[[str], Rendered]:
+    """render(scenario) -> Rendered, each scenario rendered once per session."""
+    cache: dict[str, Rendered] = {}
+
+    def _render(scenario: str) -> Rendered:
+        if scenario not in cache:
+            cache[scenario] = template(helm, CHART, "brigade", *SCENARIOS[scenario])
+        return cache[scenario]
+
+    return _render
+
+
+@pytest.fixture(scope="session", params=list(SCENARIOS))
+def rendered(request: pytest.FixtureRequest, render: Callable[[str], Rendered]) -> Rendered:
+    """The brigade chart, once per scenario."""
+    return render(request.param)
+
+
+@pytest.fixture(scope="session")
+def render_postgres(helm: str) -> Callable[..., Rendered]:
+    def _render(*args: str) -> Rendered:
+        return template(helm, POSTGRES_CHART, "brigade-postgres", *args)
+
+    return _render
+
+

@@ -1,0 +1,442 @@
+"""Policies every rendered Brigade object must meet, under each values set the chart ships with."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from conftest import Rendered
+
+REPO = Path(__file__).resolve().parents[2]
+CHART = REPO / "infra/helm/brigade"
+VALUES = yaml.safe_load((CHART / "values.yaml").read_text())
+ROUTES = yaml.safe_load((CHART / "routes.yaml").read_text())
+APP_UID = 10001
+
+
+def component_setting(name: str, *path: str) -> Any:
+    """A component's value as the chart sees it: its own entry, else `defaults`."""
+    for source in (VALUES["components"][name], VALUES["defaults"]):
+        node: Any = source
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                break
+            node = node[key]
+        else:
+            return node
+    raise KeyError(path)
+
+
+def is_brigade_service(name: str) -> bool:
+    return bool(component_setting(name, "standardEnv"))
+
+
+def component_of(obj: dict[str, Any]) -> str:
+    return obj["metadata"]["labels"]["app.kubernetes.io/component"]
+
+
+def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
+    return workload["spec"]["template"]["spec"]
+
+
+def pod_labels(workload: dict[str, Any]) -> dict[str, str]:
+    return workload["spec"]["template"]["metadata"]["labels"]
+
+
+def all_containers(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield from spec.get("initContainers", [])
+    yield from spec["containers"]
+
+
+def workloads(rendered: Rendered) -> list[dict[str, Any]]:
+    return rendered.of_kind("Deployment") + rendered.of_kind("Job")
+
+
+def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    assert not selector.get("matchExpressions"), "selectors here use matchLabels only"
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+_UNITS = {"m": 1e-3, "": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 1e3, "M": 1e6, "G": 1e9}
+
+
+def quantity(value: str | int | float) -> float:
+    match = re.fullmatch(r"([0-9.]+)([a-zA-Z]*)", str(value))
+    assert match and match[2] in _UNITS, f"unexpected quantity {value!r}"
+    return float(match[1]) * _UNITS[match[2]]
+
+
+# ---------------------------------------------------------------------------------------- containers
+
+
+def test_every_container_runs_unprivileged_on_a_read_only_root(rendered: Rendered) -> None:
+    for workload in workloads(rendered):
+        name = f"{workload['kind']}/{workload['metadata']['name']}"
+        spec = pod_spec(workload)
+        pod_sc = spec.get("securityContext", {})
+        assert spec.get("automountServiceAccountToken") is False, name
+        tmp_volumes = {v["name"] for v in spec.get("volumes", []) if "emptyDir" in v}
+        for c in all_containers(spec):
+            where = f"{name} container {c['name']}"
+            sc = c.get("securityContext", {})
+            effective = {**pod_sc, **sc}
+            assert effective.get("runAsNonRoot") is True, where
+            assert effective.get("runAsUser") == APP_UID, where
+            assert effective.get("seccompProfile", {}).get("type") == "RuntimeDefault", where
+            assert sc.get("allowPrivilegeEscalation") is False, where
+            assert sc.get("readOnlyRootFilesystem") is True, where
+            assert sc.get("privileged", False) is False, where
+            assert "ALL" in sc.get("capabilities", {}).get("drop", []), where
+            assert not sc.get("capabilities", {}).get("add"), where
+            tmp = [m for m in c.get("volumeMounts", []) if m["mountPath"] == "/tmp"]
+            assert tmp and tmp[0]["name"] in tmp_volumes, f"{where}: /tmp must be an emptyDir"
+
+
+def test_every_container_has_requests_within_limits(rendered: Rendered) -> None:
+    for workload in workloads(rendered):
+        for c in all_containers(pod_spec(workload)):
+            where = f"{workload['kind']}/{workload['metadata']['name']} container {c['name']}"
+            resources = c.get("resources", {})
+            for kind in ("requests", "limits"):
+                assert {"cpu", "memory"} <= set(resources.get(kind, {})), f"{where}: {kind} cpu+memory"
+            for res in ("cpu", "memory"):
+                assert quantity(resources["requests"][res]) <= quantity(resources["limits"][res]), where
+
+
+def test_every_server_has_startup_readiness_and_liveness_probes(rendered: Rendered) -> None:
+    for deployment in rendered.of_kind("Deployment"):
+        name = component_of(deployment)
+        (container,) = pod_spec(deployment)["containers"]
+        port_names = {p["name"] for p in container["ports"]}
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert probe in container, f"{name}: no {probe}"
+            assert container[probe]["httpGet"]["port"] in port_names, f"{name}: {probe} port"
+        if is_brigade_service(name):
+            assert container["startupProbe"]["httpGet"]["path"] == "/readyz", name
+            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+            assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
+
+
+def test_brigade_services_listen_on_8080_with_the_settings_the_contract_names(rendered: Rendered) -> None:
+    for deployment in rendered.of_kind("Deployment"):
+        name = component_of(deployment)
+        if not is_brigade_service(name):
+            continue
+        (container,) = pod_spec(deployment)["containers"]
+        prefix = name.upper().replace("-", "_")
+        env = env_of(container)
+        assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+        assert env[f"{prefix}_HTTP_HOST"]["value"] == "0.0.0.0"
+        assert env[f"{prefix}_HTTP_PORT"]["value"] == "8080"
+        assert env[f"{prefix}_LOG_FORMAT"]["value"] == "json"
+        assert env[f"{prefix}_NATS_URL"]["value"] == "nats://nats:4222"
+        if component_setting(name, "jwt"):
+            ref = env[f"{prefix}_JWT_PUBLIC_KEYS"]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": "brigade-jwt", "key": "jwks.json"}
+        if component_setting(name, "database", "enabled"):
+            ref = env[f"{prefix}_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": f"brigade-db-{name}", "key": "uri"}
+        else:
+            assert f"{prefix}_DATABASE_URL" not in env
+        command = container["command"]
+        assert command == ["python", "-m", f"brigade_{name}", "api"] or (
+            command[0] == "watchfiles" and f"python -m brigade_{name} api" in command
+        ), command
+
+
+# ------------------------------------------------------------------------- availability and scaling
+
+
+def test_every_deployment_has_a_pod_disruption_budget(rendered: Rendered) -> None:
+    pdbs = rendered.of_kind("PodDisruptionBudget")
+    for deployment in rendered.of_kind("Deployment"):
+        selector = deployment["spec"]["selector"]
+        assert selects(selector, pod_labels(deployment))
+        matching = [p for p in pdbs if p["spec"]["selector"] == selector]
+        assert len(matching) == 1, f"{deployment['metadata']['name']}: PDBs {matching}"
+
+
+def test_every_service_selects_only_its_servers(rendered: Rendered) -> None:
+    deployments = rendered.of_kind("Deployment")
+    jobs = rendered.of_kind("Job")
+    for service in rendered.of_kind("Service"):
+        selector = {"matchLabels": service["spec"]["selector"]}
+        backing = [d for d in deployments if selects(selector, pod_labels(d))]
+        assert [d["metadata"]["name"] for d in backing] == [service["metadata"]["name"]]
+        assert not [j for j in jobs if selects(selector, pod_labels(j))], "a migration pod behind a Service"
+        (port,) = service["spec"]["ports"]
+        assert port["targetPort"] == "http"
+
+
+def test_production_runs_two_replicas_at_least_and_autoscales(render: Callable[[str], Rendered]) -> None:
+    rendered = render("prod")
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in rendered.of_kind("HorizontalPodAutoscaler")}
+    for deployment in rendered.of_kind("Deployment"):
+        name = deployment["metadata"]["name"]
+        assert "replicas" not in deployment["spec"], f"{name}: replicas belong to the HPA"
+        assert hpas[name]["spec"]["minReplicas"] >= 2
+        for c in pod_spec(deployment)["containers"]:
+            assert quantity(c["resources"]["limits"]["memory"]) <= quantity("512Mi"), name
+
+
+def test_development_runs_one_replica_without_autoscaling(render: Callable[[str], Rendered]) -> None:
+    rendered = render("default")
+    assert not rendered.of_kind("HorizontalPodAutoscaler")
+    assert {d["spec"]["replicas"] for d in rendered.of_kind("Deployment")} == {1}
+
+
+# ----------------------------------------------------------------------------------------- network
+
+
+def policies_for(rendered: Rendered, labels: dict[str, str]) -> list[dict[str, Any]]:
+    return [p for p in rendered.of_kind("NetworkPolicy")
+            if p["spec"]["podSelector"] and selects(p["spec"]["podSelector"], labels)]
+
+
+def egress_ports(policies: list[dict[str, Any]]) -> set[tuple[int, str]]:
+    return {(port["port"], port.get("protocol", "TCP"))
+            for p in policies for rule in p["spec"].get("egress", []) for port in rule.get("ports", [])}
+
+
+def test_the_namespace_denies_all_traffic_by_default(rendered: Rendered) -> None:
+    deny = rendered.get("NetworkPolicy", "default-deny")
+    assert deny["spec"]["podSelector"] == {}
+    assert sorted(deny["spec"]["policyTypes"]) == ["Egress", "Ingress"]
+    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+
+
+def test_every_deployment_has_a_network_policy_that_opens_only_what_it_needs(rendered: Rendered) -> None:
+    for deployment in rendered.of_kind("Deployment"):
+        name = component_of(deployment)
+        policies = policies_for(rendered, pod_labels(deployment))
+        assert policies, f"{name}: no NetworkPolicy selects it"
+        ports = egress_ports(policies)
+        assert {(53, "UDP"), (53, "TCP")} <= ports, f"{name}: DNS"
+        assert ((4222, "TCP") in ports) == bool(component_setting(name, "nats")), f"{name}: NATS"
+        assert ((5432, "TCP") in ports) == bool(component_setting(name, "database", "enabled")), name
+        (container,) = pod_spec(deployment)["containers"]
+        port = container["ports"][0]["containerPort"]
+        sources = [peer for p in policies for rule in p["spec"].get("ingress", [])
+                   if {"port": port, "protocol": "TCP"} in rule.get("ports", []) for peer in rule["from"]]
+        from_controller = any(
+            peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+            == "ingress-nginx" for peer in sources
+        )
+        assert from_controller == bool(component_setting(name, "networkPolicy", "fromIngress")), name
+
+
+def test_migration_pods_may_reach_postgres_and_postgres_admits_them(rendered: Rendered) -> None:
+    postgres_labels = {"cnpg.io/cluster": "brigade-pg"}
+    (postgres,) = policies_for(rendered, postgres_labels)
+    admitted = [peer["podSelector"]["matchLabels"] for rule in postgres["spec"]["ingress"]
+                if {"port": 5432, "protocol": "TCP"} in rule["ports"] for peer in rule["from"]
+                if "podSelector" in peer and "namespaceSelector" not in peer]
+    for workload in workloads(rendered):
+        labels = pod_labels(workload)
+        if component_setting(component_of(workload), "database", "enabled"):
+            assert (5432, "TCP") in egress_ports(policies_for(rendered, labels)), workload["metadata"]["name"]
+            assert any(all(labels.get(k) == v for k, v in sel.items()) for sel in admitted)
+        else:
+            assert not any(all(labels.get(k) == v for k, v in sel.items()) for sel in admitted)
+
+
+def test_nats_and_nats_box_pods_are_not_cut_off_by_the_default_deny(rendered: Rendered) -> None:
+    nats = {"app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": "nats",
+            "app.kubernetes.io/component": "nats"}
+    box = {"app.kubernetes.io/instance": "nats", "app.kubernetes.io/component": "nats-box"}
+    assert (4222, "TCP") in {(p["port"], p["protocol"]) for pol in policies_for(rendered, nats)
+                             for rule in pol["spec"]["ingress"] for p in rule["ports"]}
+    assert (4222, "TCP") in egress_ports(policies_for(rendered, box))
+
+
+# -------------------------------------------------------------------------------------- migrations
+
+
+def test_every_database_component_migrates_in_a_pre_install_and_pre_upgrade_hook(rendered: Rendered) -> None:
+    jobs = {component_of(j): j for j in rendered.of_kind("Job")}
+    deployments = {component_of(d) for d in rendered.of_kind("Deployment")}
+    with_database = {n for n in deployments if component_setting(n, "database", "enabled")}
+    assert set(jobs) == with_database
+    for name, job in jobs.items():
+        hooks = set(job["metadata"]["annotations"]["helm.sh/hook"].split(","))
+        assert {"pre-install", "pre-upgrade"} <= hooks, name
+        (container,) = pod_spec(job)["containers"]
+        assert container["command"] == ["python", "-m", f"brigade_{name}", "migrate"]
+        assert pod_spec(job)["restartPolicy"] == "Never"
+        # Same settings as the server: the same Settings class validates them at start-up.
+        deployment = rendered.get("Deployment", job["metadata"]["name"].removesuffix("-migrate"))
+        server_env = env_of(pod_spec(deployment)["containers"][0])
+        assert env_of(container) == server_env
+
+
+# ----------------------------------------------------------------------------------------- ingress
+
+
+def enabled_components(rendered: Rendered) -> set[str]:
+    return {component_of(d) for d in rendered.of_kind("Deployment")}
+
+
+def test_the_ingress_routes_every_public_component_under_kitchen_local(rendered: Rendered) -> None:
+    services = {s["metadata"]["name"]: s for s in rendered.of_kind("Service")}
+    enabled = enabled_components(rendered)
+    routed: dict[str, tuple[str, int, str]] = {}
+    for ingress in rendered.of_kind("Ingress"):
+        assert ingress["spec"]["ingressClassName"] == "nginx"
+        hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
+        assert "kitchen.local" in hosts
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                assert path["pathType"] == "Prefix"
+                backend = path["backend"]["service"]
+                if rule["host"] == "kitchen.local":
+                    routed[path["path"]] = (backend["name"], backend["port"]["number"],
+                                            ingress["metadata"]["name"])
+                service = services[backend["name"]]
+                assert backend["port"]["number"] == service["spec"]["ports"][0]["port"]
+    expected = {r["prefix"]: r for r in ROUTES if r["component"] in enabled}
+    assert set(routed) == set(expected)
+    for prefix, route in expected.items():
+        service, _port, ingress_name = routed[prefix]
+        assert service == route["component"]
+        assert ingress_name == ("brigade-live" if route.get("websocket") else "brigade"), prefix
+    # A component the controller may call but that has no route would be unreachable.
+    public = {n for n in enabled if component_setting(n, "networkPolicy", "fromIngress")}
+    assert public <= {r["component"] for r in expected.values()}
+
+
+def test_websocket_routes_get_long_proxy_timeouts(render: Callable[[str], Rendered]) -> None:
+    rendered = render("all")
+    live = rendered.get("Ingress", "brigade-live")
+    annotations = live["metadata"]["annotations"]
+    for key in ("proxy-read-timeout", "proxy-send-timeout"):
+        assert int(annotations[f"nginx.ingress.kubernetes.io/{key}"]) >= 3600
+    main = rendered.get("Ingress", "brigade")
+    assert not any("timeout" in k for k in main["metadata"].get("annotations", {}))
+    paths = [p["path"] for rule in live["spec"]["rules"] for p in rule["http"]["paths"]]
+    assert set(paths) == {r["prefix"] for r in ROUTES if r.get("websocket")}
+
+
+def test_ingress_and_route_table_agree_on_the_default_components(render: Callable[[str], Rendered]) -> None:
+    rendered = render("default")
+    assert rendered.names("Ingress") == {"brigade"}, "no WebSocket component is enabled by default"
+    assert {component_of(d) for d in rendered.of_kind("Deployment")} == {"kitchen", "market", "warehouse", "web"}
+
+
+# ------------------------------------------------------------------------------- images and secrets
+
+
+def test_production_images_carry_an_explicit_tag_never_latest(render: Callable[[str], Rendered]) -> None:
+    for scenario in ("prod", "all-prod"):
+        for workload in workloads(render(scenario)):
+            for c in all_containers(pod_spec(workload)):
+                image = c["image"]
+                name, _, tag = image.rpartition(":")
+                assert name and "/" not in tag, f"{image}: no tag"
+                assert tag and tag != "latest", image
+                assert c["imagePullPolicy"] == "IfNotPresent"
+
+
+def test_the_app_chart_renders_no_secret_and_references_only_generated_ones(rendered: Rendered) -> None:
+    assert not rendered.of_kind("Secret"), "credentials come from other releases, never from this chart"
+    referenced = {
+        e["valueFrom"]["secretKeyRef"]["name"]
+        for w in workloads(rendered) for c in all_containers(pod_spec(w)) for e in c.get("env", [])
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    generated = {f"brigade-db-{role}" for role in
+                 yaml.safe_load((REPO / "infra/helm/brigade-postgres/values.yaml").read_text())["roles"]}
+    assert referenced <= generated | {"brigade-jwt"}
+
+
+def test_generated_database_credentials_are_random_not_literal(
+    render_postgres: Callable[..., Rendered],
+) -> None:
+    first, second = render_postgres(), render_postgres()
+    for a in first.of_kind("Secret"):
+        b = second.get("Secret", a["metadata"]["name"])
+        assert a["data"]["username"] == b["data"]["username"]
+        assert a["data"]["password"] != b["data"]["password"], a["metadata"]["name"]
+        assert a["data"]["uri"] != b["data"]["uri"]
+
+
+SECRETISH = re.compile(r"pass(word)?|secret|token|private|credential|api_?key|dsn|database_url", re.I)
+# Keys that name where a credential lives (a Secret, a key in it), never the credential itself.
+REFERENCE_KEY = re.compile(r"(existingSecret|secretName|secretKey|secretPrefix|generateSecrets|Keys?Key)$")
+
+
+def literal_secrets(node: Any, path: str = "") -> Iterator[str]:
+    """Paths of values that look like an inline credential (a secretish key with a literal value)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}.{key}"
+            if (SECRETISH.search(str(key)) and not REFERENCE_KEY.search(str(key))
+                    and isinstance(value, str | int) and not isinstance(value, bool) and value != ""):
+                yield here
+            yield from literal_secrets(value, here)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            if isinstance(item, dict) and "name" in item and "value" in item and SECRETISH.search(item["name"]):
+                yield f"{path}[{i}]"
+            yield from literal_secrets(item, f"{path}[{i}]")
+
+
+def values_files() -> list[Path]:
+    return [*(REPO / "infra/helm").glob("*/values.yaml"), *(REPO / "infra/helm/values").glob("*.yaml")]
+
+
+@pytest.mark.parametrize("path", values_files(), ids=lambda p: str(p.relative_to(REPO)))
+def test_no_values_file_holds_a_credential(path: Path) -> None:
+    assert list(literal_secrets(yaml.safe_load(path.read_text()))) == []
+
+
+def test_the_credential_scan_would_catch_one() -> None:
+    leaked = {"jwt": {"existingSecret": "brigade-jwt", "privateKey": "-----BEGIN"},
+              "env": [{"name": "KITCHEN_DATABASE_URL", "value": "postgresql://u:p@h/db"}]}
+    assert list(literal_secrets(leaked)) == [".jwt.privateKey", ".env[0]"]
+
+
+@pytest.mark.parametrize("template", sorted((REPO / "infra/helm").glob("*/templates/*.yaml")),
+                         ids=lambda p: str(p.relative_to(REPO / "infra/helm")))
+def test_no_template_writes_a_literal_into_a_secret(template: Path) -> None:
+    text = template.read_text()
+    if not re.search(r"^kind:\s*Secret\s*$", text, re.M):
+        return
+    data = re.split(r"^data:", text, maxsplit=1, flags=re.M)
+    assert len(data) == 2, f"{template.name}: a Secret without data"
+    for line in data[1].splitlines():
+        if re.match(r"^\s{2}\w+:", line):
+            assert "{{" in line, f"{template.name}: literal Secret data {line.strip()!r}"
+
+
+# ------------------------------------------------------------------------------------------ dev mode
+
+
+def test_dev_mode_syncs_sources_into_writable_folders_and_restarts_on_change(
+    render: Callable[[str], Rendered],
+) -> None:
+    for deployment in render("kind").of_kind("Deployment"):
+        name = component_of(deployment)
+        if not component_setting(name, "devSync"):
+            continue
+        spec = pod_spec(deployment)
+        (container,) = spec["containers"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        empty_dirs = {v["name"] for v in spec["volumes"] if "emptyDir" in v}
+        for folder in (f"/app/services/{name}/src", "/app/libs"):
+            assert mounts.get(folder) in empty_dirs, f"{name}: {folder} is not a writable emptyDir"
+        assert container["command"][0] == "watchfiles"
+        (seed,) = spec["initContainers"]
+        assert f"/app/services/{name}/src/." in seed["command"][-1]
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True

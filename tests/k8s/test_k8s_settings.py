@@ -1,0 +1,90 @@
+"""The chart's defaults stay in step with the services: every setting a service must be given at
+start-up (a pydantic-settings field without default) is set by the chart, in the server Deployment
+and in the migration Job alike. Components are discovered from the chart's values; a component
+whose `brigade_<name>.config` does not exist yet is skipped, saying so."""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from conftest import Rendered
+
+REPO = Path(__file__).resolve().parents[2]
+VALUES = yaml.safe_load((REPO / "infra/helm/brigade/values.yaml").read_text())
+
+
+def merged(name: str, key: str) -> Any:
+    own = VALUES["components"][name]
+    return own[key] if key in own else VALUES["defaults"][key]
+
+
+PYTHON_COMPONENTS = sorted(n for n in VALUES["components"] if merged(n, "standardEnv"))
+
+
+def settings_class(name: str) -> Any:
+    module = merged(name, "module") or f"brigade_{name.replace('-', '_')}"
+    try:
+        config = importlib.import_module(f"{module}.config")
+    except ModuleNotFoundError as exc:
+        if exc.name in (module, f"{module}.config"):
+            pytest.skip(f"{module}.config does not exist yet")
+        raise
+    if not hasattr(config, "Settings"):
+        pytest.skip(f"{module}.config has no Settings class yet")
+    return config.Settings
+
+
+def env_names(field_name: str, field: Any, prefix: str) -> set[str]:
+    """The environment variables pydantic-settings reads a field from (case-insensitively)."""
+    alias = field.validation_alias or field.alias
+    if isinstance(alias, str):
+        return {alias.upper()}
+    choices = getattr(alias, "choices", None)
+    if choices:
+        return {c.upper() for c in choices if isinstance(c, str)}
+    return {f"{prefix}{field_name}".upper()}
+
+
+def container_env(workload: dict[str, Any]) -> set[str]:
+    (container,) = workload["spec"]["template"]["spec"]["containers"]
+    return {e["name"].upper() for e in container.get("env", [])}
+
+
+@pytest.mark.parametrize("name", PYTHON_COMPONENTS)
+def test_the_chart_sets_every_required_setting(name: str, render: Callable[[str], Rendered]) -> None:
+    settings = settings_class(name)
+    prefix = str(settings.model_config.get("env_prefix", ""))
+    expected_prefix = (merged(name, "envPrefix") or name.upper().replace("-", "_")) + "_"
+    assert prefix.upper() == expected_prefix, f"{name}: Settings reads {prefix!r}, the chart writes {expected_prefix!r}"
+
+    rendered = render("all")  # every component on, so later ones are checked already
+    workloads = [rendered.get("Deployment", name)]
+    if merged(name, "database").get("enabled"):
+        workloads.append(rendered.get("Job", f"{name}-migrate"))
+    required = {field_name: env_names(field_name, field, prefix)
+                for field_name, field in settings.model_fields.items() if field.is_required()}
+    for workload in workloads:
+        provided = container_env(workload)
+        missing = sorted(field_name for field_name, names in required.items() if not names & provided)
+        assert not missing, (
+            f"{workload['kind']} {workload['metadata']['name']} lacks required settings {missing} "
+            f"(env {sorted(n for f in missing for n in required[f])})"
+        )
+
+    # The other way round only warns: a setting the chart sets that no field reads is a typo or a
+    # service that has not caught up yet.
+    known = {n for field_name, field in settings.model_fields.items()
+             for n in env_names(field_name, field, prefix)}
+    unread = sorted(n for n in container_env(workloads[0]) if n.startswith(prefix.upper()) and n not in known)
+    if unread:
+        warnings.warn(f"{name}: the chart sets {unread}, which {settings.__module__}.Settings does not read",
+                      stacklevel=1)

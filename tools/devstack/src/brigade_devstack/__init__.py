@@ -1,0 +1,1 @@
+"""Local development stack: `python -m brigade_devstack up` runs all of Brigade on this machine."""

@@ -1,0 +1,54 @@
+"""`python -m brigade_devstack up|reset|token`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from brigade_devstack.errors import DevstackError
+from brigade_devstack.layout import Layout
+from brigade_devstack.reset import reset
+from brigade_devstack.tokens import DEMO_SUBJECT, dev_token
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m brigade_devstack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="run PostgreSQL, NATS and every service until Ctrl-C")
+    commands.add_parser("reset", help="delete all local data (.brigade/ or $BRIGADE_HOME)")
+    token = commands.add_parser("token", help="print a dev JWT signed with the stack's key")
+    token.add_argument("--as", dest="subject", default=DEMO_SUBJECT, help=f"subject (default {DEMO_SUBJECT})")
+    token.add_argument("--role", default="customer", help="role claim (default customer; e.g. staff)")
+    token.add_argument("--hours", type=float, default=12.0, help="validity in hours (default 12)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "up":
+            from brigade_devstack.up import up
+
+            return up()
+        layout = Layout.discover()
+        if args.command == "reset":
+            print(reset(layout))
+            return 0
+        subject = args.subject or DEMO_SUBJECT
+        role = args.role or "customer"
+        token = dev_token(layout.jwt_dir, subject=subject, role=role, ttl_seconds=int(args.hours * 3600))
+        print(token)
+        print(f"# {subject} (role {role}), valid {args.hours:g}h. Use it like this:\n"
+              '#   TOKEN=$(make -s token) && curl -H "Authorization: Bearer $TOKEN" '
+              "http://localhost:8080/api/kitchen/orders", file=sys.stderr)
+        return 0
+    except DevstackError as exc:
+        print(f"brigade: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

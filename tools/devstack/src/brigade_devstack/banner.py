@@ -1,0 +1,30 @@
+"""What `up` prints once everything answers /readyz."""
+
+from __future__ import annotations
+
+from brigade_devstack.console import Console
+from brigade_devstack.stackconfig import StackConfig
+
+
+def ready_banner(config: StackConfig, console: Console) -> list[str]:
+    gateway = config.gateway
+    if gateway:
+        lines = [console.highlight(f"Brigade is ready: http://localhost:{gateway.port}")]
+    else:
+        lines = [console.highlight("Brigade is ready (no gateway: brigade_web cannot run yet)")]
+    rows: list[tuple[str, str, str]] = []
+    for svc in config.services:
+        if svc.spec.public and not svc.spec.gateway:
+            via = f"http://localhost:{gateway.port}/api/{svc.name}" if gateway else ""
+            rows.append((svc.name, via, f"(direct {svc.base_url})"))
+    rows += [
+        ("database", config.database_url, ""),
+        ("nats", config.nats_url, ""),
+        ("token", "make token", "(ROLE=staff for a staff token, AS=alice for another user)"),
+        ("logs", "make logs", f"({config.layout.logs})"),
+        ("stop", "Ctrl-C", ""),
+    ]
+    first = max(len(r[0]) for r in rows)
+    second = max(len(r[1]) for r in rows)
+    lines += [f"  {a:<{first}}  {b:<{second}}  {c}".rstrip() for a, b, c in rows]
+    return lines

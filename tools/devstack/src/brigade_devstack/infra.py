@@ -1,0 +1,75 @@
+"""PostgreSQL, NATS, the `brigade` database and the dev JWT keys: what services need before they start."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+import psutil
+
+from brigade_devstack.errors import DevstackError
+from brigade_devstack.layout import Layout
+from brigade_devstack.ports import is_taken
+
+
+def stop_stale_postgres(data_dir: Path, timeout: float = 30.0) -> int | None:
+    """Stop a PostgreSQL still serving `data_dir` after a crashed run; returns its pid if there was one.
+
+    devservers deletes a leftover `postmaster.pid` before starting, which is only safe once no
+    server uses the directory any more.
+    """
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+        proc = psutil.Process(pid)
+        if "postgres" not in proc.name() or str(data_dir) not in " ".join(proc.cmdline()):
+            return None
+        proc.send_signal(signal.SIGINT)  # fast shutdown: checkpoint, then exit
+        try:
+            proc.wait(timeout)
+        except psutil.TimeoutExpired:
+            proc.kill()
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return None
+    return pid
+
+
+async def ensure_database(admin_url: str, name: str) -> bool:
+    """Create database `name` if missing; True when it was created."""
+    conn = await asyncpg.connect(admin_url)
+    try:
+        if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            return False
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        return True
+    finally:
+        await conn.close()
+
+
+def check_external_nats(url: str) -> None:
+    """Fail early, naming the variable, when $NATS_URL points nowhere."""
+    parts = urlsplit(url if "://" in url else f"nats://{url}")
+    host, port = parts.hostname or "127.0.0.1", parts.port or 4222
+    if not is_taken(port, host):
+        raise DevstackError(
+            f"NATS_URL={url} but nothing answers at {host}:{port}: start that server or unset NATS_URL"
+        )
+
+
+def keys_present(jwt_dir: Path) -> bool:
+    return (jwt_dir / "private.pem").is_file() and (jwt_dir / "jwks.json").is_file()
+
+
+def ensure_jwt_keys(jwt_dir: Path) -> str:
+    """The dev signing key's kid, generating the key pair once (what `python -m brigade_common.auth
+    keygen --dir` does: `private.pem` and `jwks.json`)."""
+    from brigade_common.auth import keygen  # imports Starlette: only when keys are needed
+
+    kid, _created = keygen(jwt_dir)
+    return kid
+
+
+def prepare_home(layout: Layout) -> None:
+    for folder in (layout.home, layout.logs, layout.run_dir):
+        folder.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,133 @@
+"""The resolved plan for one `up`: ports, which services run, and each one's environment."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from brigade_devstack.catalog import ServiceSpec, unavailable_reason
+from brigade_devstack.errors import DevstackError
+from brigade_devstack.layout import Layout
+from brigade_devstack.ports import HOST, PortClaim
+from brigade_devstack.process import Command
+
+PG_PORT_ENV = "BRIGADE_PG_PORT"
+NATS_PORT_ENV = "BRIGADE_NATS_PORT"
+EXTERNAL_NATS_ENV = "NATS_URL"
+DATABASE = "brigade"
+
+
+def _port(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        port = -1
+    if not 0 < port < 65536:
+        raise DevstackError(f"{name} must be a TCP port number (1-65535), got {raw!r}")
+    return port
+
+
+@dataclass(frozen=True)
+class PlannedService:
+    spec: ServiceSpec
+    port: int
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    layout: Layout
+    pg_port: int
+    nats_port: int
+    external_nats_url: str | None
+    services: tuple[PlannedService, ...]
+    skipped: tuple[tuple[ServiceSpec, str], ...] = ()
+
+    @property
+    def nats_url(self) -> str:
+        return self.external_nats_url or f"nats://{HOST}:{self.nats_port}"
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql://postgres@{HOST}:{self.pg_port}/{DATABASE}"
+
+    @property
+    def gateway(self) -> PlannedService | None:
+        return next((s for s in self.services if s.spec.gateway), None)
+
+    def port_claims(self) -> list[PortClaim]:
+        claims = [PortClaim(self.pg_port, "PostgreSQL", PG_PORT_ENV)]
+        if not self.external_nats_url:
+            claims.append(PortClaim(self.nats_port, "nats-server", NATS_PORT_ENV))
+        claims += [PortClaim(s.port, s.name, s.spec.port_env) for s in self.services]
+        return claims
+
+    def upstreams(self) -> dict[str, str]:
+        """component → base URL of every public API the gateway routes to."""
+        return {s.name: s.base_url for s in self.services if s.spec.public and not s.spec.gateway}
+
+    def environment(self, svc: PlannedService, base: Mapping[str, str], jwks: str | None) -> dict[str, str]:
+        prefix = svc.spec.env_prefix
+        env = dict(base)
+        env.setdefault(f"{prefix}LOG_FORMAT", "console")
+        env.update({
+            "PYTHONUNBUFFERED": "1",
+            f"{prefix}HTTP_HOST": HOST,
+            f"{prefix}HTTP_PORT": str(svc.port),
+            f"{prefix}NATS_URL": self.nats_url,
+        })
+        if svc.spec.has_database:
+            env[f"{prefix}DATABASE_URL"] = self.database_url
+        if jwks is not None:
+            env[f"{prefix}JWT_PUBLIC_KEYS"] = jwks
+        if svc.spec.gateway:
+            env[f"{prefix}UPSTREAMS"] = json.dumps(self.upstreams())
+            env[f"{prefix}ROUTES_FILE"] = str(self.layout.routes_file)
+            env[f"{prefix}STATIC_DIR"] = str(self.layout.static_dir)
+        return env
+
+    def command(self, svc: PlannedService, verb: str, base: Mapping[str, str], jwks: str | None) -> Command:
+        """`python -m <module> <verb>` for `svc`, run from the repository root."""
+        return Command(
+            name=svc.name,
+            argv=[sys.executable, "-m", svc.spec.module, verb],
+            env=self.environment(svc, base, jwks),
+            cwd=self.layout.root,
+        )
+
+
+def resolve(
+    layout: Layout,
+    table: Sequence[ServiceSpec],
+    environ: Mapping[str, str],
+    unavailable: Callable[[ServiceSpec], str | None] = unavailable_reason,
+) -> StackConfig:
+    """Apply the environment's port overrides to the table and drop services that cannot run yet."""
+    services: list[PlannedService] = []
+    skipped: list[tuple[ServiceSpec, str]] = []
+    for spec in table:
+        reason = unavailable(spec)
+        if reason:
+            skipped.append((spec, reason))
+        else:
+            services.append(PlannedService(spec, _port(environ, spec.port_env, spec.port)))
+    return StackConfig(
+        layout=layout,
+        pg_port=_port(environ, PG_PORT_ENV, 5433),
+        nats_port=_port(environ, NATS_PORT_ENV, 4222),
+        external_nats_url=environ.get(EXTERNAL_NATS_ENV) or None,
+        services=tuple(services),
+        skipped=tuple(skipped),
+    )
