@@ -8,6 +8,7 @@ ifeq ($(UV),)
 UV := $(HOME)/.local/bin/uv
 endif
 export UV_PYTHON_PREFERENCE ?= only-system
+export PATH := $(dir $(UV)):$(PATH)
 
 PYTEST_ARGS ?=
 
@@ -33,7 +34,7 @@ lint: install
 
 typecheck: install
 	$(UV) run --frozen mypy libs/common/src libs/contracts/src services/kitchen/src services/warehouse/src \
-		services/market/src
+		services/market/src services/web/src tools/devstack/src
 
 docs: install
 	$(UV) run --frozen python -m brigade_contracts.docs > docs/events.md

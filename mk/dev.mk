@@ -12,7 +12,7 @@
 # Keep whichever default goal the including Makefile has (or will have).
 _dev_mk_default_goal := $(.DEFAULT_GOAL)
 
-DEVSTACK ?= uv run --frozen python -m brigade_devstack
+DEVSTACK ?= $(or $(UV),uv) run --frozen python -m brigade_devstack
 BRIGADE_LOGS = $(or $(BRIGADE_HOME),.brigade)/logs
 WEB_FRONTEND := services/web/frontend
 WEB_FRONTEND_SOURCES := $(shell find $(WEB_FRONTEND) \( -name node_modules -o -name dist \) -prune \
@@ -26,8 +26,11 @@ up: web-frontend
 reset:
 	$(DEVSTACK) reset
 
+# AS is also make's built-in name for the assembler: only a value given by the user counts.
+_dev_token_as = $(if $(filter command line environment%,$(origin AS)),--as '$(AS)')
+
 token:
-	@$(DEVSTACK) token $(if $(AS),--as '$(AS)') $(if $(ROLE),--role '$(ROLE)')
+	@$(DEVSTACK) token $(_dev_token_as) $(if $(ROLE),--role '$(ROLE)')
 
 logs:
 	@ls $(BRIGADE_LOGS)/*.log >/dev/null 2>&1 || { echo "no logs in $(BRIGADE_LOGS) yet: run make up" >&2; exit 1; }

@@ -81,8 +81,12 @@ class Kube:
 def kube() -> Kube:
     from kubernetes import client
 
-    return Kube(client.CoreV1Api(), client.AppsV1Api(), client.CustomObjectsApi(),
-                os.environ.get("BRIGADE_NAMESPACE", "brigade"))
+    return Kube(
+        client.CoreV1Api(),
+        client.AppsV1Api(),
+        client.CustomObjectsApi(),
+        os.environ.get("BRIGADE_NAMESPACE", "brigade"),
+    )
 
 
 def wait_until(what: str, check: Callable[[], str | None], timeout_s: float) -> None:
@@ -101,8 +105,12 @@ def rollout_pending(kube: Kube) -> str | None:
     pending = []
     for d in kube.apps.list_namespaced_deployment(kube.namespace).items:
         want, st = d.spec.replicas or 0, d.status
-        if (st.observed_generation or 0) < d.metadata.generation or (st.updated_replicas or 0) < want \
-                or (st.available_replicas or 0) < want or (st.replicas or 0) > want:
+        if (
+            (st.observed_generation or 0) < d.metadata.generation
+            or (st.updated_replicas or 0) < want
+            or (st.available_replicas or 0) < want
+            or (st.replicas or 0) > want
+        ):
             pending.append(f"deployment/{d.metadata.name}")
     for s in kube.apps.list_namespaced_stateful_set(kube.namespace).items:
         if (s.status.ready_replicas or 0) < (s.spec.replicas or 0):
@@ -130,8 +138,11 @@ def http(rolled_out: Kube) -> Iterator[httpx.Client]:
         try:
             client.get("/")
         except httpx.ConnectError as exc:
-            pytest.fail(f"{base_url} does not answer ({exc}): on kind, add `127.0.0.1 kitchen.local` to "
-                        "/etc/hosts and check the ingress-nginx controller is running", pytrace=False)
+            pytest.fail(
+                f"{base_url} does not answer ({exc}): on kind, add `127.0.0.1 kitchen.local` to "
+                "/etc/hosts and check the ingress-nginx controller is running",
+                pytrace=False,
+            )
         yield client
 
 
@@ -145,5 +156,6 @@ def customer_token(kube: Kube) -> str:
 
     secret = kube.core.read_namespaced_secret("brigade-jwt", kube.namespace)
     pem = base64.b64decode(secret.data["private.pem"]).decode()
-    return mint_token(pem, public_jwk(pem)["kid"], sub=f"cluster-test-{uuid.uuid4().hex[:8]}",
-                      roles=["customer"], ttl_s=900)
+    return mint_token(
+        pem, public_jwk(pem)["kid"], sub=f"cluster-test-{uuid.uuid4().hex[:8]}", roles=["customer"], ttl_s=900
+    )

@@ -126,8 +126,12 @@ def test_an_order_completes_while_the_warehouse_restarts_and_nothing_is_lost(
         p0 = before["pantry"].get(ingredient, {"on_hand": 0, "reserved": 0})
         p1 = after["pantry"][ingredient]
         delivered = p1["on_hand"] - p0["on_hand"]
-        left_warehouse = (before["stock"].get(ingredient, 0) + after["bought"][ingredient]
-                          - before["bought"][ingredient] - after["stock"].get(ingredient, 0))
+        left_warehouse = (
+            before["stock"].get(ingredient, 0)
+            + after["bought"][ingredient]
+            - before["bought"][ingredient]
+            - after["stock"].get(ingredient, 0)
+        )
         assert delivered == left_warehouse, f"{ingredient}: {left_warehouse} left the warehouse, {delivered} arrived"
         assert p1["reserved"] - p0["reserved"] == per_dish * quantity, ingredient
     for item in after["pantry"].values():

@@ -157,3 +157,11 @@ class Stack:
 
     def logs(self) -> str:
         return "\n".join(f"----- {n}\n{s.log_tail()}" for n, s in self.services.items())
+
+
+async def restart(stack: Stack, name: str, **env: str) -> None:
+    """Start a stopped or killed service again (optionally with changed settings) and wait until ready."""
+    svc = stack.services[name]
+    svc.env.update(env)
+    svc.start()
+    await svc.wait_ready()

@@ -33,13 +33,18 @@ def find_helm() -> str | None:
 def helm() -> str:
     path = find_helm()
     if path is None:
-        pytest.fail("helm not found in .tools/bin/helm or on PATH: run `make helm` "
-                    "(scripts/install-helm.sh builds the pinned version)", pytrace=False)
-    version = subprocess.run([path, "version", "--template", "{{.Version}}"],
-                             capture_output=True, text=True, check=False).stdout.strip()
+        pytest.fail(
+            "helm not found in .tools/bin/helm or on PATH: run `make helm` "
+            "(scripts/install-helm.sh builds the pinned version)",
+            pytrace=False,
+        )
+    version = subprocess.run(
+        [path, "version", "--template", "{{.Version}}"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     if not version.startswith("v3."):
-        pytest.fail(f"{path} is helm {version or '(unknown)'}; these charts need helm v3: run `make helm`",
-                    pytrace=False)
+        pytest.fail(
+            f"{path} is helm {version or '(unknown)'}; these charts need helm v3: run `make helm`", pytrace=False
+        )
     return path
 
 
@@ -78,8 +83,9 @@ class Rendered:
 
 
 def template(helm: str, chart: Path, release: str, *args: str) -> Rendered:
-    result = run_helm(helm, "template", release, str(chart), "--namespace", NAMESPACE,
-                      "--kube-version", RENDER_KUBE_VERSION, *args)
+    result = run_helm(
+        helm, "template", release, str(chart), "--namespace", NAMESPACE, "--kube-version", RENDER_KUBE_VERSION, *args
+    )
     assert result.returncode == 0, f"helm template {chart.name} {' '.join(args)} failed:\n{result.stderr}"
     return Rendered([d for d in yaml.safe_load_all(result.stdout) if d])
 
@@ -90,8 +96,7 @@ def chart_values() -> dict[str, Any]:
 
 def all_components_args() -> list[str]:
     """--set flags that enable every component the chart knows, the disabled ones included."""
-    return [arg for name in chart_values()["components"]
-            for arg in ("--set", f"components.{name}.enabled=true")]
+    return [arg for name in chart_values()["components"] for arg in ("--set", f"components.{name}.enabled=true")]
 
 
 # The brigade chart under each values set it ships with, and with every component switched on.
@@ -129,5 +134,3 @@ def render_postgres(helm: str) -> Callable[..., Rendered]:
         return template(helm, POSTGRES_CHART, "brigade-postgres", *args)
 
     return _render
-
-

@@ -106,8 +106,10 @@ def sanitized(image: str) -> str:
 @pytest.fixture(scope="module")
 def skaffold_schema() -> dict[str, Any]:
     if not SKAFFOLD_SCHEMA.is_file():
-        pytest.fail(f"Skaffold schema missing: {SKAFFOLD_SCHEMA} (expected ../shared/schemas/ "
-                    "relative to the repository root)", pytrace=False)
+        pytest.fail(
+            f"Skaffold schema missing: {SKAFFOLD_SCHEMA} (expected ../shared/schemas/ relative to the repository root)",
+            pytrace=False,
+        )
     return json.loads(SKAFFOLD_SCHEMA.read_text())
 
 
@@ -235,13 +237,17 @@ def test_the_base_image_is_slim_python_with_locked_deps_and_a_non_root_user() ->
     assert final[0] == "FROM ${PYTHON_IMAGE}"
     assert final[-1] == "USER 10001:10001"
     assert any("--uid 10001" in line for line in final)
-    assert not any(re.search(r"\buv\b|pip install|/root/.cache", line) for line in final), \
+    assert not any(re.search(r"\buv\b|pip install|/root/.cache", line) for line in final), (
         "uv, pip installs and caches stay in the builder stage"
+    )
 
 
 def test_the_base_copies_the_manifest_of_every_workspace_member_a_service_needs() -> None:
-    copied = {m[1] for line in dockerfile_stages(REPO / "Dockerfile.base")[1]
-              if (m := re.match(r"COPY (\S+)/pyproject\.toml \1/$", line))}
+    copied = {
+        m[1]
+        for line in dockerfile_stages(REPO / "Dockerfile.base")[1]
+        if (m := re.match(r"COPY (\S+)/pyproject\.toml \1/$", line))
+    }
     for service in SERVICES:
         for member, path in workspace_closure(f"brigade-{service}").items():
             assert path in copied, f"Dockerfile.base must COPY {path}/pyproject.toml (needed by {member})"
@@ -286,7 +292,8 @@ def test_watchfiles_is_in_the_lock_for_dev_mode_reloads() -> None:
 
 def test_the_kind_cluster_exposes_one_ingress_ready_node_on_ports_80_and_443() -> None:
     kind = yaml.safe_load((REPO / "infra/k8s/kind.yaml").read_text())
-    assert kind["kind"] == "Cluster" and kind["apiVersion"] == "kind.x-k8s.io/v1alpha4"
+    assert kind["kind"] == "Cluster"
+    assert kind["apiVersion"] == "kind.x-k8s.io/v1alpha4"
     (node,) = kind["nodes"]
     assert node["labels"]["ingress-ready"] == "true"
     assert {(m["containerPort"], m["hostPort"]) for m in node["extraPortMappings"]} == {(80, 80), (443, 443)}
@@ -305,7 +312,9 @@ def test_the_namespace_manifest_is_the_one_the_releases_use() -> None:
 def test_nats_runs_jetstream_on_files_with_a_server_that_has_message_schedules() -> None:
     values = yaml.safe_load((REPO / "infra/helm/values/nats.yaml").read_text())
     jetstream = values["config"]["jetstream"]
-    assert jetstream["enabled"] and jetstream["fileStore"]["enabled"] and jetstream["fileStore"]["pvc"]["enabled"]
+    assert jetstream["enabled"]
+    assert jetstream["fileStore"]["enabled"]
+    assert jetstream["fileStore"]["pvc"]["enabled"]
     tag = values["container"]["image"]["tag"]
     major, minor = (int(x) for x in re.match(r"(\d+)\.(\d+)", tag).groups())
     assert (major, minor) >= (2, 12), f"nats-server {tag}: message schedules need 2.12+"
@@ -315,4 +324,5 @@ def test_nats_runs_jetstream_on_files_with_a_server_that_has_message_schedules()
 def test_the_helm_installer_pins_a_helm_v3_release() -> None:
     script = (REPO / "scripts/install-helm.sh").read_text()
     assert re.search(r'HELM_VERSION="\$\{HELM_VERSION:-v3\.\d+\.\d+\}"', script)
-    assert ".tools/bin" in script and "go install" in script
+    assert ".tools/bin" in script
+    assert "go install" in script

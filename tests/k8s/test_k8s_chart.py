@@ -90,7 +90,9 @@ def test_every_postgres_object_matches_the_kubernetes_schema(
 def test_schema_validation_catches_a_broken_object() -> None:
     """Guards the guard: strict validation must reject an unknown field and a wrong type."""
     bad = {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"},
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "x"},
         "spec": {"ports": [{"port": "eighty"}], "selektor": {}},
     }
     assert len(schema_errors([bad])) == 2

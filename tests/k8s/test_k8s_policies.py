@@ -74,7 +74,8 @@ _UNITS = {"m": 1e-3, "": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 1e3, "M"
 
 def quantity(value: str | int | float) -> float:
     match = re.fullmatch(r"([0-9.]+)([a-zA-Z]*)", str(value))
-    assert match and match[2] in _UNITS, f"unexpected quantity {value!r}"
+    assert match, f"unexpected quantity {value!r}"
+    assert match[2] in _UNITS, f"unexpected unit in {value!r}"
     return float(match[1]) * _UNITS[match[2]]
 
 
@@ -101,7 +102,8 @@ def test_every_container_runs_unprivileged_on_a_read_only_root(rendered: Rendere
             assert "ALL" in sc.get("capabilities", {}).get("drop", []), where
             assert not sc.get("capabilities", {}).get("add"), where
             tmp = [m for m in c.get("volumeMounts", []) if m["mountPath"] == "/tmp"]
-            assert tmp and tmp[0]["name"] in tmp_volumes, f"{where}: /tmp must be an emptyDir"
+            assert tmp, f"{where}: no /tmp mount"
+            assert tmp[0]["name"] in tmp_volumes, f"{where}: /tmp must be an emptyDir"
 
 
 def test_every_container_has_requests_within_limits(rendered: Rendered) -> None:
@@ -141,7 +143,10 @@ def test_brigade_services_listen_on_8080_with_the_settings_the_contract_names(re
         assert env[f"{prefix}_HTTP_HOST"]["value"] == "0.0.0.0"
         assert env[f"{prefix}_HTTP_PORT"]["value"] == "8080"
         assert env[f"{prefix}_LOG_FORMAT"]["value"] == "json"
-        assert env[f"{prefix}_NATS_URL"]["value"] == "nats://nats:4222"
+        if component_setting(name, "nats"):
+            assert env[f"{prefix}_NATS_URL"]["value"] == "nats://nats:4222"
+        else:
+            assert f"{prefix}_NATS_URL" not in env
         if component_setting(name, "jwt"):
             ref = env[f"{prefix}_JWT_PUBLIC_KEYS"]["valueFrom"]["secretKeyRef"]
             assert ref == {"name": "brigade-jwt", "key": "jwks.json"}
@@ -201,20 +206,28 @@ def test_development_runs_one_replica_without_autoscaling(render: Callable[[str]
 
 
 def policies_for(rendered: Rendered, labels: dict[str, str]) -> list[dict[str, Any]]:
-    return [p for p in rendered.of_kind("NetworkPolicy")
-            if p["spec"]["podSelector"] and selects(p["spec"]["podSelector"], labels)]
+    return [
+        p
+        for p in rendered.of_kind("NetworkPolicy")
+        if p["spec"]["podSelector"] and selects(p["spec"]["podSelector"], labels)
+    ]
 
 
 def egress_ports(policies: list[dict[str, Any]]) -> set[tuple[int, str]]:
-    return {(port["port"], port.get("protocol", "TCP"))
-            for p in policies for rule in p["spec"].get("egress", []) for port in rule.get("ports", [])}
+    return {
+        (port["port"], port.get("protocol", "TCP"))
+        for p in policies
+        for rule in p["spec"].get("egress", [])
+        for port in rule.get("ports", [])
+    }
 
 
 def test_the_namespace_denies_all_traffic_by_default(rendered: Rendered) -> None:
     deny = rendered.get("NetworkPolicy", "default-deny")
     assert deny["spec"]["podSelector"] == {}
     assert sorted(deny["spec"]["policyTypes"]) == ["Egress", "Ingress"]
-    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+    assert "ingress" not in deny["spec"]
+    assert "egress" not in deny["spec"]
 
 
 def test_every_deployment_has_a_network_policy_that_opens_only_what_it_needs(rendered: Rendered) -> None:
@@ -228,11 +241,17 @@ def test_every_deployment_has_a_network_policy_that_opens_only_what_it_needs(ren
         assert ((5432, "TCP") in ports) == bool(component_setting(name, "database", "enabled")), name
         (container,) = pod_spec(deployment)["containers"]
         port = container["ports"][0]["containerPort"]
-        sources = [peer for p in policies for rule in p["spec"].get("ingress", [])
-                   if {"port": port, "protocol": "TCP"} in rule.get("ports", []) for peer in rule["from"]]
+        sources = [
+            peer
+            for p in policies
+            for rule in p["spec"].get("ingress", [])
+            if {"port": port, "protocol": "TCP"} in rule.get("ports", [])
+            for peer in rule["from"]
+        ]
         from_controller = any(
             peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
-            == "ingress-nginx" for peer in sources
+            == "ingress-nginx"
+            for peer in sources
         )
         assert from_controller == bool(component_setting(name, "networkPolicy", "fromIngress")), name
 
@@ -240,9 +259,13 @@ def test_every_deployment_has_a_network_policy_that_opens_only_what_it_needs(ren
 def test_migration_pods_may_reach_postgres_and_postgres_admits_them(rendered: Rendered) -> None:
     postgres_labels = {"cnpg.io/cluster": "brigade-pg"}
     (postgres,) = policies_for(rendered, postgres_labels)
-    admitted = [peer["podSelector"]["matchLabels"] for rule in postgres["spec"]["ingress"]
-                if {"port": 5432, "protocol": "TCP"} in rule["ports"] for peer in rule["from"]
-                if "podSelector" in peer and "namespaceSelector" not in peer]
+    admitted = [
+        peer["podSelector"]["matchLabels"]
+        for rule in postgres["spec"]["ingress"]
+        if {"port": 5432, "protocol": "TCP"} in rule["ports"]
+        for peer in rule["from"]
+        if "podSelector" in peer and "namespaceSelector" not in peer
+    ]
     for workload in workloads(rendered):
         labels = pod_labels(workload)
         if component_setting(component_of(workload), "database", "enabled"):
@@ -253,19 +276,31 @@ def test_migration_pods_may_reach_postgres_and_postgres_admits_them(rendered: Re
 
 
 def test_nats_and_nats_box_pods_are_not_cut_off_by_the_default_deny(rendered: Rendered) -> None:
-    nats = {"app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": "nats",
-            "app.kubernetes.io/component": "nats"}
+    nats = {
+        "app.kubernetes.io/name": "nats",
+        "app.kubernetes.io/instance": "nats",
+        "app.kubernetes.io/component": "nats",
+    }
     box = {"app.kubernetes.io/instance": "nats", "app.kubernetes.io/component": "nats-box"}
-    assert (4222, "TCP") in {(p["port"], p["protocol"]) for pol in policies_for(rendered, nats)
-                             for rule in pol["spec"]["ingress"] for p in rule["ports"]}
+    assert (4222, "TCP") in {
+        (p["port"], p["protocol"])
+        for pol in policies_for(rendered, nats)
+        for rule in pol["spec"]["ingress"]
+        for p in rule["ports"]
+    }
     assert (4222, "TCP") in egress_ports(policies_for(rendered, box))
 
 
 # -------------------------------------------------------------------------------------- migrations
 
 
+def hook_jobs(rendered: Rendered, step: str) -> dict[str, dict[str, Any]]:
+    jobs = [j for j in rendered.of_kind("Job") if pod_labels(j).get("brigade.io/step") == step]
+    return {component_of(j): j for j in jobs}
+
+
 def test_every_database_component_migrates_in_a_pre_install_and_pre_upgrade_hook(rendered: Rendered) -> None:
-    jobs = {component_of(j): j for j in rendered.of_kind("Job")}
+    jobs = hook_jobs(rendered, "migrate")
     deployments = {component_of(d) for d in rendered.of_kind("Deployment")}
     with_database = {n for n in deployments if component_setting(n, "database", "enabled")}
     assert set(jobs) == with_database
@@ -276,9 +311,22 @@ def test_every_database_component_migrates_in_a_pre_install_and_pre_upgrade_hook
         assert container["command"] == ["python", "-m", f"brigade_{name}", "migrate"]
         assert pod_spec(job)["restartPolicy"] == "Never"
         # Same settings as the server: the same Settings class validates them at start-up.
-        deployment = rendered.get("Deployment", job["metadata"]["name"].removesuffix("-migrate"))
-        server_env = env_of(pod_spec(deployment)["containers"][0])
-        assert env_of(container) == server_env
+        server = pod_spec(rendered.get("Deployment", name))["containers"][0]
+        assert env_of(container) == env_of(server)
+
+
+def test_demo_data_is_seeded_after_migrating_outside_production(render: Callable[[str], Rendered]) -> None:
+    rendered = render("default")
+    migrations, seeds = hook_jobs(rendered, "migrate"), hook_jobs(rendered, "seed")
+    assert set(seeds) == {"kitchen", "warehouse"}
+    for name, job in seeds.items():
+        annotations = job["metadata"]["annotations"]
+        assert annotations["helm.sh/hook"] == migrations[name]["metadata"]["annotations"]["helm.sh/hook"]
+        assert int(annotations["helm.sh/hook-weight"]) > int(
+            migrations[name]["metadata"]["annotations"]["helm.sh/hook-weight"]
+        )
+        assert pod_spec(job)["containers"][0]["command"] == ["python", "-m", f"brigade_{name}", "seed"]
+    assert not hook_jobs(render("prod"), "seed"), "no demo data in production"
 
 
 # ----------------------------------------------------------------------------------------- ingress
@@ -301,8 +349,7 @@ def test_the_ingress_routes_every_public_component_under_kitchen_local(rendered:
                 assert path["pathType"] == "Prefix"
                 backend = path["backend"]["service"]
                 if rule["host"] == "kitchen.local":
-                    routed[path["path"]] = (backend["name"], backend["port"]["number"],
-                                            ingress["metadata"]["name"])
+                    routed[path["path"]] = (backend["name"], backend["port"]["number"], ingress["metadata"]["name"])
                 service = services[backend["name"]]
                 assert backend["port"]["number"] == service["spec"]["ports"][0]["port"]
     expected = {r["prefix"]: r for r in ROUTES if r["component"] in enabled}
@@ -343,8 +390,9 @@ def test_production_images_carry_an_explicit_tag_never_latest(render: Callable[[
             for c in all_containers(pod_spec(workload)):
                 image = c["image"]
                 name, _, tag = image.rpartition(":")
-                assert name and "/" not in tag, f"{image}: no tag"
-                assert tag and tag != "latest", image
+                assert name, f"{image}: no tag"
+                assert "/" not in tag, f"{image}: no tag"
+                assert tag not in ("", "latest"), image
                 assert c["imagePullPolicy"] == "IfNotPresent"
 
 
@@ -352,11 +400,15 @@ def test_the_app_chart_renders_no_secret_and_references_only_generated_ones(rend
     assert not rendered.of_kind("Secret"), "credentials come from other releases, never from this chart"
     referenced = {
         e["valueFrom"]["secretKeyRef"]["name"]
-        for w in workloads(rendered) for c in all_containers(pod_spec(w)) for e in c.get("env", [])
+        for w in workloads(rendered)
+        for c in all_containers(pod_spec(w))
+        for e in c.get("env", [])
         if "secretKeyRef" in e.get("valueFrom", {})
     }
-    generated = {f"brigade-db-{role}" for role in
-                 yaml.safe_load((REPO / "infra/helm/brigade-postgres/values.yaml").read_text())["roles"]}
+    generated = {
+        f"brigade-db-{role}"
+        for role in yaml.safe_load((REPO / "infra/helm/brigade-postgres/values.yaml").read_text())["roles"]
+    }
     assert referenced <= generated | {"brigade-jwt"}
 
 
@@ -381,8 +433,13 @@ def literal_secrets(node: Any, path: str = "") -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
             here = f"{path}.{key}"
-            if (SECRETISH.search(str(key)) and not REFERENCE_KEY.search(str(key))
-                    and isinstance(value, str | int) and not isinstance(value, bool) and value != ""):
+            if (
+                SECRETISH.search(str(key))
+                and not REFERENCE_KEY.search(str(key))
+                and isinstance(value, str | int)
+                and not isinstance(value, bool)
+                and value != ""
+            ):
                 yield here
             yield from literal_secrets(value, here)
     elif isinstance(node, list):
@@ -402,13 +459,18 @@ def test_no_values_file_holds_a_credential(path: Path) -> None:
 
 
 def test_the_credential_scan_would_catch_one() -> None:
-    leaked = {"jwt": {"existingSecret": "brigade-jwt", "privateKey": "-----BEGIN"},
-              "env": [{"name": "KITCHEN_DATABASE_URL", "value": "postgresql://u:p@h/db"}]}
+    leaked = {
+        "jwt": {"existingSecret": "brigade-jwt", "privateKey": "-----BEGIN"},
+        "env": [{"name": "KITCHEN_DATABASE_URL", "value": "postgresql://u:p@h/db"}],
+    }
     assert list(literal_secrets(leaked)) == [".jwt.privateKey", ".env[0]"]
 
 
-@pytest.mark.parametrize("template", sorted((REPO / "infra/helm").glob("*/templates/*.yaml")),
-                         ids=lambda p: str(p.relative_to(REPO / "infra/helm")))
+@pytest.mark.parametrize(
+    "template",
+    sorted((REPO / "infra/helm").glob("*/templates/*.yaml")),
+    ids=lambda p: str(p.relative_to(REPO / "infra/helm")),
+)
 def test_no_template_writes_a_literal_into_a_secret(template: Path) -> None:
     text = template.read_text()
     if not re.search(r"^kind:\s*Secret\s*$", text, re.M):

@@ -42,12 +42,22 @@ def test_one_cluster_with_the_brigade_database(rendered: Rendered) -> None:
     assert cluster["apiVersion"] == "postgresql.cnpg.io/v1"
     spec = cluster["spec"]
     assert cluster["metadata"]["name"] == APP_VALUES["postgres"]["clusterName"]
-    assert isinstance(spec["instances"], int) and spec["instances"] >= 1
+    assert isinstance(spec["instances"], int)
+    assert spec["instances"] >= 1
     assert re.fullmatch(r"\d+(Mi|Gi|Ti)", spec["storage"]["size"])
     assert spec["bootstrap"]["initdb"]["database"] == "brigade"
     assert spec["enableSuperuserAccess"] is False
-    assert set(spec) <= {"instances", "imageName", "primaryUpdateStrategy", "enableSuperuserAccess", "storage",
-                         "resources", "postgresql", "bootstrap", "managed"}, "unexpected Cluster fields"
+    assert set(spec) <= {
+        "instances",
+        "imageName",
+        "primaryUpdateStrategy",
+        "enableSuperuserAccess",
+        "storage",
+        "resources",
+        "postgresql",
+        "bootstrap",
+        "managed",
+    }, "unexpected Cluster fields"
     assert APP_VALUES["postgres"]["host"] == f"{cluster['metadata']['name']}-rw"
 
 
@@ -57,14 +67,16 @@ def test_every_service_role_logs_in_with_its_generated_secret(rendered: Rendered
     secrets = {s["metadata"]["name"]: s for s in rendered.of_kind("Secret")}
     for role in roles:
         assert IDENTIFIER.match(role["name"])
-        assert role["login"] is True and role["ensure"] == "present"
-        assert set(role) <= {"name", "ensure", "login", "inherit", "connectionLimit", "passwordSecret"}
+        assert role["login"] is True
+        assert role["ensure"] == "present"
+        assert set(role) <= {"name", "ensure", "login", "inherit", "connectionLimit", "inRoles", "passwordSecret"}
         secret = secrets[role["passwordSecret"]["name"]]
         assert secret["type"] == "kubernetes.io/basic-auth"
         assert secret["metadata"]["labels"]["cnpg.io/reload"] == "true"
         data = decoded(secret)
         assert data["username"] == role["name"]
-        assert len(data["password"]) >= 24 and data["password"].isalnum()
+        assert len(data["password"]) >= 24
+        assert data["password"].isalnum()
 
 
 def test_every_service_owns_a_schema_of_its_own_name(rendered: Rendered) -> None:
@@ -87,7 +99,8 @@ def test_each_database_url_points_at_the_primary_service_as_its_role(rendered: R
         assert url.scheme == "postgresql"
         assert (url.username, url.password) == (data["username"], data["password"])
         assert url.hostname == f"{cluster['metadata']['name']}-rw.brigade.svc"
-        assert url.port == 5432 and url.path == "/brigade"
+        assert url.port == 5432
+        assert url.path == "/brigade"
 
 
 def test_every_component_with_a_database_has_a_role_and_a_secret(rendered: Rendered) -> None:
@@ -100,3 +113,16 @@ def test_every_component_with_a_database_has_a_role_and_a_secret(rendered: Rende
         assert component in roles, f"{component} has a database in the brigade chart but no role"
         assert f"{prefix}{component}" in secrets
         assert APP_VALUES["postgres"]["secretKey"] == "uri"
+
+
+def test_service_roles_may_create_their_schema_through_the_services_group(rendered: Rendered) -> None:
+    """PostgreSQL checks CREATE on the database before it looks whether the schema exists, so the
+    migrations' CREATE SCHEMA IF NOT EXISTS needs that privilege even when the schema is there."""
+    (cluster,) = rendered.of_kind("Cluster")
+    initdb = cluster["spec"]["bootstrap"]["initdb"]
+    (group,) = {g for r in cluster["spec"]["managed"]["roles"] for g in r["inRoles"]}
+    assert all(r["inherit"] is True for r in cluster["spec"]["managed"]["roles"])
+    assert initdb["postInitApplicationSQL"] == [
+        f"CREATE ROLE {group} NOLOGIN",
+        f"GRANT CREATE ON DATABASE {initdb['database']} TO {group}",
+    ]

@@ -4,10 +4,11 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from nats.aio.client import Client as NATS
+
 from brigade_common.consumer import INBOX_DDL
 from brigade_common.jetstream import connect
 from brigade_common.outbox import OUTBOX_DDL
-from nats.aio.client import Client as NATS
 
 
 @pytest.fixture

@@ -16,6 +16,12 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+
 from brigade_common.auth import (
     JwtVerifier,
     Principal,
@@ -28,11 +34,6 @@ from brigade_common.auth import (
 )
 from brigade_common.http import create_app, json_response
 from brigade_common.problems import Unauthorized
-from cryptography.hazmat.primitives import serialization
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-from starlette.websockets import WebSocket
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from typing import IO
 
 import httpx
 import pytest
+
 from brigade_common.cli import main, usage
 from brigade_common.devservers import free_port
 

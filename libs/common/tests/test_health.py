@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 import asyncpg
 import httpx
 import nats
+from starlette.applications import Starlette
+
 from brigade_common.health import ReadinessChecks, database_check, migrations_check, nats_check
 from brigade_common.http import create_app
 from brigade_common.problems import PROBLEM_MEDIA_TYPE
-from starlette.applications import Starlette
 
 
 def client(app: Starlette) -> httpx.AsyncClient:

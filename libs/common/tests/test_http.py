@@ -9,15 +9,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import structlog
-from brigade_common.http import (
-    create_app,
-    current_correlation_id,
-    current_request_id,
-    json_response,
-    parse_json,
-    parse_query,
-)
-from brigade_common.problems import PROBLEM_MEDIA_TYPE
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -27,6 +18,16 @@ from starlette.types import Message
 from starlette.websockets import WebSocket
 from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
+
+from brigade_common.http import (
+    create_app,
+    current_correlation_id,
+    current_request_id,
+    json_response,
+    parse_json,
+    parse_query,
+)
+from brigade_common.problems import PROBLEM_MEDIA_TYPE
 
 
 class PlaceOrder(BaseModel):

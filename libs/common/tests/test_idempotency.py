@@ -9,6 +9,12 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
+from pydantic import BaseModel, Field
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from brigade_common.db import create_pool
 from brigade_common.http import create_app, json_response, parse_json
 from brigade_common.idempotency import (
@@ -22,11 +28,6 @@ from brigade_common.idempotency import (
     store,
 )
 from brigade_common.problems import BadRequest, Conflict, Unprocessable
-from pydantic import BaseModel, Field
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 PATH = "/api/kitchen/orders"
 

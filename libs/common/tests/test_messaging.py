@@ -7,13 +7,14 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 import pytest
+from nats.aio.client import Client as NATS
+
 from brigade_common import outbox
 from brigade_common.consumer import ConsumerRunner, ConsumerSpec, Poison
 from brigade_common.dlq import read_dead_letters
 from brigade_common.envelope import Envelope
 from brigade_common.jetstream import ensure_stream, stream_config
 from brigade_common.outbox import OutboxRelay
-from nats.aio.client import Client as NATS
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:

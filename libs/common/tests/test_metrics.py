@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 
 import httpx
-from brigade_common.http import create_app
-from brigade_common.metrics import MESSAGES, OUTBOX_LAG, OUTBOX_PUBLISHED
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
+
+from brigade_common.http import create_app
+from brigade_common.metrics import MESSAGES, OUTBOX_LAG, OUTBOX_PUBLISHED
 
 
 async def get_order(request: Request) -> Response:

@@ -9,14 +9,15 @@ from typing import Any
 
 import httpx
 import pytest
-from brigade_common.http import create_app, json_response, parse_json, parse_query
-from brigade_common.openapi import OpenAPI
-from brigade_common.problems import Conflict, NotFound, Problem
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+
+from brigade_common.http import create_app, json_response, parse_json, parse_query
+from brigade_common.openapi import OpenAPI
+from brigade_common.problems import Conflict, NotFound, Problem
 
 
 class Status(enum.StrEnum):

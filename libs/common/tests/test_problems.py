@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from pydantic import BaseModel, Field
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from structlog.testing import capture_logs
+
 from brigade_common.problems import (
     PROBLEM_MEDIA_TYPE,
     BadRequest,
@@ -20,12 +27,6 @@ from brigade_common.problems import (
     install_problem_handlers,
     problem_response,
 )
-from pydantic import BaseModel, Field
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
-from structlog.testing import capture_logs
 
 
 class Item(BaseModel):

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from brigade_web.app import build_app
-from brigade_web.config import Settings
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from brigade_web.app import build_app
+from brigade_web.config import Settings
 from services.web.tests.web_servers import closed_port, running
 from services.web.tests.web_upstream import Gates, build_upstream
 
@@ -71,8 +71,12 @@ async def test_request_and_response_pass_through(client: httpx.AsyncClient, stac
     response = await client.post(
         "/api/kitchen/echo/a%2Fb%20c?x=1&y=%C3%A9",
         content=b'{"dish_id": "pan"}',
-        headers={"content-type": "application/json", "authorization": "Bearer t0k3n",
-                 "proxy-authorization": "secret", "keep-alive": "300"},
+        headers={
+            "content-type": "application/json",
+            "authorization": "Bearer t0k3n",
+            "proxy-authorization": "secret",
+            "keep-alive": "300",
+        },
     )
     assert response.status_code == 201
     assert response.headers["x-upstream"] == "kitchen"
@@ -149,8 +153,11 @@ async def test_request_body_streams_to_the_upstream(client: httpx.AsyncClient, s
 
 
 async def test_websocket_messages_and_close_codes_are_relayed(stack: Stack) -> None:
-    async with connect(f"{stack.ws}/api/live/ws?from=7", subprotocols=["brigade.v1"],  # type: ignore[list-item]
-                       additional_headers={"authorization": "Bearer t0k3n"}) as ws:
+    async with connect(
+        f"{stack.ws}/api/live/ws?from=7",
+        subprotocols=["brigade.v1"],  # type: ignore[list-item]
+        additional_headers={"authorization": "Bearer t0k3n"},
+    ) as ws:
         assert ws.subprotocol == "brigade.v1"
         hello = json.loads(await ws.recv())
         assert hello["headers"]["authorization"] == "Bearer t0k3n"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from brigade_web.config import Settings
 from brigade_web.routing import Route, RouteTable, RouteTableError, load_routes
 

@@ -66,8 +66,7 @@ def build_upstream(gates: Gates) -> Starlette:
         return JSONResponse({"size": size, "sha256": digest.hexdigest()})
 
     async def compressed(request: Request) -> Response:
-        return Response(gzip.compress(b"hello " * 100), media_type="text/plain",
-                        headers={"content-encoding": "gzip"})
+        return Response(gzip.compress(b"hello " * 100), media_type="text/plain", headers={"content-encoding": "gzip"})
 
     async def redirect(request: Request) -> Response:
         return Response(status_code=307, headers={"location": "/api/kitchen/echo"})
@@ -96,12 +95,14 @@ def build_upstream(gates: Gates) -> Starlette:
                 gates.client_close.set_result((exc.code, exc.reason or ""))
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-    return Starlette(routes=[
-        Route("/api/kitchen/echo", echo, methods=methods),
-        Route("/api/kitchen/echo/{rest:path}", echo, methods=methods),
-        Route("/api/kitchen/stream", stream),
-        Route("/api/kitchen/upload", upload, methods=["POST"]),
-        Route("/api/kitchen/gzip", compressed),
-        Route("/api/kitchen/redirect", redirect),
-        WebSocketRoute("/api/live/ws", websocket_echo),
-    ])
+    return Starlette(
+        routes=[
+            Route("/api/kitchen/echo", echo, methods=methods),
+            Route("/api/kitchen/echo/{rest:path}", echo, methods=methods),
+            Route("/api/kitchen/stream", stream),
+            Route("/api/kitchen/upload", upload, methods=["POST"]),
+            Route("/api/kitchen/gzip", compressed),
+            Route("/api/kitchen/redirect", redirect),
+            WebSocketRoute("/api/live/ws", websocket_echo),
+        ]
+    )

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from brigade_devstack.layout import Layout
 
+from brigade_devstack.layout import Layout
 from tools.devstack.tests.devstack_testing import SUPPORT, Fakes
 
 

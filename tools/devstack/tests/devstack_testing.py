@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psutil
+
 from brigade_devstack.catalog import ServiceSpec
 from brigade_devstack.console import Console
 from brigade_devstack.layout import Layout

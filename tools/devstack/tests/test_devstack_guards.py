@@ -14,6 +14,7 @@ from pathlib import Path
 import jwt
 import psutil
 import pytest
+
 from brigade_common.auth import JwtVerifier
 from brigade_common.devservers import free_port
 from brigade_devstack.__main__ import main
@@ -23,7 +24,6 @@ from brigade_devstack.layout import Layout
 from brigade_devstack.lockfile import StackLock
 from brigade_devstack.registry import Entry, Registry, create_time
 from brigade_devstack.reset import reset
-
 from tools.devstack.tests.devstack_testing import REPO_ROOT, alive, wait_until
 
 
@@ -47,8 +47,9 @@ def test_reaper_stops_children_when_the_supervisor_is_killed(tmp_path: Path) -> 
         print(child.pid, flush=True)
         time.sleep(600)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", supervisor, str(tmp_path / "processes.json")],
-                            stdout=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", supervisor, str(tmp_path / "processes.json")], stdout=subprocess.PIPE
+    )
     assert proc.stdout is not None
     child = int(proc.stdout.readline())
     assert alive(child)
@@ -100,8 +101,9 @@ def test_reset_refuses_a_folder_brigade_did_not_make(tmp_path: Path) -> None:
     assert (tmp_path / "thesis.tex").exists()
 
 
-def test_token_for_the_demo_customer_staff_and_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_token_for_the_demo_customer_staff_and_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("BRIGADE_HOME", str(tmp_path / "home"))
 
     def token(*args: str) -> str:
@@ -129,10 +131,18 @@ def test_up_refuses_taken_ports_before_starting_anything(tmp_path: Path) -> None
         listener.listen()
         taken = listener.getsockname()[1]
         env["BRIGADE_PG_PORT"] = str(taken)
-        result = subprocess.run([sys.executable, "-m", "brigade_devstack", "up"], cwd=REPO_ROOT, env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "brigade_devstack", "up"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert result.returncode == 2
-    assert (f"port {taken} is already in use, but PostgreSQL needs it: "
-            "stop whatever listens there or set BRIGADE_PG_PORT to another port") in result.stderr
+    assert (
+        f"port {taken} is already in use, but PostgreSQL needs it: "
+        "stop whatever listens there or set BRIGADE_PG_PORT to another port"
+    ) in result.stderr
     assert not (home / "postgres").exists()
     assert not [p for p in psutil.Process().children(recursive=True) if "brigade_devstack" in " ".join(p.cmdline())]

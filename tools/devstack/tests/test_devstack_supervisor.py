@@ -9,7 +9,6 @@ from brigade_devstack.backoff import CrashLoopBackOff
 from brigade_devstack.process import run_once
 from brigade_devstack.readiness import wait_ready
 from brigade_devstack.supervisor import Supervisor
-
 from tools.devstack.tests.devstack_testing import Fakes, alive, eventually, fake_spec
 
 

@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
+
 from brigade_devstack.backoff import CrashLoopBackOff
 from brigade_devstack.catalog import SERVICES, ServiceSpec, unavailable_reason
 from brigade_devstack.console import Console
@@ -29,7 +30,10 @@ def test_backoff_doubles_up_to_the_cap_and_resets_after_a_long_run() -> None:
 
 def test_table_names_the_current_services() -> None:
     assert [(s.name, s.port, s.has_database) for s in SERVICES] == [
-        ("kitchen", 8001, True), ("warehouse", 8002, True), ("market", 8003, False), ("web", 8080, False),
+        ("kitchen", 8001, True),
+        ("warehouse", 8002, True),
+        ("market", 8003, False),
+        ("web", 8080, False),
     ]
     assert [s.name for s in SERVICES if s.gateway] == ["web"]
 
@@ -69,7 +73,8 @@ def test_environment_of_each_service() -> None:
 
     web_env = config.environment(web, environ, jwks="{}")
     assert json.loads(web_env["WEB_UPSTREAMS"]) == {
-        "kitchen": "http://127.0.0.1:8001", "market": "http://127.0.0.1:9003",
+        "kitchen": "http://127.0.0.1:8001",
+        "market": "http://127.0.0.1:9003",
     }
     assert web_env["WEB_ROUTES_FILE"] == "/repo/infra/helm/brigade/routes.yaml"
     assert web_env["WEB_STATIC_DIR"] == "/repo/services/web/frontend/dist"
@@ -97,11 +102,13 @@ def test_port_conflicts_are_one_line_each() -> None:
         with socket.socket() as spare:
             spare.bind(("127.0.0.1", 0))
             free = spare.getsockname()[1]
-        messages = conflicts([
-            PortClaim(taken, "kitchen", "KITCHEN_HTTP_PORT"),
-            PortClaim(free, "market", "MARKET_HTTP_PORT"),
-            PortClaim(free, "web", "WEB_HTTP_PORT"),
-        ])
+        messages = conflicts(
+            [
+                PortClaim(taken, "kitchen", "KITCHEN_HTTP_PORT"),
+                PortClaim(free, "market", "MARKET_HTTP_PORT"),
+                PortClaim(free, "web", "WEB_HTTP_PORT"),
+            ]
+        )
     assert messages == [
         f"port {taken} is already in use, but kitchen needs it: "
         "stop whatever listens there or set KITCHEN_HTTP_PORT to another port",

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from brigade_common.devservers import free_port
 from brigade_devstack.catalog import SERVICES
-
 from tools.devstack.tests.devstack_testing import REPO_ROOT, alive, eventually
 
 pytestmark = pytest.mark.slow
@@ -22,13 +22,24 @@ pytestmark = pytest.mark.slow
 async def test_up_serves_through_the_gateway_and_stops_cleanly(tmp_path: Path) -> None:
     home = tmp_path / "home"
     ports = {spec.name: free_port() for spec in SERVICES}
-    env = {**os.environ, "BRIGADE_HOME": str(home), "BRIGADE_PG_PORT": str(free_port()),
-           "BRIGADE_NATS_PORT": str(free_port()), "NO_COLOR": "1"}
+    env = {
+        **os.environ,
+        "BRIGADE_HOME": str(home),
+        "BRIGADE_PG_PORT": str(free_port()),
+        "BRIGADE_NATS_PORT": str(free_port()),
+        "NO_COLOR": "1",
+    }
     env.pop("NATS_URL", None)
     env.update({spec.port_env: str(ports[spec.name]) for spec in SERVICES})
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "brigade_devstack", "up", cwd=REPO_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "brigade_devstack",
+        "up",
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     output: list[str] = []
 
@@ -39,8 +50,11 @@ async def test_up_serves_through_the_gateway_and_stops_cleanly(tmp_path: Path) -
 
     reader = asyncio.create_task(drain())
     try:
-        await eventually(lambda: any("Brigade is ready" in line for line in output) or proc.returncode is not None,
-                         timeout=150, what="Brigade is ready")
+        await eventually(
+            lambda: any("Brigade is ready" in line for line in output) or proc.returncode is not None,
+            timeout=150,
+            what="Brigade is ready",
+        )
         assert proc.returncode is None, "".join(output)
         state = json.loads((home / "run" / "processes.json").read_text())
         running = {entry["name"]: entry["pid"] for entry in state["processes"]}
@@ -59,5 +73,6 @@ async def test_up_serves_through_the_gateway_and_stops_cleanly(tmp_path: Path) -
         await reader
     assert code == 0, "".join(output[-40:])
     assert "Brigade stopped" in "".join(output)
-    await eventually(lambda: not any(alive(pid) for pid in running.values()), timeout=5,
-                     what="every process of the stack to be gone")
+    await eventually(
+        lambda: not any(alive(pid) for pid in running.values()), timeout=5, what="every process of the stack to be gone"
+    )

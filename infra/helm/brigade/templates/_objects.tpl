@@ -280,25 +280,26 @@ spec:
 {{- end -}}
 
 {{/*
-Schema migrations run before the new version's pods start: a pre-install/pre-upgrade hook, so a
-failed migration fails the release and the old pods keep serving. Its env is the server's (the same
-Settings class validates it). It needs nothing from this release, which does not exist yet at
-pre-install: PostgreSQL and its Secrets come from the brigade-postgres release, and the
-`brigade-migrations` NetworkPolicy that lets it reach them selects by label, so it also covers a
-component enabled by this very upgrade.
+Database set-up steps, as Helm pre-install/pre-upgrade hooks that run before the new version's pods
+start: `migrate` (weight 0), then `seed` (weight 10, idempotent demo data) where enabled. A failed
+step fails the release and the old pods keep serving. Context: {root, c, step, weight}. The env is
+the server's (the same Settings class validates it). Nothing here comes from this release, which
+does not exist yet at pre-install: PostgreSQL and its Secrets come from the brigade-postgres
+release, and the `brigade-hooks` NetworkPolicy that lets these pods reach them selects by label, so
+it also covers a component enabled by this very upgrade.
 */}}
-{{- define "brigade.migrationJob" -}}
+{{- define "brigade.hookJob" -}}
 {{- $c := .c -}}
 {{- $root := .root -}}
 apiVersion: batch/v1
 kind: Job
 metadata:
-  name: {{ $c.fullname }}-migrate
+  name: {{ $c.fullname }}-{{ .step }}
   labels:
     {{- include "brigade.labels" . | nindent 4 }}
   annotations:
     helm.sh/hook: pre-install,pre-upgrade
-    helm.sh/hook-weight: "0"
+    helm.sh/hook-weight: {{ .weight | quote }}
     helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 spec:
   backoffLimit: {{ $c.migrate.backoffLimit }}
@@ -307,7 +308,8 @@ spec:
     metadata:
       labels:
         {{- include "brigade.podLabels" . | nindent 8 }}
-        brigade.io/workload: migrate
+        brigade.io/workload: hook
+        brigade.io/step: {{ .step }}
     spec:
       restartPolicy: Never
       automountServiceAccountToken: false
@@ -345,10 +347,10 @@ spec:
           volumeMounts:
             {{- include "brigade.tmpVolumeMount" . | nindent 12 }}
       containers:
-        - name: migrate
+        - name: {{ .step }}
           image: {{ include "brigade.image" . }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-          command: [python, -m, {{ $c.module }}, migrate]
+          command: [python, -m, {{ $c.module }}, {{ .step }}]
           env:
             {{- include "brigade.env" . | trim | nindent 12 }}
           resources:

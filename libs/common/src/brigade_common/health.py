@@ -61,7 +61,8 @@ class ReadinessChecks:
     @staticmethod
     async def _run_one(check: Check, timeout_s: float) -> str | None:
         try:
-            await asyncio.wait_for(check(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await check()
         except TimeoutError:
             return f"timed out after {timeout_s:g}s"
         except Exception as exc:  # a failing dependency is an answer, not a crash

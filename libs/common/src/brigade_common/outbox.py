@@ -106,8 +106,11 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that races
+            # with the event being set, and the relay would then never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._sweep_interval_s)
+                async with asyncio.timeout(self._sweep_interval_s):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def publish_batch(self) -> int:
@@ -127,7 +130,8 @@ class OutboxRelay:
                 futures.append(
                     await self._js.publish_async(row["subject"], bytes(row["payload"]), headers=headers)
                 )
-            await asyncio.wait_for(asyncio.gather(*futures), self._publish_timeout_s)
+            async with asyncio.timeout(self._publish_timeout_s):
+                await asyncio.gather(*futures)
             await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows])
         now = datetime.now(UTC)
         OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))

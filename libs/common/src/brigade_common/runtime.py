@@ -130,9 +130,10 @@ class Runtime:
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=10)
+            for task in stuck:
+                log.error("background_task_did_not_stop", task=task.get_name())
         self._tasks.clear()
         with contextlib.suppress(Exception):
             await self.nc.drain()

@@ -3,7 +3,6 @@
 Revision ID: 0001
 """
 
-from alembic import op
 from brigade_common.consumer import INBOX_DDL
 from brigade_common.idempotency import IDEMPOTENCY_DDL
 from brigade_common.migrations import execute_script

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 import asyncpg
-from brigade_common.service import ServiceDefinition, run
 
+from brigade_common.service import ServiceDefinition, run
 from brigade_kitchen.config import MIGRATIONS_DIR, SCHEMA, SERVICE, Settings
 
 

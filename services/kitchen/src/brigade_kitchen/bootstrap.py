@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 
 import asyncpg
+from starlette.applications import Starlette
+
 from brigade_common.health import ReadinessChecks
 from brigade_common.jetstream import stream_config
 from brigade_common.runtime import Runtime
 from brigade_contracts.streams import DLQ, KITCHEN, PAYMENTS, WAREHOUSE
-from starlette.applications import Starlette
-
 from brigade_kitchen.config import MIGRATIONS_DIR, SCHEMA, SERVICE, Settings
 from brigade_kitchen.entrypoints.waiters import OrderWaiters
 
@@ -45,6 +45,7 @@ async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = N
         schema=SCHEMA,
         pool_size=settings.database_pool_size,
         migrations_dir=MIGRATIONS_DIR,
+        relay=settings.outbox_relay,
         streams=STREAMS,
         consumers=consumer_specs(settings),
         readiness=readiness,
@@ -61,7 +62,6 @@ async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = N
 def create_app(settings: Settings) -> Starlette:
     from brigade_common.auth import JwtVerifier
     from brigade_common.http import create_app as create_http_app
-
     from brigade_kitchen.entrypoints.http import api
 
     @asynccontextmanager

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
+
 from brigade_common.auth import generate_key, jwks
 from brigade_common.migrations import upgrade
 from brigade_kitchen.adapters.seed import seed
 from brigade_kitchen.bootstrap import create_app
 from brigade_kitchen.config import MIGRATIONS_DIR, Settings
-
 from services.kitchen.tests.integration.harness import KitchenClient
 
 
@@ -21,7 +21,9 @@ def kitchen_settings() -> dict[str, object]:
 
 
 @pytest.fixture
-async def kitchen(database_url: str, nats_url: str, kitchen_settings: dict[str, object]) -> AsyncIterator[KitchenClient]:
+async def kitchen(
+    database_url: str, nats_url: str, kitchen_settings: dict[str, object]
+) -> AsyncIterator[KitchenClient]:
     """The kitchen app in-process (real PostgreSQL and NATS), migrated and seeded; no warehouse runs."""
     private_pem, public = generate_key("k1")
     await asyncio.to_thread(upgrade, MIGRATIONS_DIR, database_url, "kitchen")

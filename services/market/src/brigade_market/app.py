@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from nats.micro import add_service
+from nats.micro.request import Request as MicroRequest
 from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -48,6 +49,24 @@ def buy_handler(market: Market, latency_s: float):  # type: ignore[no-untyped-de
     return rpc.endpoint(BuyRequest, buy)
 
 
+MicroHandler = Callable[[MicroRequest], Awaitable[None]]
+
+
+def concurrent(handler: MicroHandler, in_flight: set[asyncio.Task[None]]) -> MicroHandler:
+    """Answer each request in its own task: nats-py runs a subscription's callbacks one at a time, so
+    without this an injected latency would queue every purchase behind the previous one."""
+
+    async def dispatch(req: MicroRequest) -> None:
+        async def answer() -> None:
+            await handler(req)
+
+        task = asyncio.create_task(answer())
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+
+    return dispatch
+
+
 def create_app(settings: Settings) -> Starlette:
     readiness = ReadinessChecks()
 
@@ -57,13 +76,19 @@ def create_app(settings: Settings) -> Starlette:
         market = Market.create(settings.seed, settings.max_units, settings.failure_rate)
         service = await add_service(nc, name="market", version="1.0.0",
                                     description="Simulated suppliers: 0-10 units per purchase")
+        in_flight: set[asyncio.Task[None]] = set()
         await service.add_endpoint(name="buy", subject=BUY, queue_group="market",
-                                   handler=buy_handler(market, settings.latency_ms / 1000))
+                                   handler=concurrent(buy_handler(market, settings.latency_ms / 1000), in_flight))
         readiness.add("nats", nats_check(nc))
         try:
             yield
         finally:
             await service.stop()
+            # Requests still waiting out their injected latency have bought nothing: drop them, the
+            # caller's timeout and retry cover it.
+            for task in list(in_flight):
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
             await nc.drain()
 
     return create_http_app(service=SERVICE, routes=api.routes, lifespan=lifespan, readiness=readiness,

@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 
+from starlette.applications import Starlette
+
 from brigade_common.auth import JwtVerifier
 from brigade_common.health import ReadinessChecks
 from brigade_common.http import create_app as create_http_app
 from brigade_common.jetstream import stream_config
 from brigade_common.runtime import Runtime
 from brigade_contracts.streams import DLQ, WAREHOUSE
-from starlette.applications import Starlette
-
 from brigade_warehouse.config import MIGRATIONS_DIR, SCHEMA, SERVICE, Settings
 from brigade_warehouse.entrypoints.consumers import consumer_specs
 
@@ -29,6 +29,7 @@ async def open_warehouse(settings: Settings, readiness: ReadinessChecks | None =
         schema=SCHEMA,
         pool_size=settings.database_pool_size,
         migrations_dir=MIGRATIONS_DIR,
+        relay=settings.outbox_relay,
         streams=STREAMS,
         consumers=lambda rt: consumer_specs(settings, rt),
         readiness=readiness,

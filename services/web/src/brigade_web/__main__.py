@@ -7,7 +7,6 @@ import sys
 
 from brigade_common.cli import main, serve
 from brigade_common.logging import configure_logging
-
 from brigade_web.config import SERVICE, Settings
 
 
@@ -18,8 +17,7 @@ def api() -> None:
     settings = Settings()
     configure_logging(SERVICE, settings.log_format, settings.log_level)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per proxied request is the access log
-    serve(lambda: build_app(settings), host=settings.http_host, port=settings.http_port,
-          log_level=settings.log_level)
+    serve(lambda: build_app(settings), host=settings.http_host, port=settings.http_port, log_level=settings.log_level)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from brigade_common.http import create_app
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from brigade_common.http import create_app
 from brigade_web.config import SERVICE, Settings
 from brigade_web.gateway import Gateway
 from brigade_web.proxy_http import create_client
@@ -28,8 +28,12 @@ def build_app(settings: Settings) -> Starlette:
         async with create_client(settings) as client:
             gateway.client = client
             unrouted = sorted(routes.components - set(gateway.upstreams) - {SERVICE})
-            log.info("gateway_started", upstreams=gateway.upstreams, not_running=unrouted,
-                     static_dir=str(settings.static_dir))
+            log.info(
+                "gateway_started",
+                upstreams=gateway.upstreams,
+                not_running=unrouted,
+                static_dir=str(settings.static_dir),
+            )
             yield
             gateway.client = None
 

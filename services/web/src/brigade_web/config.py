@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from brigade_common.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from brigade_common.settings import ServiceSettings
 
 SERVICE = "web"
 

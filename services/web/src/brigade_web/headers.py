@@ -5,15 +5,31 @@ from __future__ import annotations
 from starlette.types import Scope
 
 # RFC 9110 §7.6.1: meaningful for one connection only, never forwarded.
-HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
-    "trailer", "trailers", "transfer-encoding", "upgrade",
-})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 # The WebSocket client library makes its own handshake with the upstream.
-WEBSOCKET_HANDSHAKE = frozenset({
-    "host", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions",
-    "sec-websocket-protocol", "sec-websocket-accept",
-})
+WEBSOCKET_HANDSHAKE = frozenset(
+    {
+        "host",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+        "sec-websocket-protocol",
+        "sec-websocket-accept",
+    }
+)
 # The gateway's server adds its own Date; a second one would be a duplicate header.
 RESPONSE_DROPPED = HOP_BY_HOP | {"date"}
 
@@ -23,8 +39,10 @@ Headers = list[tuple[str, str]]
 def _connection_tokens(headers: Headers) -> set[str]:
     return {
         token.strip().lower()
-        for name, value in headers if name == "connection"
-        for token in value.split(",") if token.strip()
+        for name, value in headers
+        if name == "connection"
+        for token in value.split(",")
+        if token.strip()
     }
 
 

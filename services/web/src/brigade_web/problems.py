@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from brigade_common.problems import Problem, problem_response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
+
+from brigade_common.problems import Problem, problem_response
 
 
 def no_route(path: str) -> Problem:
@@ -14,7 +15,9 @@ def no_route(path: str) -> Problem:
 def not_running(component: str) -> Problem:
     return Problem(
         f"{component} is not running here (the gateway has no upstream for it)",
-        status=503, type="upstream-not-running", title="Service Unavailable",
+        status=503,
+        type="upstream-not-running",
+        title="Service Unavailable",
     )
 
 
@@ -23,8 +26,7 @@ def unreachable(component: str, reason: str) -> Problem:
 
 
 def timed_out(component: str) -> Problem:
-    return Problem(f"{component} did not answer in time", status=504, type="gateway-timeout",
-                   title="Gateway Timeout")
+    return Problem(f"{component} did not answer in time", status=504, type="gateway-timeout", title="Gateway Timeout")
 
 
 async def send_problem(problem: Problem, scope: Scope, receive: Receive, send: Send) -> None:

@@ -24,9 +24,10 @@ def create_client(settings: Settings) -> httpx.AsyncClient:
         write=settings.upstream_read_timeout_s,
         pool=settings.upstream_connect_timeout_s,
     )
+    # Idle connections are dropped before uvicorn's own 5 s keep-alive timeout closes them under us.
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=64, keepalive_expiry=2.0)
     # trust_env=False: loopback upstreams must never go through an HTTP(S)_PROXY from the environment.
-    client = httpx.AsyncClient(timeout=timeout, trust_env=False, follow_redirects=False,
-                               limits=httpx.Limits(max_connections=512, max_keepalive_connections=64))
+    client = httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False, follow_redirects=False)
     # No default Accept-Encoding, User-Agent…: the upstream must see exactly what the client sent.
     for name in list(client.headers):
         del client.headers[name]
@@ -76,11 +77,13 @@ async def proxy_http(
         await send_problem(unreachable(component, type(exc).__name__), scope, receive, send)
         return
     try:
-        await send({
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": response_headers(list(response.headers.multi_items())),
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": response_headers(list(response.headers.multi_items())),
+            }
+        )
         async for chunk in response.aiter_raw():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})

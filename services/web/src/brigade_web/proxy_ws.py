@@ -19,16 +19,15 @@ from brigade_web.problems import send_problem, timed_out, unreachable
 
 log = structlog.get_logger("brigade_web.proxy")
 
-NORMAL, GOING_AWAY, INTERNAL_ERROR = 1000, 1001, 1011
-# Codes that describe a close but may never be sent in a close frame (RFC 6455 §7.4.1).
-_RESERVED = {1005: NORMAL, 1006: INTERNAL_ERROR, 1015: INTERNAL_ERROR}
+NORMAL, GOING_AWAY, BAD_GATEWAY = 1000, 1001, 1014
+NO_STATUS, ABNORMAL, TLS_FAILURE = 1005, 1006, 1015  # describe a close; never sent (RFC 6455 §7.4.1)
 
 
-def sendable(code: int | None, default: int = NORMAL) -> int:
-    """A close code that may go on the wire, standing in for the reserved ones."""
-    if code is None:
-        return default
-    return _RESERVED.get(code, code)
+def sendable(code: int | None, *, abnormal: int) -> int:
+    """A close code that may go on the wire: `abnormal` stands in for a connection that just dropped."""
+    if code is None or code in (ABNORMAL, TLS_FAILURE):
+        return abnormal
+    return NORMAL if code == NO_STATUS else code
 
 
 def upstream_ws_url(base: str, scope: Scope) -> str:
@@ -46,7 +45,7 @@ async def _client_to_upstream(receive: Receive, upstream: ClientConnection) -> N
             text = message.get("text")
             await upstream.send(text if text is not None else message.get("bytes") or b"")
         elif message["type"] == "websocket.disconnect":
-            code = sendable(message.get("code"), GOING_AWAY)
+            code = sendable(message.get("code"), abnormal=GOING_AWAY)
             await upstream.close(code=code, reason=message.get("reason") or "")
             return
 
@@ -57,13 +56,20 @@ async def _upstream_to_client(upstream: ClientConnection, send: Send) -> None:
             out: Message = {"type": "websocket.send"}
             out["text" if isinstance(data, str) else "bytes"] = data
             await send(out)
-    await send({"type": "websocket.close", "code": sendable(upstream.close_code, INTERNAL_ERROR),
-                "reason": upstream.close_reason or ""})
+    await send(
+        {
+            "type": "websocket.close",
+            "code": sendable(upstream.close_code, abnormal=BAD_GATEWAY),
+            "reason": upstream.close_reason or "",
+        }
+    )
 
 
 async def _relay(receive: Receive, send: Send, upstream: ClientConnection) -> None:
-    tasks = [asyncio.create_task(_client_to_upstream(receive, upstream)),
-             asyncio.create_task(_upstream_to_client(upstream, send))]
+    tasks = [
+        asyncio.create_task(_client_to_upstream(receive, upstream)),
+        asyncio.create_task(_upstream_to_client(upstream, send)),
+    ]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -104,8 +110,9 @@ async def proxy_websocket(
         )
     except InvalidStatus as exc:
         if not await _deny_like_upstream(exc, scope, receive, send):
-            await send_problem(unreachable(component, f"refused with HTTP {exc.response.status_code}"),
-                               scope, receive, send)
+            await send_problem(
+                unreachable(component, f"refused with HTTP {exc.response.status_code}"), scope, receive, send
+            )
         return
     except TimeoutError:
         await send_problem(timed_out(component), scope, receive, send)

@@ -39,9 +39,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         role = args.role or "customer"
         token = dev_token(layout.jwt_dir, subject=subject, role=role, ttl_seconds=int(args.hours * 3600))
         print(token)
-        print(f"# {subject} (role {role}), valid {args.hours:g}h. Use it like this:\n"
-              '#   TOKEN=$(make -s token) && curl -H "Authorization: Bearer $TOKEN" '
-              "http://localhost:8080/api/kitchen/orders", file=sys.stderr)
+        print(
+            f"# {subject} (role {role}), valid {args.hours:g}h. Use it like this:\n"
+            '#   TOKEN=$(make -s token) && curl -H "Authorization: Bearer $TOKEN" '
+            "http://localhost:8080/api/kitchen/orders",
+            file=sys.stderr,
+        )
         return 0
     except DevstackError as exc:
         print(f"brigade: {exc}", file=sys.stderr)

@@ -52,9 +52,7 @@ def check_external_nats(url: str) -> None:
     parts = urlsplit(url if "://" in url else f"nats://{url}")
     host, port = parts.hostname or "127.0.0.1", parts.port or 4222
     if not is_taken(port, host):
-        raise DevstackError(
-            f"NATS_URL={url} but nothing answers at {host}:{port}: start that server or unset NATS_URL"
-        )
+        raise DevstackError(f"NATS_URL={url} but nothing answers at {host}:{port}: start that server or unset NATS_URL")
 
 
 def keys_present(jwt_dir: Path) -> bool:

@@ -21,9 +21,7 @@ def reset(layout: Layout) -> str:
         return f"nothing to reset: {home} does not exist"
     unknown = sorted(p.name for p in home.iterdir() if p.name not in KNOWN_ENTRIES)
     if unknown:
-        raise DevstackError(
-            f"refusing to delete {home}: it holds files Brigade did not create ({', '.join(unknown)})"
-        )
+        raise DevstackError(f"refusing to delete {home}: it holds files Brigade did not create ({', '.join(unknown)})")
     lock = StackLock(layout.run_dir / "devstack.lock")
     lock.acquire("`make reset`")
     try:

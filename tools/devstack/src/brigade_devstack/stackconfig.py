@@ -82,12 +82,14 @@ class StackConfig:
         prefix = svc.spec.env_prefix
         env = dict(base)
         env.setdefault(f"{prefix}LOG_FORMAT", "console")
-        env.update({
-            "PYTHONUNBUFFERED": "1",
-            f"{prefix}HTTP_HOST": HOST,
-            f"{prefix}HTTP_PORT": str(svc.port),
-            f"{prefix}NATS_URL": self.nats_url,
-        })
+        env.update(
+            {
+                "PYTHONUNBUFFERED": "1",
+                f"{prefix}HTTP_HOST": HOST,
+                f"{prefix}HTTP_PORT": str(svc.port),
+                f"{prefix}NATS_URL": self.nats_url,
+            }
+        )
         if svc.spec.has_database:
             env[f"{prefix}DATABASE_URL"] = self.database_url
         if jwks is not None:

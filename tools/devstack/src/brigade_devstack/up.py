@@ -1,232 +1,24 @@
-"""`up`: PostgreSQL and NATS, then migrations and seeds, then every service, supervised until Ctrl-C."""
+"""`up`: checks that cannot wait (lock, leftovers, ports), then the stack in the foreground."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import math
 import os
-import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
 
-from brigade_common.devservers import (
-    DevServerError,
-    NatsServer,
-    PostgresServer,
-    check_nats_version,
-    nats_server_binary,
-)
-
-from brigade_devstack.backoff import CrashLoopBackOff
-from brigade_devstack.banner import ready_banner
+from brigade_common.devservers import DevServerError, check_nats_version, nats_server_binary
 from brigade_devstack.catalog import SERVICES, ServiceSpec
 from brigade_devstack.console import Console
 from brigade_devstack.errors import DevstackError
-from brigade_devstack.infra import (
-    check_external_nats,
-    ensure_database,
-    ensure_jwt_keys,
-    keys_present,
-    prepare_home,
-    stop_stale_postgres,
-)
+from brigade_devstack.infra import check_external_nats, prepare_home, stop_stale_postgres
 from brigade_devstack.layout import Layout
 from brigade_devstack.lockfile import StackLock
 from brigade_devstack.ports import require_free
-from brigade_devstack.process import describe_exit, run_once
-from brigade_devstack.readiness import wait_ready
 from brigade_devstack.registry import Registry
-from brigade_devstack.stackconfig import DATABASE, PlannedService, StackConfig, resolve
-from brigade_devstack.supervisor import Supervisor
+from brigade_devstack.stack import Stack, UpOptions
+from brigade_devstack.stackconfig import StackConfig, resolve
 
-T = TypeVar("T")
 READY_TIMEOUT_ENV = "BRIGADE_READY_TIMEOUT"
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-# Ctrl-C under `make`/`uv run` arrives twice at once (from the terminal and forwarded by uv): one stop.
-REPEAT_WINDOW_S = 0.5
-
-
-@dataclass(frozen=True)
-class UpOptions:
-    ready_timeout: float = 90.0
-    grace: float = 10.0
-    backoff: Callable[[], CrashLoopBackOff] = CrashLoopBackOff
-
-
-class StopRequestedError(Exception):
-    """A stop was requested while the stack was still starting."""
-
-
-class Stack:
-    """One running stack; `run` returns when it has been stopped and everything it started is gone."""
-
-    def __init__(
-        self,
-        config: StackConfig,
-        console: Console,
-        registry: Registry,
-        options: UpOptions,
-        environ: Mapping[str, str],
-    ) -> None:
-        self.config = config
-        self.console = console
-        self.registry = registry
-        self.options = options
-        self.environ = environ
-        self._stop = asyncio.Event()
-        self._first_signal_at: float | None = None
-        self._supervisor: Supervisor | None = None
-
-    def request_stop(self, sig: signal.Signals) -> None:
-        now = asyncio.get_running_loop().time()
-        if self._first_signal_at is None:
-            self._first_signal_at = now
-            self.console.info(f"{sig.name}: stopping Brigade (once more to kill at once)")
-            self._stop.set()
-        elif now - self._first_signal_at > REPEAT_WINDOW_S and self._supervisor is not None:
-            self.console.warn(f"{sig.name}: killing the services now")
-            self._supervisor.kill()
-
-    async def run(self) -> int:
-        loop = asyncio.get_running_loop()
-        for sig in STOP_SIGNALS:
-            loop.add_signal_handler(sig, self.request_stop, sig)
-        try:
-            async with contextlib.AsyncExitStack() as exits:
-                await self._start(exits)
-                await self._stop.wait()
-        except StopRequestedError:
-            pass
-        finally:
-            for sig in STOP_SIGNALS:
-                loop.remove_signal_handler(sig)
-        self.console.info("Brigade stopped")
-        return 0
-
-    async def _until_stopped(self, work: Awaitable[T]) -> T:
-        """Await `work`, abandoning (cancelling) it if a stop is requested first."""
-        task = asyncio.ensure_future(work)
-        stop = asyncio.create_task(self._stop.wait())
-        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
-        stop.cancel()
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            raise StopRequestedError
-        return task.result()
-
-    def _check_stop(self) -> None:
-        if self._stop.is_set():
-            raise StopRequestedError
-
-    async def _start(self, exits: contextlib.AsyncExitStack) -> None:
-        config, console, layout = self.config, self.console, self.config.layout
-        self.registry.start_reaper()
-        exits.callback(self.registry.close)
-
-        pg = PostgresServer(layout.pg_data, config.pg_port, log_file=layout.log_file("postgres"))
-        exits.callback(self._stop_server, "PostgreSQL", pg)
-        work: list[Awaitable[object]] = [asyncio.to_thread(pg.start)]
-        nats: NatsServer | None = None
-        if config.external_nats_url is None:
-            nats = NatsServer(layout.nats_store, config.nats_port, log_file=layout.log_file("nats"))
-            exits.callback(self._stop_server, "nats-server", nats)
-            work.append(asyncio.to_thread(nats.start))
-        nats_text = f"nats-server on port {config.nats_port}" if nats else f"NATS at {config.nats_url}"
-        console.info(f"starting PostgreSQL on port {config.pg_port}, {nats_text} (logs in {layout.logs})")
-        # Threads cannot be cancelled, so a stop waits for both servers to be up, then stops them.
-        results = await asyncio.gather(*work, asyncio.to_thread(self._keys), return_exceptions=True)
-        self._watch_server("postgres", pg, signal.SIGINT)
-        if nats is not None:
-            self._watch_server("nats", nats, signal.SIGTERM)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        self._check_stop()
-        if await ensure_database(pg.url, DATABASE):
-            console.info(f"created database {DATABASE}")
-        jwks = str(results[-1])
-
-        supervisor = Supervisor(
-            console, watcher=self.registry, backoff=self.options.backoff, grace=self.options.grace
-        )
-        self._supervisor = supervisor
-        exits.push_async_callback(self._stop_services, supervisor)
-        announcer = asyncio.create_task(self._announce(supervisor))
-        exits.callback(announcer.cancel)
-        # Services without a schema start at once; the others right after their migrations and seed.
-        supervisor.launch_all(
-            config.command(s, "api", self.environ, jwks) for s in config.services if not s.spec.has_database
-        )
-        await self._until_stopped(self._prepare_all(supervisor, jwks))
-
-    def _keys(self) -> str:
-        jwt_dir = self.config.layout.jwt_dir
-        created = not keys_present(jwt_dir)
-        ensure_jwt_keys(jwt_dir)
-        if created:
-            self.console.info(f"generated dev JWT keys in {jwt_dir}")
-        return (jwt_dir / "jwks.json").read_text()
-
-    def _watch_server(self, name: str, server: PostgresServer | NatsServer, sig: int) -> None:
-        if server.proc is not None and server.proc.poll() is None:
-            self.registry.watch(name, server.proc.pid, group=False, sig=sig)
-
-    def _stop_server(self, label: str, server: PostgresServer | NatsServer) -> None:
-        proc = server.proc
-        if proc is None:
-            return
-        self.console.info(f"stopping {label}")
-        server.stop()
-        self.registry.unwatch(proc.pid)
-
-    async def _stop_services(self, supervisor: Supervisor) -> None:
-        self.console.info("stopping services")
-        await supervisor.stop()
-
-    async def _prepare_all(self, supervisor: Supervisor, jwks: str) -> None:
-        services = [s for s in self.config.services if s.spec.has_database]
-        try:
-            async with asyncio.TaskGroup() as group:
-                for svc in services:
-                    group.create_task(self._prepare_and_launch(svc, supervisor, jwks))
-        except BaseExceptionGroup as failures:
-            first = failures.exceptions[0]
-            raise first if isinstance(first, Exception) else failures from None
-
-    async def _prepare_and_launch(self, svc: PlannedService, supervisor: Supervisor, jwks: str) -> None:
-        for verb in ("migrate", "seed"):
-            self.console.info(f"{svc.name}: {verb}", about=svc.name)
-            code = await run_once(self.config.command(svc, verb, self.environ, jwks), self.console)
-            if code != 0:
-                raise DevstackError(
-                    f"`python -m {svc.spec.module} {verb}` failed with {describe_exit(code)}; "
-                    f"see {self.config.layout.log_file(svc.name)}"
-                )
-        supervisor.launch(self.config.command(svc, "api", self.environ, jwks))
-
-    async def _announce(self, supervisor: Supervisor) -> None:
-        urls = {s.name: f"{s.base_url}/readyz" for s in self.config.services}
-
-        def describe(name: str) -> str:
-            service = supervisor.services.get(name)
-            restarts = service.restarts if service else 0
-            return f"{name} (restarted {restarts}x)" if restarts else name
-
-        pending = await wait_ready(urls, self.console, timeout=self.options.ready_timeout, describe=describe)
-        if pending:
-            names = ", ".join(sorted(pending))
-            self.console.error(
-                f"not ready after {self.options.ready_timeout:g}s: {names}. Still supervising; "
-                f"see the output above or {self.config.layout.logs}"
-            )
-            await wait_ready({n: urls[n] for n in pending}, self.console, timeout=math.inf,
-                             interval=1.0, report_every=math.inf)
-        for text in ready_banner(self.config, self.console):
-            self.console.info(text)
 
 
 def _preflight(config: StackConfig, console: Console) -> None:

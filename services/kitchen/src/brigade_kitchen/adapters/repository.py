@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+
 from brigade_common import outbox
 from brigade_common.envelope import Envelope
 from brigade_contracts.kitchen import OrderSnapshot

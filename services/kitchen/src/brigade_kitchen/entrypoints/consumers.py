@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncpg
+
 from brigade_common.consumer import ConsumerSpec, Poison
 from brigade_common.envelope import Envelope
 from brigade_contracts import kitchen as k
 from brigade_contracts import payments as p
 from brigade_contracts import warehouse as w
-
 from brigade_kitchen.adapters.repository import KitchenRepo
 from brigade_kitchen.config import Settings
 from brigade_kitchen.domain.orders import UnknownOrder

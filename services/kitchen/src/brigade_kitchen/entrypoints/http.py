@@ -8,6 +8,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
 from brigade_common import idempotency
 from brigade_common.auth import Principal, require_principal
 from brigade_common.http import json_response, parse_json, parse_query
@@ -15,10 +19,6 @@ from brigade_common.openapi import OpenAPI
 from brigade_common.pagination import Page, PageQuery, id_cursor, id_page
 from brigade_common.problems import BadRequest, Conflict, NotFound, Problem, Unprocessable
 from brigade_contracts.kitchen import OrderSnapshot
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.requests import Request
-from starlette.responses import Response
-
 from brigade_kitchen.adapters.repository import KitchenRepo
 from brigade_kitchen.bootstrap import Kitchen
 from brigade_kitchen.domain.menu import todays_menu

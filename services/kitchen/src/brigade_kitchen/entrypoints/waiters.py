@@ -13,11 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 import pydantic
-from brigade_common.envelope import Envelope
-from brigade_contracts.kitchen import ORDER_EVENTS, OrderSnapshot
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+
+from brigade_common.envelope import Envelope
+from brigade_contracts.kitchen import ORDER_EVENTS, OrderSnapshot
 
 
 class OrderWaiters:

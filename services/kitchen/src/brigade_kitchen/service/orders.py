@@ -15,7 +15,6 @@ from brigade_common.envelope import Envelope
 from brigade_contracts import kitchen as k
 from brigade_contracts.kitchen import OrderSnapshot
 from brigade_contracts.warehouse import SUPPLY_CMD, SupplyDelivered, SupplyFailed, SupplyIngredient
-
 from brigade_kitchen.adapters.repository import KitchenRepo, Line, SupplyRequest
 from brigade_kitchen.domain.orders import (
     InvalidTransition,
@@ -74,7 +73,7 @@ async def _pantry_moved(repo: KitchenRepo, ingredient: str, delta: int, reason: 
                         order_id: str | None, corr: str, cause: Envelope | None,
                         reserved_delta: int = 0) -> None:
     movement_id, balance = await repo.move(ingredient, delta, reason, order_id, reserved_delta)
-    event = k.PantryMoved(movement_id=movement_id, ingredient=ingredient, delta=delta, reason=reason,  # type: ignore[arg-type]
+    event = k.PantryMoved(movement_id=movement_id, ingredient=ingredient, delta=delta, reason=reason,
                           on_hand=balance.on_hand, reserved=balance.reserved, order_id=order_id)
     await repo.emit(Envelope.wrap(k.PANTRY_MOVED, event, correlation_id=corr, causation=cause))
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+
 from brigade_common import outbox
 from brigade_common.envelope import Envelope
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from brigade_common.http import json_response, parse_query
-from brigade_common.openapi import OpenAPI
-from brigade_common.pagination import Page, PageQuery, id_cursor, id_page
-from brigade_common.runtime import Runtime
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
+from brigade_common.http import json_response, parse_query
+from brigade_common.openapi import OpenAPI
+from brigade_common.pagination import Page, PageQuery, id_cursor, id_page
+from brigade_common.runtime import Runtime
 from brigade_warehouse.adapters.repository import WarehouseRepo
 
 PREFIX = "/api/warehouse"

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import asyncpg
+
 from brigade_common.consumer import Delivery
 from brigade_common.envelope import Envelope
 from brigade_contracts import warehouse as w
 from brigade_contracts.market import BuyReply
-
 from brigade_warehouse.adapters.repository import WarehouseRepo
 from brigade_warehouse.domain.supply import SupplyState, decide, to_buy
 
@@ -35,7 +35,7 @@ async def _stock_moved(repo: WarehouseRepo, ingredient: str, delta: int, reason:
                        cause: Envelope) -> None:
     movement_id, balance = await repo.move(ingredient, delta, reason, request_id)
     event = w.StockMoved(movement_id=movement_id, ingredient=ingredient, delta=delta,
-                         reason=reason, balance=balance, request_id=request_id)  # type: ignore[arg-type]
+                         reason=reason, balance=balance, request_id=request_id)
     await repo.emit(Envelope.wrap(w.STOCK_MOVED, event, causation=cause))
 
 

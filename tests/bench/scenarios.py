@@ -1,0 +1,125 @@
+"""The three order scenarios against the real services (tests/e2e/harness.py starts them).
+
+Each scenario gets a fresh database and a fresh nats-server, migrated and seeded with seed 000, then
+re-seeded for its case (ledger rows rewritten with the balances, so the invariants still hold):
+
+- pantry:    the dish's ingredients stocked at 10^12 in the pantry: 201 reserved, no warehouse trip;
+- warehouse: the pantry at zero for them, the warehouse at 10^12: one supply round trip per ingredient;
+- market:    pantry and warehouse at zero, the market sells up to MARKET_MAX_UNITS per purchase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from tests.bench.cpu import CpuMeter
+from tests.bench.httpclient import HttpLoad, OrderRequests
+from tests.bench.loop import Timing, closed_loop
+from tests.bench.stats import Step
+from tests.e2e.harness import Stack
+
+DISH = "ensalada-cesar"
+RECIPE = {"lechuga": 5, "pollo": 2}
+HUGE = 10**12
+CUSTOMERS = 8
+
+SERVICE_ENV = {
+    f"{svc}_{key}": value
+    for svc in ("KITCHEN", "WAREHOUSE", "MARKET")
+    for key, value in (("LOG_FORMAT", "json"), ("LOG_LEVEL", "INFO"))
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    pantry: int
+    warehouse: int
+    overrides: Mapping[str, str] = field(default_factory=dict)
+
+
+SCENARIOS = {
+    s.key: s
+    for s in (
+        Scenario("pantry", "(a) everything in the pantry", HUGE, 0),
+        Scenario("warehouse", "(b) warehouse round trip", 0, HUGE),
+        Scenario("market", "(c) market purchases", 0, 0,
+                 {"MARKET_SEED": "7", "MARKET_MAX_UNITS": "1000", "WAREHOUSE_MARKET_RETRY_S": "0.05"}),
+    )
+}
+
+
+async def _reseed(conn: asyncpg.Connection, table: str, ledger: str, amount: int) -> None:
+    """Rewrite the seed of RECIPE's ingredients in `table` (balance) and `ledger` to `amount`."""
+    names = sorted(RECIPE)
+    async with conn.transaction():
+        await conn.execute(f"DELETE FROM {ledger} WHERE reason = 'seed' AND ingredient = ANY($1::text[])", names)
+        await conn.execute(f"INSERT INTO {table} (ingredient) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+                           names)
+        await conn.execute(f"UPDATE {table} SET on_hand = $2 WHERE ingredient = ANY($1::text[])", names, amount)
+        if amount:
+            await conn.executemany(f"INSERT INTO {ledger} (ingredient, delta, reason) VALUES ($1, $2, 'seed')",
+                                   [(n, amount) for n in names])
+
+
+async def restock(database_url: str, scenario: Scenario) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("SET search_path = kitchen")
+        await _reseed(conn, "pantry", "pantry_movements", scenario.pantry)
+        await conn.execute("SET search_path = warehouse")
+        await _reseed(conn, "stock", "stock_movements", scenario.warehouse)
+    finally:
+        await conn.close()
+
+
+async def settle(database_url: str, timeout_s: float = 60.0) -> dict[str, int]:
+    """Wait (bounded) until no order is pending; returns the orders by status."""
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": "kitchen"})
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            rows = await conn.fetch("SELECT status, count(*) AS n FROM orders GROUP BY status")
+            counts = {r["status"]: int(r["n"]) for r in rows}
+            if not counts.get("pending") or time.monotonic() > deadline:
+                return counts
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
+def make_stack(database_url: str, nats_url: str, tmp: Path, scenario: Scenario,
+               extra: Mapping[str, str]) -> Stack:
+    return Stack(database_url, nats_url, tmp, {**SERVICE_ENV, **scenario.overrides, **extra})
+
+
+def order_load(stack: Stack, concurrency: int) -> HttpLoad:
+    port = stack.services["kitchen"].port
+    tokens = [stack.token(f"bench-customer-{i}") for i in range(CUSTOMERS)]
+    return HttpLoad(OrderRequests("127.0.0.1", port, tokens, DISH), concurrency)
+
+
+async def run_orders(stack: Stack, label: str, concurrencies: list[int], timing: Timing,
+                     meter: CpuMeter) -> list[Step]:
+    """The load steps against a started stack, settling the saga between steps."""
+    steps = []
+    for c in concurrencies:
+        load = order_load(stack, c)
+        meter.start()
+        try:
+            step = await closed_loop(label, load, c, timing)
+        finally:
+            load.close()
+        step.cpu = meter.stop()
+        counts = await settle(stack.database_url)
+        step.note = f"orders so far: {counts}"
+        print(step.summary(), flush=True)
+        steps.append(step)
+    return steps
