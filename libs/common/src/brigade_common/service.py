@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import asyncpg
+import pydantic
 from starlette.applications import Starlette
 
 from brigade_common import cli
@@ -38,9 +39,26 @@ def _database_url(settings: Any) -> str:
     return url
 
 
+def settings_error(cls: type[ServiceSettings], exc: pydantic.ValidationError) -> str:
+    """One line per missing or invalid setting, named as its environment variable."""
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    lines = [f"{defn_name(cls)}: invalid settings"]
+    for err in exc.errors(include_url=False):
+        name = (prefix + "_".join(str(p) for p in err["loc"])).upper()
+        lines.append(f"  {name}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def defn_name(cls: type[ServiceSettings]) -> str:
+    return cls.__module__.split(".")[0]
+
+
 def commands(defn: ServiceDefinition[S]) -> dict[str, cli.Command]:
     def load() -> S:
-        settings = defn.settings()
+        try:
+            settings = defn.settings()
+        except pydantic.ValidationError as exc:
+            raise SystemExit(settings_error(defn.settings, exc)) from None
         configure_logging(defn.name, settings.log_format, settings.log_level)
         return settings
 

@@ -16,7 +16,7 @@ ORDER_FAILED = "kitchen.order.failed.v1"
 PANTRY_MOVED = "kitchen.pantry.moved.v1"
 # The scheduled message fires this (JetStream message schedules, `Nats-Schedule: @at …`).
 ORDER_EXPIRY_DUE = "kitchen.order.expiry_due.v1"
-ORDER_EVENTS = "kitchen.order.*"
+ORDER_EVENTS = "kitchen.order.*.v1"
 
 
 def expiry_schedule_subject(order_id: str) -> str:
