@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
+from brigade_common.devservers import NatsServer
 from tests.e2e.client import order, pantry, settled, stock
 from tests.e2e.harness import Stack, eventually, restart
 from tests.e2e.reconcile import reconcile
@@ -79,4 +80,17 @@ async def test_an_order_placed_while_the_warehouse_is_down_completes_when_it_ret
     # The kitchen saw the order's events in order: placed (v1) then reserved (v2).
     versions = await db.fetch("SELECT version, status FROM kitchen.orders")
     assert [tuple(v) for v in versions] == [(2, "reserved")]
+    await reconcile(db)
+
+
+async def test_services_ride_out_a_nats_restart(
+    stack: Stack, http: httpx.AsyncClient, db: asyncpg.Pool, nats_server: NatsServer
+) -> None:
+    """Connections reconnect forever (nats-py gives up after ~2 minutes by default)."""
+    nats_server.stop()
+    nats_server.start()  # same port, same file store: streams and consumers survive
+    r = await order(http, stack, "ensalada-cesar")
+    assert r.status_code in (201, 202)
+    done = await settled(http, stack, r.json()["order_id"])
+    assert done["status"] == "reserved"
     await reconcile(db)
