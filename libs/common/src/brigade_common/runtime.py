@@ -89,7 +89,8 @@ class Runtime:
         """
         nc = await connect(nats_url, name=service)
         js = nc.jetstream()
-        rt = cls(service=service, nc=nc, js=js, schema=schema, readiness=readiness or ReadinessChecks())
+        checks = readiness if readiness is not None else ReadinessChecks()
+        rt = cls(service=service, nc=nc, js=js, schema=schema, readiness=checks)
         try:
             if database_url:
                 assert schema, "a database needs its schema"

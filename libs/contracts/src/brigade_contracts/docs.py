@@ -31,7 +31,8 @@ ENVELOPE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("id", "string", "Unique message id (a UUID); also the `Nats-Msg-Id` header, so a re-send is recognised."),
     ("type", "string", "The subject the message is published on, e.g. `warehouse.supply.delivered.v1`."),
     ("occurred_at", "string (date-time)", "When the change happened (UTC, ISO 8601)."),
-    ("correlation_id", "string", "Shared by every message of one saga (the order's HTTP request id)."),
+    ("correlation_id", "string", "Shared by every message of one saga: a caused message inherits its cause's "
+                                 "(an order's saga uses the request's `Correlation-Id`, else the order id)."),
     ("causation_id", "string \\| null", "The `id` of the message that caused this one; null for a first cause."),
     ("data", "object", "The payload: the subject's model, below."),
 )
@@ -45,8 +46,8 @@ HEADERS: tuple[tuple[str, str], ...] = (
 # Shared by every example: one saga, one clock.
 EXAMPLE_NAMESPACE = uuid.UUID("6b1f3c1e-5a0e-4f4e-9a57-0d1c2b3a4f00")
 EXAMPLE_TIME = "2025-03-14T12:00:00Z"
-EXAMPLE_CORRELATION = "3f2b8c1a9d4e4f0b8a7c6d5e4f3a2b1c"
 ORDER_ID = "0d9f3b5e-2c41-4a8e-9b6f-1e2d3c4b5a69"
+EXAMPLE_CORRELATION = ORDER_ID
 REQUEST_ID = "8a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b"
 CUSTOMER_ID = "customer-demo"
 PAYMENT_ID = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"

@@ -14,13 +14,14 @@ SUPPLY_FAILED = "warehouse.supply.failed.v1"
 STOCK_MOVED = "warehouse.stock.moved.v1"
 PURCHASE_MADE = "warehouse.purchase.made.v1"
 
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 Ingredient = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
 
 
 class SupplyIngredient(Message):
     """Command: deliver `amount` units of `ingredient` to the kitchen for `order_id`."""
 
-    request_id: str = Field(min_length=1, max_length=64)
+    request_id: str = Field(pattern=UUID_PATTERN, description="Idempotency key of this supply (a UUID)")
     order_id: str = Field(min_length=1, max_length=64)
     ingredient: str = Ingredient
     amount: int = Field(gt=0, le=1_000_000)

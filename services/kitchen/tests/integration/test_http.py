@@ -158,3 +158,9 @@ async def test_openapi_describes_every_route_with_its_schemas(kitchen: KitchenCl
     post = doc["paths"]["/api/kitchen/orders"]["post"]
     assert "requestBody" in post and {"201", "202", "422"} <= set(post["responses"])
     assert "PlaceOrderBody" in doc["components"]["schemas"]
+
+
+async def test_readiness_checks_the_database_nats_and_migrations(kitchen: KitchenClient) -> None:
+    r = await kitchen.http.get("/readyz")
+    assert r.status_code == 200, r.text
+    assert set(r.json()["checks"]) == {"database", "nats", "migrations"}

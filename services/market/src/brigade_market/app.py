@@ -79,6 +79,11 @@ def create_app(settings: Settings) -> Starlette:
         in_flight: set[asyncio.Task[None]] = set()
         await service.add_endpoint(name="buy", subject=BUY, queue_group="market",
                                    handler=concurrent(buy_handler(market, settings.latency_ms / 1000), in_flight))
+        # The server must have the subscription before start-up reports done, or a request sent the moment
+        # the lifespan returns meets "no responders". nats-py puts a flush's PING *ahead* of commands still
+        # pending, so the first round trip can overtake the SUB; the second is sent after it.
+        await nc.flush()
+        await nc.flush()
         readiness.add("nats", nats_check(nc))
         try:
             yield

@@ -16,6 +16,7 @@ from nats.aio.client import Client as NATS
 from nats.js.api import PubAck
 from starlette.applications import Starlette
 
+from brigade_common import outbox
 from brigade_common.dlq import DeadLetter, read_dead_letters
 from brigade_common.envelope import MSG_ID, Envelope
 from brigade_common.runtime import Runtime
@@ -28,7 +29,7 @@ T = TypeVar("T")
 SUPPLY_DLQ = "dlq.warehouse.warehouse-supply"
 
 
-async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 10.0, what: str = "condition") -> T:
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 20.0, what: str = "condition") -> T:
     """Poll `check` until it returns something truthy (and return that), or fail after `timeout`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -107,7 +108,7 @@ class WarehouseClient:
         payloads = [env.data for _, env in await self.stream(subject)]
         return [p for p in payloads if request_id is None or p.get("request_id") == request_id]
 
-    async def outcome(self, request_id: str, timeout: float = 10.0) -> tuple[str, dict[str, Any]]:
+    async def outcome(self, request_id: str, timeout: float = 20.0) -> tuple[str, dict[str, Any]]:
         """Wait for the request's delivered or failed event; returns (subject, payload)."""
 
         async def settled() -> tuple[str, dict[str, Any]] | None:
@@ -183,14 +184,15 @@ def command(ingredient: str, amount: int, request_id: str | None = None) -> dict
             "ingredient": ingredient, "amount": amount}
 
 
-async def settled(wh: WarehouseClient, timeout: float = 10.0) -> None:
-    """Every command on the stream has been handled and acknowledged (or dead-lettered)."""
+async def settled(wh: WarehouseClient, timeout: float = 20.0) -> None:
+    """Every command on the stream has been handled and acknowledged (or dead-lettered), and every event
+    those commands caused has left the outbox for the stream (the relay publishes after the ack)."""
 
     async def idle() -> bool:
         pending, unacked = await wh.consumer_pending()
-        return pending == 0 and unacked == 0
+        return pending == 0 and unacked == 0 and await outbox.pending_count(wh.db) == 0
 
-    await eventually(idle, timeout, "an idle supply consumer")
+    await eventually(idle, timeout, "an idle supply consumer and an empty outbox")
 
 
 async def movements_for(wh: WarehouseClient, request_id: str) -> list[dict[str, Any]]:
@@ -207,6 +209,7 @@ async def purchases_for(wh: WarehouseClient, request_id: str) -> list[dict[str, 
 async def check_invariants(wh: WarehouseClient) -> None:
     """DESIGN §3, the warehouse's share: no balance below zero, each balance the sum of its ledger, one
     outcome per request, and every unit bought is a `purchase` movement."""
+    await settled(wh)
     assert await wh.ledger_mismatches() == []
     assert all(v >= 0 for v in (await wh.stock()).values())
     ledger = await wh.all_pages("/api/warehouse/stock/movements")

@@ -110,11 +110,6 @@ async def test_health(warehouse: WarehouseClient) -> None:
     assert r.status_code == 200, r.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="brigade_common.runtime.Runtime.start: `readiness or ReadinessChecks()` drops the app's (empty, so "
-           "falsy) ReadinessChecks, so /readyz never runs the database, NATS and migration checks",
-)
 async def test_readiness_checks_the_database_nats_and_migrations(warehouse: WarehouseClient) -> None:
     r = await warehouse.http.get("/readyz")
     assert set(r.json()["checks"]) >= {"database", "nats", "migrations"}
