@@ -30,7 +30,7 @@ install: | $(UV)
 
 lint: install
 	$(UV) run --frozen ruff check .
-	$(UV) run --frozen ruff format --check libs services tools 2>/dev/null || true
+	$(UV) run --frozen ruff format --check libs services tools tests
 
 typecheck: install
 	$(UV) run --frozen mypy libs/common/src libs/contracts/src services/kitchen/src services/warehouse/src \

@@ -25,8 +25,11 @@ def _command(argv: list[str]) -> str:
 async def _main(opts: Options, res: Results) -> None:
     task = asyncio.current_task()
     assert task is not None
-    # SIGTERM stops the run like Ctrl-C does: the task is cancelled and every `finally` stops its servers.
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    # Ctrl-C and SIGTERM cancel the run, and every `finally` stops its servers. Installed explicitly:
+    # a launcher may start this process with SIGINT ignored, and asyncio then leaves it ignored.
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, task.cancel)
     await run_all(opts, res)
 
 
@@ -37,11 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import uvloop
 
-        uvloop.install()
+        factory = uvloop.new_event_loop
     except ImportError:
-        pass
+        factory = None
     try:
-        asyncio.run(_main(opts, res))
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(_main(opts, res))
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("interrupted: servers stopped, nothing written", file=sys.stderr)
         return 130

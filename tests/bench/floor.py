@@ -33,8 +33,9 @@ async def jetstream_round_trip(nats_url: str, concurrencies: list[int], timing: 
     waiting: dict[str, asyncio.Future[float]] = {}
     try:
         await ensure_stream(js, stream_config("BENCH", [SUBJECT]))
-        await sub_js.add_consumer("BENCH", ConsumerConfig(durable_name="bench", ack_policy=AckPolicy.EXPLICIT,
-                                                          filter_subject=SUBJECT))
+        await sub_js.add_consumer(
+            "BENCH", ConsumerConfig(durable_name="bench", ack_policy=AckPolicy.EXPLICIT, filter_subject=SUBJECT)
+        )
         psub = await sub_js.pull_subscribe_bind(durable="bench", stream="BENCH")
 
         async def consume() -> None:
@@ -60,14 +61,16 @@ async def jetstream_round_trip(nats_url: str, concurrencies: list[int], timing: 
             await asyncio.wait_for(fut, 10.0)
             return True, "ok"
 
-        steps = [await closed_loop("JetStream publish→consume", op, c, timing) for c in concurrencies]
-        consumer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await consumer
-        return steps
+        try:
+            return [await closed_loop("JetStream publish→consume", op, c, timing) for c in concurrencies]
+        finally:
+            consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await consumer
     finally:
-        await pub.drain()
-        await sub_nc.drain()
+        for nc in (pub, sub_nc):
+            with contextlib.suppress(Exception):
+                await nc.close()
 
 
 async def postgres_transaction(database_url: str, concurrencies: list[int], timing: Timing) -> list[Step]:
@@ -75,8 +78,7 @@ async def postgres_transaction(database_url: str, concurrencies: list[int], timi
     setup = await asyncpg.connect(database_url)
     try:
         await setup.execute("CREATE TABLE IF NOT EXISTS bench_rows (id int PRIMARY KEY, n bigint NOT NULL)")
-        await setup.execute("INSERT INTO bench_rows SELECT g, 0 FROM generate_series(0, 255) g "
-                            "ON CONFLICT DO NOTHING")
+        await setup.execute("INSERT INTO bench_rows SELECT g, 0 FROM generate_series(0, 255) g ON CONFLICT DO NOTHING")
     finally:
         await setup.close()
     for hot in (False, True):
@@ -95,7 +97,5 @@ async def postgres_transaction(database_url: str, concurrencies: list[int], timi
             try:
                 steps.append(await closed_loop(label, op, c, timing))
             finally:
-                for conn in conns:
-                    await pool.release(conn)
-                await pool.close()
+                pool.terminate()  # the step is over (or cancelled): no graceful release needed
     return steps

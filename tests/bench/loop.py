@@ -61,10 +61,12 @@ async def closed_loop(label: str, op: Operation, concurrency: int, timing: Timin
 
     tasks = [asyncio.create_task(worker(i)) for i in range(concurrency)]
     deadline = m1 + timing.grace_s - time.perf_counter()
-    _, pending = await asyncio.wait(tasks, timeout=max(deadline, 0.1))
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    try:
+        _, pending = await asyncio.wait(tasks, timeout=max(deadline, 0.1))
+    finally:  # also when the run is cancelled: no worker outlives its step
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     if pending:
         statuses["timeout"] += len(pending)
         errors += len(pending)

@@ -51,13 +51,24 @@ class Machine:
     @classmethod
     def probe(cls, postgres: str, nats: str) -> Machine:
         return cls(
-            nproc=_nproc(), memory=_memory(), cpu=_cpu_model(),
+            nproc=_nproc(),
+            memory=_memory(),
+            cpu=_cpu_model(),
             kernel=f"{platform.system()} {platform.release()}",
             python=f"{platform.python_implementation()} {platform.python_version()}",
-            postgres=postgres, nats=nats, date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            postgres=postgres,
+            nats=nats,
+            date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         )
 
     def rows(self) -> list[tuple[str, str]]:
-        return [("nproc", self.nproc), ("memory", self.memory), ("CPU", self.cpu), ("kernel", self.kernel),
-                ("Python", self.python), ("PostgreSQL", self.postgres), ("nats-server", self.nats),
-                ("date", self.date)]
+        return [
+            ("nproc", self.nproc),
+            ("memory", self.memory),
+            ("CPU", self.cpu),
+            ("kernel", self.kernel),
+            ("Python", self.python),
+            ("PostgreSQL", self.postgres),
+            ("nats-server", self.nats),
+            ("date", self.date),
+        ]

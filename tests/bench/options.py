@@ -29,6 +29,8 @@ class Options:
     max_requests: int
     plain_pool: int
     out: Path
+    quiet_wait_s: float = 20.0
+    retries: int = 1
 
     @property
     def timing(self) -> Timing:
@@ -53,36 +55,114 @@ def _bool(text: str) -> bool:
 
 def parse(argv: Sequence[str] | None = None) -> Options:
     p = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
-    p.add_argument("--warmup", type=float, default=float(_env("WARMUP_S", "3")),
-                   help="seconds of warm-up per step, not measured (BENCH_WARMUP_S, 3)")
-    p.add_argument("--measure", type=float, default=float(_env("MEASURE_S", "8")),
-                   help="measured seconds per step (BENCH_MEASURE_S, 8)")
-    p.add_argument("--floor-warmup", type=float, default=float(_env("FLOOR_WARMUP_S", "1")),
-                   help="warm-up per floor step (BENCH_FLOOR_WARMUP_S, 1)")
-    p.add_argument("--floor-measure", type=float, default=float(_env("FLOOR_MEASURE_S", "4")),
-                   help="measured seconds per floor step (BENCH_FLOOR_MEASURE_S, 4)")
-    p.add_argument("--concurrency", type=_ints, default=_ints(_env("CONCURRENCY", "1,16,64")),
-                   help="concurrent clients per step, comma-separated (BENCH_CONCURRENCY, 1,16,64)")
-    p.add_argument("--scenarios", default=_env("SCENARIOS", ",".join(ALL_SCENARIOS)),
-                   help="which of pantry,warehouse,market (BENCH_SCENARIOS, all)")
-    p.add_argument("--baseline", type=_bool, default=_bool(_env("BASELINE", "1")),
-                   help="also run (a) with the kitchen's admission control off (BENCH_BASELINE, 1)")
-    p.add_argument("--profile", type=float, default=float(_env("PROFILE_S", "8")),
-                   help="seconds of cProfile of the kitchen in (a) at 16 clients; 0 = none (BENCH_PROFILE_S, 8)")
-    p.add_argument("--durable", type=_bool, default=_bool(_env("DURABLE", "1")),
-                   help="also run the plain route and (a) with PostgreSQL's default durability (BENCH_DURABLE, 1)")
-    p.add_argument("--fast", type=_bool, default=_bool(_env("FAST", "1")),
-                   help="main run with fsync/synchronous_commit off (BENCH_FAST, 1)")
-    p.add_argument("--max-requests", type=int, default=int(_env("MAX_REQUESTS", "200000")),
-                   help="bound on the requests of one step (BENCH_MAX_REQUESTS, 200000)")
-    p.add_argument("--plain-pool", type=int, default=int(_env("PLAIN_POOL", "10")),
-                   help="connection pool of the plain route (BENCH_PLAIN_POOL, 10 like the kitchen's)")
-    p.add_argument("--out", type=Path, default=Path(_env("OUT", str(ROOT / "docs" / "benchmarks.md"))),
-                   help="where to write the report (BENCH_OUT, docs/benchmarks.md)")
+    p.add_argument(
+        "--warmup",
+        type=float,
+        default=float(_env("WARMUP_S", "3")),
+        help="seconds of warm-up per step, not measured (BENCH_WARMUP_S, 3)",
+    )
+    p.add_argument(
+        "--measure",
+        type=float,
+        default=float(_env("MEASURE_S", "8")),
+        help="measured seconds per step (BENCH_MEASURE_S, 8)",
+    )
+    p.add_argument(
+        "--floor-warmup",
+        type=float,
+        default=float(_env("FLOOR_WARMUP_S", "1")),
+        help="warm-up per floor step (BENCH_FLOOR_WARMUP_S, 1)",
+    )
+    p.add_argument(
+        "--floor-measure",
+        type=float,
+        default=float(_env("FLOOR_MEASURE_S", "4")),
+        help="measured seconds per floor step (BENCH_FLOOR_MEASURE_S, 4)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=_ints,
+        default=_ints(_env("CONCURRENCY", "1,16,64")),
+        help="concurrent clients per step, comma-separated (BENCH_CONCURRENCY, 1,16,64)",
+    )
+    p.add_argument(
+        "--scenarios",
+        default=_env("SCENARIOS", ",".join(ALL_SCENARIOS)),
+        help="which of pantry,warehouse,market (BENCH_SCENARIOS, all)",
+    )
+    p.add_argument(
+        "--baseline",
+        type=_bool,
+        default=_bool(_env("BASELINE", "1")),
+        help="also run (a) with the kitchen's admission control off (BENCH_BASELINE, 1)",
+    )
+    p.add_argument(
+        "--profile",
+        type=float,
+        default=float(_env("PROFILE_S", "8")),
+        help="seconds of cProfile of the kitchen in (a) at 16 clients; 0 = none (BENCH_PROFILE_S, 8)",
+    )
+    p.add_argument(
+        "--durable",
+        type=_bool,
+        default=_bool(_env("DURABLE", "1")),
+        help="also run the plain route and (a) with PostgreSQL's default durability (BENCH_DURABLE, 1)",
+    )
+    p.add_argument(
+        "--fast",
+        type=_bool,
+        default=_bool(_env("FAST", "1")),
+        help="main run with fsync/synchronous_commit off (BENCH_FAST, 1)",
+    )
+    p.add_argument(
+        "--max-requests",
+        type=int,
+        default=int(_env("MAX_REQUESTS", "200000")),
+        help="bound on the requests of one step (BENCH_MAX_REQUESTS, 200000)",
+    )
+    p.add_argument(
+        "--plain-pool",
+        type=int,
+        default=int(_env("PLAIN_POOL", "10")),
+        help="connection pool of the plain route (BENCH_PLAIN_POOL, 10 like the kitchen's)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path(_env("OUT", str(ROOT / "docs" / "benchmarks.md"))),
+        help="where to write the report (BENCH_OUT, docs/benchmarks.md)",
+    )
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=float(_env("QUIET_WAIT_S", "20")),
+        help="wait up to this long for other work on the machine to stop before a step (BENCH_QUIET_WAIT_S, 20)",
+    )
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=int(_env("RETRIES", "1")),
+        help="repeat a step disturbed by other processes up to this many times (BENCH_RETRIES, 1)",
+    )
     a = p.parse_args(argv)
     scenarios = [s for s in a.scenarios.split(",") if s]
     unknown = set(scenarios) - set(ALL_SCENARIOS)
     if unknown:
         p.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
-    return Options(a.warmup, a.measure, a.floor_warmup, a.floor_measure, a.concurrency, scenarios, a.baseline,
-                   a.profile, a.durable, a.fast, a.max_requests, a.plain_pool, a.out)
+    return Options(
+        a.warmup,
+        a.measure,
+        a.floor_warmup,
+        a.floor_measure,
+        a.concurrency,
+        scenarios,
+        a.baseline,
+        a.profile,
+        a.durable,
+        a.fast,
+        a.max_requests,
+        a.plain_pool,
+        a.out,
+        a.quiet_wait,
+        a.retries,
+    )

@@ -50,8 +50,7 @@ async def prepare(database_url: str, stock: Mapping[str, int]) -> None:
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute(SCHEMA)
-        await conn.executemany("INSERT INTO plain.pantry (ingredient, on_hand) VALUES ($1, $2)",
-                               sorted(stock.items()))
+        await conn.executemany("INSERT INTO plain.pantry (ingredient, on_hand) VALUES ($1, $2)", sorted(stock.items()))
     finally:
         await conn.close()
 
@@ -62,8 +61,9 @@ def create_app(database_url: str, pool_size: int, recipes: Mapping[str, Mapping[
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         nonlocal pool
-        pool = await asyncpg.create_pool(database_url, min_size=pool_size, max_size=pool_size,
-                                         server_settings={"search_path": "plain"})
+        pool = await asyncpg.create_pool(
+            database_url, min_size=pool_size, max_size=pool_size, server_settings={"search_path": "plain"}
+        )
         try:
             yield
         finally:
@@ -80,29 +80,40 @@ def create_app(database_url: str, pool_size: int, recipes: Mapping[str, Mapping[
         order_id = uuid.uuid4()
         assert pool is not None
         async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("INSERT INTO orders (id, dish_id, quantity, status) VALUES ($1, $2, $3, 'pending')",
-                               order_id, body["dish_id"], quantity)
-            rows = await conn.fetch("SELECT ingredient, on_hand, reserved FROM pantry "
-                                    "WHERE ingredient = ANY($1::text[]) ORDER BY ingredient FOR UPDATE", names)
+            await conn.execute(
+                "INSERT INTO orders (id, dish_id, quantity, status) VALUES ($1, $2, $3, 'pending')",
+                order_id,
+                body["dish_id"],
+                quantity,
+            )
+            rows = await conn.fetch(
+                "SELECT ingredient, on_hand, reserved FROM pantry "
+                "WHERE ingredient = ANY($1::text[]) ORDER BY ingredient FOR UPDATE",
+                names,
+            )
             lines = []
             for row in rows:
                 take = min(needed[row["ingredient"]], max(row["on_hand"] - row["reserved"], 0))
                 if take:
-                    await conn.execute("UPDATE pantry SET reserved = reserved + $2 WHERE ingredient = $1",
-                                       row["ingredient"], take)
+                    await conn.execute(
+                        "UPDATE pantry SET reserved = reserved + $2 WHERE ingredient = $1", row["ingredient"], take
+                    )
                 lines.append((order_id, row["ingredient"], needed[row["ingredient"]], take))
-            await conn.executemany("INSERT INTO order_lines (order_id, ingredient, needed, reserved) "
-                                   "VALUES ($1, $2, $3, $4)", lines)
+            await conn.executemany(
+                "INSERT INTO order_lines (order_id, ingredient, needed, reserved) VALUES ($1, $2, $3, $4)", lines
+            )
         return JSONResponse({"order_id": str(order_id)}, status_code=201)
 
     return Starlette(routes=[Route("/orders", place, methods=["POST"])], lifespan=lifespan)
 
 
 def main() -> None:
-    app = create_app(os.environ["PLAIN_DATABASE_URL"], int(os.environ.get("PLAIN_POOL_SIZE", "10")),
-                     json.loads(os.environ["PLAIN_RECIPES"]))
-    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PLAIN_PORT"]), log_level="warning",
-                access_log=False)
+    app = create_app(
+        os.environ["PLAIN_DATABASE_URL"],
+        int(os.environ.get("PLAIN_POOL_SIZE", "10")),
+        json.loads(os.environ["PLAIN_RECIPES"]),
+    )
+    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PLAIN_PORT"]), log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

@@ -14,15 +14,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brigade_common.devservers import NatsServer, free_port
-
 from tests.bench import floor, plain_route
-from tests.bench.cpu import CpuMeter, children
+from tests.bench.cpu import CpuMeter, children, wait_quiet
 from tests.bench.httpclient import HttpConnection, HttpLoad, OrderRequests
 from tests.bench.loop import Timing, closed_loop
 from tests.bench.machine import Machine
+from tests.bench.measure import measured_step
 from tests.bench.options import ROOT, Options
 from tests.bench.profiling import ProfileSummary, summarise
-from tests.bench.scenarios import DISH, HUGE, RECIPE, SCENARIOS, make_stack, order_load, restock, run_orders
+from tests.bench.scenarios import (
+    DISH,
+    HUGE,
+    RECIPE,
+    SCENARIOS,
+    check_invariants,
+    make_stack,
+    order_load,
+    restock,
+    run_orders,
+    saga_timeline,
+)
 from tests.bench.servers import Infra, stop_process
 from tests.bench.stats import Step
 from tests.e2e.harness import ServiceProcess, Stack
@@ -39,6 +50,7 @@ class Results:
     sections: dict[str, list[Step]] = field(default_factory=dict)
     profile: ProfileSummary | None = None
     profile_step: Step | None = None
+    checks: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,7 +63,11 @@ class ProfiledService(ServiceProcess):
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.bench.profiled", str(self.stats_file), f"brigade_{self.name}", "api"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=ROOT,
         )
 
 
@@ -78,16 +94,26 @@ async def run_floors(infra: Infra, opts: Options, res: Results) -> None:
     nats_server = infra.start_nats()
     try:
         print("== floor: JetStream publish→consume", flush=True)
+        await wait_quiet(opts.quiet_wait_s)
         for step in await floor.jetstream_round_trip(nats_server.url, opts.concurrency, opts.floor_timing):
             print(step.summary(), flush=True)
             res.floors.append(step)
     finally:
         infra.stop_nats(nats_server)
     print("== floor: asyncpg transaction", flush=True)
+    await wait_quiet(opts.quiet_wait_s)
     url = await infra.fresh_database("floor")
     for step in await floor.postgres_transaction(url, opts.concurrency, opts.floor_timing):
         print(step.summary(), flush=True)
         res.floors.append(step)
+
+
+def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """A Python child in its own session, output to `log_path`."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, *args], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 async def _wait_http(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -112,33 +138,38 @@ async def run_plain(infra: Infra, opts: Options, res: Results, key: str) -> None
     url = await infra.fresh_database("plain")
     await plain_route.prepare(url, {i: HUGE for i in RECIPE})
     port = free_port()
-    env = {**os.environ, "PLAIN_DATABASE_URL": url, "PLAIN_PORT": str(port),
-           "PLAIN_POOL_SIZE": str(opts.plain_pool), "PLAIN_RECIPES": json.dumps({DISH: RECIPE})}
-    log = open(infra.root / "plain.log", "ab")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "tests.bench.plain_route"], env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    env = {
+        **os.environ,
+        "PLAIN_DATABASE_URL": url,
+        "PLAIN_PORT": str(port),
+        "PLAIN_POOL_SIZE": str(opts.plain_pool),
+        "PLAIN_RECIPES": json.dumps({DISH: RECIPE}),
+    }
+    proc = _spawn(["-m", "tests.bench.plain_route"], env, infra.root / "plain.log")
     steps = []
     try:
         await _wait_http(port, proc)
         meter = _meter(infra, plain=proc.pid)
         for c in opts.concurrency:
-            load = HttpLoad(OrderRequests("127.0.0.1", port, [], DISH, path="/orders"), c)
-            meter.start()
-            try:
-                step = await closed_loop("plain route", load, c, opts.timing)
-            finally:
-                load.close()
-            step.cpu = meter.stop()
+            step = await measured_step(
+                "plain route",
+                lambda c=c: HttpLoad(OrderRequests("127.0.0.1", port, [], DISH, path="/orders"), c),  # type: ignore[misc]
+                c,
+                opts.timing,
+                meter,
+                quiet_wait_s=opts.quiet_wait_s,
+                retries=opts.retries,
+            )
             print(step.summary(), flush=True)
             steps.append(step)
     finally:
         stop_process(proc)
-        log.close()
     res.sections[key] = steps
 
 
-async def _scenario_stack(infra: Infra, scenario_key: str, extra: dict[str, str],
-                          profiled: Path | None = None) -> tuple[Stack, NatsServer]:
+async def _scenario_stack(
+    infra: Infra, scenario_key: str, extra: dict[str, str], profiled: Path | None = None
+) -> tuple[Stack, NatsServer]:
     scenario = SCENARIOS[scenario_key]
     nats_server = infra.start_nats()
     url = await infra.fresh_database(scenario_key)
@@ -147,20 +178,29 @@ async def _scenario_stack(infra: Infra, scenario_key: str, extra: dict[str, str]
     await stack.prepare()
     await restock(url, scenario)
     if profiled is not None:
-            port = free_port()
-        stack.services["kitchen"] = ProfiledService("kitchen", stack._env("kitchen", port), port,
-                                                    tmp / "kitchen.log", stats_file=profiled)
+        port = free_port()
+        stack.services["kitchen"] = ProfiledService(
+            "kitchen", stack._env("kitchen", port), port, tmp / "kitchen.log", stats_file=profiled
+        )
     return stack, nats_server
 
 
-async def run_scenario(infra: Infra, opts: Options, res: Results, key: str, scenario_key: str,
-                       extra: dict[str, str], label: str) -> None:
+async def run_scenario(
+    infra: Infra, opts: Options, res: Results, key: str, scenario_key: str, extra: dict[str, str], label: str
+) -> None:
     print(f"== {key}: {label}", flush=True)
     stack, nats_server = await _scenario_stack(infra, scenario_key, extra)
     try:
         await stack.start("market", "warehouse", "kitchen")
         meter = _meter(infra, nats=_pid(nats_server), **_stack_pids(stack))
-        res.sections[key] = await run_orders(stack, label, opts.concurrency, opts.timing, meter)
+        res.sections[key] = await run_orders(
+            stack, label, opts.concurrency, opts.timing, meter, quiet_wait_s=opts.quiet_wait_s, retries=opts.retries
+        )
+        res.checks[key] = await check_invariants(stack.database_url)
+        timeline = await saga_timeline(stack.database_url)
+        if timeline:
+            res.checks[key] += f"; {timeline}"
+        print(f"   {res.checks[key]}", flush=True)
     finally:
         stack.stop()
         infra.stop_nats(nats_server)
@@ -177,6 +217,7 @@ async def run_profile(infra: Infra, opts: Options, res: Results) -> None:
         meter = _meter(infra, nats=_pid(nats_server), **_stack_pids(stack))
         load = order_load(stack, 16)
         await closed_loop("warm-up", load, 16, Timing(0.0, opts.warmup_s))
+        await wait_quiet(opts.quiet_wait_s)
         kitchen.proc.send_signal(signal.SIGUSR1)
         meter.start()
         try:
@@ -210,8 +251,9 @@ async def run_all(opts: Options, res: Results) -> None:
             scenario = SCENARIOS[key]
             await run_scenario(infra, opts, res, key, key, {}, scenario.title)
             if key == "pantry" and opts.baseline:
-                await run_scenario(infra, opts, res, "pantry-before", key, {ADMISSION: "0"},
-                                   "(a) before: no admission control")
+                await run_scenario(
+                    infra, opts, res, "pantry-before", key, {ADMISSION: "0"}, "(a) before: no admission control"
+                )
         if opts.profile_s > 0:
             await run_profile(infra, opts, res)
     finally:
@@ -221,7 +263,8 @@ async def run_all(opts: Options, res: Results) -> None:
         try:
             durable.start_postgres()
             await run_plain(durable, opts, res, "durable:plain")
-            await run_scenario(durable, opts, res, "durable:pantry", "pantry", {},
-                               "(a) everything in the pantry, durable")
+            await run_scenario(
+                durable, opts, res, "durable:pantry", "pantry", {}, "(a) everything in the pantry, durable"
+            )
         finally:
             durable.close()

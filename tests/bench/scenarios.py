@@ -20,9 +20,11 @@ import asyncpg
 
 from tests.bench.cpu import CpuMeter
 from tests.bench.httpclient import HttpLoad, OrderRequests
-from tests.bench.loop import Timing, closed_loop
+from tests.bench.loop import Timing
+from tests.bench.measure import measured_step
 from tests.bench.stats import Step
 from tests.e2e.harness import Stack
+from tests.e2e.reconcile import reconcile
 
 DISH = "ensalada-cesar"
 RECIPE = {"lechuga": 5, "pollo": 2}
@@ -50,8 +52,13 @@ SCENARIOS = {
     for s in (
         Scenario("pantry", "(a) everything in the pantry", HUGE, 0),
         Scenario("warehouse", "(b) warehouse round trip", 0, HUGE),
-        Scenario("market", "(c) market purchases", 0, 0,
-                 {"MARKET_SEED": "7", "MARKET_MAX_UNITS": "1000", "WAREHOUSE_MARKET_RETRY_S": "0.05"}),
+        Scenario(
+            "market",
+            "(c) market purchases",
+            0,
+            0,
+            {"MARKET_SEED": "7", "MARKET_MAX_UNITS": "1000", "WAREHOUSE_MARKET_RETRY_S": "0.05"},
+        ),
     )
 }
 
@@ -61,12 +68,13 @@ async def _reseed(conn: asyncpg.Connection, table: str, ledger: str, amount: int
     names = sorted(RECIPE)
     async with conn.transaction():
         await conn.execute(f"DELETE FROM {ledger} WHERE reason = 'seed' AND ingredient = ANY($1::text[])", names)
-        await conn.execute(f"INSERT INTO {table} (ingredient) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
-                           names)
+        await conn.execute(f"INSERT INTO {table} (ingredient) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", names)
         await conn.execute(f"UPDATE {table} SET on_hand = $2 WHERE ingredient = ANY($1::text[])", names, amount)
         if amount:
-            await conn.executemany(f"INSERT INTO {ledger} (ingredient, delta, reason) VALUES ($1, $2, 'seed')",
-                                   [(n, amount) for n in names])
+            await conn.executemany(
+                f"INSERT INTO {ledger} (ingredient, delta, reason) VALUES ($1, $2, 'seed')",
+                [(n, amount) for n in names],
+            )
 
 
 async def restock(database_url: str, scenario: Scenario) -> None:
@@ -95,8 +103,7 @@ async def settle(database_url: str, timeout_s: float = 60.0) -> dict[str, int]:
         await conn.close()
 
 
-def make_stack(database_url: str, nats_url: str, tmp: Path, scenario: Scenario,
-               extra: Mapping[str, str]) -> Stack:
+def make_stack(database_url: str, nats_url: str, tmp: Path, scenario: Scenario, extra: Mapping[str, str]) -> Stack:
     return Stack(database_url, nats_url, tmp, {**SERVICE_ENV, **scenario.overrides, **extra})
 
 
@@ -106,20 +113,84 @@ def order_load(stack: Stack, concurrency: int) -> HttpLoad:
     return HttpLoad(OrderRequests("127.0.0.1", port, tokens, DISH), concurrency)
 
 
-async def run_orders(stack: Stack, label: str, concurrencies: list[int], timing: Timing,
-                     meter: CpuMeter) -> list[Step]:
+async def run_orders(
+    stack: Stack,
+    label: str,
+    concurrencies: list[int],
+    timing: Timing,
+    meter: CpuMeter,
+    *,
+    quiet_wait_s: float,
+    retries: int,
+) -> list[Step]:
     """The load steps against a started stack, settling the saga between steps."""
     steps = []
     for c in concurrencies:
-        load = order_load(stack, c)
-        meter.start()
-        try:
-            step = await closed_loop(label, load, c, timing)
-        finally:
-            load.close()
-        step.cpu = meter.stop()
+        step = await measured_step(
+            label,
+            lambda c=c: order_load(stack, c),
+            c,
+            timing,  # type: ignore[misc]
+            meter,
+            quiet_wait_s=quiet_wait_s,
+            retries=retries,
+        )
         counts = await settle(stack.database_url)
         step.note = f"orders so far: {counts}"
         print(step.summary(), flush=True)
         steps.append(step)
     return steps
+
+
+async def check_invariants(database_url: str) -> str:
+    """DESIGN §3's invariants on both schemas after the run (tests/e2e/reconcile.py), plus the outbox."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    assert pool is not None
+    try:
+        try:
+            flows = await reconcile(pool)
+        except AssertionError as exc:
+            return f"VIOLATED: {exc}"
+        unsent = await pool.fetchval(
+            "SELECT (SELECT count(*) FROM kitchen.outbox) + (SELECT count(*) FROM warehouse.outbox)"
+        )
+        return f"invariants hold (warehouse→pantry {flows['inflow']} units; {unsent} outbox rows unsent)"
+    finally:
+        await pool.close()
+
+
+TIMELINE_SQL = """
+WITH s AS (
+    SELECT o.id, o.created_at AS placed, w.created_at AS opened, w.resolved_at AS delivered,
+           k.resolved_at AS received, o.updated_at AS reserved
+    FROM kitchen.orders o
+    JOIN kitchen.supply_requests k ON k.order_id = o.id
+    JOIN warehouse.supply_requests w ON w.id = k.id
+    WHERE o.status = 'reserved' AND w.status = 'delivered'
+)
+SELECT count(DISTINCT id) AS orders,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM opened - placed)) AS to_warehouse,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM delivered - opened)) AS in_warehouse,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM received - delivered)) AS to_kitchen,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM reserved - received)) AS last_delivery
+FROM s
+"""
+
+
+async def saga_timeline(database_url: str) -> str:
+    """Medians of where a supplied order's time went, from the transactions' start times (`now()`)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        r = await conn.fetchrow(TIMELINE_SQL)
+    finally:
+        await conn.close()
+    if r is None or not r["orders"]:
+        return ""
+    ms = {k: float(r[k] or 0) * 1000 for k in ("to_warehouse", "in_warehouse", "to_kitchen", "last_delivery")}
+    return (
+        f"saga timeline, medians over {r['orders']} supplied orders (all steps): order transaction start → "
+        f"warehouse opens the request {ms['to_warehouse']:.1f} ms (kitchen commit, relay, JetStream, "
+        f"pull consumer); → warehouse's delivering transaction {ms['in_warehouse']:.1f} ms (stock lock, "
+        f"market purchases); → kitchen's delivery transaction {ms['to_kitchen']:.1f} ms (relay, JetStream, "
+        f"pull consumer); a delivery → the order reserved {ms['last_delivery']:.1f} ms (0 for the last one)"
+    )

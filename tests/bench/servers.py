@@ -40,8 +40,9 @@ class Infra:
 
     def start_postgres(self) -> PostgresServer:
         settings = dict(FAST_SETTINGS) if self.fast else {}
-        self.pg = PostgresServer(self.root / "pg", free_port(), log_file=self.root / "pg.log",
-                                 settings=settings).start()
+        self.pg = PostgresServer(
+            self.root / "pg", free_port(), log_file=self.root / "pg.log", settings=settings
+        ).start()
         return self.pg
 
     def start_nats(self) -> NatsServer:

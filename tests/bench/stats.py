@@ -59,5 +59,9 @@ class Step:
 
     def summary(self) -> str:
         codes = " ".join(f"{k}:{v}" for k, v in sorted(self.statuses.items()))
-        return (f"{self.label:<34} c={self.concurrency:<3} {self.rate:8.1f}/s  p50 {self.p50:8.2f}  "
-                f"p95 {self.p95:8.2f}  p99 {self.p99:8.2f} ms  errors {self.errors}  [{codes}]")
+        cpu = " ".join(f"{k} {v:.2f}" for k, v in self.cpu.items() if v >= 0.01)
+        return (
+            f"{self.label:<34} c={self.concurrency:<3} {self.rate:8.1f}/s  p50 {self.p50:8.2f}  "
+            f"p95 {self.p95:8.2f}  p99 {self.p99:8.2f} ms  errors {self.errors}  [{codes}]"
+            + (f"  cpu: {cpu}" if cpu else "")
+        )

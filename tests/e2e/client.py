@@ -12,13 +12,20 @@ from brigade_contracts.payments import PAYMENT_SUCCEEDED, PaymentSucceeded
 from tests.e2e.harness import Stack, eventually
 
 
-async def order(http: httpx.AsyncClient, stack: Stack, dish_id: str, quantity: int = 1,
-                sub: str = "customer-demo", key: str | None = None) -> httpx.Response:
+async def order(
+    http: httpx.AsyncClient,
+    stack: Stack,
+    dish_id: str,
+    quantity: int = 1,
+    sub: str = "customer-demo",
+    key: str | None = None,
+) -> httpx.Response:
     headers = stack.auth(sub)
     if key:
         headers["Idempotency-Key"] = key
-    return await http.post(f"{stack.url('kitchen')}/api/kitchen/orders",
-                           json={"dish_id": dish_id, "quantity": quantity}, headers=headers)
+    return await http.post(
+        f"{stack.url('kitchen')}/api/kitchen/orders", json={"dish_id": dish_id, "quantity": quantity}, headers=headers
+    )
 
 
 async def get_order(http: httpx.AsyncClient, stack: Stack, order_id: str, sub: str = "customer-demo") -> dict[str, Any]:
@@ -28,8 +35,14 @@ async def get_order(http: httpx.AsyncClient, stack: Stack, order_id: str, sub: s
     return body
 
 
-async def wait_status(http: httpx.AsyncClient, stack: Stack, order_id: str, statuses: set[str],
-                      sub: str = "customer-demo", timeout: float = 30) -> dict[str, Any]:
+async def wait_status(
+    http: httpx.AsyncClient,
+    stack: Stack,
+    order_id: str,
+    statuses: set[str],
+    sub: str = "customer-demo",
+    timeout: float = 30,
+) -> dict[str, Any]:
     async def reached() -> dict[str, Any] | None:
         body = await get_order(http, stack, order_id, sub)
         return body if body["status"] in statuses else None
@@ -65,7 +78,12 @@ async def publish(stack: Stack, envelope: Envelope, msg_id: str | None = None) -
 
 
 def payment(order: dict[str, Any], payment_id: str = "pay-1") -> Envelope:
-    return Envelope.wrap(PAYMENT_SUCCEEDED, PaymentSucceeded(
-        payment_id=payment_id, order_id=order["order_id"], customer_id=order["customer_id"],
-        amount_cents=order["total_cents"],
-    ))
+    return Envelope.wrap(
+        PAYMENT_SUCCEEDED,
+        PaymentSucceeded(
+            payment_id=payment_id,
+            order_id=order["order_id"],
+            customer_id=order["customer_id"],
+            amount_cents=order["total_cents"],
+        ),
+    )

@@ -17,8 +17,9 @@ def overrides() -> dict[str, str]:
 
 
 @pytest.fixture
-async def stack(database_url: str, nats_url: str, tmp_path: Path, overrides: dict[str, str],
-                request: pytest.FixtureRequest) -> AsyncIterator[Stack]:
+async def stack(
+    database_url: str, nats_url: str, tmp_path: Path, overrides: dict[str, str], request: pytest.FixtureRequest
+) -> AsyncIterator[Stack]:
     """Market, warehouse and kitchen as real processes, migrated and seeded with seed 000's data."""
     env = dict(overrides)
     for marker in request.node.iter_markers("stack_env"):

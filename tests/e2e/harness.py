@@ -52,7 +52,11 @@ class ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", f"brigade_{self.name}", "api"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=ROOT,
         )
 
     async def wait_ready(self, timeout: float = 30.0) -> None:
@@ -113,10 +117,16 @@ class Stack:
     def _env(self, name: str, port: int) -> dict[str, str]:
         p = name.upper() + "_"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("KITCHEN_", "WAREHOUSE_", "MARKET_"))}
-        env.update({
-            p + "NATS_URL": self.nats_url, p + "HTTP_PORT": str(port), p + "HTTP_HOST": "127.0.0.1",
-            p + "JWT_PUBLIC_KEYS": self.jwks, p + "LOG_FORMAT": "console", "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                p + "NATS_URL": self.nats_url,
+                p + "HTTP_PORT": str(port),
+                p + "HTTP_HOST": "127.0.0.1",
+                p + "JWT_PUBLIC_KEYS": self.jwks,
+                p + "LOG_FORMAT": "console",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if name in DB_SERVICES:
             env[p + "DATABASE_URL"] = self.database_url
         env.update({k: v for k, v in self.overrides.items() if k.startswith(p)})

@@ -32,9 +32,7 @@ async def reconcile(db: asyncpg.Pool) -> dict[str, int]:
     outflow = await db.fetchval(
         "SELECT coalesce(-sum(delta), 0) FROM warehouse.stock_movements WHERE reason = 'supply'"
     )
-    inflow = await db.fetchval(
-        "SELECT coalesce(sum(delta), 0) FROM kitchen.pantry_movements WHERE reason = 'delivery'"
-    )
+    inflow = await db.fetchval("SELECT coalesce(sum(delta), 0) FROM kitchen.pantry_movements WHERE reason = 'delivery'")
     assert outflow == inflow, f"warehouse sent {outflow} units but the pantry received {inflow}"
     per_request = await db.fetch(
         "SELECT r.id, r.amount, coalesce(-sum(m.delta), 0) AS sent FROM warehouse.supply_requests r "

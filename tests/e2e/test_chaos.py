@@ -14,8 +14,13 @@ from tests.e2e.harness import Stack, eventually, restart
 from tests.e2e.reconcile import reconcile
 
 
-@pytest.mark.stack_env(MARKET_LATENCY_MS="150", MARKET_MAX_UNITS="2", WAREHOUSE_ACK_WAIT_S="2",
-                       WAREHOUSE_SUPPLY_DEADLINE_S="60", KITCHEN_ORDER_WAIT_S="0.2")
+@pytest.mark.stack_env(
+    MARKET_LATENCY_MS="150",
+    MARKET_MAX_UNITS="2",
+    WAREHOUSE_ACK_WAIT_S="2",
+    WAREHOUSE_SUPPLY_DEADLINE_S="60",
+    KITCHEN_ORDER_WAIT_S="0.2",
+)
 async def test_warehouse_killed_mid_purchase_resumes_and_applies_nothing_twice(
     stack: Stack, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
@@ -58,7 +63,11 @@ async def test_kitchen_killed_between_commit_and_publish_still_sends_its_command
     await restart(stack, "kitchen", KITCHEN_OUTBOX_RELAY="true")
     done = await settled(http, stack, r.json()["order_id"])
     assert done["status"] == "reserved"
-    assert await db.fetchval("SELECT count(*) FROM kitchen.outbox") == 0
+
+    async def outbox_drained() -> bool:
+        return await db.fetchval("SELECT count(*) FROM kitchen.outbox") == 0
+
+    await eventually(outbox_drained, 15, "the kitchen outbox drained")
     assert await db.fetchval("SELECT count(*) FROM warehouse.supply_requests") == 1
     await reconcile(db)
 

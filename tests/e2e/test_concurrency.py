@@ -31,9 +31,9 @@ async def test_fifty_concurrent_orders_on_scarce_ingredients_keep_every_invarian
             await asyncio.sleep(0.05)  # sampling interval of the watcher, not a wait for a result
 
     watcher = asyncio.create_task(watch_invariants())
-    responses = await asyncio.gather(*(
-        order(http, stack, dishes[i % len(dishes)], sub=f"customer-{i % 7}") for i in range(50)
-    ))
+    responses = await asyncio.gather(
+        *(order(http, stack, dishes[i % len(dishes)], sub=f"customer-{i % 7}") for i in range(50))
+    )
     assert {r.status_code for r in responses} <= {201, 202}, [r.text for r in responses if r.status_code >= 300]
     finals = [await settled(http, stack, r.json()["order_id"], r.json()["customer_id"]) for r in responses]
     stop.set()

@@ -48,10 +48,13 @@ async def test_a_paid_order_is_served_and_its_ingredients_consumed_once(
         "SELECT ingredient, delta FROM kitchen.pantry_movements WHERE reason = 'consume' ORDER BY ingredient"
     )
     assert [tuple(r) for r in consumed] == [
-        ("jamon", -10), ("mayonesa", -4), ("pan_canilla", -2), ("queso", -10), ("salsa_tomate", -4)
+        ("jamon", -10),
+        ("mayonesa", -4),
+        ("pan_canilla", -2),
+        ("queso", -10),
+        ("salsa_tomate", -4),
     ]
     # A paid order can no longer be cancelled.
-    r = await http.post(f"{stack.url('kitchen')}/api/kitchen/orders/{placed['order_id']}/cancel",
-                        headers=stack.auth())
+    r = await http.post(f"{stack.url('kitchen')}/api/kitchen/orders/{placed['order_id']}/cancel", headers=stack.auth())
     assert r.status_code == 409
     await reconcile(db)

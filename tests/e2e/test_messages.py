@@ -57,9 +57,15 @@ async def test_poison_messages_are_dead_lettered_and_the_kitchen_carries_on(
     js = nc.jetstream()
     try:
         await js.publish(SUPPLY_DELIVERED, b"{not json")
-        unknown = Envelope.wrap(SUPPLY_DELIVERED, SupplyDelivered(
-            request_id="00000000-0000-0000-0000-000000000000", order_id="nope", ingredient="lechuga", amount=3,
-        ))
+        unknown = Envelope.wrap(
+            SUPPLY_DELIVERED,
+            SupplyDelivered(
+                request_id="00000000-0000-0000-0000-000000000000",
+                order_id="nope",
+                ingredient="lechuga",
+                amount=3,
+            ),
+        )
         await js.publish(SUPPLY_DELIVERED, unknown.to_bytes(), headers=unknown.headers())
         wrong_shape = Envelope.wrap(SUPPLY_DELIVERED, {"amount": -1})
         await js.publish(SUPPLY_DELIVERED, wrong_shape.to_bytes(), headers=wrong_shape.headers())

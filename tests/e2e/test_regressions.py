@@ -46,9 +46,7 @@ async def test_restarting_consumers_does_not_replay_history(
 
 
 @pytest.mark.stack_env(KITCHEN_ORDER_WAIT_S="60")
-async def test_fast_warehouse_replies_are_never_missed(
-    stack: Stack, http: httpx.AsyncClient, db: asyncpg.Pool
-) -> None:
+async def test_fast_warehouse_replies_are_never_missed(stack: Stack, http: httpx.AsyncClient, db: asyncpg.Pool) -> None:
     """Seed 000: the waiter registered after sending, so a fast reply was lost and the request hung."""
     await db.execute("UPDATE warehouse.stock SET on_hand = on_hand + 1000 WHERE ingredient = 'lechuga'")
     await db.execute(
@@ -73,7 +71,10 @@ async def test_a_new_ingredient_appears_in_the_pantry_and_its_live_events(
     arepa = await settled(http, stack, (await order(http, stack, "arepa-jamon-queso")).json()["order_id"])
     assert arepa["status"] == "reserved"
     assert (await pantry(http, stack))["harina_maiz"] == {
-        "ingredient": "harina_maiz", "on_hand": 2, "reserved": 2, "available": 0,
+        "ingredient": "harina_maiz",
+        "on_hand": 2,
+        "reserved": 2,
+        "available": 0,
     }
     moved = await stream_envelopes(stack, "KITCHEN", "kitchen.pantry.moved.v1")
     assert [e.data["ingredient"] for e in moved] == ["harina_maiz"]

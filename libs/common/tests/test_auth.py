@@ -53,8 +53,15 @@ def b64(data: dict[str, Any] | bytes) -> str:
 
 def claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    return {"iss": "brigade", "aud": "brigade", "sub": "alice", "iat": now, "exp": now + 60,
-            "roles": ["customer"], **overrides}
+    return {
+        "iss": "brigade",
+        "aud": "brigade",
+        "sub": "alice",
+        "iat": now,
+        "exp": now + 60,
+        "roles": ["customer"],
+        **overrides,
+    }
 
 
 def sign(private_pem: str, payload: dict[str, Any], kid: str = "k1") -> str:
@@ -92,9 +99,7 @@ def test_keys_are_selected_by_kid() -> None:
     refused(both, mint_token(old_pem, new_public["kid"], sub="a", roles=[]))
 
 
-def test_missing_expired_and_unknown_kid_are_refused(
-    key: tuple[str, dict[str, str]], verifier: JwtVerifier
-) -> None:
+def test_missing_expired_and_unknown_kid_are_refused(key: tuple[str, dict[str, str]], verifier: JwtVerifier) -> None:
     private_pem, _ = key
     assert refused(verifier, None).headers["WWW-Authenticate"] == "Bearer"
     assert refused(verifier, "").detail == "missing bearer token"
@@ -160,8 +165,7 @@ async def anyone(request: Request) -> Response:
 
 
 async def test_require_principal_guards_routes(key: tuple[str, dict[str, str]], verifier: JwtVerifier) -> None:
-    app = create_app(service="svc", routes=[Route("/staff", staff_only), Route("/me", anyone)],
-                     jwt_verifier=verifier)
+    app = create_app(service="svc", routes=[Route("/staff", staff_only), Route("/me", anyone)], jwt_verifier=verifier)
     customer = mint_token(key[0], "k1", sub="alice", roles=["customer"])
     staff = mint_token(key[0], "k1", sub="bob", roles=["staff"])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
@@ -209,8 +213,7 @@ def test_keygen_is_idempotent_and_token_prints_a_verifiable_token(
     assert (keys / "jwks.json").read_text() == document
     capsys.readouterr()
 
-    argv = ["token", "--key-dir", str(keys), "--sub", "alice", "--role", "customer", "--role", "staff",
-            "--ttl", "120"]
+    argv = ["token", "--key-dir", str(keys), "--sub", "alice", "--role", "customer", "--role", "staff", "--ttl", "120"]
     assert main(argv) == 0
     token = capsys.readouterr().out.strip()
     principal = JwtVerifier(document).verify(token)
@@ -229,10 +232,24 @@ def test_keygen_adds_its_key_to_an_existing_jwks(tmp_path: Path) -> None:
 
 def test_python_dash_m_works(tmp_path: Path) -> None:
     def run(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "brigade_common.auth", *args],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "brigade_common.auth", *args], capture_output=True, text=True, check=True
+        )
         return done.stdout.strip()
 
     run("keygen", "--dir", str(tmp_path))
     token = run("token", "--key-dir", str(tmp_path), "--sub", "carol", "--role", "customer")
     assert JwtVerifier(tmp_path.joinpath("jwks.json").read_text()).verify(token).sub == "carol"
+
+
+def test_a_remembered_token_gives_the_same_principal_and_a_refused_one_stays_refused(
+    key: tuple[str, dict[str, str]], verifier: JwtVerifier
+) -> None:
+    private_pem, _ = key
+    token = mint_token(private_pem, "k1", sub="alice", roles=["customer"], ttl_s=60)
+    first = verifier.verify(token)
+    assert verifier.verify(token) == first  # served from memory the second time
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            verifier.verify(tampered)

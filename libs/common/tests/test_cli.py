@@ -110,8 +110,13 @@ raise SystemExit(main({"api": api}, sys.argv[1:2]))
 def start(tmp_path: Path, mode: str, port: int) -> subprocess.Popen[str]:
     script = tmp_path / "app.py"
     script.write_text(textwrap.dedent(APP_SCRIPT))
-    return subprocess.Popen([sys.executable, str(script), "api", mode, str(port)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(script), "api", mode, str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def read_until(stream: IO[str], marker: str) -> None:

@@ -53,7 +53,9 @@ async def test_a_hung_check_times_out_without_hiding_the_others() -> None:
     checks = ReadinessChecks({"ok": passing, "down": failing})
     checks.add("hung", hangs, timeout_s=0.05)
     assert await checks.run() == {
-        "ok": None, "down": "ConnectionRefusedError: connection refused", "hung": "timed out after 0.05s",
+        "ok": None,
+        "down": "ConnectionRefusedError: connection refused",
+        "hung": "timed out after 0.05s",
     }
     assert list(checks) == ["ok", "down", "hung"]
     assert "hung" in checks
@@ -124,12 +126,14 @@ async def test_migrations_check() -> None:
     async def empty() -> str | None:
         return None
 
-    result = await ReadinessChecks({
-        "current": migrations_check(at_head, "0003"),
-        "behind": migrations_check(behind, "0003"),
-        "empty": migrations_check(empty, "0003"),
-        "no-migrations": migrations_check(empty, None),
-    }).run()
+    result = await ReadinessChecks(
+        {
+            "current": migrations_check(at_head, "0003"),
+            "behind": migrations_check(behind, "0003"),
+            "empty": migrations_check(empty, "0003"),
+            "no-migrations": migrations_check(empty, None),
+        }
+    ).run()
     assert result == {
         "current": None,
         "behind": "RuntimeError: database schema at revision '0002', this code expects '0003'",

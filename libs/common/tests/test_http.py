@@ -55,8 +55,12 @@ ORDER_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
 async def place_order(request: Request) -> Response:
     body = await parse_json(request, PlaceOrder, max_bytes=1024)
     raw = await request.body()  # still readable after parse_json
-    out = OrderOut(id=ORDER_ID, dish_id=body.dish_id, quantity=body.quantity,
-                   created_at=dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
+    out = OrderOut(
+        id=ORDER_ID,
+        dish_id=body.dish_id,
+        quantity=body.quantity,
+        created_at=dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+    )
     return json_response(out, status=201, headers={"X-Raw-Length": str(len(raw))})
 
 
@@ -67,8 +71,13 @@ async def list_orders(request: Request) -> Response:
 
 async def whoami(request: Request) -> Response:
     structlog.get_logger("test").info("inside_endpoint")
-    return json_response({"request_id": current_request_id(), "correlation_id": current_correlation_id(),
-                          "state": request.state.request_id})
+    return json_response(
+        {
+            "request_id": current_request_id(),
+            "correlation_id": current_correlation_id(),
+            "state": request.state.request_id,
+        }
+    )
 
 
 async def crash(request: Request) -> Response:
@@ -91,14 +100,17 @@ async def echo(websocket: WebSocket) -> None:
 
 
 def make_app() -> Starlette:
-    return create_app(service="kitchen", routes=[
-        Route("/api/kitchen/orders", place_order, methods=["POST"]),
-        Route("/api/kitchen/orders", list_orders, methods=["GET"]),
-        Route("/whoami", whoami),
-        Route("/crash", crash),
-        Route("/stream", stream),
-        WebSocketRoute("/ws", echo),
-    ])
+    return create_app(
+        service="kitchen",
+        routes=[
+            Route("/api/kitchen/orders", place_order, methods=["POST"]),
+            Route("/api/kitchen/orders", list_orders, methods=["GET"]),
+            Route("/whoami", whoami),
+            Route("/crash", crash),
+            Route("/stream", stream),
+            WebSocketRoute("/ws", echo),
+        ],
+    )
 
 
 @pytest.fixture
@@ -117,8 +129,7 @@ async def test_a_valid_body_is_parsed_and_the_model_serialised_by_alias(c: httpx
     r = await c.post("/api/kitchen/orders", json={"dish_id": "d1", "quantity": 2})
     assert r.status_code == 201
     assert r.headers["content-type"] == "application/json"
-    assert r.json() == {"id": str(ORDER_ID), "dishId": "d1", "quantity": 2,
-                        "created_at": "2025-01-02T03:04:05Z"}
+    assert r.json() == {"id": str(ORDER_ID), "dishId": "d1", "quantity": 2, "created_at": "2025-01-02T03:04:05Z"}
     assert r.headers["x-raw-length"] == str(len(r.request.content))
 
 
@@ -158,8 +169,11 @@ async def test_a_body_that_is_not_json_is_a_415(c: httpx.AsyncClient, content_ty
 
 
 async def test_a_charset_parameter_is_accepted(c: httpx.AsyncClient) -> None:
-    r = await c.post("/api/kitchen/orders", content=b'{"dish_id":"d1","quantity":1}',
-                     headers={"content-type": "application/json; charset=utf-8"})
+    r = await c.post(
+        "/api/kitchen/orders",
+        content=b'{"dish_id":"d1","quantity":1}',
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
     assert r.status_code == 201
 
 
@@ -171,8 +185,9 @@ async def test_the_size_limit_holds_when_content_length_is_honest(c: httpx.Async
 
 async def test_the_size_limit_holds_when_content_length_lies(c: httpx.AsyncClient) -> None:
     body = b'{"dish_id": "' + b"d" * 5000 + b'", "quantity": 1}'
-    r = await c.post("/api/kitchen/orders", content=body,
-                     headers={"content-type": "application/json", "content-length": "20"})
+    r = await c.post(
+        "/api/kitchen/orders", content=body, headers={"content-type": "application/json", "content-length": "20"}
+    )
     assert r.status_code == 413
 
 
@@ -263,8 +278,17 @@ async def test_websockets_pass_through_the_middleware() -> None:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {"type": "websocket", "path": "/ws", "raw_path": b"/ws", "root_path": "", "scheme": "ws",
-             "query_string": b"", "headers": [], "subprotocols": [], "asgi": {"version": "3.0"}}
+    scope = {
+        "type": "websocket",
+        "path": "/ws",
+        "raw_path": b"/ws",
+        "root_path": "",
+        "scheme": "ws",
+        "query_string": b"",
+        "headers": [],
+        "subprotocols": [],
+        "asgi": {"version": "3.0"},
+    }
     await make_app()(scope, receive, send)
     assert [m["type"] for m in sent] == ["websocket.accept", "websocket.send", "websocket.close"]
     assert sent[1]["text"] == "hola:True"
@@ -295,9 +319,17 @@ async def test_a_client_that_leaves_mid_body_is_logged_as_499_not_as_a_crash() -
     async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/api/kitchen/orders", "raw_path": b"/api/kitchen/orders",
-             "root_path": "", "scheme": "http", "query_string": b"", "asgi": {"version": "3.0"},
-             "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")]}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/kitchen/orders",
+        "raw_path": b"/api/kitchen/orders",
+        "root_path": "",
+        "scheme": "http",
+        "query_string": b"",
+        "asgi": {"version": "3.0"},
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+    }
     with capture_logs() as logs:
         await make_app()(scope, receive, send)
     assert sent == []

@@ -58,8 +58,9 @@ FP = fingerprint("POST", PATH, PlaceOrder(dish_id="d1", quantity=2))
 async def test_a_new_key_is_claimed_then_replayed_with_the_stored_response(db: asyncpg.Pool) -> None:
     async with db.acquire() as conn, conn.transaction():
         assert await claim(conn, principal="alice", key="k1", method="POST", path=PATH, fingerprint=FP) is None
-        await store(conn, principal="alice", key="k1", status=201, response={"id": "o1", "quantity": 2},
-                    resource_id="o1")
+        await store(
+            conn, principal="alice", key="k1", status=201, response={"id": "o1", "quantity": 2}, resource_id="o1"
+        )
     async with db.acquire() as conn, conn.transaction():
         stored = await claim(conn, principal="alice", key="k1", method="post", path=PATH, fingerprint=FP)
     assert stored == StoredResponse(status=201, response={"id": "o1", "quantity": 2}, resource_id="o1")
@@ -95,8 +96,9 @@ async def test_a_key_reused_for_another_request_is_a_422(
         await store(conn, principal="alice", key="k1", status=201, response={"id": "o1"}, resource_id="o1")
     async with db.acquire() as conn, conn.transaction():
         with pytest.raises(Unprocessable) as info:
-            await claim(conn, principal="alice", key="k1", method=method, path=path,
-                        fingerprint=fingerprint(method, path, body))
+            await claim(
+                conn, principal="alice", key="k1", method=method, path=path, fingerprint=fingerprint(method, path, body)
+            )
     assert info.value.type == "https://brigade.dev/problems/idempotency-key-reused"
     assert info.value.errors[0]["field"] == "Idempotency-Key"
 
@@ -128,8 +130,7 @@ async def test_concurrent_identical_requests_serialise_on_the_key(db: asyncpg.Po
 
         async def second_request() -> StoredResponse | None:
             async with second.transaction():
-                return await claim(second, principal="alice", key="k1", method="POST", path=PATH,
-                                   fingerprint=FP)
+                return await claim(second, principal="alice", key="k1", method="POST", path=PATH, fingerprint=FP)
 
         racing = asyncio.create_task(second_request())
         await wait_until_blocked_on_a_lock(db, second.get_server_pid())
@@ -179,8 +180,14 @@ def make_app(pool: asyncpg.Pool) -> Starlette:
         assert key is not None
         body = await parse_json(request, PlaceOrder)
         async with pool.acquire() as conn, conn.transaction():
-            stored = await claim(conn, principal="alice", key=key, method="POST", path=request.url.path,
-                                 fingerprint=fingerprint("POST", request.url.path, body))
+            stored = await claim(
+                conn,
+                principal="alice",
+                key=key,
+                method="POST",
+                path=request.url.path,
+                fingerprint=fingerprint("POST", request.url.path, body),
+            )
             if stored is not None:
                 return replay_response(stored, headers={"Location": f"{PATH}/{stored.resource_id}"})
             order_id = uuid.uuid4().hex

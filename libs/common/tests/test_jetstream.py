@@ -30,9 +30,12 @@ async def test_a_scheduled_message_fires_once_at_its_time_on_the_target_subject(
     sub = await js.subscribe("kitchen.order.expiry_due.v1", stream="KITCHEN", ordered_consumer=True)
     at = (datetime.now(UTC) + timedelta(seconds=1)).replace(microsecond=0) + timedelta(seconds=1)
     await js.publish(
-        "kitchen.schedule.order_expiry.o1", b'{"order_id": "o1"}',
-        headers={"Nats-Schedule": f"@at {at.strftime('%Y-%m-%dT%H:%M:%SZ')}",
-                 "Nats-Schedule-Target": "kitchen.order.expiry_due.v1"},
+        "kitchen.schedule.order_expiry.o1",
+        b'{"order_id": "o1"}',
+        headers={
+            "Nats-Schedule": f"@at {at.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+            "Nats-Schedule-Target": "kitchen.order.expiry_due.v1",
+        },
     )
     msg = await sub.next_msg(timeout=10)
     assert msg.data == b'{"order_id": "o1"}'

@@ -67,11 +67,12 @@ async def test_an_outbox_row_written_in_a_rolled_back_transaction_is_never_publi
 
 
 async def _run_consumer(
-    pool: asyncpg.Pool, nc: NATS, handler: Callable[[Envelope, asyncpg.Connection], Awaitable[None]],
+    pool: asyncpg.Pool,
+    nc: NATS,
+    handler: Callable[[Envelope, asyncpg.Connection], Awaitable[None]],
     **kw: object,
 ) -> tuple[ConsumerRunner, asyncio.Task[None]]:
-    spec = ConsumerSpec("notes", "TEST", ("test.>",), context="test", handler=handler,
-                        backoff_s=(0.05,), **kw)  # type: ignore[arg-type]
+    spec = ConsumerSpec("notes", "TEST", ("test.>",), context="test", handler=handler, backoff_s=(0.05,), **kw)  # type: ignore[arg-type]
     runner = ConsumerRunner(spec, pool=pool, nc=nc, js=nc.jetstream(), service="test")
     await runner.provision()
     return runner, asyncio.create_task(runner.run())

@@ -25,11 +25,14 @@ async def crash(request: Request) -> Response:
 
 
 def make_app(service: str) -> Starlette:
-    return create_app(service=service, routes=[
-        Route("/api/m/orders/{id}", get_order),
-        Route("/api/m/crash", crash),
-        Mount("/api/m/v2", routes=[Route("/orders/{id}", get_order)]),
-    ])
+    return create_app(
+        service=service,
+        routes=[
+            Route("/api/m/orders/{id}", get_order),
+            Route("/api/m/crash", crash),
+            Mount("/api/m/v2", routes=[Route("/orders/{id}", get_order)]),
+        ],
+    )
 
 
 def requests_total(service: str, route: str, status: str, method: str = "GET") -> float:
@@ -85,13 +88,16 @@ async def test_metrics_endpoint_exposes_http_and_messaging_metrics() -> None:
     families = {f.name: f for f in text_string_to_metric_families(r.text)}
     samples = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
-        for f in families.values() for s in f.samples if s.labels.get("service") == service
+        for f in families.values()
+        for s in f.samples
+        if s.labels.get("service") == service
     }
     key = tuple(sorted({"service": service, "consumer": "kitchen-deliveries", "outcome": "dlq"}.items()))
     assert samples[("brigade_messages_total", key)] == 1
     assert samples[("brigade_outbox_published_total", (("service", service),))] == 3
     assert samples[("brigade_outbox_lag_seconds_count", (("service", service),))] == 1
-    http_key = tuple(sorted({"service": service, "method": "GET", "route": "/api/m/orders/{id}",
-                             "status": "200"}.items()))
+    http_key = tuple(
+        sorted({"service": service, "method": "GET", "route": "/api/m/orders/{id}", "status": "200"}.items())
+    )
     assert samples[("brigade_http_requests_total", http_key)] == 1
     assert "brigade_http_request_duration_seconds" in families

@@ -52,8 +52,14 @@ ORDER = OrderOut(id=uuid.UUID(int=1), status=Status.pending, lines=[Line(ingredi
 def build_api() -> OpenAPI:
     api = OpenAPI(title="Brigade kitchen", version="1.2.3", description="Orders and dishes.")
 
-    @api.route("POST", "/api/kitchen/orders", request=PlaceOrderBody,
-               responses={201: OrderOut, 202: OrderOut, 422: Problem}, auth=True, summary="Place an order")
+    @api.route(
+        "POST",
+        "/api/kitchen/orders",
+        request=PlaceOrderBody,
+        responses={201: OrderOut, 202: OrderOut, 422: Problem},
+        auth=True,
+        summary="Place an order",
+    )
     async def place_order(request: Request) -> Response:
         """Reserve what the pantry has and ask the warehouse for the rest."""
         await parse_json(request, PlaceOrderBody)
@@ -105,8 +111,10 @@ def test_every_route_is_an_operation(doc: dict[str, Any]) -> None:
     assert doc["info"] == {"title": "Brigade kitchen", "version": "1.2.3", "description": "Orders and dishes."}
     ops = {(path, method): op for path, item in doc["paths"].items() for method, op in item.items()}
     assert set(ops) == {
-        ("/api/kitchen/orders", "post"), ("/api/kitchen/orders", "get"),
-        ("/api/kitchen/orders/{id}", "get"), ("/api/kitchen/orders/{id}/cancel", "post"),
+        ("/api/kitchen/orders", "post"),
+        ("/api/kitchen/orders", "get"),
+        ("/api/kitchen/orders/{id}", "get"),
+        ("/api/kitchen/orders/{id}/cancel", "post"),
         ("/api/kitchen/ws", "get"),
     }
     assert len({op["operationId"] for op in ops.values()}) == 5
@@ -121,8 +129,14 @@ def test_every_ref_resolves_and_no_defs_are_left_inline(doc: dict[str, Any]) -> 
     for schema in doc["components"]["schemas"].values():
         Draft202012Validator.check_schema(schema)
     # Only what some operation reaches is published (the query model is inlined as parameters).
-    assert set(doc["components"]["schemas"]) == {"PlaceOrderBody", "OrderOut", "Line", "Status",
-                                                 "ProblemDetails", "ProblemFieldError"}
+    assert set(doc["components"]["schemas"]) == {
+        "PlaceOrderBody",
+        "OrderOut",
+        "Line",
+        "Status",
+        "ProblemDetails",
+        "ProblemFieldError",
+    }
 
 
 def test_request_and_response_schemas(doc: dict[str, Any]) -> None:
@@ -131,7 +145,10 @@ def test_request_and_response_schemas(doc: dict[str, Any]) -> None:
     assert op["description"] == "Reserve what the pantry has and ask the warehouse for the rest."
     body = resolve(doc, op["requestBody"]["content"]["application/json"]["schema"]["$ref"])
     assert body["properties"]["quantity"] == {
-        "type": "integer", "exclusiveMinimum": 0, "maximum": 20, "title": "Quantity",
+        "type": "integer",
+        "exclusiveMinimum": 0,
+        "maximum": 20,
+        "title": "Quantity",
         "description": "How many portions.",
     }
     assert body["required"] == ["dish_id", "quantity"]
@@ -141,9 +158,7 @@ def test_request_and_response_schemas(doc: dict[str, Any]) -> None:
         assert resolve(doc, out["properties"]["lines"]["items"]["$ref"])["required"] == ["ingredient", "amount"]
     listing = doc["paths"]["/api/kitchen/orders"]["get"]["responses"]["200"]["content"]["application/json"]
     assert listing["schema"]["type"] == "array"
-    assert doc["paths"]["/api/kitchen/orders/{id}/cancel"]["post"]["responses"]["204"] == {
-        "description": "No Content"
-    }
+    assert doc["paths"]["/api/kitchen/orders/{id}/cancel"]["post"]["responses"]["204"] == {"description": "No Content"}
 
 
 def test_problem_responses_share_the_problem_details_schema(doc: dict[str, Any]) -> None:

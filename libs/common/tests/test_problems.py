@@ -35,8 +35,11 @@ class Item(BaseModel):
 
 
 async def raise_conflict(request: Request) -> Response:
-    raise Conflict("the order is already served", type="order-not-cancellable",
-                   errors=[FieldError(field="status", message="is served")])
+    raise Conflict(
+        "the order is already served",
+        type="order-not-cancellable",
+        errors=[FieldError(field="status", message="is served")],
+    )
 
 
 async def raise_validation(request: Request) -> Response:
@@ -53,12 +56,14 @@ async def ok(request: Request) -> Response:
 
 
 def make_app() -> Starlette:
-    app = Starlette(routes=[
-        Route("/conflict", raise_conflict),
-        Route("/validation", raise_validation),
-        Route("/crash", crash),
-        Route("/only-post", ok, methods=["POST"]),
-    ])
+    app = Starlette(
+        routes=[
+            Route("/conflict", raise_conflict),
+            Route("/validation", raise_validation),
+            Route("/crash", crash),
+            Route("/only-post", ok, methods=["POST"]),
+        ]
+    )
     install_problem_handlers(app)
     return app
 
@@ -96,8 +101,11 @@ def test_field_shorthand_and_unauthorized_challenge() -> None:
     assert problem.errors == [{"field": "Authorization", "message": "token expired"}]
     assert problem.headers["WWW-Authenticate"] == "Bearer"
     assert problem.to_dict() == {
-        "type": "https://brigade.dev/problems/unauthorized", "title": "Unauthorized", "status": 401,
-        "detail": "token expired", "errors": [{"field": "Authorization", "message": "token expired"}],
+        "type": "https://brigade.dev/problems/unauthorized",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "token expired",
+        "errors": [{"field": "Authorization", "message": "token expired"}],
     }
 
 
@@ -107,8 +115,11 @@ async def test_a_raised_problem_becomes_problem_json_with_its_fields() -> None:
     assert r.status_code == 409
     assert r.headers["content-type"] == PROBLEM_MEDIA_TYPE
     assert r.json() == {
-        "type": "https://brigade.dev/problems/order-not-cancellable", "title": "Conflict", "status": 409,
-        "detail": "the order is already served", "instance": "/conflict",
+        "type": "https://brigade.dev/problems/order-not-cancellable",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "the order is already served",
+        "instance": "/conflict",
         "errors": [{"field": "status", "message": "is served"}],
     }
 

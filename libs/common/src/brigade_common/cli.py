@@ -1,7 +1,7 @@
 """Helpers for every service's `__main__.py`: `python -m brigade_<svc> <command>` and serving the app.
 
-    def main() -> int:
-        return cli.main({"api": run_api, "worker": run_worker, "migrate": run_migrations})
+def main() -> int:
+    return cli.main({"api": run_api, "worker": run_worker, "migrate": run_migrations})
 """
 
 from __future__ import annotations
@@ -92,9 +92,7 @@ def _prog() -> str:
     return sys.argv[0] if sys.argv and sys.argv[0] else "brigade"
 
 
-def main(
-    commands: Mapping[str, Command], argv: Sequence[str] | None = None, *, prog: str | None = None
-) -> int:
+def main(commands: Mapping[str, Command], argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Dispatch `argv[0]` to its command and return the exit code (a command's None means 0).
 
     `-h`/`--help`/`help` print the usage and return 0; a missing or unknown command prints it to

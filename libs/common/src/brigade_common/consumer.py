@@ -60,7 +60,8 @@ class Delivery:
         """Record the message in the inbox, inside the handler's final transaction."""
         await conn.execute(
             "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            self.consumer, self.message_id,
+            self.consumer,
+            self.message_id,
         )
 
 
@@ -193,8 +194,7 @@ class ConsumerRunner:
         assert self.spec.handler is not None
         async with self._pool.acquire() as conn, conn.transaction():
             inserted = await conn.fetchval(
-                "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) "
-                "ON CONFLICT DO NOTHING RETURNING true",
+                "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
                 self.spec.name,
                 envelope.id,
             )
@@ -210,16 +210,24 @@ class ConsumerRunner:
             return
         delay = self.spec.delay_for(delivered)
         log.warning(
-            "message_retry", consumer=self.spec.name, message_id=envelope.id, type=envelope.type,
-            delivered=delivered, retry_in_s=delay, error=repr(exc),
+            "message_retry",
+            consumer=self.spec.name,
+            message_id=envelope.id,
+            type=envelope.type,
+            delivered=delivered,
+            retry_in_s=delay,
+            error=repr(exc),
         )
         MESSAGES.labels(self._service, self.spec.name, "nak").inc()
         await msg.nak(delay=delay)
 
     async def _dead_letter(self, msg: Msg, error: str, envelope: Envelope | None = None) -> None:
         log.error(
-            "message_dead_lettered", consumer=self.spec.name, subject=msg.subject,
-            message_id=envelope.id if envelope else None, error=error,
+            "message_dead_lettered",
+            consumer=self.spec.name,
+            subject=msg.subject,
+            message_id=envelope.id if envelope else None,
+            error=error,
         )
         await dead_letter(self._js, msg, context=self.spec.context, consumer=self.spec.name, error=error)
         await msg.term()

@@ -41,9 +41,7 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def _wait_until(
-    check: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[bytes]
-) -> None:
+def _wait_until(check: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -211,9 +209,19 @@ class PostgresServer:
             _ensure_binaries_readable(bin_dir)
             _grant_traversal(self.data_dir, user)
         subprocess.run(
-            [str(bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-             "--encoding=UTF8", "--no-sync"],
-            check=True, capture_output=True, user=user,
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            user=user,
         )
 
     def start(self, timeout: float = 60.0) -> PostgresServer:
@@ -230,8 +238,19 @@ class PostgresServer:
         stale = pid_file.exists()
         if stale:
             pid_file.unlink()  # the previous server was killed; its shared memory is gone with it
-        args = [str(bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-                "-h", self.host, "-k", str(sock_dir), "-c", "max_connections=300"]
+        args = [
+            str(bin_dir / "postgres"),
+            "-D",
+            str(self.data_dir),
+            "-p",
+            str(self.port),
+            "-h",
+            self.host,
+            "-k",
+            str(sock_dir),
+            "-c",
+            "max_connections=300",
+        ]
         for key, value in self.settings.items():
             args += ["-c", f"{key}={value}"]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115

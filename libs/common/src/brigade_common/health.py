@@ -27,9 +27,7 @@ DEFAULT_TIMEOUT_S = 2.0
 class ReadinessChecks:
     """A named, mutable collection of readiness checks (add more in the app's lifespan)."""
 
-    def __init__(
-        self, checks: Mapping[str, Check] | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S
-    ) -> None:
+    def __init__(self, checks: Mapping[str, Check] | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.timeout_s = timeout_s
         self._checks: dict[str, tuple[Check, float]] = {}
         for name, check in (checks or {}).items():

@@ -97,8 +97,11 @@ def parse_query(request: Request, model: type[M]) -> M:
     """Read the query string as `model` (lax: "5" is an int here); 422 naming each invalid parameter.
     Fields typed as lists collect repeated parameters (`?tag=a&tag=b`)."""
     multi = {
-        name for field_name, info in model.model_fields.items() if _is_multi(info.annotation)
-        for name in (field_name, info.alias) if name
+        name
+        for field_name, info in model.model_fields.items()
+        if _is_multi(info.annotation)
+        for name in (field_name, info.alias)
+        if name
     }
     params = request.query_params
     data = {key: params.getlist(key) if key in multi else params[key] for key in params}
@@ -108,9 +111,7 @@ def parse_query(request: Request, model: type[M]) -> M:
         raise validation_problem(exc, detail="The query has invalid parameters.") from None
 
 
-def json_response(
-    model_or_data: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
+def json_response(model_or_data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     """A JSON response from a pydantic model, a list of them, or plain data (JSON mode, by alias)."""
     return Response(
         pydantic_core.to_json(model_or_data, by_alias=True),
@@ -196,7 +197,9 @@ class RequestContextMiddleware:
             path = scope["path"]
             log = _log.debug if path in QUIET_PATHS else _log.info
             log(
-                "http_request", method=scope["method"], path=path,
+                "http_request",
+                method=scope["method"],
+                path=path,
                 status=status if status is not None else 500,
                 duration_ms=round((time.perf_counter() - start) * 1000, 2),
             )
@@ -207,7 +210,8 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
         finally:
             _log.info(
-                "websocket_session", path=scope["path"],
+                "websocket_session",
+                path=scope["path"],
                 duration_ms=round((time.perf_counter() - start) * 1000, 2),
             )
 

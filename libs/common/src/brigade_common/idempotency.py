@@ -70,12 +70,14 @@ def read_idempotency_key(request: HTTPConnection, *, required: bool = False) -> 
     value = request.headers.get(HEADER)
     if value is None:
         if required:
-            raise BadRequest(f"this endpoint requires an {HEADER} header", field=HEADER,
-                             type="idempotency-key-missing")
+            raise BadRequest(f"this endpoint requires an {HEADER} header", field=HEADER, type="idempotency-key-missing")
         return None
     if not 1 <= len(value) <= MAX_KEY_LENGTH or not all(" " <= ch <= "~" for ch in value):
-        raise BadRequest(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters", field=HEADER,
-                         type="invalid-idempotency-key")
+        raise BadRequest(
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters",
+            field=HEADER,
+            type="invalid-idempotency-key",
+        )
     return value
 
 
@@ -120,7 +122,11 @@ async def claim(
         ON CONFLICT (principal, key) DO NOTHING
         RETURNING true
         """,
-        principal, key, method.upper(), path, fingerprint,
+        principal,
+        key,
+        method.upper(),
+        path,
+        fingerprint,
     )
     if inserted:
         return None
@@ -130,19 +136,22 @@ async def claim(
         SELECT method, path, fingerprint, status, response::text AS response, resource_id
         FROM idempotency_keys WHERE principal = $1 AND key = $2
         """,
-        principal, key,
+        principal,
+        key,
     )
     if row is None:  # purged between the two statements: treat as never seen
-        return await claim(conn, principal=principal, key=key, method=method, path=path,
-                           fingerprint=fingerprint)
+        return await claim(conn, principal=principal, key=key, method=method, path=path, fingerprint=fingerprint)
     if (row["method"], row["path"], row["fingerprint"]) != (method.upper(), path, fingerprint):
         raise Unprocessable(
-            f"this {HEADER} was already used for a different request", field=HEADER,
-            type="idempotency-key-reused", title="Idempotency Key Reused",
+            f"this {HEADER} was already used for a different request",
+            field=HEADER,
+            type="idempotency-key-reused",
+            title="Idempotency Key Reused",
         )
     if row["status"] is None:
-        raise Conflict(f"a request with this {HEADER} is still in progress", field=HEADER,
-                       type="idempotency-key-in-progress")
+        raise Conflict(
+            f"a request with this {HEADER} is still in progress", field=HEADER, type="idempotency-key-in-progress"
+        )
     response = json.loads(row["response"]) if row["response"] is not None else None
     return StoredResponse(status=row["status"], response=response, resource_id=row["resource_id"])
 
@@ -164,7 +173,11 @@ async def store(
         UPDATE idempotency_keys SET status = $3, response = ($4::text)::jsonb, resource_id = $5
         WHERE principal = $1 AND key = $2
         """,
-        principal, key, status, body, resource_id,
+        principal,
+        key,
+        status,
+        body,
+        resource_id,
     )
     if updated != "UPDATE 1":
         raise RuntimeError(f"store() for an unclaimed {HEADER} {key!r}: call claim() first")
@@ -174,7 +187,9 @@ def replay_response(stored: StoredResponse, headers: dict[str, str] | None = Non
     """The stored response again, marked with `Idempotent-Replayed: true`."""
     body = pydantic_core.to_json(stored.response) if stored.response is not None else b""
     return Response(
-        body, status_code=stored.status, headers={**(headers or {}), "Idempotent-Replayed": "true"},
+        body,
+        status_code=stored.status,
+        headers={**(headers or {}), "Idempotent-Replayed": "true"},
         media_type="application/json" if stored.response is not None else None,
     )
 

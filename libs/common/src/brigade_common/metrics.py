@@ -56,7 +56,7 @@ def route_template(scope: Scope) -> str:
         return f"{path}/{{path}}"
     # Inside a Mount, root_path has grown by the mount's matched prefix.
     root_path: str = scope.get("root_path", "")
-    prefix = root_path[len(scope.get("app_root_path", "")):]
+    prefix = root_path[len(scope.get("app_root_path", "")) :]
     return prefix + path
 
 

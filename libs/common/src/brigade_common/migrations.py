@@ -71,7 +71,7 @@ async def current_revision(conn: asyncpg.Connection | asyncpg.Pool, schema: str)
 def _sqlalchemy_url(url: str) -> str:
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     return url
 
 

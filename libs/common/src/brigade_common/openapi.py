@@ -85,8 +85,12 @@ def openapi_path(path: str) -> str:
 def path_parameters(path: str) -> list[dict[str, Any]]:
     """OpenAPI parameter objects for the `{name}` / `{name:convertor}` segments of a path template."""
     return [
-        {"name": m[1], "in": "path", "required": True,
-         "schema": dict(_CONVERTOR_SCHEMAS.get(m[2] or "str", {"type": "string"}))}
+        {
+            "name": m[1],
+            "in": "path",
+            "required": True,
+            "schema": dict(_CONVERTOR_SCHEMAS.get(m[2] or "str", {"type": "string"})),
+        }
         for m in _PATH_PARAM.finditer(path)
     ]
 
@@ -138,6 +142,28 @@ class OpenAPI:
         self.operations.append(operation)
         self._document = None
 
+    def describe(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation_id: str,
+        responses: Mapping[int, Any] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Document a path served by something other than a declared route (a mount, a proxy)."""
+        self._register(
+            Operation(
+                method=method.upper(),
+                path=path,
+                operation_id=operation_id,
+                responses=dict(responses or {200: None}),
+                summary=summary,
+                description=description,
+            )
+        )
+
     def route(
         self,
         method: str,
@@ -161,11 +187,20 @@ class OpenAPI:
         """
 
         def decorate(endpoint: E) -> E:
-            self._register(Operation(
-                method=method.upper(), path=path, operation_id=operation_id or endpoint.__name__,
-                request=request, query=query, responses=dict(responses or {200: None}), auth=auth,
-                summary=summary, description=description or endpoint.__doc__, tags=tuple(tags),
-            ))
+            self._register(
+                Operation(
+                    method=method.upper(),
+                    path=path,
+                    operation_id=operation_id or endpoint.__name__,
+                    request=request,
+                    query=query,
+                    responses=dict(responses or {200: None}),
+                    auth=auth,
+                    summary=summary,
+                    description=description or endpoint.__doc__,
+                    tags=tuple(tags),
+                )
+            )
             self.routes.append(Route(path, endpoint, methods=[method.upper()], name=name))
             return endpoint
 
@@ -187,11 +222,20 @@ class OpenAPI:
         (as a GET that upgrades, marked `x-websocket: true`; OpenAPI has no WebSocket operations)."""
 
         def decorate(endpoint: W) -> W:
-            self._register(Operation(
-                method="GET", path=path, operation_id=operation_id or endpoint.__name__, query=query,
-                responses={101: None}, auth=auth, summary=summary,
-                description=description or endpoint.__doc__, tags=tuple(tags), websocket=True,
-            ))
+            self._register(
+                Operation(
+                    method="GET",
+                    path=path,
+                    operation_id=operation_id or endpoint.__name__,
+                    query=query,
+                    responses={101: None},
+                    auth=auth,
+                    summary=summary,
+                    description=description or endpoint.__doc__,
+                    tags=tuple(tags),
+                    websocket=True,
+                )
+            )
             self.routes.append(WebSocketRoute(path, endpoint, name=name))
             return endpoint
 
@@ -233,9 +277,7 @@ class OpenAPI:
             "paths": paths,
             "components": {
                 "schemas": _reachable(paths, schemas),
-                "securitySchemes": {
-                    BEARER_SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-                },
+                "securitySchemes": {BEARER_SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             },
         }
         if self.description:
@@ -244,9 +286,7 @@ class OpenAPI:
             document["servers"] = [{"url": url} for url in self.servers]
         return document
 
-    def _operation(
-        self, i: int, op: Operation, found: dict[Any, Any], schemas: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _operation(self, i: int, op: Operation, found: dict[Any, Any], schemas: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {"operationId": op.operation_id}
         if op.summary:
             out["summary"] = op.summary

@@ -127,9 +127,7 @@ class OutboxRelay:
             for row in rows:
                 headers = json.loads(row["headers"])
                 headers[MSG_ID] = row["id"]
-                futures.append(
-                    await self._js.publish_async(row["subject"], bytes(row["payload"]), headers=headers)
-                )
+                futures.append(await self._js.publish_async(row["subject"], bytes(row["payload"]), headers=headers))
             async with asyncio.timeout(self._publish_timeout_s):
                 await asyncio.gather(*futures)
             await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows])

@@ -207,17 +207,13 @@ def field_path(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc) if loc else "body"
 
 
-def validation_problem(
-    exc: ValidationError, *, detail: str = "The request has invalid fields."
-) -> Unprocessable:
+def validation_problem(exc: ValidationError, *, detail: str = "The request has invalid fields.") -> Unprocessable:
     """A 422 problem with one `FieldError` per pydantic error."""
     errors = [FieldError(field=field_path(e["loc"]), message=e["msg"]) for e in exc.errors(include_url=False)]
     return Unprocessable(detail, type="validation-error", title="Validation Failed", errors=errors)
 
 
-def problem_response(
-    problem: Problem, *, instance: str | None = None, request_id: str | None = None
-) -> Response:
+def problem_response(problem: Problem, *, instance: str | None = None, request_id: str | None = None) -> Response:
     """Render `problem` as an `application/problem+json` response with its status and headers."""
     body = problem.to_dict()
     if instance is not None:
@@ -261,7 +257,10 @@ async def _handle_http_exception(conn: HTTPConnection, exc: Exception) -> Respon
     status = exc.status_code
     detail = exc.detail if exc.detail and exc.detail != _title_for_status(status) else None
     problem = Problem(
-        detail, status=status, type=_slug_for_status(status), title=_title_for_status(status),
+        detail,
+        status=status,
+        type=_slug_for_status(status),
+        title=_title_for_status(status),
         headers=exc.headers,
     )
     if status in (204, 304):
@@ -278,7 +277,10 @@ def internal_error_response(request: Request, exc: BaseException) -> Response:
     """Log `exc` with the request id and answer a bare 500 `internal-error` problem."""
     request_id = _request_id(request)
     _log.error(
-        "unhandled_exception", method=request.method, path=request.url.path, request_id=request_id,
+        "unhandled_exception",
+        method=request.method,
+        path=request.url.path,
+        request_id=request_id,
         exc_info=exc,
     )
     problem = Problem("An unexpected error occurred; it has been logged.")

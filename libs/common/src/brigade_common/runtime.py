@@ -94,9 +94,7 @@ class Runtime:
         try:
             if database_url:
                 assert schema, "a database needs its schema"
-                rt.pool = await create_pool(
-                    database_url, schema, max_size=pool_size, application_name=service
-                )
+                rt.pool = await create_pool(database_url, schema, max_size=pool_size, application_name=service)
                 rt.readiness.add("database", database_check(rt.pool))
                 if migrations_dir is not None:
                     head = head_revision(migrations_dir)
@@ -124,8 +122,7 @@ class Runtime:
         except BaseException:
             await rt.close()
             raise
-        log.info("runtime_started", streams=[s.name for s in streams],
-                 consumers=[c.spec.name for c in rt.consumers])
+        log.info("runtime_started", streams=[s.name for s in streams], consumers=[c.spec.name for c in rt.consumers])
         return rt
 
     async def close(self) -> None:

@@ -65,8 +65,12 @@ def commands(defn: ServiceDefinition[S]) -> dict[str, cli.Command]:
     def api() -> None:
         """Serve HTTP and run the JetStream consumers."""
         settings = load()
-        cli.serve(lambda: defn.app_factory(settings), host=settings.http_host, port=settings.http_port,
-                  log_level=settings.log_level)
+        cli.serve(
+            lambda: defn.app_factory(settings),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level=settings.log_level,
+        )
 
     out: dict[str, cli.Command] = {"api": api}
     if defn.schema and defn.migrations_dir:

@@ -31,14 +31,21 @@ ENVELOPE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("id", "string", "Unique message id (a UUID); also the `Nats-Msg-Id` header, so a re-send is recognised."),
     ("type", "string", "The subject the message is published on, e.g. `warehouse.supply.delivered.v1`."),
     ("occurred_at", "string (date-time)", "When the change happened (UTC, ISO 8601)."),
-    ("correlation_id", "string", "Shared by every message of one saga: a caused message inherits its cause's "
-                                 "(an order's saga uses the request's `Correlation-Id`, else the order id)."),
+    (
+        "correlation_id",
+        "string",
+        "Shared by every message of one saga: a caused message inherits its cause's "
+        "(an order's saga uses the request's `Correlation-Id`, else the order id).",
+    ),
     ("causation_id", "string \\| null", "The `id` of the message that caused this one; null for a first cause."),
     ("data", "object", "The payload: the subject's model, below."),
 )
 HEADERS: tuple[tuple[str, str], ...] = (
-    ("Nats-Msg-Id", "the envelope `id` (outbox row id): JetStream drops a re-publish inside the "
-                    "stream's duplicate window, the consumers' inbox drops it after"),
+    (
+        "Nats-Msg-Id",
+        "the envelope `id` (outbox row id): JetStream drops a re-publish inside the "
+        "stream's duplicate window, the consumers' inbox drops it after",
+    ),
     ("Correlation-Id", "the envelope `correlation_id`"),
     ("traceparent", "W3C trace context, when there is one"),
 )
@@ -55,38 +62,88 @@ PAYMENT_ID = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
 # Seed 000: two Ensalada Cesar need 10 lechuga, the pantry has 4, so the kitchen asks the warehouse for 6;
 # the warehouse has 2 and buys the rest.
 _ORDER = {
-    "order_id": ORDER_ID, "customer_id": CUSTOMER_ID, "dish_id": "ensalada-cesar",
-    "dish_name": "Ensalada Cesar", "quantity": 2, "total_cents": 1700,
+    "order_id": ORDER_ID,
+    "customer_id": CUSTOMER_ID,
+    "dish_id": "ensalada-cesar",
+    "dish_name": "Ensalada Cesar",
+    "quantity": 2,
+    "total_cents": 1700,
 }
 _EXPIRES = "2025-03-14T12:15:01Z"
 
 # Example payloads, per subject; each is validated against its model before it is printed.
 EXAMPLES: dict[str, dict[str, Any]] = {
     warehouse.SUPPLY_CMD: {"request_id": REQUEST_ID, "order_id": ORDER_ID, "ingredient": "lechuga", "amount": 6},
-    warehouse.SUPPLY_DELIVERED: {"request_id": REQUEST_ID, "order_id": ORDER_ID, "ingredient": "lechuga",
-                                 "amount": 6},
-    warehouse.SUPPLY_FAILED: {"request_id": REQUEST_ID, "order_id": ORDER_ID, "ingredient": "lechuga",
-                              "amount": 6, "reason": "market unavailable: no responders on market.buy"},
-    warehouse.STOCK_MOVED: {"movement_id": 42, "ingredient": "lechuga", "delta": -6, "reason": "supply",
-                            "balance": 0, "request_id": REQUEST_ID},
-    warehouse.PURCHASE_MADE: {"purchase_id": 7, "request_id": REQUEST_ID, "ingredient": "lechuga",
-                              "requested": 4, "received": 3, "supplier": "La Granja"},
+    warehouse.SUPPLY_DELIVERED: {"request_id": REQUEST_ID, "order_id": ORDER_ID, "ingredient": "lechuga", "amount": 6},
+    warehouse.SUPPLY_FAILED: {
+        "request_id": REQUEST_ID,
+        "order_id": ORDER_ID,
+        "ingredient": "lechuga",
+        "amount": 6,
+        "reason": "market unavailable: no responders on market.buy",
+    },
+    warehouse.STOCK_MOVED: {
+        "movement_id": 42,
+        "ingredient": "lechuga",
+        "delta": -6,
+        "reason": "supply",
+        "balance": 0,
+        "request_id": REQUEST_ID,
+    },
+    warehouse.PURCHASE_MADE: {
+        "purchase_id": 7,
+        "request_id": REQUEST_ID,
+        "ingredient": "lechuga",
+        "requested": 4,
+        "received": 3,
+        "supplier": "La Granja",
+    },
     kitchen.ORDER_PLACED: {**_ORDER, "status": "pending", "version": 1},
     kitchen.ORDER_RESERVED: {**_ORDER, "status": "reserved", "version": 2, "expires_at": _EXPIRES},
     kitchen.ORDER_SERVED: {**_ORDER, "status": "served", "version": 3, "expires_at": _EXPIRES},
-    kitchen.ORDER_CANCELLED: {**_ORDER, "status": "cancelled", "version": 3, "expires_at": _EXPIRES,
-                              "reason": "cancelled by customer-demo"},
-    kitchen.ORDER_EXPIRED: {**_ORDER, "status": "expired", "version": 3, "expires_at": _EXPIRES,
-                            "reason": "not paid in time"},
-    kitchen.ORDER_FAILED: {**_ORDER, "status": "failed", "version": 2,
-                           "reason": "could not get 6 lechuga: market unavailable: no responders on market.buy"},
+    kitchen.ORDER_CANCELLED: {
+        **_ORDER,
+        "status": "cancelled",
+        "version": 3,
+        "expires_at": _EXPIRES,
+        "reason": "cancelled by customer-demo",
+    },
+    kitchen.ORDER_EXPIRED: {
+        **_ORDER,
+        "status": "expired",
+        "version": 3,
+        "expires_at": _EXPIRES,
+        "reason": "not paid in time",
+    },
+    kitchen.ORDER_FAILED: {
+        **_ORDER,
+        "status": "failed",
+        "version": 2,
+        "reason": "could not get 6 lechuga: market unavailable: no responders on market.buy",
+    },
     kitchen.ORDER_EXPIRY_DUE: {"order_id": ORDER_ID, "expires_at": _EXPIRES},
-    kitchen.PANTRY_MOVED: {"movement_id": 118, "ingredient": "lechuga", "delta": 6, "reason": "delivery",
-                           "on_hand": 10, "reserved": 10, "order_id": ORDER_ID},
-    payments.PAYMENT_SUCCEEDED: {"payment_id": PAYMENT_ID, "order_id": ORDER_ID, "customer_id": CUSTOMER_ID,
-                                 "amount_cents": 1700},
-    payments.PAYMENT_FAILED: {"payment_id": PAYMENT_ID, "order_id": ORDER_ID, "customer_id": CUSTOMER_ID,
-                              "amount_cents": 1700, "reason": "Your card was declined."},
+    kitchen.PANTRY_MOVED: {
+        "movement_id": 118,
+        "ingredient": "lechuga",
+        "delta": 6,
+        "reason": "delivery",
+        "on_hand": 10,
+        "reserved": 10,
+        "order_id": ORDER_ID,
+    },
+    payments.PAYMENT_SUCCEEDED: {
+        "payment_id": PAYMENT_ID,
+        "order_id": ORDER_ID,
+        "customer_id": CUSTOMER_ID,
+        "amount_cents": 1700,
+    },
+    payments.PAYMENT_FAILED: {
+        "payment_id": PAYMENT_ID,
+        "order_id": ORDER_ID,
+        "customer_id": CUSTOMER_ID,
+        "amount_cents": 1700,
+        "reason": "Your card was declined.",
+    },
     market.BUY: {"ingredient": "lechuga", "amount": 4},
 }
 REPLY_EXAMPLES: dict[str, dict[str, Any]] = {
@@ -95,9 +152,9 @@ REPLY_EXAMPLES: dict[str, dict[str, Any]] = {
 
 RPC_NOTES: dict[str, str] = {
     market.BUY: "Errors come back as `nats.micro` error headers (`Nats-Service-Error-Code`, "
-                "`Nats-Service-Error`): `400` for a request that fails validation, `503` when no supplier "
-                "answered (injected failure). No responder at all means the market is down; the warehouse "
-                "retries until its supply deadline.",
+    "`Nats-Service-Error`): `400` for a request that fails validation, `503` when no supplier "
+    "answered (injected failure). No responder at all means the market is down; the warehouse "
+    "retries until its supply deadline.",
 }
 
 # What caused what in the examples (so `causation_id` reads like a real saga).
@@ -115,8 +172,9 @@ CAUSES: dict[str, str] = {
     kitchen.PANTRY_MOVED: warehouse.SUPPLY_DELIVERED,
 }
 # Messages that start a chain of their own (an HTTP request, not a message, caused them).
-FIRST_CAUSES = frozenset({kitchen.ORDER_PLACED, kitchen.ORDER_CANCELLED, payments.PAYMENT_SUCCEEDED,
-                          payments.PAYMENT_FAILED})
+FIRST_CAUSES = frozenset(
+    {kitchen.ORDER_PLACED, kitchen.ORDER_CANCELLED, payments.PAYMENT_SUCCEEDED, payments.PAYMENT_FAILED}
+)
 
 # Field descriptions until the contracts carry their own: "Model.field" first, then "field".
 GLOSSARY: dict[str, str] = {
@@ -130,7 +188,7 @@ GLOSSARY: dict[str, str] = {
     "movement_id": "Ledger row id; grows with every movement, so it orders them.",
     "delta": "Signed change in whole units (+ in, − out).",
     "StockMoved.reason": "`seed` (demo data), `purchase` (+ bought from the market) or `supply` (− sent to the "
-                         "kitchen).",
+    "kitchen).",
     "StockMoved.request_id": "The supply request that caused the movement (null for `seed`).",
     "balance": "Units in stock after this movement.",
     "purchase_id": "Purchase row id.",
@@ -148,7 +206,7 @@ GLOSSARY: dict[str, str] = {
     "OrderSnapshot.reason": "Why the order failed, was cancelled or expired.",
     "OrderExpiryDue.expires_at": "The deadline the check was scheduled for; an early arrival is retried.",
     "PantryMoved.reason": "`seed` (demo data), `delivery` (+ from the warehouse) or `consume` (− a paid order "
-                          "was served).",
+    "was served).",
     "PantryMoved.order_id": "The order that caused the movement (null for `seed`).",
     "on_hand": "Units in the pantry after this movement, reserved ones included.",
     "reserved": "Units held for orders after this movement.",
@@ -289,8 +347,7 @@ def field_rows(model: type[BaseModel]) -> list[tuple[str, str, str, str, str]]:
         else:
             req = "no"
         description = prop.get("description") or GLOSSARY.get(f"{model.__name__}.{name}") or GLOSSARY.get(name, "")
-        rows.append((f"`{name}`", type_of(prop, defs), req, ", ".join(constraints_of(prop, defs)),
-                     _cell(description)))
+        rows.append((f"`{name}`", type_of(prop, defs), req, ", ".join(constraints_of(prop, defs)), _cell(description)))
     return rows
 
 
@@ -335,8 +392,7 @@ def _kind(subject: str) -> str:
 def subject_section(subject: str) -> list[str]:
     model, direction = CATALOG[subject]
     out = [f"### `{subject}`", ""]
-    out.append(f"{_kind(subject).capitalize()} · {direction} · model "
-               f"`{model.__module__}.{model.__qualname__}`")
+    out.append(f"{_kind(subject).capitalize()} · {direction} · model `{model.__module__}.{model.__qualname__}`")
     doc = _doc(model)
     if doc:
         out += ["", doc]
@@ -345,13 +401,23 @@ def subject_section(subject: str) -> list[str]:
     if reply is None:
         out += ["", "Example envelope:", "", *_json_block(example_envelope(subject, model))]
         return out
-    out += ["", "Example request (the bare model, no envelope: request-reply is not an event):", "",
-            *_json_block(example_payload(subject, model, EXAMPLES))]
+    out += [
+        "",
+        "Example request (the bare model, no envelope: request-reply is not an event):",
+        "",
+        *_json_block(example_payload(subject, model, EXAMPLES)),
+    ]
     out += ["", f"Reply: `{reply.__module__}.{reply.__qualname__}`"]
     if _doc(reply):
         out += ["", _doc(reply)]
-    out += ["", *field_table(reply), "", "Example reply:", "",
-            *_json_block(example_payload(subject, reply, REPLY_EXAMPLES))]
+    out += [
+        "",
+        *field_table(reply),
+        "",
+        "Example reply:",
+        "",
+        *_json_block(example_payload(subject, reply, REPLY_EXAMPLES)),
+    ]
     if subject in RPC_NOTES:
         out += ["", RPC_NOTES[subject]]
     return out
@@ -364,21 +430,29 @@ def _subjects_in(spec: StreamSpec) -> list[str]:
 def stream_section(spec: StreamSpec) -> list[str]:
     out = [f"## Stream `{spec.name}`", ""]
     subjects = ", ".join(f"`{s}`" for s in spec.subjects)
-    out.append(f"Subjects {subjects}; limits retention, file storage, messages kept "
-               f"{_duration(spec.max_age_s)}, duplicate window {_duration(spec.duplicate_window_s)}"
-               + ("; scheduled messages allowed." if spec.allow_msg_schedules else "."))
+    out.append(
+        f"Subjects {subjects}; limits retention, file storage, messages kept "
+        f"{_duration(spec.max_age_s)}, duplicate window {_duration(spec.duplicate_window_s)}"
+        + ("; scheduled messages allowed." if spec.allow_msg_schedules else ".")
+    )
     if spec.allow_msg_schedules and spec is STREAMS.get("KITCHEN"):
         schedule = kitchen.expiry_schedule_subject("<order_id>")
-        out += ["", f"The kitchen schedules each order's expiry check on `{schedule}` "
-                f"with headers `Nats-Schedule: @at <expires_at>` and `Nats-Schedule-Target: "
-                f"{kitchen.ORDER_EXPIRY_DUE}`; at that time the server publishes the message to the target. "
-                "One schedule subject per order, so a newer schedule replaces an older one."]
+        out += [
+            "",
+            f"The kitchen schedules each order's expiry check on `{schedule}` "
+            f"with headers `Nats-Schedule: @at <expires_at>` and `Nats-Schedule-Target: "
+            f"{kitchen.ORDER_EXPIRY_DUE}`; at that time the server publishes the message to the target. "
+            "One schedule subject per order, so a newer schedule replaces an older one.",
+        ]
     if spec.name == "DLQ":
-        out += ["", "A consumer that cannot process a message (it fails validation, or it failed "
-                "`max_deliver` times) copies it unchanged to `dlq.<context>.<consumer>` (e.g. "
-                "`dlq.warehouse.warehouse-supply`) with the headers `Brigade-Error`, `Brigade-Original-Subject`, "
-                "`Brigade-Original-Stream` and `Brigade-Original-Seq`, then terminates it. The server's "
-                "max-deliveries advisories are kept here too, as a safety net."]
+        out += [
+            "",
+            "A consumer that cannot process a message (it fails validation, or it failed "
+            "`max_deliver` times) copies it unchanged to `dlq.<context>.<consumer>` (e.g. "
+            "`dlq.warehouse.warehouse-supply`) with the headers `Brigade-Error`, `Brigade-Original-Subject`, "
+            "`Brigade-Original-Stream` and `Brigade-Original-Seq`, then terminates it. The server's "
+            "max-deliveries advisories are kept here too, as a safety net.",
+        ]
     subjects_here = _subjects_in(spec)
     if not subjects_here and spec.name != "DLQ":
         out += ["", "No message contract on this stream yet."]
@@ -418,19 +492,27 @@ def render() -> str:
     ]
     for spec in STREAMS.values():
         subjects = ", ".join(f"`{s}`" for s in spec.subjects)
-        out.append(f"| `{spec.name}` | {subjects} | limits | file | {_duration(spec.max_age_s)} | "
-                   f"{_duration(spec.duplicate_window_s)} | {'yes' if spec.allow_msg_schedules else 'no'} |")
+        out.append(
+            f"| `{spec.name}` | {subjects} | limits | file | {_duration(spec.max_age_s)} | "
+            f"{_duration(spec.duplicate_window_s)} | {'yes' if spec.allow_msg_schedules else 'no'} |"
+        )
     out += ["", "## Subjects", "", "| subject | kind | direction | model | stream |", "|---|---|---|---|---|"]
     for subject, (model, direction) in CATALOG.items():
         home = stream_of(subject)
-        out.append(f"| [`{subject}`](#{_anchor(subject)}) | {_kind(subject)} | {direction} | "
-                   f"`{model.__name__}` | {f'`{home.name}`' if home else '—'} |")
+        out.append(
+            f"| [`{subject}`](#{_anchor(subject)}) | {_kind(subject)} | {direction} | "
+            f"`{model.__name__}` | {f'`{home.name}`' if home else '—'} |"
+        )
     for spec in STREAMS.values():
         out += ["", *stream_section(spec)]
     rpc = [s for s in CATALOG if stream_of(s) is None]
     if rpc:
-        out += ["", "## Request-reply (no stream)", "",
-                "Synchronous calls between services are NATS request-reply (`nats.micro` services), never HTTP."]
+        out += [
+            "",
+            "## Request-reply (no stream)",
+            "",
+            "Synchronous calls between services are NATS request-reply (`nats.micro` services), never HTTP.",
+        ]
         for subject in rpc:
             out += ["", *subject_section(subject)]
     return "\n".join(out) + "\n"

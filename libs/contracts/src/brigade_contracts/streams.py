@@ -26,4 +26,3 @@ PAYMENTS = StreamSpec("PAYMENTS", ("payments.>",))
 DLQ = StreamSpec("DLQ", ("dlq.>", MAX_DELIVERIES_ADVISORY), max_age_s=30 * 24 * 3600)
 
 STREAMS: dict[str, StreamSpec] = {s.name: s for s in (AUTH, KITCHEN, WAREHOUSE, PAYMENTS, DLQ)}
-

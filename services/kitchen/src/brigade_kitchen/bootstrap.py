@@ -13,6 +13,7 @@ from brigade_common.health import ReadinessChecks
 from brigade_common.jetstream import stream_config
 from brigade_common.runtime import Runtime
 from brigade_contracts.streams import DLQ, KITCHEN, PAYMENTS, WAREHOUSE
+from brigade_kitchen.adapters.admission import Admission
 from brigade_kitchen.config import MIGRATIONS_DIR, SCHEMA, SERVICE, Settings
 from brigade_kitchen.entrypoints.waiters import OrderWaiters
 
@@ -25,6 +26,7 @@ class Kitchen:
     settings: Settings
     runtime: Runtime
     waiters: OrderWaiters
+    admission: Admission
 
     @property
     def db(self) -> asyncpg.Pool:
@@ -53,7 +55,7 @@ async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = N
     waiters = OrderWaiters()
     try:
         await waiters.start(runtime.nc)
-        yield Kitchen(settings, runtime, waiters)
+        yield Kitchen(settings, runtime, waiters, Admission(settings.max_concurrent_reservations))
     finally:
         await waiters.stop()
         await runtime.close()
@@ -71,8 +73,8 @@ def create_app(settings: Settings) -> Starlette:
             yield
 
     readiness = ReadinessChecks()
-    app = create_http_app(service=SERVICE, routes=api.routes, lifespan=lifespan, readiness=readiness,
-                          openapi=api)
-    app.state.jwt_verifier = JwtVerifier(settings.jwt_public_keys, issuer=settings.jwt_issuer,
-                                         audience=settings.jwt_audience)
+    app = create_http_app(service=SERVICE, routes=api.routes, lifespan=lifespan, readiness=readiness, openapi=api)
+    app.state.jwt_verifier = JwtVerifier(
+        settings.jwt_public_keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
     return app

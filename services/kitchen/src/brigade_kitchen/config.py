@@ -24,3 +24,6 @@ class Settings(ServiceSettings, DatabaseSettings, JwtSettings):
     payment_window_s: float = Field(default=900.0, gt=0)
     # Redelivery of unacknowledged messages (a crashed consumer's in-flight work).
     ack_wait_s: float = Field(default=30.0, gt=0)
+    # Reservation transactions (POST /orders) running at once in this process; the rest wait their turn
+    # in the process rather than on the pantry row locks in PostgreSQL. 0 = no limit.
+    max_concurrent_reservations: int = Field(default=4, ge=0, le=1024)

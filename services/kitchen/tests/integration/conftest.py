@@ -30,11 +30,11 @@ async def kitchen(
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "kitchen"})
     await seed(conn)
     await conn.close()
-    settings = Settings(database_url=database_url, nats_url=nats_url, jwt_public_keys=jwks([public]),
-                        **kitchen_settings)  # type: ignore[arg-type]
+    settings = Settings(
+        database_url=database_url, nats_url=nats_url, jwt_public_keys=jwks([public]), **kitchen_settings
+    )  # type: ignore[arg-type]
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://kitchen") as http:
             yield KitchenClient(http, app.state.kitchen, private_pem)
-

@@ -146,8 +146,9 @@ async def test_movements_are_newest_first_and_paginate(kitchen: KitchenClient) -
     assert len(first["items"]) == 4 and first["next_cursor"]
     ids = [m["id"] for m in first["items"]]
     assert ids == sorted(ids, reverse=True)
-    rest = (await kitchen.http.get("/api/kitchen/pantry/movements",
-                                   params={"limit": 100, "cursor": first["next_cursor"]})).json()
+    rest = (
+        await kitchen.http.get("/api/kitchen/pantry/movements", params={"limit": 100, "cursor": first["next_cursor"]})
+    ).json()
     assert len(rest["items"]) == 9 - 4 and rest["next_cursor"] is None
     bad = await kitchen.http.get("/api/kitchen/pantry/movements", params={"limit": 0})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "limit"

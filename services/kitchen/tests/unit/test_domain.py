@@ -24,8 +24,7 @@ def test_requirements_scale_the_recipe_by_quantity() -> None:
         (5, 0, 0, 0, 5),
     ],
 )
-def test_allocate_takes_only_what_is_available(needed: int, on_hand: int, reserved: int, take: int,
-                                               short: int) -> None:
+def test_allocate_takes_only_what_is_available(needed: int, on_hand: int, reserved: int, take: int, short: int) -> None:
     a = allocate(needed, on_hand, reserved, "lechuga")
     assert (a.take, a.short) == (take, short)
     assert a.take + reserved <= on_hand
@@ -33,8 +32,14 @@ def test_allocate_takes_only_what_is_available(needed: int, on_hand: int, reserv
 
 @pytest.mark.parametrize(
     ("current", "wanted"),
-    [("pending", "reserved"), ("pending", "failed"), ("pending", "cancelled"), ("reserved", "served"),
-     ("reserved", "expired"), ("reserved", "cancelled")],
+    [
+        ("pending", "reserved"),
+        ("pending", "failed"),
+        ("pending", "cancelled"),
+        ("reserved", "served"),
+        ("reserved", "expired"),
+        ("reserved", "cancelled"),
+    ],
 )
 def test_allowed_transitions(current: str, wanted: str) -> None:
     check_transition(current, wanted)
@@ -42,8 +47,14 @@ def test_allowed_transitions(current: str, wanted: str) -> None:
 
 @pytest.mark.parametrize(
     ("current", "wanted"),
-    [("served", "cancelled"), ("expired", "served"), ("cancelled", "reserved"), ("failed", "reserved"),
-     ("pending", "served"), ("reserved", "pending")],
+    [
+        ("served", "cancelled"),
+        ("expired", "served"),
+        ("cancelled", "reserved"),
+        ("failed", "reserved"),
+        ("pending", "served"),
+        ("reserved", "pending"),
+    ],
 )
 def test_forbidden_transitions(current: str, wanted: str) -> None:
     with pytest.raises(InvalidTransition):

@@ -74,11 +74,16 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         nc = await connect(settings.nats_url, name=SERVICE)
         market = Market.create(settings.seed, settings.max_units, settings.failure_rate)
-        service = await add_service(nc, name="market", version="1.0.0",
-                                    description="Simulated suppliers: 0-10 units per purchase")
+        service = await add_service(
+            nc, name="market", version="1.0.0", description="Simulated suppliers: 0-10 units per purchase"
+        )
         in_flight: set[asyncio.Task[None]] = set()
-        await service.add_endpoint(name="buy", subject=BUY, queue_group="market",
-                                   handler=concurrent(buy_handler(market, settings.latency_ms / 1000), in_flight))
+        await service.add_endpoint(
+            name="buy",
+            subject=BUY,
+            queue_group="market",
+            handler=concurrent(buy_handler(market, settings.latency_ms / 1000), in_flight),
+        )
         # The server must have the subscription before start-up reports done, or a request sent the moment
         # the lifespan returns meets "no responders". nats-py puts a flush's PING *ahead* of commands still
         # pending, so the first round trip can overtake the SUB; the second is sent after it.
@@ -96,5 +101,4 @@ def create_app(settings: Settings) -> Starlette:
             await asyncio.gather(*in_flight, return_exceptions=True)
             await nc.drain()
 
-    return create_http_app(service=SERVICE, routes=api.routes, lifespan=lifespan, readiness=readiness,
-                           openapi=api)
+    return create_http_app(service=SERVICE, routes=api.routes, lifespan=lifespan, readiness=readiness, openapi=api)

@@ -46,9 +46,7 @@ async def buy(nc: NATS, ingredient: str, amount: int, timeout: float = 2.0) -> B
     return await rpc.call(nc, BUY, BuyRequest(ingredient=ingredient, amount=amount), BuyReply, timeout=timeout)
 
 
-async def test_buy_answers_a_typed_reply_and_the_seed_makes_it_reproducible(
-    market: MarketFactory, nc: NATS
-) -> None:
+async def test_buy_answers_a_typed_reply_and_the_seed_makes_it_reproducible(market: MarketFactory, nc: NATS) -> None:
     async with market(seed=9):
         replies = [await buy(nc, "lechuga", 6) for _ in range(30)]
     expected = Market.create(9)
@@ -65,12 +63,15 @@ async def test_max_units_bounds_the_answers(market: MarketFactory, nc: NATS) -> 
 
 @pytest.mark.parametrize(
     "payload",
-    [b'{"ingredient": "pollo", "amount": 0}', b'{"ingredient": "pollo"}', b'{"ingredient": "Pollo!", "amount": 1}',
-     b'{"ingredient": "pollo", "amount": 1, "extra": true}', b"not json"],
+    [
+        b'{"ingredient": "pollo", "amount": 0}',
+        b'{"ingredient": "pollo"}',
+        b'{"ingredient": "Pollo!", "amount": 1}',
+        b'{"ingredient": "pollo", "amount": 1, "extra": true}',
+        b"not json",
+    ],
 )
-async def test_an_invalid_request_is_answered_with_error_400(
-    market: MarketFactory, nc: NATS, payload: bytes
-) -> None:
+async def test_an_invalid_request_is_answered_with_error_400(market: MarketFactory, nc: NATS, payload: bytes) -> None:
     async with market(seed=1):
         msg = await nc.request(BUY, payload, timeout=2.0)
         # And through the typed client, for a request that its own model would have refused.

@@ -51,8 +51,8 @@ def create_app(settings: Settings) -> Starlette:
             app.state.runtime = runtime
             yield
 
-    app = create_http_app(service=SERVICE, routes=api.routes, lifespan=lifespan, readiness=readiness,
-                          openapi=api)
-    app.state.jwt_verifier = JwtVerifier(settings.jwt_public_keys, issuer=settings.jwt_issuer,
-                                         audience=settings.jwt_audience)
+    app = create_http_app(service=SERVICE, routes=api.routes, lifespan=lifespan, readiness=readiness, openapi=api)
+    app.state.jwt_verifier = JwtVerifier(
+        settings.jwt_public_keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
     return app

@@ -21,8 +21,11 @@ def warehouse_settings() -> dict[str, object]:
 
 
 @pytest.fixture
-async def warehouse(database_url: str, nats_url: str, warehouse_settings: dict[str, object],
-                    ) -> AsyncIterator[WarehouseClient]:
+async def warehouse(
+    database_url: str,
+    nats_url: str,
+    warehouse_settings: dict[str, object],
+) -> AsyncIterator[WarehouseClient]:
     """The warehouse app in-process (real PostgreSQL and NATS), migrated and seeded (lechuga 2, pollo 4)."""
     await asyncio.to_thread(upgrade, MIGRATIONS_DIR, database_url, SCHEMA)
     conn = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
@@ -31,8 +34,9 @@ async def warehouse(database_url: str, nats_url: str, warehouse_settings: dict[s
     finally:
         await conn.close()
     _, public = generate_key("k1")
-    settings = Settings(database_url=database_url, nats_url=nats_url, jwt_public_keys=jwks([public]),
-                        **warehouse_settings)  # type: ignore[arg-type]
+    settings = Settings(
+        database_url=database_url, nats_url=nats_url, jwt_public_keys=jwks([public]), **warehouse_settings
+    )  # type: ignore[arg-type]
     app = create_app(settings)
     async with running(app, "http://warehouse") as http:
         yield WarehouseClient(http, app.state.runtime)

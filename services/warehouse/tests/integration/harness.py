@@ -74,8 +74,9 @@ class WarehouseClient:
 
     # --- driving it ----------------------------------------------------------------------------------
 
-    async def send(self, data: dict[str, Any], *, envelope: Envelope | None = None,
-                   msg_id: str | None = None) -> tuple[Envelope, PubAck]:
+    async def send(
+        self, data: dict[str, Any], *, envelope: Envelope | None = None, msg_id: str | None = None
+    ) -> tuple[Envelope, PubAck]:
         """Publish a supply command as the kitchen's relay would (`msg_id` overrides `Nats-Msg-Id`)."""
         env = envelope or Envelope.wrap(w.SUPPLY_CMD, data)
         headers = env.headers()
@@ -180,8 +181,12 @@ SEED_STOCK = {"lechuga": 2, "pollo": 4}
 
 
 def command(ingredient: str, amount: int, request_id: str | None = None) -> dict[str, Any]:
-    return {"request_id": request_id or str(uuid.uuid4()), "order_id": f"order-{uuid.uuid4().hex[:8]}",
-            "ingredient": ingredient, "amount": amount}
+    return {
+        "request_id": request_id or str(uuid.uuid4()),
+        "order_id": f"order-{uuid.uuid4().hex[:8]}",
+        "ingredient": ingredient,
+        "amount": amount,
+    }
 
 
 async def settled(wh: WarehouseClient, timeout: float = 20.0) -> None:

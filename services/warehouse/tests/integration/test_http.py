@@ -75,7 +75,8 @@ async def test_pages_are_newest_first_and_cover_everything_once(
 async def test_default_page_size_and_an_empty_last_page(warehouse: WarehouseClient) -> None:
     page = (await warehouse.http.get("/api/warehouse/stock/movements")).json()
     assert [(m["ingredient"], m["delta"], m["reason"]) for m in page["items"]] == [
-        ("pollo", 4, "seed"), ("lechuga", 2, "seed"),
+        ("pollo", 4, "seed"),
+        ("lechuga", 2, "seed"),
     ]
     assert page["next_cursor"] is None
     # Exactly a page full: no cursor promises a page that would be empty.
@@ -92,8 +93,13 @@ async def test_default_page_size_and_an_empty_last_page(warehouse: WarehouseClie
 @pytest.mark.parametrize("path", PAGED)
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"limit": 0}, "limit"), ({"limit": 501}, "limit"), ({"limit": "ten"}, "limit"),
-     ({"cursor": "abc"}, "cursor"), ({"cursor": "-1"}, "cursor")],
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"cursor": "abc"}, "cursor"),
+        ({"cursor": "-1"}, "cursor"),
+    ],
 )
 async def test_bad_paging_parameters_get_a_problem_naming_the_field(
     warehouse: WarehouseClient, path: str, params: dict[str, Any], field: str

@@ -66,7 +66,8 @@ async def test_a_short_request_buys_what_is_missing_until_it_can_deliver(
     # Each purchase that brought something is a `+received purchase` movement, then one `-20 supply`.
     ledger = await movements_for(warehouse, cmd["request_id"])
     assert [(m["delta"], m["reason"]) for m in ledger] == [
-        *((p["received"], "purchase") for p in purchases if p["received"]), (-20, "supply")
+        *((p["received"], "purchase") for p in purchases if p["received"]),
+        (-20, "supply"),
     ]
     made = await warehouse.events(w.PURCHASE_MADE, cmd["request_id"])
     assert [(e["purchase_id"], e["received"]) for e in made] == [(p["id"], p["received"]) for p in purchases]
@@ -148,8 +149,7 @@ async def test_malformed_commands_are_dead_lettered_and_the_consumer_carries_on(
     letters = await eventually(warehouse.dead_letters, what="dead letters")
     assert len(letters) == len(bad) + 1
     by_payload = {letter.data: letter for letter in letters}
-    for (env, _), expected in zip(sent, ("amount", "ingredient", "ingredient", "price", "request_id"),
-                                  strict=True):
+    for (env, _), expected in zip(sent, ("amount", "ingredient", "ingredient", "price", "request_id"), strict=True):
         letter = by_payload[env.to_bytes()]
         assert letter.subject == "dlq.warehouse.warehouse-supply"
         assert letter.original_subject == w.SUPPLY_CMD
@@ -161,9 +161,7 @@ async def test_malformed_commands_are_dead_lettered_and_the_consumer_carries_on(
     await check_invariants(warehouse)
 
 
-async def test_concurrent_requests_on_scarce_stock_never_go_negative(
-    warehouse: WarehouseClient, nats_url: str
-) -> None:
+async def test_concurrent_requests_on_scarce_stock_never_go_negative(warehouse: WarehouseClient, nats_url: str) -> None:
     """A mixed load: ten requests racing for two ingredients, a flaky market, and duplicates. Afterwards
     every request has one outcome and every balance is the sum of its ledger."""
     cmds = [command("lechuga" if i % 2 else "pollo", 3 + i % 4) for i in range(10)]

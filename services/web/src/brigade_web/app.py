@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from brigade_common.http import create_app
+from brigade_common.openapi import OpenAPI
 from brigade_web.config import SERVICE, Settings
 from brigade_web.gateway import Gateway
 from brigade_web.proxy_http import create_client
@@ -37,4 +38,30 @@ def build_app(settings: Settings) -> Starlette:
             yield
             gateway.client = None
 
-    return create_app(service=SERVICE, routes=[Mount("/", app=gateway)], lifespan=lifespan)
+    return create_app(service=SERVICE, routes=[Mount("/", app=gateway)], lifespan=lifespan, openapi=_openapi(routes))
+
+
+def _openapi(routes: RouteTable) -> OpenAPI:
+    """What the web service answers itself: the app, and every API prefix it forwards."""
+    api = OpenAPI(
+        title="Brigade web",
+        version="1.0.0",
+        description="The single-page app, and locally the gateway to every service's API.",
+    )
+    api.describe(
+        "GET",
+        "/",
+        operation_id="app",
+        summary="The single-page app (index.html for client routes)",
+        responses={200: None},
+    )
+    for prefix in sorted(r.prefix for r in routes.routes):
+        if prefix != "/":
+            api.describe(
+                "GET",
+                f"{prefix}/{{path}}",
+                operation_id=f"proxy{prefix.replace('/', '_')}",
+                summary=f"Forwarded to the service behind {prefix} (its own /openapi.json documents it)",
+                responses={200: None, 502: None, 503: None},
+            )
+    return api

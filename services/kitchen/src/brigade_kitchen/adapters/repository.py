@@ -54,8 +54,7 @@ class SupplyRequest:
 
 
 ORDER_COLUMNS = (
-    "id::text AS order_id, customer_id, dish_id, dish_name, quantity, total_cents, status, version, "
-    "expires_at, reason"
+    "id::text AS order_id, customer_id, dish_id, dish_name, quantity, total_cents, status, version, expires_at, reason"
 )
 
 
@@ -72,8 +71,9 @@ class KitchenRepo:
 
     # ------------------------------------------------------------------------------------ outbox
 
-    async def emit(self, envelope: Envelope, *, subject: str | None = None,
-                   headers: dict[str, str] | None = None) -> None:
+    async def emit(
+        self, envelope: Envelope, *, subject: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         await outbox.enqueue(self.conn, envelope, subject=subject, headers=headers)
 
     # ------------------------------------------------------------------------------------ dishes
@@ -113,19 +113,22 @@ class KitchenRepo:
         return {r["ingredient"]: Balance(**dict(r)) for r in rows}
 
     async def change_reserved(self, ingredient: str, delta: int) -> None:
-        await self.conn.execute(
-            "UPDATE pantry SET reserved = reserved + $2 WHERE ingredient = $1", ingredient, delta
-        )
+        await self.conn.execute("UPDATE pantry SET reserved = reserved + $2 WHERE ingredient = $1", ingredient, delta)
 
-    async def move(self, ingredient: str, delta: int, reason: str, order_id: str | None,
-                   reserved_delta: int = 0) -> tuple[int, Balance]:
+    async def move(
+        self, ingredient: str, delta: int, reason: str, order_id: str | None, reserved_delta: int = 0
+    ) -> tuple[int, Balance]:
         """Write a ledger row and the balance it changes, together; returns (movement id, balance)."""
         row = await self.conn.fetchrow(
             "WITH m AS (INSERT INTO pantry_movements (ingredient, delta, reason, order_id) "
             "VALUES ($1, $2, $3, $4::uuid) RETURNING id) "
             "UPDATE pantry SET on_hand = on_hand + $2, reserved = reserved + $5 WHERE ingredient = $1 "
             "RETURNING (SELECT id FROM m) AS id, ingredient, on_hand, reserved",
-            ingredient, delta, reason, order_id, reserved_delta,
+            ingredient,
+            delta,
+            reason,
+            order_id,
+            reserved_delta,
         )
         assert row is not None
         return row["id"], Balance(row["ingredient"], row["on_hand"], row["reserved"])
@@ -138,7 +141,8 @@ class KitchenRepo:
         rows = await self.conn.fetch(
             "SELECT id, ingredient, delta, reason, order_id::text AS order_id, created_at "
             "FROM pantry_movements WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
-            before, limit,
+            before,
+            limit,
         )
         return [dict(r) for r in rows]
 
@@ -148,8 +152,14 @@ class KitchenRepo:
         await self.conn.execute(
             "INSERT INTO orders (id, customer_id, dish_id, dish_name, quantity, total_cents, status, version) "
             "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8)",
-            order.order_id, order.customer_id, order.dish_id, order.dish_name, order.quantity,
-            order.total_cents, order.status, order.version,
+            order.order_id,
+            order.customer_id,
+            order.dish_id,
+            order.dish_name,
+            order.quantity,
+            order.total_cents,
+            order.status,
+            order.version,
         )
 
     async def insert_lines(self, order_id: str, lines: Iterable[Line]) -> None:
@@ -160,15 +170,17 @@ class KitchenRepo:
 
     async def lines(self, order_id: str) -> list[Line]:
         rows = await self.conn.fetch(
-            "SELECT ingredient, needed, reserved FROM order_lines WHERE order_id = $1::uuid "
-            "ORDER BY ingredient", order_id,
+            "SELECT ingredient, needed, reserved FROM order_lines WHERE order_id = $1::uuid ORDER BY ingredient",
+            order_id,
         )
         return [Line(**dict(r)) for r in rows]
 
     async def add_line_reserved(self, order_id: str, ingredient: str, delta: int) -> None:
         await self.conn.execute(
             "UPDATE order_lines SET reserved = reserved + $3 WHERE order_id = $1::uuid AND ingredient = $2",
-            order_id, ingredient, delta,
+            order_id,
+            ingredient,
+            delta,
         )
 
     async def clear_line_reservations(self, order_id: str) -> None:
@@ -181,7 +193,8 @@ class KitchenRepo:
             return None
         suffix = " FOR UPDATE" if lock else ""
         row = await self.conn.fetchrow(
-            f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1::uuid{suffix}", order_id  # noqa: S608
+            f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1::uuid{suffix}",  # noqa: S608
+            order_id,
         )
         return _snapshot(row) if row else None
 
@@ -189,16 +202,24 @@ class KitchenRepo:
         await self.conn.execute(
             "UPDATE orders SET status = $2, version = $3, expires_at = $4, reason = $5, updated_at = now() "
             "WHERE id = $1::uuid",
-            order.order_id, order.status, order.version, order.expires_at, order.reason,
+            order.order_id,
+            order.status,
+            order.version,
+            order.expires_at,
+            order.reason,
         )
 
-    async def orders_of(self, customer_id: str, *, before: tuple[datetime, str] | None,
-                        limit: int) -> list[tuple[OrderSnapshot, datetime]]:
+    async def orders_of(
+        self, customer_id: str, *, before: tuple[datetime, str] | None, limit: int
+    ) -> list[tuple[OrderSnapshot, datetime]]:
         rows = await self.conn.fetch(
             f"SELECT {ORDER_COLUMNS}, created_at FROM orders WHERE customer_id = $1 "  # noqa: S608
             "AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid)) "
             "ORDER BY created_at DESC, id DESC LIMIT $4",
-            customer_id, before[0] if before else None, before[1] if before else None, limit,
+            customer_id,
+            before[0] if before else None,
+            before[1] if before else None,
+            limit,
         )
         out = []
         for r in rows:
@@ -213,7 +234,11 @@ class KitchenRepo:
         await self.conn.execute(
             "INSERT INTO supply_requests (id, order_id, ingredient, amount, status) "
             "VALUES ($1::uuid, $2::uuid, $3, $4, $5)",
-            req.id, req.order_id, req.ingredient, req.amount, req.status,
+            req.id,
+            req.order_id,
+            req.ingredient,
+            req.amount,
+            req.status,
         )
 
     async def lock_supply_request(self, request_id: str) -> SupplyRequest | None:
@@ -231,5 +256,6 @@ class KitchenRepo:
     async def resolve_supply_request(self, request_id: str, status: str) -> None:
         await self.conn.execute(
             "UPDATE supply_requests SET status = $2, resolved_at = now() WHERE id = $1::uuid",
-            request_id, status,
+            request_id,
+            status,
         )

@@ -14,7 +14,11 @@ async def seed(conn: asyncpg.Connection, *, dishes: bool = True, pantry: bool = 
                 inserted = await conn.fetchval(
                     "INSERT INTO dishes (id, name, description, image_url, price_cents) "
                     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING true",
-                    dish_id, name, description, f"/images/{dish_id}.svg", price,
+                    dish_id,
+                    name,
+                    description,
+                    f"/images/{dish_id}.svg",
+                    price,
                 )
                 if inserted:
                     await conn.executemany(
@@ -25,9 +29,12 @@ async def seed(conn: asyncpg.Connection, *, dishes: bool = True, pantry: bool = 
             for ingredient, amount in sorted(PANTRY.items()):
                 await conn.execute(
                     "INSERT INTO pantry (ingredient, on_hand) VALUES ($1, $2) "
-                    "ON CONFLICT (ingredient) DO UPDATE SET on_hand = pantry.on_hand + $2", ingredient, amount,
+                    "ON CONFLICT (ingredient) DO UPDATE SET on_hand = pantry.on_hand + $2",
+                    ingredient,
+                    amount,
                 )
                 await conn.execute(
                     "INSERT INTO pantry_movements (ingredient, delta, reason) VALUES ($1, $2, 'seed')",
-                    ingredient, amount,
+                    ingredient,
+                    amount,
                 )

@@ -22,8 +22,9 @@ def consumer_specs(settings: Settings) -> list[ConsumerSpec]:
         repo = KitchenRepo(conn)
         try:
             if env.type == w.SUPPLY_DELIVERED:
-                await orders.apply_delivery(repo, w.SupplyDelivered.model_validate(env.data), env,
-                                            payment_window_s=window)
+                await orders.apply_delivery(
+                    repo, w.SupplyDelivered.model_validate(env.data), env, payment_window_s=window
+                )
             elif env.type == w.SUPPLY_FAILED:
                 await orders.apply_supply_failure(repo, w.SupplyFailed.model_validate(env.data), env)
             else:
@@ -47,10 +48,18 @@ def consumer_specs(settings: Settings) -> list[ConsumerSpec]:
 
     ack_wait = settings.ack_wait_s
     return [
-        ConsumerSpec("kitchen-supply", "WAREHOUSE", (w.SUPPLY_DELIVERED, w.SUPPLY_FAILED), "kitchen",
-                     handler=on_warehouse, ack_wait_s=ack_wait),
-        ConsumerSpec("kitchen-payments", "PAYMENTS", (p.PAYMENT_SUCCEEDED,), "kitchen",
-                     handler=on_payment, ack_wait_s=ack_wait),
-        ConsumerSpec("kitchen-expiry", "KITCHEN", (k.ORDER_EXPIRY_DUE,), "kitchen",
-                     handler=on_expiry, ack_wait_s=ack_wait),
+        ConsumerSpec(
+            "kitchen-supply",
+            "WAREHOUSE",
+            (w.SUPPLY_DELIVERED, w.SUPPLY_FAILED),
+            "kitchen",
+            handler=on_warehouse,
+            ack_wait_s=ack_wait,
+        ),
+        ConsumerSpec(
+            "kitchen-payments", "PAYMENTS", (p.PAYMENT_SUCCEEDED,), "kitchen", handler=on_payment, ack_wait_s=ack_wait
+        ),
+        ConsumerSpec(
+            "kitchen-expiry", "KITCHEN", (k.ORDER_EXPIRY_DUE,), "kitchen", handler=on_expiry, ack_wait_s=ack_wait
+        ),
     ]

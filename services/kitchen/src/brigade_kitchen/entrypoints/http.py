@@ -19,6 +19,7 @@ from brigade_common.openapi import OpenAPI
 from brigade_common.pagination import Page, PageQuery, id_cursor, id_page
 from brigade_common.problems import BadRequest, Conflict, NotFound, Problem, Unprocessable
 from brigade_contracts.kitchen import OrderSnapshot
+from brigade_kitchen.adapters.buffered import BufferedKitchenRepo
 from brigade_kitchen.adapters.repository import KitchenRepo
 from brigade_kitchen.bootstrap import Kitchen
 from brigade_kitchen.domain.menu import todays_menu
@@ -109,8 +110,15 @@ def _is_staff(principal: Principal) -> bool:
 
 
 def _dish_out(d: Any) -> DishOut:
-    return DishOut(id=d.id, name=d.name, description=d.description, image_url=d.image_url,
-                   price_cents=d.price_cents, version=d.version, ingredients=d.recipe)
+    return DishOut(
+        id=d.id,
+        name=d.name,
+        description=d.description,
+        image_url=d.image_url,
+        price_cents=d.price_cents,
+        version=d.version,
+        ingredients=d.recipe,
+    )
 
 
 @api.route("GET", f"{PREFIX}/dishes", responses={200: list[DishOut]}, summary="Every dish")
@@ -120,8 +128,12 @@ async def list_dishes(request: Request) -> Response:
     return json_response([_dish_out(d).model_dump(mode="json") for d in dishes])
 
 
-@api.route("GET", f"{PREFIX}/dishes/today", responses={200: list[DishOut]},
-           summary="Today's menu: up to 7 dishes, stable for the day")
+@api.route(
+    "GET",
+    f"{PREFIX}/dishes/today",
+    responses={200: list[DishOut]},
+    summary="Today's menu: up to 7 dishes, stable for the day",
+)
 async def todays_dishes(request: Request) -> Response:
     async with _kitchen(request).db.acquire() as conn:
         repo = KitchenRepo(conn)
@@ -144,7 +156,10 @@ async def get_dish(request: Request) -> Response:
 
 
 @api.route(
-    "POST", f"{PREFIX}/orders", request=PlaceOrderBody, auth=True,
+    "POST",
+    f"{PREFIX}/orders",
+    request=PlaceOrderBody,
+    auth=True,
     responses={201: OrderSnapshot, 202: OrderSnapshot, 409: Conflict},
     summary="Order a dish (waits up to KITCHEN_ORDER_WAIT_S for the kitchen to hold the ingredients)",
     description="Send an `Idempotency-Key` header to make retries safe: the same key and body return the "
@@ -158,19 +173,33 @@ async def place_order(request: Request) -> Response:
     order_id = str(uuid.uuid4())
     corr = request.headers.get("correlation-id") or order_id
     with kitchen.waiters.register(order_id) as settled:
-        async with kitchen.db.acquire() as conn, conn.transaction():
-            repo = KitchenRepo(conn)
+        # At most N reservation transactions at once; the others wait here, not on the pantry row locks.
+        async with kitchen.admission.slot(), kitchen.db.acquire() as conn, conn.transaction():
+            repo = BufferedKitchenRepo(conn)
             if key:
                 stored = await idempotency.claim(
-                    conn, principal=principal.sub, key=key, method="POST", path=request.url.path,
+                    conn,
+                    principal=principal.sub,
+                    key=key,
+                    method="POST",
+                    path=request.url.path,
                     fingerprint=idempotency.fingerprint("POST", request.url.path, body),
                 )
                 if stored is not None:
                     replay = await repo.order(str(stored.resource_id))
                     if replay is None:
-                        raise BadRequest("the order of this Idempotency-Key is gone",
-                                         field="Idempotency-Key")
+                        raise BadRequest("the order of this Idempotency-Key is gone", field="Idempotency-Key")
                     return _order_response(replay, replayed=True)
+                # The result is known before the work; stored now, it commits (or rolls back) with the
+                # order all the same, and is not written while the pantry rows are locked.
+                await idempotency.store(
+                    conn,
+                    principal=principal.sub,
+                    key=key,
+                    status=201,
+                    response={"order_id": order_id},
+                    resource_id=order_id,
+                )
             try:
                 order = await orders.place_order(
                     repo,
@@ -179,9 +208,7 @@ async def place_order(request: Request) -> Response:
                 )
             except KitchenError as exc:
                 raise _domain_problem(exc) from exc
-            if key:
-                await idempotency.store(conn, principal=principal.sub, key=key, status=201,
-                                        response={"order_id": order_id}, resource_id=order_id)
+            await repo.flush()  # the order's writes, in one round trip, before the commit
         kitchen.notify_outbox()
         if order.status == "pending":
             try:
@@ -201,8 +228,13 @@ async def _visible_order(request: Request, principal: Principal) -> OrderSnapsho
     return order
 
 
-@api.route("GET", f"{PREFIX}/orders/{{order_id}}", auth=True, responses={200: OrderSnapshot, 404: NotFound},
-           summary="One of my orders (staff: any order)")
+@api.route(
+    "GET",
+    f"{PREFIX}/orders/{{order_id}}",
+    auth=True,
+    responses={200: OrderSnapshot, 404: NotFound},
+    summary="One of my orders (staff: any order)",
+)
 async def get_order(request: Request) -> Response:
     principal = await require_principal(request)
     return json_response(await _visible_order(request, principal))
@@ -221,8 +253,14 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise Unprocessable("malformed cursor", field="cursor") from exc
 
 
-@api.route("GET", f"{PREFIX}/orders", auth=True, query=PageQuery, responses={200: Page[OrderSnapshot]},
-           summary="My orders, newest first")
+@api.route(
+    "GET",
+    f"{PREFIX}/orders",
+    auth=True,
+    query=PageQuery,
+    responses={200: Page[OrderSnapshot]},
+    summary="My orders, newest first",
+)
 async def list_orders(request: Request) -> Response:
     principal = await require_principal(request)
     q = parse_query(request, PageQuery)
@@ -235,9 +273,13 @@ async def list_orders(request: Request) -> Response:
     return json_response(Page[OrderSnapshot](items=[o for o, _ in rows], next_cursor=nxt))
 
 
-@api.route("POST", f"{PREFIX}/orders/{{order_id}}/cancel", auth=True,
-           responses={200: OrderSnapshot, 404: NotFound, 409: Conflict},
-           summary="Cancel a pending or reserved order; its ingredients stay in the pantry")
+@api.route(
+    "POST",
+    f"{PREFIX}/orders/{{order_id}}/cancel",
+    auth=True,
+    responses={200: OrderSnapshot, 404: NotFound, 409: Conflict},
+    summary="Cancel a pending or reserved order; its ingredients stay in the pantry",
+)
 async def cancel_order(request: Request) -> Response:
     kitchen = _kitchen(request)
     principal = await require_principal(request)
@@ -245,7 +287,10 @@ async def cancel_order(request: Request) -> Response:
     try:
         async with kitchen.db.acquire() as conn, conn.transaction():
             order = await orders.cancel_order(
-                KitchenRepo(conn), order_id, by=principal.sub, is_staff=_is_staff(principal),
+                KitchenRepo(conn),
+                order_id,
+                by=principal.sub,
+                is_staff=_is_staff(principal),
                 correlation_id=request.headers.get("correlation-id") or order_id,
             )
     except KitchenError as exc:
@@ -257,19 +302,32 @@ async def cancel_order(request: Request) -> Response:
 # ------------------------------------------------------------------------------------------ pantry
 
 
-@api.route("GET", f"{PREFIX}/pantry", responses={200: list[PantryItem]},
-           summary="Per ingredient: on hand, reserved for orders, available")
+@api.route(
+    "GET",
+    f"{PREFIX}/pantry",
+    responses={200: list[PantryItem]},
+    summary="Per ingredient: on hand, reserved for orders, available",
+)
 async def pantry(request: Request) -> Response:
     async with _kitchen(request).db.acquire() as conn:
         balances = await KitchenRepo(conn).pantry()
-    return json_response([
-        PantryItem(ingredient=b.ingredient, on_hand=b.on_hand, reserved=b.reserved,
-                   available=b.available).model_dump() for b in balances
-    ])
+    return json_response(
+        [
+            PantryItem(
+                ingredient=b.ingredient, on_hand=b.on_hand, reserved=b.reserved, available=b.available
+            ).model_dump()
+            for b in balances
+        ]
+    )
 
 
-@api.route("GET", f"{PREFIX}/pantry/movements", query=PageQuery, responses={200: Page[Movement]},
-           summary="The pantry ledger, newest first (cursor-paginated)")
+@api.route(
+    "GET",
+    f"{PREFIX}/pantry/movements",
+    query=PageQuery,
+    responses={200: Page[Movement]},
+    summary="The pantry ledger, newest first (cursor-paginated)",
+)
 async def movements(request: Request) -> Response:
     q = parse_query(request, PageQuery)
     async with _kitchen(request).db.acquire() as conn:

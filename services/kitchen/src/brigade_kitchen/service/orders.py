@@ -56,12 +56,12 @@ def _now() -> datetime:
 
 
 async def _emit_order(repo: KitchenRepo, order: OrderSnapshot, cause: Envelope | None, corr: str) -> None:
-    await repo.emit(Envelope.wrap(EVENT_FOR_STATUS[order.status], order, correlation_id=corr,
-                                  causation=cause))
+    await repo.emit(Envelope.wrap(EVENT_FOR_STATUS[order.status], order, correlation_id=corr, causation=cause))
 
 
-async def _transition(repo: KitchenRepo, order: OrderSnapshot, status: str, cause: Envelope | None,
-                      corr: str, **changes: object) -> OrderSnapshot:
+async def _transition(
+    repo: KitchenRepo, order: OrderSnapshot, status: str, cause: Envelope | None, corr: str, **changes: object
+) -> OrderSnapshot:
     check_transition(order.status, status)
     updated = order.model_copy(update={"status": status, "version": order.version + 1, **changes})
     await repo.update_order(updated)
@@ -69,12 +69,26 @@ async def _transition(repo: KitchenRepo, order: OrderSnapshot, status: str, caus
     return updated
 
 
-async def _pantry_moved(repo: KitchenRepo, ingredient: str, delta: int, reason: str,
-                        order_id: str | None, corr: str, cause: Envelope | None,
-                        reserved_delta: int = 0) -> None:
+async def _pantry_moved(
+    repo: KitchenRepo,
+    ingredient: str,
+    delta: int,
+    reason: str,
+    order_id: str | None,
+    corr: str,
+    cause: Envelope | None,
+    reserved_delta: int = 0,
+) -> None:
     movement_id, balance = await repo.move(ingredient, delta, reason, order_id, reserved_delta)
-    event = k.PantryMoved(movement_id=movement_id, ingredient=ingredient, delta=delta, reason=reason,
-                          on_hand=balance.on_hand, reserved=balance.reserved, order_id=order_id)
+    event = k.PantryMoved(
+        movement_id=movement_id,
+        ingredient=ingredient,
+        delta=delta,
+        reason=reason,
+        on_hand=balance.on_hand,
+        reserved=balance.reserved,
+        order_id=order_id,
+    )
     await repo.emit(Envelope.wrap(k.PANTRY_MOVED, event, correlation_id=corr, causation=cause))
 
 
@@ -84,8 +98,14 @@ async def place_order(repo: KitchenRepo, cmd: PlaceOrder, *, payment_window_s: f
     if dish is None:
         raise UnknownDish(cmd.dish_id)
     order = OrderSnapshot(
-        order_id=cmd.order_id, customer_id=cmd.customer_id, dish_id=dish.id, dish_name=dish.name,
-        quantity=cmd.quantity, total_cents=dish.price_cents * cmd.quantity, status="pending", version=1,
+        order_id=cmd.order_id,
+        customer_id=cmd.customer_id,
+        dish_id=dish.id,
+        dish_name=dish.name,
+        quantity=cmd.quantity,
+        total_cents=dish.price_cents * cmd.quantity,
+        status="pending",
+        version=1,
     )
     await repo.insert_order(order)
     await _emit_order(repo, order, None, cmd.correlation_id)
@@ -101,8 +121,9 @@ async def place_order(repo: KitchenRepo, cmd: PlaceOrder, *, payment_window_s: f
         if alloc.short:
             req = SupplyRequest(str(uuid.uuid4()), order.order_id, ingredient, alloc.short, "requested")
             await repo.insert_supply_request(req)
-            cmd_msg = SupplyIngredient(request_id=req.id, order_id=order.order_id, ingredient=ingredient,
-                                       amount=alloc.short)
+            cmd_msg = SupplyIngredient(
+                request_id=req.id, order_id=order.order_id, ingredient=ingredient, amount=alloc.short
+            )
             await repo.emit(Envelope.wrap(SUPPLY_CMD, cmd_msg, correlation_id=cmd.correlation_id))
     await repo.insert_lines(order.order_id, lines)
     if all(ln.reserved == ln.needed for ln in lines):
@@ -110,8 +131,9 @@ async def place_order(repo: KitchenRepo, cmd: PlaceOrder, *, payment_window_s: f
     return order
 
 
-async def _reserve(repo: KitchenRepo, order: OrderSnapshot, cause: Envelope | None, corr: str,
-                   payment_window_s: float) -> OrderSnapshot:
+async def _reserve(
+    repo: KitchenRepo, order: OrderSnapshot, cause: Envelope | None, corr: str, payment_window_s: float
+) -> OrderSnapshot:
     """Every line is covered: hold it for payment and schedule the expiry check."""
     expires_at = (_now() + timedelta(seconds=payment_window_s)).replace(microsecond=0) + timedelta(seconds=1)
     order = await _transition(repo, order, "reserved", cause, corr, expires_at=expires_at)
@@ -136,8 +158,7 @@ async def _release(repo: KitchenRepo, order: OrderSnapshot) -> None:
     await repo.clear_line_reservations(order.order_id)
 
 
-async def apply_delivery(repo: KitchenRepo, msg: SupplyDelivered, cause: Envelope, *,
-                         payment_window_s: float) -> None:
+async def apply_delivery(repo: KitchenRepo, msg: SupplyDelivered, cause: Envelope, *, payment_window_s: float) -> None:
     """Stock the pantry; while the order still waits, hold the delivery for it."""
     req = await repo.lock_supply_request(msg.request_id)
     if req is None:
@@ -154,8 +175,7 @@ async def apply_delivery(repo: KitchenRepo, msg: SupplyDelivered, cause: Envelop
         return
     line = next(ln for ln in await repo.lines(order.order_id) if ln.ingredient == req.ingredient)
     hold = min(msg.amount, line.needed - line.reserved)
-    await _pantry_moved(repo, req.ingredient, msg.amount, "delivery", order.order_id, corr, cause,
-                        reserved_delta=hold)
+    await _pantry_moved(repo, req.ingredient, msg.amount, "delivery", order.order_id, corr, cause, reserved_delta=hold)
     await repo.add_line_reserved(order.order_id, req.ingredient, hold)
     if all(ln.reserved == ln.needed for ln in await repo.lines(order.order_id)):
         await _reserve(repo, order, cause, corr, payment_window_s)
@@ -187,8 +207,16 @@ async def serve_paid_order(repo: KitchenRepo, order_id: str, cause: Envelope) ->
     lines = await repo.lines(order_id)
     await repo.lock_pantry(ln.ingredient for ln in lines)
     for ln in lines:
-        await _pantry_moved(repo, ln.ingredient, -ln.reserved, "consume", order_id, cause.correlation_id,
-                            cause, reserved_delta=-ln.reserved)
+        await _pantry_moved(
+            repo,
+            ln.ingredient,
+            -ln.reserved,
+            "consume",
+            order_id,
+            cause.correlation_id,
+            cause,
+            reserved_delta=-ln.reserved,
+        )
     await repo.clear_line_reservations(order_id)
     return await _transition(repo, order, "served", cause, cause.correlation_id)
 
@@ -206,8 +234,9 @@ async def expire_order(repo: KitchenRepo, due: k.OrderExpiryDue, cause: Envelope
     await _transition(repo, order, "expired", cause, cause.correlation_id, reason="not paid in time")
 
 
-async def cancel_order(repo: KitchenRepo, order_id: str, *, by: str, is_staff: bool,
-                       correlation_id: str) -> OrderSnapshot:
+async def cancel_order(
+    repo: KitchenRepo, order_id: str, *, by: str, is_staff: bool, correlation_id: str
+) -> OrderSnapshot:
     """The customer (or staff) cancels a pending or reserved order; holds go back to the pantry."""
     order = await repo.order(order_id, lock=True)
     if order is None or (order.customer_id != by and not is_staff):

@@ -29,32 +29,38 @@ class WarehouseRepo:
     async def emit(self, envelope: Envelope) -> None:
         await outbox.enqueue(self.conn, envelope)
 
-    async def open_request(self, request_id: str, order_id: str, ingredient: str, amount: int,
-                           deadline: datetime) -> None:
+    async def open_request(
+        self, request_id: str, order_id: str, ingredient: str, amount: int, deadline: datetime
+    ) -> None:
         """Register a supply request once; a repeat of the same request id changes nothing."""
         await self.conn.execute(
             "INSERT INTO supply_requests (id, order_id, ingredient, amount, deadline) "
             "VALUES ($1::uuid, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
-            request_id, order_id, ingredient, amount, deadline,
+            request_id,
+            order_id,
+            ingredient,
+            amount,
+            deadline,
         )
 
     async def lock_request(self, request_id: str) -> Request | None:
         row = await self.conn.fetchrow(
             "SELECT id::text AS id, order_id, ingredient, amount, status, deadline FROM supply_requests "
-            "WHERE id = $1::uuid FOR UPDATE", request_id,
+            "WHERE id = $1::uuid FOR UPDATE",
+            request_id,
         )
         return Request(**dict(row)) if row else None
 
     async def resolve_request(self, request_id: str, status: str, reason: str | None = None) -> None:
         await self.conn.execute(
             "UPDATE supply_requests SET status = $2, reason = $3, resolved_at = now() WHERE id = $1::uuid",
-            request_id, status, reason,
+            request_id,
+            status,
+            reason,
         )
 
     async def lock_stock(self, ingredient: str) -> int:
-        await self.conn.execute(
-            "INSERT INTO stock (ingredient) VALUES ($1) ON CONFLICT DO NOTHING", ingredient
-        )
+        await self.conn.execute("INSERT INTO stock (ingredient) VALUES ($1) ON CONFLICT DO NOTHING", ingredient)
         on_hand: int = await self.conn.fetchval(
             "SELECT on_hand FROM stock WHERE ingredient = $1 FOR UPDATE", ingredient
         )
@@ -67,17 +73,25 @@ class WarehouseRepo:
             "VALUES ($1, $2, $3, $4::uuid) RETURNING id) "
             "UPDATE stock SET on_hand = on_hand + $2 WHERE ingredient = $1 "
             "RETURNING (SELECT id FROM m) AS id, on_hand",
-            ingredient, delta, reason, request_id,
+            ingredient,
+            delta,
+            reason,
+            request_id,
         )
         assert row is not None
         return row["id"], row["on_hand"]
 
-    async def record_purchase(self, request_id: str, ingredient: str, requested: int, received: int,
-                              supplier: str) -> int:
+    async def record_purchase(
+        self, request_id: str, ingredient: str, requested: int, received: int, supplier: str
+    ) -> int:
         purchase_id: int = await self.conn.fetchval(
             "INSERT INTO purchases (request_id, ingredient, requested, received, supplier) "
             "VALUES ($1::uuid, $2, $3, $4, $5) RETURNING id",
-            request_id, ingredient, requested, received, supplier,
+            request_id,
+            ingredient,
+            requested,
+            received,
+            supplier,
         )
         return purchase_id
 
@@ -88,7 +102,8 @@ class WarehouseRepo:
         rows = await self.conn.fetch(
             "SELECT id, ingredient, delta, reason, request_id::text AS request_id, created_at "
             "FROM stock_movements WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
-            before, limit,
+            before,
+            limit,
         )
         return [dict(r) for r in rows]
 
@@ -96,6 +111,7 @@ class WarehouseRepo:
         rows = await self.conn.fetch(
             "SELECT id, request_id::text AS request_id, ingredient, requested, received, supplier, created_at "
             "FROM purchases WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
-            before, limit,
+            before,
+            limit,
         )
         return [dict(r) for r in rows]

@@ -14,9 +14,12 @@ async def seed(conn: asyncpg.Connection) -> None:
         for ingredient, amount in sorted(STOCK.items()):
             await conn.execute(
                 "INSERT INTO stock (ingredient, on_hand) VALUES ($1, $2) "
-                "ON CONFLICT (ingredient) DO UPDATE SET on_hand = stock.on_hand + $2", ingredient, amount,
+                "ON CONFLICT (ingredient) DO UPDATE SET on_hand = stock.on_hand + $2",
+                ingredient,
+                amount,
             )
             await conn.execute(
                 "INSERT INTO stock_movements (ingredient, delta, reason) VALUES ($1, $2, 'seed')",
-                ingredient, amount,
+                ingredient,
+                amount,
             )

@@ -17,8 +17,9 @@ from brigade_warehouse.service.supply import supply
 def consumer_specs(settings: Settings, rt: Runtime) -> list[ConsumerSpec]:
 
     async def market(ingredient: str, amount: int, timeout: float) -> m.BuyReply:
-        return await rpc.call(rt.nc, m.BUY, m.BuyRequest(ingredient=ingredient, amount=amount),
-                              m.BuyReply, timeout=timeout)
+        return await rpc.call(
+            rt.nc, m.BUY, m.BuyRequest(ingredient=ingredient, amount=amount), m.BuyReply, timeout=timeout
+        )
 
     async def pause() -> None:
         await asyncio.sleep(settings.market_retry_s)
@@ -27,13 +28,24 @@ def consumer_specs(settings: Settings, rt: Runtime) -> list[ConsumerSpec]:
         # The contract requires a UUID request id (it keys a uuid column): anything else is poison.
         cmd = w.SupplyIngredient.model_validate(env.data)
         await supply(
-            cmd, env, delivery, pool=rt.db, market=market,
-            deadline_s=settings.supply_deadline_s, market_timeout_s=settings.market_timeout_s,
-            on_commit=rt.notify_outbox, pause=pause,
+            cmd,
+            env,
+            delivery,
+            pool=rt.db,
+            market=market,
+            deadline_s=settings.supply_deadline_s,
+            market_timeout_s=settings.market_timeout_s,
+            on_commit=rt.notify_outbox,
+            pause=pause,
         )
 
     return [
-        ConsumerSpec("warehouse-supply", "WAREHOUSE", (w.SUPPLY_CMD,), "warehouse", long_handler=on_supply,
-                     ack_wait_s=settings.ack_wait_s),
+        ConsumerSpec(
+            "warehouse-supply",
+            "WAREHOUSE",
+            (w.SUPPLY_CMD,),
+            "warehouse",
+            long_handler=on_supply,
+            ack_wait_s=settings.ack_wait_s,
+        ),
     ]
-

@@ -53,8 +53,13 @@ async def stock(request: Request) -> Response:
         return json_response(await WarehouseRepo(conn).stock())
 
 
-@api.route("GET", f"{PREFIX}/stock/movements", query=PageQuery, responses={200: Page[StockMovement]},
-           summary="The stock ledger, newest first (cursor-paginated)")
+@api.route(
+    "GET",
+    f"{PREFIX}/stock/movements",
+    query=PageQuery,
+    responses={200: Page[StockMovement]},
+    summary="The stock ledger, newest first (cursor-paginated)",
+)
 async def movements(request: Request) -> Response:
     q = parse_query(request, PageQuery)
     async with _runtime(request).db.acquire() as conn:
@@ -63,8 +68,13 @@ async def movements(request: Request) -> Response:
     return json_response(Page[StockMovement](items=[StockMovement(**r) for r in items], next_cursor=nxt))
 
 
-@api.route("GET", f"{PREFIX}/purchases", query=PageQuery, responses={200: Page[Purchase]},
-           summary="Purchases from the market, newest first (cursor-paginated)")
+@api.route(
+    "GET",
+    f"{PREFIX}/purchases",
+    query=PageQuery,
+    responses={200: Page[Purchase]},
+    summary="Purchases from the market, newest first (cursor-paginated)",
+)
 async def purchases(request: Request) -> Response:
     q = parse_query(request, PageQuery)
     async with _runtime(request).db.acquire() as conn:

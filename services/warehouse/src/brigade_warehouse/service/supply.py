@@ -31,11 +31,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _stock_moved(repo: WarehouseRepo, ingredient: str, delta: int, reason: str, request_id: str,
-                       cause: Envelope) -> None:
+async def _stock_moved(
+    repo: WarehouseRepo, ingredient: str, delta: int, reason: str, request_id: str, cause: Envelope
+) -> None:
     movement_id, balance = await repo.move(ingredient, delta, reason, request_id)
-    event = w.StockMoved(movement_id=movement_id, ingredient=ingredient, delta=delta,
-                         reason=reason, balance=balance, request_id=request_id)
+    event = w.StockMoved(
+        movement_id=movement_id,
+        ingredient=ingredient,
+        delta=delta,
+        reason=reason,
+        balance=balance,
+        request_id=request_id,
+    )
     await repo.emit(Envelope.wrap(w.STOCK_MOVED, event, causation=cause))
 
 
@@ -53,8 +60,9 @@ async def supply(
 ) -> str:
     """Run one supply command to its end; returns the outcome (`delivered` or `failed`)."""
     async with pool.acquire() as conn, conn.transaction():
-        await WarehouseRepo(conn).open_request(cmd.request_id, cmd.order_id, cmd.ingredient, cmd.amount,
-                                               _now() + timedelta(seconds=deadline_s))
+        await WarehouseRepo(conn).open_request(
+            cmd.request_id, cmd.order_id, cmd.ingredient, cmd.amount, _now() + timedelta(seconds=deadline_s)
+        )
     last_error = "the market never had enough"
     while True:
         async with pool.acquire() as conn, conn.transaction():
@@ -69,16 +77,34 @@ async def supply(
             if decision == "deliver":
                 await _stock_moved(repo, req.ingredient, -req.amount, "supply", req.id, cause)
                 await repo.resolve_request(req.id, "delivered")
-                await repo.emit(Envelope.wrap(w.SUPPLY_DELIVERED, w.SupplyDelivered(
-                    request_id=req.id, order_id=req.order_id, ingredient=req.ingredient, amount=req.amount,
-                ), causation=cause))
+                await repo.emit(
+                    Envelope.wrap(
+                        w.SUPPLY_DELIVERED,
+                        w.SupplyDelivered(
+                            request_id=req.id,
+                            order_id=req.order_id,
+                            ingredient=req.ingredient,
+                            amount=req.amount,
+                        ),
+                        causation=cause,
+                    )
+                )
                 await delivery.mark_processed(conn)
             elif decision == "fail":
                 await repo.resolve_request(req.id, "failed", last_error)
-                await repo.emit(Envelope.wrap(w.SUPPLY_FAILED, w.SupplyFailed(
-                    request_id=req.id, order_id=req.order_id, ingredient=req.ingredient, amount=req.amount,
-                    reason=last_error,
-                ), causation=cause))
+                await repo.emit(
+                    Envelope.wrap(
+                        w.SUPPLY_FAILED,
+                        w.SupplyFailed(
+                            request_id=req.id,
+                            order_id=req.order_id,
+                            ingredient=req.ingredient,
+                            amount=req.amount,
+                            reason=last_error,
+                        ),
+                        causation=cause,
+                    )
+                )
                 await delivery.mark_processed(conn)
         if decision != "buy":
             on_commit()
@@ -94,12 +120,21 @@ async def supply(
             continue
         async with pool.acquire() as conn, conn.transaction():
             repo = WarehouseRepo(conn)
-            purchase_id = await repo.record_purchase(req.id, req.ingredient, wanted, reply.amount,
-                                                     reply.supplier)
-            await repo.emit(Envelope.wrap(w.PURCHASE_MADE, w.PurchaseMade(
-                purchase_id=purchase_id, request_id=req.id, ingredient=req.ingredient, requested=wanted,
-                received=reply.amount, supplier=reply.supplier,
-            ), causation=cause))
+            purchase_id = await repo.record_purchase(req.id, req.ingredient, wanted, reply.amount, reply.supplier)
+            await repo.emit(
+                Envelope.wrap(
+                    w.PURCHASE_MADE,
+                    w.PurchaseMade(
+                        purchase_id=purchase_id,
+                        request_id=req.id,
+                        ingredient=req.ingredient,
+                        requested=wanted,
+                        received=reply.amount,
+                        supplier=reply.supplier,
+                    ),
+                    causation=cause,
+                )
+            )
             if reply.amount:
                 await repo.lock_stock(req.ingredient)
                 await _stock_moved(repo, req.ingredient, reply.amount, "purchase", req.id, cause)
