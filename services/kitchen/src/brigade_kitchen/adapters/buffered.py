@@ -12,13 +12,14 @@ Same SQL effects as `KitchenRepo`, in the same transaction:
 - reservation deltas of one ingredient are summed; outbox rows keep their order (`seq`);
 - anything that reads (or writes unbuffered) first flushes what is pending, so a read always sees the
   transaction's own writes. `lock_pantry` flushes only when a reservation is pending.
-Call `flush` before the transaction commits; writes left unflushed are lost.
+`buffered_transaction` flushes right before the commit, so no write can be left behind.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -226,3 +227,12 @@ class BufferedKitchenRepo(KitchenRepo):
     async def resolve_supply_request(self, request_id: str, status: str) -> None:
         await self.flush()
         await super().resolve_supply_request(request_id, status)
+
+
+@asynccontextmanager
+async def buffered_transaction(conn: asyncpg.Connection) -> AsyncIterator[BufferedKitchenRepo]:
+    """A transaction whose writes go out in one statement just before it commits (none on error)."""
+    async with conn.transaction():
+        repo = BufferedKitchenRepo(conn)
+        yield repo
+        await repo.flush()

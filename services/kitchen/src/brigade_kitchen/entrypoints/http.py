@@ -19,7 +19,7 @@ from brigade_common.openapi import OpenAPI
 from brigade_common.pagination import Page, PageQuery, id_cursor, id_page
 from brigade_common.problems import BadRequest, Conflict, NotFound, Problem, Unprocessable
 from brigade_contracts.kitchen import OrderSnapshot
-from brigade_kitchen.adapters.buffered import BufferedKitchenRepo
+from brigade_kitchen.adapters.buffered import buffered_transaction
 from brigade_kitchen.adapters.repository import KitchenRepo
 from brigade_kitchen.bootstrap import Kitchen
 from brigade_kitchen.domain.menu import todays_menu
@@ -174,8 +174,7 @@ async def place_order(request: Request) -> Response:
     corr = request.headers.get("correlation-id") or order_id
     with kitchen.waiters.register(order_id) as settled:
         # At most N reservation transactions at once; the others wait here, not on the pantry row locks.
-        async with kitchen.admission.slot(), kitchen.db.acquire() as conn, conn.transaction():
-            repo = BufferedKitchenRepo(conn)
+        async with kitchen.admission.slot(), kitchen.db.acquire() as conn, buffered_transaction(conn) as repo:
             if key:
                 stored = await idempotency.claim(
                     conn,
@@ -208,7 +207,6 @@ async def place_order(request: Request) -> Response:
                 )
             except KitchenError as exc:
                 raise _domain_problem(exc) from exc
-            await repo.flush()  # the order's writes, in one round trip, before the commit
         kitchen.notify_outbox()
         if order.status == "pending":
             try:
