@@ -7,10 +7,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -18,22 +16,10 @@ import httpx
 from brigade_common.auth import generate_key, jwks, mint_token
 from brigade_common.devservers import free_port
 from brigade_common.migrations import upgrade
+from brigade_common.testing.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 DB_SERVICES = ("kitchen", "warehouse")
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0, what: str = "condition") -> Any:
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds. Never a fixed sleep."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s (last: {result!r})")
-        await asyncio.sleep(0.05)
 
 
 @dataclass

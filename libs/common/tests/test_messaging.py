@@ -15,15 +15,7 @@ from brigade_common.dlq import read_dead_letters
 from brigade_common.envelope import Envelope
 from brigade_common.jetstream import ensure_stream, stream_config
 from brigade_common.outbox import OutboxRelay
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    """Wait for a condition (never a fixed sleep): poll it until it holds or the deadline passes."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
+from brigade_common.testing.waiting import eventually
 
 
 async def provision(nc: NATS) -> None:

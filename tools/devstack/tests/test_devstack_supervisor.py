@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 
 from brigade_common.devservers import free_port
+from brigade_common.testing.waiting import eventually
 from brigade_devstack.backoff import CrashLoopBackOff
 from brigade_devstack.process import run_once
 from brigade_devstack.readiness import wait_ready
 from brigade_devstack.supervisor import Supervisor
-from tools.devstack.tests.devstack_testing import Fakes, alive, eventually, fake_spec
+from tools.devstack.tests.devstack_testing import Fakes, alive, fake_spec
 
 
 def readyz(port: int) -> str:

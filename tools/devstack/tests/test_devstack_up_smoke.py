@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from brigade_common.devservers import free_port
+from brigade_common.testing.waiting import eventually
 from brigade_devstack.catalog import SERVICES
-from tools.devstack.tests.devstack_testing import REPO_ROOT, alive, eventually
+from tools.devstack.tests.devstack_testing import REPO_ROOT, alive
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ rather than in the docs. The output is deterministic (fixed ids and times), so a
 with the committed file.
 
 A field's description is the schema's (`Field(description=...)`) when the contract has one, else the
-glossary below.
+glossary in `_docs_data.py`.
 """
 
 from __future__ import annotations
@@ -20,202 +20,23 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from brigade_contracts import CATALOG, kitchen, market, payments, warehouse
+from brigade_contracts import CATALOG, kitchen
+from brigade_contracts._docs_data import (
+    CAUSES,
+    ENVELOPE_FIELDS,
+    EXAMPLE_CORRELATION,
+    EXAMPLE_NAMESPACE,
+    EXAMPLE_TIME,
+    EXAMPLES,
+    FIRST_CAUSES,
+    GLOSSARY,
+    HEADERS,
+    REPLY_EXAMPLES,
+    RPC_NOTES,
+)
 from brigade_contracts.streams import STREAMS, StreamSpec
 
 GENERATOR = "python -m brigade_contracts.docs"
-
-# The envelope every message travels in (brigade_common.envelope.Envelope; the contracts do not import
-# the common library, the docs test checks the two agree).
-ENVELOPE_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("id", "string", "Unique message id (a UUID); also the `Nats-Msg-Id` header, so a re-send is recognised."),
-    ("type", "string", "The subject the message is published on, e.g. `warehouse.supply.delivered.v1`."),
-    ("occurred_at", "string (date-time)", "When the change happened (UTC, ISO 8601)."),
-    (
-        "correlation_id",
-        "string",
-        "Shared by every message of one saga: a caused message inherits its cause's "
-        "(an order's saga uses the request's `Correlation-Id`, else the order id).",
-    ),
-    ("causation_id", "string \\| null", "The `id` of the message that caused this one; null for a first cause."),
-    ("data", "object", "The payload: the subject's model, below."),
-)
-HEADERS: tuple[tuple[str, str], ...] = (
-    (
-        "Nats-Msg-Id",
-        "the envelope `id` (outbox row id): JetStream drops a re-publish inside the "
-        "stream's duplicate window, the consumers' inbox drops it after",
-    ),
-    ("Correlation-Id", "the envelope `correlation_id`"),
-    ("traceparent", "W3C trace context, when there is one"),
-)
-
-# Shared by every example: one saga, one clock.
-EXAMPLE_NAMESPACE = uuid.UUID("6b1f3c1e-5a0e-4f4e-9a57-0d1c2b3a4f00")
-EXAMPLE_TIME = "2025-03-14T12:00:00Z"
-ORDER_ID = "0d9f3b5e-2c41-4a8e-9b6f-1e2d3c4b5a69"
-EXAMPLE_CORRELATION = ORDER_ID
-REQUEST_ID = "8a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b"
-CUSTOMER_ID = "customer-demo"
-PAYMENT_ID = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
-
-# Seed 000: two Ensalada Cesar need 10 lechuga, the pantry has 4, so the kitchen asks the warehouse for 6;
-# the warehouse has 2 and buys the rest.
-_ORDER = {
-    "order_id": ORDER_ID,
-    "customer_id": CUSTOMER_ID,
-    "dish_id": "ensalada-cesar",
-    "dish_name": "Ensalada Cesar",
-    "quantity": 2,
-    "total_cents": 1700,
-}
-_EXPIRES = "2025-03-14T12:15:01Z"
-
-# Example payloads, per subject; each is validated against its model before it is printed.
-EXAMPLES: dict[str, dict[str, Any]] = {
-    warehouse.SUPPLY_CMD: {"request_id": REQUEST_ID, "order_id": ORDER_ID, "ingredient": "lechuga", "amount": 6},
-    warehouse.SUPPLY_DELIVERED: {"request_id": REQUEST_ID, "order_id": ORDER_ID, "ingredient": "lechuga", "amount": 6},
-    warehouse.SUPPLY_FAILED: {
-        "request_id": REQUEST_ID,
-        "order_id": ORDER_ID,
-        "ingredient": "lechuga",
-        "amount": 6,
-        "reason": "market unavailable: no responders on market.buy",
-    },
-    warehouse.STOCK_MOVED: {
-        "movement_id": 42,
-        "ingredient": "lechuga",
-        "delta": -6,
-        "reason": "supply",
-        "balance": 0,
-        "request_id": REQUEST_ID,
-    },
-    warehouse.PURCHASE_MADE: {
-        "purchase_id": 7,
-        "request_id": REQUEST_ID,
-        "ingredient": "lechuga",
-        "requested": 4,
-        "received": 3,
-        "supplier": "La Granja",
-    },
-    kitchen.ORDER_PLACED: {**_ORDER, "status": "pending", "version": 1},
-    kitchen.ORDER_RESERVED: {**_ORDER, "status": "reserved", "version": 2, "expires_at": _EXPIRES},
-    kitchen.ORDER_SERVED: {**_ORDER, "status": "served", "version": 3, "expires_at": _EXPIRES},
-    kitchen.ORDER_CANCELLED: {
-        **_ORDER,
-        "status": "cancelled",
-        "version": 3,
-        "expires_at": _EXPIRES,
-        "reason": "cancelled by customer-demo",
-    },
-    kitchen.ORDER_EXPIRED: {
-        **_ORDER,
-        "status": "expired",
-        "version": 3,
-        "expires_at": _EXPIRES,
-        "reason": "not paid in time",
-    },
-    kitchen.ORDER_FAILED: {
-        **_ORDER,
-        "status": "failed",
-        "version": 2,
-        "reason": "could not get 6 lechuga: market unavailable: no responders on market.buy",
-    },
-    kitchen.ORDER_EXPIRY_DUE: {"order_id": ORDER_ID, "expires_at": _EXPIRES},
-    kitchen.PANTRY_MOVED: {
-        "movement_id": 118,
-        "ingredient": "lechuga",
-        "delta": 6,
-        "reason": "delivery",
-        "on_hand": 10,
-        "reserved": 10,
-        "order_id": ORDER_ID,
-    },
-    payments.PAYMENT_SUCCEEDED: {
-        "payment_id": PAYMENT_ID,
-        "order_id": ORDER_ID,
-        "customer_id": CUSTOMER_ID,
-        "amount_cents": 1700,
-    },
-    payments.PAYMENT_FAILED: {
-        "payment_id": PAYMENT_ID,
-        "order_id": ORDER_ID,
-        "customer_id": CUSTOMER_ID,
-        "amount_cents": 1700,
-        "reason": "Your card was declined.",
-    },
-    market.BUY: {"ingredient": "lechuga", "amount": 4},
-}
-REPLY_EXAMPLES: dict[str, dict[str, Any]] = {
-    market.BUY: {"ingredient": "lechuga", "amount": 3, "supplier": "La Granja"},
-}
-
-RPC_NOTES: dict[str, str] = {
-    market.BUY: "Errors come back as `nats.micro` error headers (`Nats-Service-Error-Code`, "
-    "`Nats-Service-Error`): `400` for a request that fails validation, `503` when no supplier "
-    "answered (injected failure). No responder at all means the market is down; the warehouse "
-    "retries until its supply deadline.",
-}
-
-# What caused what in the examples (so `causation_id` reads like a real saga).
-CAUSES: dict[str, str] = {
-    warehouse.SUPPLY_CMD: kitchen.ORDER_PLACED,
-    warehouse.SUPPLY_DELIVERED: warehouse.SUPPLY_CMD,
-    warehouse.SUPPLY_FAILED: warehouse.SUPPLY_CMD,
-    warehouse.STOCK_MOVED: warehouse.SUPPLY_CMD,
-    warehouse.PURCHASE_MADE: warehouse.SUPPLY_CMD,
-    kitchen.ORDER_RESERVED: warehouse.SUPPLY_DELIVERED,
-    kitchen.ORDER_FAILED: warehouse.SUPPLY_FAILED,
-    kitchen.ORDER_EXPIRY_DUE: warehouse.SUPPLY_DELIVERED,
-    kitchen.ORDER_EXPIRED: kitchen.ORDER_EXPIRY_DUE,
-    kitchen.ORDER_SERVED: payments.PAYMENT_SUCCEEDED,
-    kitchen.PANTRY_MOVED: warehouse.SUPPLY_DELIVERED,
-}
-# Messages that start a chain of their own (an HTTP request, not a message, caused them).
-FIRST_CAUSES = frozenset(
-    {kitchen.ORDER_PLACED, kitchen.ORDER_CANCELLED, payments.PAYMENT_SUCCEEDED, payments.PAYMENT_FAILED}
-)
-
-# Field descriptions until the contracts carry their own: "Model.field" first, then "field".
-GLOSSARY: dict[str, str] = {
-    "request_id": "The supply request (a UUID the kitchen chose); the warehouse acts once per request id.",
-    "order_id": "The kitchen order this concerns.",
-    "ingredient": "Ingredient name, lower snake case (`lechuga`, `pan_canilla`).",
-    "SupplyIngredient.amount": "Whole units the kitchen is short of.",
-    "SupplyDelivered.amount": "Whole units sent to the kitchen: always the full amount asked.",
-    "SupplyFailed.amount": "Whole units that were asked for and not sent.",
-    "SupplyFailed.reason": "Why, for a human (the last market error, or that the market never had enough).",
-    "movement_id": "Ledger row id; grows with every movement, so it orders them.",
-    "delta": "Signed change in whole units (+ in, − out).",
-    "StockMoved.reason": "`seed` (demo data), `purchase` (+ bought from the market) or `supply` (− sent to the "
-    "kitchen).",
-    "StockMoved.request_id": "The supply request that caused the movement (null for `seed`).",
-    "balance": "Units in stock after this movement.",
-    "purchase_id": "Purchase row id.",
-    "requested": "Units asked of the market.",
-    "received": "Units the market sold (0 happens).",
-    "supplier": "The supplier's display name.",
-    "customer_id": "The customer (token subject) who placed the order.",
-    "dish_id": "Dish slug (`ensalada-cesar`).",
-    "dish_name": "The dish's name when the order was placed.",
-    "quantity": "Portions ordered.",
-    "total_cents": "What the order costs, in cents.",
-    "OrderSnapshot.status": "The order's status after this change.",
-    "version": "1 when placed, +1 per change: a replica applies an event only when it holds `version - 1`.",
-    "OrderSnapshot.expires_at": "While `reserved`: when an unpaid order expires.",
-    "OrderSnapshot.reason": "Why the order failed, was cancelled or expired.",
-    "OrderExpiryDue.expires_at": "The deadline the check was scheduled for; an early arrival is retried.",
-    "PantryMoved.reason": "`seed` (demo data), `delivery` (+ from the warehouse) or `consume` (− a paid order "
-    "was served).",
-    "PantryMoved.order_id": "The order that caused the movement (null for `seed`).",
-    "on_hand": "Units in the pantry after this movement, reserved ones included.",
-    "reserved": "Units held for orders after this movement.",
-    "payment_id": "The payment.",
-    "amount_cents": "The amount charged, in cents.",
-    "PaymentFailed.reason": "The provider's decline message.",
-    "BuyRequest.amount": "Whole units wanted.",
-    "BuyReply.amount": "Whole units obtained: 0 up to the market's maximum (10), never more than asked.",
-}
 
 _SUBJECT_PATTERN = re.compile(r"answers (\w+)")
 

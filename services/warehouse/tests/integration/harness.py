@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -20,6 +19,7 @@ from brigade_common import outbox
 from brigade_common.dlq import DeadLetter, read_dead_letters
 from brigade_common.envelope import MSG_ID, Envelope
 from brigade_common.runtime import Runtime
+from brigade_common.testing.waiting import eventually
 from brigade_contracts import warehouse as w
 from brigade_market.app import create_app as create_market_app
 from brigade_market.config import Settings as MarketSettings
@@ -27,19 +27,6 @@ from brigade_market.config import Settings as MarketSettings
 T = TypeVar("T")
 
 SUPPLY_DLQ = "dlq.warehouse.warehouse-supply"
-
-
-async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 20.0, what: str = "condition") -> T:
-    """Poll `check` until it returns something truthy (and return that), or fail after `timeout`."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s (last: {value!r})")
-        await asyncio.sleep(0.02)
 
 
 @asynccontextmanager

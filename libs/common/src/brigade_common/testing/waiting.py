@@ -1,0 +1,28 @@
+"""Waiting on conditions in tests: poll until something holds, never sleep a fixed time."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def eventually(check: Callable[[], Awaitable[T] | T], timeout: float = 20.0, what: str = "condition") -> T:
+    """Poll `check` (sync or async) until it returns something truthy, and return that value.
+
+    Fails with an AssertionError naming `what` and the last value once `timeout` seconds have passed.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout:g}s (last: {value!r})")
+        await asyncio.sleep(0.02)
