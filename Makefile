@@ -20,13 +20,17 @@ help:
 	@echo "make token      print a dev JWT (ROLE=staff, AS=alice)"
 	@echo "make reset      wipe local data (.brigade/)"
 	@echo "make bench      measure the order path and write docs/benchmarks.md"
+	@echo "make load       locust against a local stack it starts (or LOAD_HOST=http://localhost:8080);"
+	@echo "                records the figures in docs/benchmarks.md (LOAD_USERS, LOAD_DURATION_S, ...)"
 	@echo "make docs       regenerate docs/events.md from the message contracts"
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 
+# The `load` group (locust) too: tests/load runs the locustfile in `make test`, and `uv sync` would
+# otherwise remove what is not asked for.
 install: | $(UV)
-	$(UV) sync --frozen --all-packages
+	$(UV) sync --frozen --all-packages --group load
 
 lint: install
 	$(UV) run --frozen ruff check .
@@ -44,6 +48,10 @@ test: install helm lint typecheck
 
 bench: install
 	$(UV) run --frozen python -m tests.bench
+
+# Flags go through LOAD_ARGS (e.g. LOAD_ARGS="--users 20 --duration 30"), or set LOAD_* variables.
+load: install
+	$(UV) run --frozen python -m tests.load $(LOAD_ARGS)
 
 -include mk/dev.mk
 -include mk/k8s.mk

@@ -8,7 +8,7 @@ K8S_NAMESPACE ?= brigade
 BRIGADE_CHART := infra/helm/brigade
 POSTGRES_CHART := infra/helm/brigade-postgres
 
-.PHONY: helm k8s-lint k8s-prepare kind-up kind-down dev test-cluster
+.PHONY: helm k8s-lint k8s-prepare kind-up kind-down dev test-cluster test-images
 
 ## helm: install the pinned Helm into .tools/bin (built with Go; skipped when already there)
 helm:
@@ -49,3 +49,8 @@ dev: helm
 ## test-cluster: order journey against the current kube context (not part of `make test`)
 test-cluster:
 	uv run pytest tests/cluster -p no:cacheprovider
+
+## test-images: build every image with Docker or Podman and run the rendered chart on them, no cluster
+## needed (not part of `make test`; BRIGADE_IMAGE_BUILD_ARGS, tests/images/standin-bases.sh offline)
+test-images: helm
+	uv run --frozen pytest tests/images -p no:cacheprovider -v

@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from tests.bench.doc import keep_sections
 from tests.bench.options import Options, parse
 from tests.bench.report import render
 from tests.bench.run import Results, run_all
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     analysis = ANALYSIS_FILE.read_text() if ANALYSIS_FILE.exists() else ""
     text = render(res, opts, _command(args), analysis)
+    # Sections other generators own (`make load`'s) stay as they were.
+    text = keep_sections(opts.out.read_text() if opts.out.exists() else "", text)
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     opts.out.write_text(text)
     print(f"\nwrote {opts.out}")

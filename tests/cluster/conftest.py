@@ -21,19 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.optin import opt_in
+
 HERE = Path(__file__).resolve().parent
-NO_CLUSTER_EXIT = 3
-
-
-def _asked_for(config: pytest.Config) -> bool:
-    """True when a command-line path points into tests/cluster (testpaths alone do not count)."""
-    if config.args_source != pytest.Config.ArgsSource.ARGS:
-        return False
-    for arg in config.args:
-        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        if path == HERE or HERE in path.parents:
-            return True
-    return False
 
 
 def _unreachable_reason() -> str | None:
@@ -54,16 +44,11 @@ def _unreachable_reason() -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    ours = [item for item in items if HERE in Path(str(item.path)).resolve().parents]
-    if not ours:
-        return
-    if not _asked_for(config):
-        config.hook.pytest_deselected(items=ours)
-        items[:] = [item for item in items if item not in ours]
-        return
-    reason = _unreachable_reason()
-    if reason is not None:
-        pytest.exit(f"no Kubernetes cluster reachable via current context: {reason}", returncode=NO_CLUSTER_EXIT)
+    def missing() -> str | None:
+        reason = _unreachable_reason()
+        return reason and f"no Kubernetes cluster reachable via current context: {reason}"
+
+    opt_in(config, items, HERE, missing)
 
 
 # ---------------------------------------------------------------------------------------- fixtures

@@ -106,6 +106,8 @@ SCENARIOS: dict[str, list[str]] = {
     "prod": ["-f", str(VALUES_DIR / "brigade-prod.yaml")],
     "all": all_components_args(),
     "all-prod": ["-f", str(VALUES_DIR / "brigade-prod.yaml"), *all_components_args()],
+    # skaffold -p kind,load: the locust load generator in the development cluster.
+    "kind-load": ["-f", str(VALUES_DIR / "brigade-kind.yaml"), "-f", str(VALUES_DIR / "brigade-load.yaml")],
 }
 
 

@@ -51,12 +51,15 @@ def profile(name: str) -> dict[str, Any]:
     return found
 
 
-def with_profile(name: str) -> dict[str, Any]:
-    prof = profile(name)
-    config = apply_patches(SKAFFOLD, prof.get("patches", []))
-    for section in ("build", "deploy"):
-        for key, value in prof.get(section, {}).items():
-            config.setdefault(section, {})[key] = value
+def with_profile(names: str) -> dict[str, Any]:
+    """skaffold.yaml as `-p names` makes it (comma-separated profiles, applied in order)."""
+    config = SKAFFOLD
+    for name in names.split(","):
+        prof = profile(name)
+        config = apply_patches(config, prof.get("patches", []))
+        for section in ("build", "deploy"):
+            for key, value in prof.get(section, {}).items():
+                config.setdefault(section, {})[key] = value
     return config
 
 
@@ -64,8 +67,8 @@ def releases(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["name"]: r for r in config["deploy"]["helm"]["releases"]}
 
 
-def artifacts() -> dict[str, dict[str, Any]]:
-    return {a["image"]: a for a in SKAFFOLD["build"]["artifacts"]}
+def artifacts(config: dict[str, Any] = SKAFFOLD) -> dict[str, dict[str, Any]]:
+    return {a["image"]: a for a in config["build"]["artifacts"]}
 
 
 def dockerfile_stages(path: Path) -> list[list[str]]:
@@ -113,7 +116,7 @@ def skaffold_schema() -> dict[str, Any]:
     return json.loads(SKAFFOLD_SCHEMA.read_text())
 
 
-@pytest.mark.parametrize("profile_name", [None, "kind", "prod"])
+@pytest.mark.parametrize("profile_name", [None, "kind", "prod", "load", "kind,load", "prod,load"])
 def test_skaffold_yaml_matches_the_v4beta14_schema(skaffold_schema: dict[str, Any], profile_name: str | None) -> None:
     config = SKAFFOLD if profile_name is None else with_profile(profile_name)
     assert config["apiVersion"] == "skaffold/v4beta14"
@@ -123,8 +126,9 @@ def test_skaffold_yaml_matches_the_v4beta14_schema(skaffold_schema: dict[str, An
     assert errors == []
 
 
-def test_every_artifact_has_its_dockerfile_and_every_service_an_artifact() -> None:
-    arts = artifacts()
+@pytest.mark.parametrize("profile_name", [None, "load"])
+def test_every_artifact_has_its_dockerfile_and_every_service_an_artifact(profile_name: str | None) -> None:
+    arts = artifacts(SKAFFOLD if profile_name is None else with_profile(profile_name))
     for image, art in arts.items():
         dockerfile = REPO / art.get("context", ".") / art["docker"]["dockerfile"]
         assert dockerfile.is_file(), f"{image}: {dockerfile} missing"
@@ -179,7 +183,7 @@ def test_releases_deploy_dependencies_first_from_pinned_charts() -> None:
     assert (REPO / hook[-1]).is_file(), hook
 
 
-@pytest.mark.parametrize("profile_name", [None, "kind", "prod"])
+@pytest.mark.parametrize("profile_name", [None, "kind", "prod", "load", "kind,load", "prod,load"])
 def test_every_values_file_skaffold_passes_exists(profile_name: str | None) -> None:
     config = SKAFFOLD if profile_name is None else with_profile(profile_name)
     for release in config["deploy"]["helm"]["releases"]:
@@ -209,7 +213,31 @@ def test_profiles_layer_the_right_values() -> None:
     assert "ingress-nginx-kind.yaml" not in str(prod_releases["ingress-nginx"])
 
 
-@pytest.mark.parametrize("profile_name", [None, "kind", "prod"])
+def test_the_load_profile_builds_the_load_generator_and_enables_it_with_that_image() -> None:
+    assert "brigade-loadgenerator" not in artifacts(), "off by default: only the load profile builds it"
+    for names in ("load", "kind,load", "prod,load"):
+        config = with_profile(names)
+        art = artifacts(config)["brigade-loadgenerator"]
+        assert art["docker"]["dockerfile"] == "tests/load/Dockerfile"
+        assert art["context"] == "."
+        assert "requires" not in art, "locust does not build on brigade-base"
+        brigade = releases(config)["brigade"]
+        assert brigade["valuesFiles"][-1] == "infra/helm/values/brigade-load.yaml", names
+        key = sanitized("brigade-loadgenerator")
+        templates = brigade["setValueTemplates"]
+        assert templates["components.loadgenerator.image.repository"] == f"{{{{.IMAGE_REPO_{key}}}}}"
+        assert templates["components.loadgenerator.image.tag"] == f"{{{{.IMAGE_TAG_{key}}}}}"
+        # The layers of the profile it is added to stay under it.
+        first, _, rest = names.partition(",")
+        under = releases(with_profile(first))["brigade"]["valuesFiles"] if rest else []
+        assert brigade["valuesFiles"][: len(under)] == under
+    values = yaml.safe_load((REPO / "infra/helm/values/brigade-load.yaml").read_text())
+    assert values == {"components": {"loadgenerator": {"enabled": True}}}
+    assert CHART_VALUES["components"]["loadgenerator"]["enabled"] is False
+    assert CHART_VALUES["components"]["loadgenerator"]["image"]["repository"] == "brigade-loadgenerator"
+
+
+@pytest.mark.parametrize("profile_name", [None, "kind", "prod", "load", "kind,load", "prod,load"])
 def test_image_tags_are_never_latest(profile_name: str | None) -> None:
     config = SKAFFOLD if profile_name is None else with_profile(profile_name)
     policy = config["build"]["tagPolicy"]
@@ -271,6 +299,91 @@ def test_the_web_image_builds_the_front_end_with_node_first() -> None:
     assert any(line.startswith("COPY services/web/frontend/") for line in node)
     static_dir = CHART_VALUES["components"]["web"]["settings"]["STATIC_DIR"]
     assert f"COPY --from={stage_name} /src/dist/ {static_dir}/" in stages[-1]
+
+
+def test_the_load_generator_image_is_slim_python_with_locked_locust_and_a_non_root_user() -> None:
+    stages = dockerfile_stages(REPO / "tests/load/Dockerfile")
+    assert "ARG PYTHON_IMAGE=python:3.11-slim" in stages[0]
+    builder = " ".join(stages[1])
+    # Exactly the lock: the common library's dependencies, then the root project's `load` group.
+    assert re.search(r"uv sync --frozen --no-dev --no-install-workspace --package brigade-common\b", builder)
+    assert re.search(r"uv sync --frozen --no-dev --no-install-workspace --only-group load --inexact\b", builder)
+    lock = tomllib.loads((REPO / "uv.lock").read_text())
+    assert "locust" in {p["name"] for p in lock["package"]}
+    copied = {m[1] for line in stages[1] if (m := re.match(r"COPY (\S+)/pyproject\.toml \1/$", line))}
+    for member, path in workspace_closure("brigade").items():
+        if path != ".":
+            assert path in copied, f"tests/load/Dockerfile must COPY {path}/pyproject.toml ({member})"
+    final = stages[-1]
+    assert final[0] == "FROM ${PYTHON_IMAGE}"
+    assert final[-1].startswith('CMD ["locust"')
+    assert "USER 10001:10001" in final
+    assert any("--uid 10001" in line for line in final)
+    assert not any(re.search(r"\buv\b|pip install|/root/.cache", line) for line in final)
+    sources = [line.split()[1] for line in final if line.startswith("COPY ") and "--from=" not in line]
+    assert sources == ["libs/common/", "tests/load/locustfile.py"]
+    (env,) = [line for line in final if line.startswith("ENV ")]
+    settings = dict(re.findall(r"(\w+)=(\S+)", env))
+    assert settings["LOCUST_LOCUSTFILE"] == "/app/tests/load/locustfile.py"
+    path = settings["PYTHONPATH"].split(":")
+    for member, location in workspace_closure("brigade-common").items():
+        assert f"/app/{location}/src" in path, member
+
+
+def dockerignored(path: str, patterns: list[str]) -> bool:
+    """Whether Docker leaves `path` out of the build context: the last pattern that matches the path or
+    one of its parent directories decides (`!` re-includes); `**` spans directories, `*` does not."""
+
+    def regex(pattern: str) -> re.Pattern[str]:
+        out, i = "", 0
+        while i < len(pattern):
+            if pattern.startswith("**/", i):
+                out, i = out + "(.*/)?", i + 3
+            elif pattern.startswith("**", i):
+                out, i = out + ".*", i + 2
+            elif pattern[i] == "*":
+                out, i = out + "[^/]*", i + 1
+            elif pattern[i] == "?":
+                out, i = out + "[^/]", i + 1
+            else:
+                out, i = out + re.escape(pattern[i]), i + 1
+        return re.compile(out)
+
+    parts = path.split("/")
+    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    ignored = False
+    for line in patterns:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        negated = line.startswith("!")
+        compiled = regex(line.lstrip("!").strip("/"))
+        if any(compiled.fullmatch(c) for c in candidates):
+            ignored = not negated
+    return ignored
+
+
+def test_the_build_context_holds_what_the_images_copy_and_no_other_tests() -> None:
+    patterns = (REPO / ".dockerignore").read_text().splitlines()
+    for kept in (
+        "tests/load/locustfile.py",
+        "libs/common/src/brigade_common/auth.py",
+        "infra/helm/brigade/routes.yaml",
+        "uv.lock",
+        "services/kitchen/src/brigade_kitchen/__init__.py",
+    ):
+        assert not dockerignored(kept, patterns), kept
+    for dropped in (
+        "tests/e2e/harness.py",
+        "tests/k8s/conftest.py",
+        "services/kitchen/tests/unit/test_domain.py",
+        "libs/common/tests/test_auth.py",
+        "tests/load/__pycache__/locustfile.cpython-311.pyc",
+        "infra/helm/brigade/values.yaml",
+        ".brigade/jwt/private.pem",
+        "docs/benchmarks.md",
+    ):
+        assert dockerignored(dropped, patterns), dropped
 
 
 def test_the_build_context_leaves_out_local_state() -> None:

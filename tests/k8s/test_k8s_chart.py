@@ -32,6 +32,7 @@ CUSTOM_KINDS = {"Cluster", "Database"}
         ("brigade", None),
         ("brigade", "brigade-prod.yaml"),
         ("brigade", "brigade-kind.yaml"),
+        ("brigade", "brigade-load.yaml"),
         ("brigade-postgres", None),
         ("brigade-postgres", "brigade-postgres-prod.yaml"),
     ],

@@ -83,7 +83,8 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* The settings every process of a component reads at start-up (pydantic-settings, <PREFIX>_…). */}}
+{{/* The settings every process of a component reads at start-up (pydantic-settings, <PREFIX>_…):
+the standard ones (standardEnv), then the component's `settings` and `secretEnv`, then raw `env`. */}}
 {{- define "brigade.env" -}}
 {{- $c := .c -}}
 {{- $v := .root.Values -}}
@@ -119,6 +120,8 @@ seccompProfile:
       name: {{ $c.database.existingSecret | default (printf "%s%s" $v.postgres.secretPrefix $c.name) }}
       key: {{ $c.database.secretKey | default $v.postgres.secretKey }}
 {{- end }}
+{{- end }}
+{{- /* A component's own settings, standard or not (the load generator's are LOAD_…). */}}
 {{- range $key, $value := $c.settings }}
 - name: {{ $p }}_{{ $key | upper }}
   value: {{ $value | toString | quote }}
@@ -129,7 +132,6 @@ seccompProfile:
     secretKeyRef:
       name: {{ .secretName }}
       key: {{ .key }}
-{{- end }}
 {{- end }}
 {{- with $c.env }}
 {{ toYaml . }}

@@ -1,0 +1,129 @@
+"""`python -m tests.load` (`make load`): run locust against Brigade, print the figures and record them in
+docs/benchmarks.md (see `--help`)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.bench.cpu import CpuMeter, children
+from tests.bench.doc import with_section
+from tests.bench.machine import Machine
+from tests.bench.scenarios import check_invariants, settle
+from tests.bench.servers import Infra
+from tests.e2e.harness import Stack
+from tests.load.options import Options, parse
+from tests.load.report import SECTION, Results, section_body, terminal
+from tests.load.runner import LocustRun, Summary, run_locust
+from tests.load.stack import load_env, pss_kib, rss_kib, start_with_gateway
+
+# As in the Helm chart: JSON logs at INFO (the harness's default, console logs, costs more per request).
+SERVICE_ENV = {
+    f"{svc}_{key}": value
+    for svc in ("KITCHEN", "WAREHOUSE", "MARKET", "WEB")
+    for key, value in (("LOG_FORMAT", "json"), ("LOG_LEVEL", "INFO"))
+}
+
+
+def _command(argv: list[str]) -> str:
+    # LOAD_ARGS is how `make load` passes flags: they are in argv already.
+    env = " ".join(
+        f"{k}={shlex.quote(v)}" for k, v in sorted(os.environ.items()) if k.startswith("LOAD_") and k != "LOAD_ARGS"
+    )
+    cmd = "uv run --frozen python -m tests.load" + "".join(f" {shlex.quote(a)}" for a in argv)
+    return f"{env} {cmd}".strip()
+
+
+def _locust_run(opts: Options, host: str, env: dict[str, str]) -> LocustRun:
+    return LocustRun(host, opts.users, opts.spawn_rate, opts.duration_s, {**env, "LOAD_THINK_S": opts.think_s})
+
+
+async def _run_locust(run: LocustRun, workdir: Path) -> Summary:
+    print(
+        f"== locust: {run.users} users at {run.spawn_rate:g}/s for {run.duration_s:g} s against {run.host}", flush=True
+    )
+    return await asyncio.to_thread(run_locust, run, workdir, sys.stdout)
+
+
+async def run_remote(opts: Options, command: str) -> Results:
+    """Against a stack someone else started (LOAD_HOST): the key of `make up` unless LOAD_* says otherwise."""
+    assert opts.host is not None
+    with tempfile.TemporaryDirectory(prefix="brigade-load-") as tmp:
+        summary = await _run_locust(_locust_run(opts, opts.host, {}), Path(tmp))
+    machine = Machine.probe("–", "–")
+    memory = {"locust": summary.peak_rss_kib}
+    cpu = {"locust": round(summary.cpu_s / summary.elapsed_s, 2)}
+    return Results(opts, command, machine, summary, opts.host, False, memory_kib=memory, cpu=cpu)
+
+
+async def run_local(opts: Options, command: str) -> Results:
+    """Start everything on free ports, load it through the gateway, stop everything."""
+    infra = Infra(fast=False)
+    try:
+        print("== starting PostgreSQL, nats-server and the services", flush=True)
+        infra.start_postgres()
+        pg_version, nats_version = await infra.versions()
+        machine = Machine.probe(pg_version, nats_version)
+        nats_server = infra.start_nats()
+        database_url = await infra.fresh_database("load")
+        stack = Stack(database_url, nats_server.url, infra.root, dict(SERVICE_ENV))
+        await stack.prepare()
+        try:
+            host = await start_with_gateway(stack)
+            pids = {n: s.proc.pid for n, s in stack.services.items() if s.proc is not None}
+            assert infra.pg is not None and infra.pg.proc is not None and nats_server.proc is not None
+            pg_pid, nats_pid = infra.pg.proc.pid, nats_server.proc.pid
+            groups = {n: (lambda pid=pid: [pid]) for n, pid in pids.items()}
+            meter = CpuMeter({**groups, "postgres": lambda: children(pg_pid), "nats-server": lambda: [nats_pid]})
+            meter.start()
+            summary = await _run_locust(_locust_run(opts, host, load_env(stack)), infra.root / "locust")
+            cpu = meter.stop()
+            locust_cores = round(summary.cpu_s / summary.elapsed_s, 2)
+            cpu["other"] = round(max(cpu.get("other", 0.0) - locust_cores, 0.0), 2)
+            cpu["locust"] = locust_cores
+            memory = {n: rss_kib(pid) for n, pid in pids.items()}
+            memory["postgres"] = pss_kib(children(pg_pid))
+            memory["nats-server"] = rss_kib(nats_pid)
+            memory["locust"] = summary.peak_rss_kib
+            print("== waiting for pending orders to settle, checking the invariants", flush=True)
+            orders = await settle(database_url)
+            check = await check_invariants(database_url)
+        finally:
+            stack.stop()
+    finally:
+        infra.close()
+    return Results(opts, command, machine, summary, host, True, orders, memory, cpu, check)
+
+
+async def _main(opts: Options, command: str) -> Results:
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, task.cancel)
+    return await (run_remote(opts, command) if opts.host else run_local(opts, command))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    opts = parse(args)
+    try:
+        res = asyncio.run(_main(opts, _command(args)))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted: everything stopped, nothing written", file=sys.stderr)
+        return 130
+    print(terminal(res))
+    if opts.out is not None:
+        old = opts.out.read_text() if opts.out.exists() else "# Benchmarks\n"
+        opts.out.write_text(with_section(old, SECTION, section_body(res)))
+        print(f"\nwrote the `{SECTION}` section of {opts.out}")
+    return 0 if res.summary.failures == 0 and res.summary.exit_code == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""The figures of a `make load` run: a table on the terminal and the `load` section of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from tests.bench.machine import Machine
+from tests.load.options import Options
+from tests.load.runner import Entry, Summary
+
+SECTION = "load"
+
+METHOD = """\
+- {users} simulated users (locust {classes}), started at {spawn:g}/s, for {duration:g} s in all (ramp-up
+  included); each pauses {think} s between tasks. Every user signs in with a token of its own subject
+  (an Ed25519 JWT minted by the locustfile).
+- A customer (weight 9) either browses (today's menu, one dish) or orders: today's menu, `POST
+  /api/kitchen/orders` with an `Idempotency-Key`, then — on `202` — polls the order's `Location` every
+  0.25 s until it leaves `pending`, reads their own orders (the new one must be listed) and cancels a
+  quarter of the reserved orders. Staff (weight 1) read the pantry, its ledger, the warehouse stock
+  and purchases.
+- Rows are named by route template. `ORDER <status>` rows count how each order ended, timed from the
+  POST until it left `pending` (the saga's latency as a customer sees it). A failure is a transport
+  error, an unexpected status or body, or an order still pending after 60 s; 409/422 on a write are
+  business refusals, counted as `REFUSED` rows, not failures.
+- {target}
+- **locust runs on the same {nproc} cores as what it loads**; its CPU is in the process table.
+"""
+
+LOCAL_TARGET = """\
+The stack is started by the run: PostgreSQL (default durability) and nats-server on free ports, a
+  fresh database migrated and seeded with seed 000 (a small pantry: most orders go through the
+  warehouse, which buys from the market), the real market, warehouse and kitchen processes (JSON logs
+  at INFO, otherwise defaults) and the `web` gateway in front of them, routing `/api/<service>` from
+  infra/helm/brigade/routes.yaml as the ingress does. locust talks to the gateway only."""
+
+
+@dataclass
+class Results:
+    opts: Options
+    command: str
+    machine: Machine
+    summary: Summary
+    host: str
+    started_stack: bool
+    orders: Mapping[str, int] = field(default_factory=dict)
+    memory_kib: Mapping[str, int] = field(default_factory=dict)
+    cpu: Mapping[str, float] = field(default_factory=dict)
+    check: str = ""
+
+
+def _ms(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _route(e: Entry) -> str:
+    return f"{e.type} {e.name}" if e.is_request else f"{e.type} `{e.name}`"
+
+
+def routes_table(summary: Summary) -> list[str]:
+    out = [
+        "| route | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | failures |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for e in summary.requests:
+        out.append(
+            f"| {_route(e)} | {e.requests} | {e.rps:.1f} | {_ms(e.p50)} | {_ms(e.p95)} | {_ms(e.p99)} "
+            f"| {_ms(e.max)} | {e.failures} |"
+        )
+    total = summary.total
+    out.append(
+        f"| **all requests** | {total.requests} | {total.rps:.1f} | {_ms(total.p50)} | {_ms(total.p95)} "
+        f"| {_ms(total.p99)} | {_ms(total.max)} | {total.failures} |"
+    )
+    return out
+
+
+def outcomes_table(summary: Summary) -> list[str]:
+    rows = [e for e in summary.entries if not e.is_request]
+    if not rows:
+        return ["No order finished."]
+    out = [
+        "| outcome | count | p50 ms | p95 ms | p99 ms | max ms | failures |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    out += [
+        f"| {_route(e)} | {e.requests} | {_ms(e.p50)} | {_ms(e.p95)} | {_ms(e.p99)} | {_ms(e.max)} | {e.failures} |"
+        for e in rows
+    ]
+    return out
+
+
+def process_table(res: Results) -> list[str]:
+    out = ["| process | RSS at the end, MiB | CPU during the run, cores |", "|---|---:|---:|"]
+    for name in sorted(set(res.memory_kib) | set(res.cpu) - {"other"}):
+        mem, cpu = res.memory_kib.get(name), res.cpu.get(name)
+        out.append(
+            f"| {name} | {'–' if mem is None else f'{mem / 1024:.0f}'} | {'–' if cpu is None else f'{cpu:.2f}'} |"
+        )
+    if "other" in res.cpu:
+        out.append(f"| everything else on the machine | | {res.cpu['other']:.2f} |")
+    return out
+
+
+def headline(res: Results) -> str:
+    s = res.summary
+    placed = s.request("POST", "/api/kitchen/orders")
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(s.outcomes.items())) or "none"
+    return (
+        f"{s.total.requests} requests in {s.elapsed_s:.0f} s ({s.total.rps:.1f}/s), failures: {s.failures}; "
+        f"{placed.requests if placed else 0} orders placed, ended: {outcomes}"
+    )
+
+
+def terminal(res: Results) -> str:
+    lines = ["", "== make load: " + headline(res), "", *routes_table(res.summary), "", *outcomes_table(res.summary)]
+    if res.orders:
+        lines += ["", "orders in the kitchen's database: " + _counts(res.orders)]
+    if res.memory_kib or res.cpu:
+        lines += ["", *process_table(res)]
+    if res.check:
+        lines += ["", "checked afterwards: " + res.check]
+    if res.summary.errors:
+        lines += ["", "failures:"]
+        lines += [f"  {e['occurrences']}× {e['type']} {e['name']}: {e['error']}" for e in res.summary.errors]
+    return "\n".join(lines)
+
+
+def _counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" (total {sum(counts.values())})"
+
+
+def section_body(res: Results) -> str:
+    o, m = res.opts, res.machine
+    classes = "`Customer` and `Staff`"
+    lines = [
+        "## Load: customers through the gateway (`make load`)",
+        "",
+        f"Generated by `make load` (`{res.command}`) on {m.date}, against "
+        + ("the gateway of a stack the run started." if res.started_stack else f"{res.host}, a stack already running."),
+        "Re-run it to refresh this section; `make bench` keeps it.",
+        "",
+        "| | |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in m.rows()],
+        f"| command | `{res.command}` |",
+        "",
+        METHOD.format(
+            users=o.users,
+            classes=classes,
+            spawn=o.spawn_rate,
+            duration=o.duration_s,
+            think=o.think_s.replace(",", "–"),
+            target=LOCAL_TARGET if res.started_stack else f"The target is {res.host}, a stack the run did not start.",
+            nproc=m.nproc,
+        ),
+        f"**{headline(res)}.**",
+        "",
+        "### Requests",
+        "",
+        *routes_table(res.summary),
+        "",
+        "### Orders",
+        "",
+        *outcomes_table(res.summary),
+        "",
+    ]
+    if res.orders:
+        lines += [f"In the kitchen's database after the run (pending ones settled first): {_counts(res.orders)}."]
+        placed = res.summary.request("POST", "/api/kitchen/orders")
+        extra = sum(res.orders.values()) - (placed.requests if placed else 0)
+        if extra > 0:
+            lines.append(
+                f"{extra} more than locust counted: orders the kitchen took whose answer the end of the run cut off."
+            )
+        lines.append("")
+    if res.check:
+        lines += [f"Checked afterwards: {res.check}.", ""]
+    if res.memory_kib or res.cpu:
+        lines += [
+            "### Processes",
+            "",
+            "RSS at the end of the run (PostgreSQL: proportional set size summed over the postmaster and its "
+            "backends, so shared buffers count once; locust: its peak). CPU: cores used during the run.",
+            "",
+            *process_table(res),
+            "",
+        ]
+    if res.summary.errors:
+        lines += ["### Failures", "", "| request | error | count |", "|---|---|---:|"]
+        lines += [
+            f"| {e['type']} {e['name']} | {str(e['error']).replace('|', '/')[:160]} | {e['occurrences']} |"
+            for e in res.summary.errors
+        ]
+        lines.append("")
+    return "\n".join(lines)
