@@ -3,12 +3,14 @@
 
 K8S_TOOLS := $(CURDIR)/.tools/bin
 HELM := $(K8S_TOOLS)/helm
+# kind from PATH, else the pinned one scripts/install-kind.sh builds into .tools/bin.
+KIND := $(or $(shell command -v kind 2>/dev/null),$(K8S_TOOLS)/kind)
 KIND_CLUSTER ?= brigade
 K8S_NAMESPACE ?= brigade
 BRIGADE_CHART := infra/helm/brigade
 POSTGRES_CHART := infra/helm/brigade-postgres
 
-.PHONY: helm k8s-lint k8s-prepare kind-up kind-down dev test-cluster test-images
+.PHONY: helm kind k8s-lint k8s-prepare kind-up kind-down dev test-cluster test-images
 
 ## helm: install the pinned Helm into .tools/bin (built with Go; skipped when already there)
 helm:
@@ -29,21 +31,31 @@ k8s-lint: helm
 k8s-prepare:
 	bash infra/k8s/prepare.sh
 
+## kind: the pinned kind in .tools/bin when none is on PATH (built with Go)
+kind:
+	@if [ "$(KIND)" = "$(K8S_TOOLS)/kind" ]; then bash scripts/install-kind.sh; fi
+
 ## kind-up: create the kind cluster (ports 80/443 of this machine go to its ingress)
-kind-up:
-	@if kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)'; then \
+kind-up: kind
+	@if ! docker info >/dev/null 2>&1 && ! podman info >/dev/null 2>&1; then \
+		echo "kind needs a running container engine: start Docker (or Podman, with" \
+			"KIND_EXPERIMENTAL_PROVIDER=podman); \`docker info\` must answer" >&2; \
+		exit 1; \
+	fi
+	@if $(KIND) get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)'; then \
 		echo "kind cluster $(KIND_CLUSTER) already exists"; \
 	else \
-		kind create cluster --name $(KIND_CLUSTER) --config infra/k8s/kind.yaml; \
+		$(KIND) create cluster --name $(KIND_CLUSTER) --config infra/k8s/kind.yaml; \
 	fi
 
 ## kind-down: delete the kind cluster and everything in it
-kind-down:
-	kind delete cluster --name $(KIND_CLUSTER)
+kind-down: kind
+	$(KIND) delete cluster --name $(KIND_CLUSTER)
 
 ## dev: build, deploy and watch on kind (skaffold dev -p kind); Skaffold runs the pinned helm
 dev: export PATH := $(K8S_TOOLS):$(PATH)
 dev: helm
+	@command -v skaffold >/dev/null || { echo "skaffold not found: install v2 (https://skaffold.dev/docs/install/)" >&2; exit 1; }
 	skaffold dev -p kind
 
 ## test-cluster: order journey against the current kube context (not part of `make test`)

@@ -192,9 +192,12 @@ def _is_pre_install_hook(obj: Obj) -> bool:
     return "pre-install" in obj["metadata"].get("annotations", {}).get("helm.sh/hook", "")
 
 
-async def _prepare_database(pg: PostgresServer, cluster: Obj, secrets: dict[str, dict[str, str]]) -> None:
-    """What CloudNativePG does for the rendered Cluster: the application database and its owner, the
-    post-init SQL, and every managed role with the password of its Secret."""
+async def _prepare_database(
+    pg: PostgresServer, cluster: Obj, databases: list[Obj], secrets: dict[str, dict[str, str]]
+) -> None:
+    """What CloudNativePG does for the rendered Cluster and Database objects: the application database
+    and its owner, the post-init SQL, every managed role with the password of its Secret, and the
+    declared schemas with their owners."""
     initdb = cluster["spec"]["bootstrap"]["initdb"]
     admin = await asyncpg.connect(pg.url)
     try:
@@ -212,6 +215,11 @@ async def _prepare_database(pg: PostgresServer, cluster: Obj, secrets: dict[str,
             await app.execute(f"CREATE ROLE \"{role['name']}\" {login} PASSWORD '{password}'")
             for parent in role.get("inRoles", []):
                 await app.execute(f'GRANT "{parent}" TO "{role["name"]}"')
+        for database in databases:
+            assert database["spec"]["name"] == initdb["database"], "one application database"
+            for schema in database["spec"].get("schemas", []):
+                if schema.get("ensure", "present") == "present":
+                    await app.execute(f'CREATE SCHEMA "{schema["name"]}" AUTHORIZATION "{schema["owner"]}"')
     finally:
         await app.close()
 
@@ -268,7 +276,8 @@ def system(
     runner = None
     ingress = None
     try:
-        asyncio.run(_prepare_database(pg, cluster, secrets))
+        databases = [o for o in pg_objects if o["kind"] == "Database"]
+        asyncio.run(_prepare_database(pg, cluster, databases, secrets))
         pods: dict[str, list[Pod]] = {}
         values = yaml.safe_load((CHART / "values.yaml").read_text())
         transport = IngressTransport(_ingress_routes(objects), _service_endpoint(objects, pods))

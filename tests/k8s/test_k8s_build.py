@@ -431,7 +431,19 @@ def test_nats_runs_jetstream_on_files_with_a_server_that_has_message_schedules()
     tag = values["container"]["image"]["tag"]
     major, minor = (int(x) for x in re.match(r"(\d+)\.(\d+)", tag).groups())
     assert (major, minor) >= (2, 12), f"nats-server {tag}: message schedules need 2.12+"
+    # From 2.12 on, the nats chart's version follows the server's (nats-io/k8s#1078): a chart bump
+    # without the tag, or the reverse, would run a server the chart was not released with.
+    chart = str(releases(SKAFFOLD)["nats"]["version"])
+    assert chart.split(".")[:2] == [str(major), str(minor)], f"nats chart {chart} with server {tag}"
     assert CHART_VALUES["nats"]["url"] == f"nats://{releases(SKAFFOLD)['nats']['name']}:4222"
+
+
+def test_the_kind_installer_pins_a_release_that_enforces_network_policies() -> None:
+    script = (REPO / "scripts/install-kind.sh").read_text()
+    match = re.search(r'KIND_VERSION="\$\{KIND_VERSION:-v0\.(\d+)\.\d+\}"', script)
+    assert match, "scripts/install-kind.sh pins no kind version"
+    assert int(match.group(1)) >= 24, "kind enforces NetworkPolicies from v0.24 on"
+    assert "go install" in script and ".tools/bin" in script
 
 
 def test_the_helm_installer_pins_a_helm_v3_release() -> None:
