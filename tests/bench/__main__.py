@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
-import signal
 import sys
 from pathlib import Path
 
 from tests.bench.doc import keep_sections
+from tests.bench.loop import cancel_on_signals
 from tests.bench.options import Options, parse
 from tests.bench.report import render
 from tests.bench.run import Results, run_all
@@ -24,13 +24,7 @@ def _command(argv: list[str]) -> str:
 
 
 async def _main(opts: Options, res: Results) -> None:
-    task = asyncio.current_task()
-    assert task is not None
-    # Ctrl-C and SIGTERM cancel the run, and every `finally` stops its servers. Installed explicitly:
-    # a launcher may start this process with SIGINT ignored, and asyncio then leaves it ignored.
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(sig, task.cancel)
+    cancel_on_signals()
     await run_all(opts, res)
 
 

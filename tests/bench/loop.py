@@ -7,6 +7,7 @@ Operations still running `grace_s` after the window are cancelled and counted as
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -72,3 +73,14 @@ async def closed_loop(label: str, op: Operation, concurrency: int, timing: Timin
         errors += len(pending)
     window = (m1 if started < timing.max_ops else min(m1, last_end)) - m0
     return Step(label, concurrency, window, latencies, statuses, errors)
+
+
+def cancel_on_signals() -> None:
+    """Ctrl-C, SIGTERM and SIGHUP cancel the current task, so every `finally` stops its servers.
+    Installed explicitly: a launcher may start the process with SIGINT ignored, and asyncio then
+    leaves it ignored."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, task.cancel)

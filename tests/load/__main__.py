@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
-import signal
 import sys
 import tempfile
 from pathlib import Path
 
 from tests.bench.cpu import CpuMeter, children
 from tests.bench.doc import with_section
+from tests.bench.loop import cancel_on_signals
 from tests.bench.machine import Machine
 from tests.bench.scenarios import check_invariants, settle
 from tests.bench.servers import Infra
@@ -101,11 +101,7 @@ async def run_local(opts: Options, command: str) -> Results:
 
 
 async def _main(opts: Options, command: str) -> Results:
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(sig, task.cancel)
+    cancel_on_signals()
     return await (run_remote(opts, command) if opts.host else run_local(opts, command))
 
 
