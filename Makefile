@@ -23,6 +23,9 @@ help:
 	@echo "make load       locust against a local stack it starts (or LOAD_HOST=http://localhost:8080);"
 	@echo "                records the figures in docs/benchmarks.md (LOAD_USERS, LOAD_DURATION_S, ...)"
 	@echo "make docs       regenerate docs/events.md from the message contracts"
+	@echo "make kind-up, make dev      a kind cluster, then skaffold dev (docs/kubernetes.md)"
+	@echo "make test-images            build the images with Docker or Podman and run the charts on them"
+	@echo "make test-cluster           the order journey against the current kube context"
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
