@@ -7,13 +7,14 @@ Assumes a quiet system (no other orders while it runs): it compares balances bef
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import Counter
 from typing import Any
 
 import httpx
 import pytest
+
+from brigade_common.testing.waiting import wait_until
 
 MAX_PAGES = 500
 
@@ -77,13 +78,16 @@ def place_order(http: httpx.Client, token: str, dish: dict[str, Any], quantity: 
 def follow_order(
     http: httpx.Client, token: str, order: dict[str, Any], location: str, timeout_s: float
 ) -> dict[str, Any]:
-    """Polls the order until it leaves `pending` (or the timeout passes) and returns it."""
+    """Polls the order until it leaves `pending` and returns it; fails after `timeout_s`."""
+    if order["status"] != "pending":
+        return order
     auth = {"Authorization": f"Bearer {token}"}
-    deadline = time.monotonic() + timeout_s
-    while order["status"] == "pending" and time.monotonic() < deadline:
-        time.sleep(1)
-        order = get_json(http, location, headers=auth)
-    return order
+
+    def settled() -> dict[str, Any] | None:
+        latest: dict[str, Any] = get_json(http, location, headers=auth)
+        return latest if latest["status"] != "pending" else None
+
+    return wait_until(settled, timeout_s, f"order {location} leaving pending", 0.5)
 
 
 def assert_reconciled(

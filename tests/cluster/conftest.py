@@ -12,8 +12,7 @@ BRIGADE_KUBE_CONTEXT (the current one), BRIGADE_ROLLOUT_TIMEOUT_S (600).
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from brigade_common.testing.waiting import wait_until
 from tests.optin import opt_in
 
 HERE = Path(__file__).resolve().parent
@@ -74,17 +74,6 @@ def kube() -> Kube:
     )
 
 
-def wait_until(what: str, check: Callable[[], str | None], timeout_s: float) -> None:
-    """Polls `check` (None: done, else what is still missing) until done or the timeout."""
-    deadline = time.monotonic() + timeout_s
-    missing = check()
-    while missing is not None:
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not done after {timeout_s:.0f}s: {missing}", pytrace=False)
-        time.sleep(2)
-        missing = check()
-
-
 def rollout_pending(kube: Kube) -> str | None:
     """What is not rolled out yet in the namespace (Deployments, StatefulSets, PostgreSQL), or None."""
     pending = []
@@ -112,7 +101,10 @@ def rollout_pending(kube: Kube) -> str | None:
 @pytest.fixture(scope="session")
 def rolled_out(kube: Kube) -> Kube:
     timeout = float(os.environ.get("BRIGADE_ROLLOUT_TIMEOUT_S", "600"))
-    wait_until(f"rollout in namespace {kube.namespace}", lambda: rollout_pending(kube), timeout)
+    try:
+        wait_until(lambda: rollout_pending(kube) is None, timeout, f"rollout in namespace {kube.namespace}", 2)
+    except AssertionError as exc:
+        pytest.fail(f"{exc}; still pending: {rollout_pending(kube)}", pytrace=False)
     return kube
 
 

@@ -34,25 +34,22 @@ from brigade_common.auth import generate_key, jwks, mint_token
 from brigade_common.devservers import FAST_SETTINGS, NatsServer, PostgresServer, free_port
 from tests.images.engine import Engine, build_all, find_engine
 from tests.images.pods import Obj, Pod, PodRunner
-from tests.k8s.conftest import CHART, POSTGRES_CHART, VALUES_DIR, find_helm, template
+from tests.k8s.build_config import REPO, releases, with_profile
+from tests.k8s.render import CHART, POSTGRES_CHART, find_helm, template
 from tests.optin import opt_in
 
 HERE = Path(__file__).resolve().parent
 NAMESPACE = "brigade"
 
 # Values each skaffold profile layers on the two Brigade releases (skaffold.yaml).
-PROFILES: dict[str, tuple[list[str], list[str]]] = {
-    "kind": (["-f", str(VALUES_DIR / "brigade-kind.yaml")], []),
-    "kind,load": (["-f", str(VALUES_DIR / "brigade-kind.yaml"), "-f", str(VALUES_DIR / "brigade-load.yaml")], []),
-    # Production values, with the demo data on: the journey needs dishes, and only seeding makes them.
-    "prod": (
-        [
-            *("-f", str(VALUES_DIR / "brigade-prod.yaml")),
-            *("--set", "components.kitchen.seed=true", "--set", "components.warehouse.seed=true"),
-        ],
-        ["-f", str(VALUES_DIR / "brigade-postgres-prod.yaml")],
-    ),
-}
+# Production values turn seeding off; the journey needs dishes, and only the demo data makes them.
+EXTRA_VALUES = {"prod": ["--set", "components.kitchen.seed=true", "--set", "components.warehouse.seed=true"]}
+
+
+def helm_args(profiles: str, release: str) -> list[str]:
+    """The values skaffold passes to `release` under `-p profiles`, as helm flags."""
+    files = releases(with_profile(profiles))[release].get("valuesFiles", [])
+    return [arg for path in files for arg in ("-f", str(REPO / path))]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -260,9 +257,9 @@ def system(
     profile: str = request.param
     helm = find_helm()
     assert helm is not None
-    brigade_args, postgres_args = PROFILES[profile]
+    brigade_args = helm_args(profile, "brigade") + EXTRA_VALUES.get(profile, [])
     objects = template(helm, CHART, "brigade", *brigade_args).docs
-    pg_objects = template(helm, POSTGRES_CHART, "brigade-postgres", *postgres_args).docs
+    pg_objects = template(helm, POSTGRES_CHART, "brigade-postgres", *helm_args(profile, "brigade-postgres")).docs
 
     pem, public = generate_key()  # as infra/k8s/prepare.sh makes the brigade-jwt Secret
     secrets = {"brigade-jwt": {"jwks.json": jwks([public]), "private.pem": pem}}

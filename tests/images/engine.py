@@ -8,11 +8,9 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
+from tests.k8s.build_config import REPO, artifacts, profile_names, with_profile
 
-REPO = Path(__file__).resolve().parents[2]
 TAG = "images-test"
 
 
@@ -24,12 +22,8 @@ class Engine:
     def is_podman(self) -> bool:
         return Path(self.command).name.startswith("podman")
 
-    def run(
-        self, *args: str, check: bool = True, timeout: float = 600, **kwargs: Any
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [self.command, *args], capture_output=True, text=True, check=False, timeout=timeout, **kwargs
-        )
+    def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([self.command, *args], capture_output=True, text=True, check=False, timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"{self.command} {shlex.join(args)[:400]} exited {result.returncode}:\n"
@@ -66,18 +60,15 @@ class Artifact:
 
 
 def skaffold_artifacts() -> list[Artifact]:
-    """The artifacts of skaffold.yaml's default build and those its profiles add, in file order
+    """The artifacts of skaffold.yaml's default build, then those its profiles add, in file order
     (required ones come first)."""
-    config = yaml.safe_load((REPO / "skaffold.yaml").read_text())
-    entries = list(config["build"]["artifacts"])
-    for profile in config.get("profiles", []):
-        for patch in profile.get("patches", []):
-            if patch["op"] == "add" and patch["path"] == "/build/artifacts/-":
-                entries.append(patch["value"])
-    artifacts = []
-    for entry in entries:
+    entries = dict(artifacts())
+    for name in profile_names():
+        entries |= artifacts(with_profile(name))
+    built = []
+    for entry in entries.values():
         context = REPO / entry.get("context", ".")
-        artifacts.append(
+        built.append(
             Artifact(
                 image=entry["image"],
                 dockerfile=context / entry.get("docker", {}).get("dockerfile", "Dockerfile"),
@@ -85,7 +76,7 @@ def skaffold_artifacts() -> list[Artifact]:
                 requires={r["alias"]: r["image"] for r in entry.get("requires", [])},
             )
         )
-    return artifacts
+    return built
 
 
 def build_all(engine: Engine) -> dict[str, str]:

@@ -19,7 +19,6 @@ import subprocess
 import tarfile
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,22 +26,12 @@ from typing import Any
 import httpx
 
 from brigade_common.devservers import free_port
+from brigade_common.testing.waiting import wait_until
 from tests.images.engine import Engine
 
 Obj = dict[str, Any]
 POD_SECURITY_KEYS = ("runAsUser", "runAsGroup", "runAsNonRoot")
 MEMORY_UNITS = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "K": 1000, "M": 1000**2, "G": 1000**3}
-
-
-def poll_until(what: str, check: Callable[[], str | None], timeout_s: float, interval_s: float = 0.25) -> None:
-    """Polls `check` (None: done, else what is still missing) until done; fails after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    missing = check()
-    while missing is not None:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not done after {timeout_s:.0f}s: {missing}")
-        time.sleep(interval_s)
-        missing = check()
 
 
 def memory_bytes(quantity: str) -> int:
@@ -249,18 +238,17 @@ class PodRunner:
             url = f"http://127.0.0.1:{pod.ports[get['port']]}{get['path']}"
             budget = probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
 
-            def answered(url: str = url, index: int = index) -> str | None:
+            def answered(url: str = url, index: int = index) -> bool:
                 state = self.engine.run("inspect", "--format", "{{.State.Status}}", pod.containers[index])
                 if state.stdout.strip() not in ("running", "created"):
                     raise AssertionError(f"{pod.name} stopped ({state.stdout.strip()}):\n{self.logs(pod)}")
                 try:
-                    status = httpx.get(url, timeout=2).status_code
-                except httpx.TransportError as exc:
-                    return f"{url}: {type(exc).__name__}"
-                return None if status == 200 else f"{url}: {status}"
+                    return httpx.get(url, timeout=2).status_code == 200
+                except httpx.TransportError:
+                    return False
 
             try:
-                poll_until(f"startup probe of {pod.name}", answered, budget)
+                wait_until(answered, budget, f"startup probe {url} of {pod.name}", 0.25)
             except AssertionError as exc:
                 raise AssertionError(f"{exc}\n{self.logs(pod)}") from None
 

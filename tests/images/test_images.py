@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from brigade_common.testing.waiting import wait_until
 from tests.images.conftest import System
 from tests.images.engine import Engine, image_size, skaffold_artifacts
-from tests.images.pods import poll_until
 from tests.journey import assert_reconciled, balances, follow_order, get_json, pick_order, place_order
 
 BASE = "brigade-base"
@@ -95,7 +95,7 @@ def test_a_source_edit_synced_into_a_dev_pod_reloads_the_service(system: System)
             return f"{type(exc).__name__}"
         return spec["paths"]["/api/kitchen/dishes"]["get"]["summary"]
 
-    poll_until("the synced edit", lambda: None if summary() == "Every dish, synced" else summary(), 60)
+    wait_until(lambda: summary() == "Every dish, synced", 60, "the synced edit served", 0.25)
     assert get_json(http, "/api/kitchen/dishes"), "the reloaded kitchen serves its dishes"
 
 
@@ -111,12 +111,12 @@ def test_the_in_cluster_load_generator_orders_through_the_ingress(system: System
         stats = httpx.get(f"{ui}/stats/requests", timeout=10).json()
         return {(row["method"], row["name"]): row for row in stats["stats"]}
 
-    def reserved_orders() -> str | None:
+    def reserved_orders() -> int:
         outcomes = {name: row["num_requests"] for (method, name), row in rows().items() if method == "ORDER"}
-        return None if sum(n for name, n in outcomes.items() if "reserved" in name) >= 5 else f"{outcomes}"
+        return sum(count for name, count in outcomes.items() if "reserved" in name)
 
     try:
-        poll_until("five orders reserved by the load generator", reserved_orders, 120)
+        wait_until(lambda: reserved_orders() >= 5, 120, "five orders reserved by the load generator", 0.5)
     except AssertionError as exc:
         summary = {key: (row["num_requests"], row["num_failures"]) for key, row in rows().items()}
         raise AssertionError(f"{exc}\n{summary}\n{system.runner.logs(system.pods['loadgenerator'][0])}") from None

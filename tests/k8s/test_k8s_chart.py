@@ -13,7 +13,7 @@ import kubernetes_validate
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Rendered
+    from tests.k8s.render import Rendered
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "infra/helm/brigade"

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import yaml
 
 if TYPE_CHECKING:
-    from conftest import Rendered
+    from tests.k8s.render import Rendered
 
 REPO = Path(__file__).resolve().parents[2]
 VALUES = yaml.safe_load((REPO / "infra/helm/brigade/values.yaml").read_text())

@@ -1,4 +1,5 @@
-"""Policies every rendered Brigade object must meet, under each values set the chart ships with."""
+"""Policies every rendered Brigade object must meet, under each values set the chart ships with:
+containers, availability, migrations, images and secrets, dev mode (network and ingress: test_k8s_network.py)."""
 
 from __future__ import annotations
 
@@ -10,74 +11,25 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
+from tests.k8s.objects import (
+    APP_UID,
+    all_containers,
+    component_of,
+    component_setting,
+    env_of,
+    is_brigade_service,
+    pod_labels,
+    pod_spec,
+    quantity,
+    selects,
+    workloads,
+)
+from tests.k8s.render import REPO
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conftest import Rendered
-
-REPO = Path(__file__).resolve().parents[2]
-CHART = REPO / "infra/helm/brigade"
-VALUES = yaml.safe_load((CHART / "values.yaml").read_text())
-ROUTES = yaml.safe_load((CHART / "routes.yaml").read_text())
-APP_UID = 10001
-
-
-def component_setting(name: str, *path: str) -> Any:
-    """A component's value as the chart sees it: its own entry, else `defaults`."""
-    for source in (VALUES["components"][name], VALUES["defaults"]):
-        node: Any = source
-        for key in path:
-            if not isinstance(node, dict) or key not in node:
-                break
-            node = node[key]
-        else:
-            return node
-    raise KeyError(path)
-
-
-def is_brigade_service(name: str) -> bool:
-    return bool(component_setting(name, "standardEnv"))
-
-
-def component_of(obj: dict[str, Any]) -> str:
-    return obj["metadata"]["labels"]["app.kubernetes.io/component"]
-
-
-def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
-    return workload["spec"]["template"]["spec"]
-
-
-def pod_labels(workload: dict[str, Any]) -> dict[str, str]:
-    return workload["spec"]["template"]["metadata"]["labels"]
-
-
-def all_containers(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield from spec.get("initContainers", [])
-    yield from spec["containers"]
-
-
-def workloads(rendered: Rendered) -> list[dict[str, Any]]:
-    return rendered.of_kind("Deployment") + rendered.of_kind("Job")
-
-
-def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {e["name"]: e for e in container.get("env", [])}
-
-
-def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
-    assert not selector.get("matchExpressions"), "selectors here use matchLabels only"
-    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
-
-
-_UNITS = {"m": 1e-3, "": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 1e3, "M": 1e6, "G": 1e9}
-
-
-def quantity(value: str | int | float) -> float:
-    match = re.fullmatch(r"([0-9.]+)([a-zA-Z]*)", str(value))
-    assert match, f"unexpected quantity {value!r}"
-    assert match[2] in _UNITS, f"unexpected unit in {value!r}"
-    return float(match[1]) * _UNITS[match[2]]
-
+    from tests.k8s.render import Rendered
 
 # ---------------------------------------------------------------------------------------- containers
 
@@ -202,95 +154,6 @@ def test_development_runs_one_replica_without_autoscaling(render: Callable[[str]
     assert {d["spec"]["replicas"] for d in rendered.of_kind("Deployment")} == {1}
 
 
-# ----------------------------------------------------------------------------------------- network
-
-
-def policies_for(rendered: Rendered, labels: dict[str, str]) -> list[dict[str, Any]]:
-    return [
-        p
-        for p in rendered.of_kind("NetworkPolicy")
-        if p["spec"]["podSelector"] and selects(p["spec"]["podSelector"], labels)
-    ]
-
-
-def egress_ports(policies: list[dict[str, Any]]) -> set[tuple[int, str]]:
-    return {
-        (port["port"], port.get("protocol", "TCP"))
-        for p in policies
-        for rule in p["spec"].get("egress", [])
-        for port in rule.get("ports", [])
-    }
-
-
-def test_the_namespace_denies_all_traffic_by_default(rendered: Rendered) -> None:
-    deny = rendered.get("NetworkPolicy", "default-deny")
-    assert deny["spec"]["podSelector"] == {}
-    assert sorted(deny["spec"]["policyTypes"]) == ["Egress", "Ingress"]
-    assert "ingress" not in deny["spec"]
-    assert "egress" not in deny["spec"]
-
-
-def test_every_deployment_has_a_network_policy_that_opens_only_what_it_needs(rendered: Rendered) -> None:
-    for deployment in rendered.of_kind("Deployment"):
-        name = component_of(deployment)
-        policies = policies_for(rendered, pod_labels(deployment))
-        assert policies, f"{name}: no NetworkPolicy selects it"
-        ports = egress_ports(policies)
-        assert {(53, "UDP"), (53, "TCP")} <= ports, f"{name}: DNS"
-        assert ((4222, "TCP") in ports) == bool(component_setting(name, "nats")), f"{name}: NATS"
-        assert ((5432, "TCP") in ports) == bool(component_setting(name, "database", "enabled")), name
-        (container,) = pod_spec(deployment)["containers"]
-        port = container["ports"][0]["containerPort"]
-        sources = [
-            peer
-            for p in policies
-            for rule in p["spec"].get("ingress", [])
-            if {"port": port, "protocol": "TCP"} in rule.get("ports", [])
-            for peer in rule["from"]
-        ]
-        from_controller = any(
-            peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
-            == "ingress-nginx"
-            for peer in sources
-        )
-        assert from_controller == bool(component_setting(name, "networkPolicy", "fromIngress")), name
-
-
-def test_migration_pods_may_reach_postgres_and_postgres_admits_them(rendered: Rendered) -> None:
-    postgres_labels = {"cnpg.io/cluster": "brigade-pg"}
-    (postgres,) = policies_for(rendered, postgres_labels)
-    admitted = [
-        peer["podSelector"]["matchLabels"]
-        for rule in postgres["spec"]["ingress"]
-        if {"port": 5432, "protocol": "TCP"} in rule["ports"]
-        for peer in rule["from"]
-        if "podSelector" in peer and "namespaceSelector" not in peer
-    ]
-    for workload in workloads(rendered):
-        labels = pod_labels(workload)
-        if component_setting(component_of(workload), "database", "enabled"):
-            assert (5432, "TCP") in egress_ports(policies_for(rendered, labels)), workload["metadata"]["name"]
-            assert any(all(labels.get(k) == v for k, v in sel.items()) for sel in admitted)
-        else:
-            assert not any(all(labels.get(k) == v for k, v in sel.items()) for sel in admitted)
-
-
-def test_nats_and_nats_box_pods_are_not_cut_off_by_the_default_deny(rendered: Rendered) -> None:
-    nats = {
-        "app.kubernetes.io/name": "nats",
-        "app.kubernetes.io/instance": "nats",
-        "app.kubernetes.io/component": "nats",
-    }
-    box = {"app.kubernetes.io/instance": "nats", "app.kubernetes.io/component": "nats-box"}
-    assert (4222, "TCP") in {
-        (p["port"], p["protocol"])
-        for pol in policies_for(rendered, nats)
-        for rule in pol["spec"]["ingress"]
-        for p in rule["ports"]
-    }
-    assert (4222, "TCP") in egress_ports(policies_for(rendered, box))
-
-
 # -------------------------------------------------------------------------------------- migrations
 
 
@@ -327,58 +190,6 @@ def test_demo_data_is_seeded_after_migrating_outside_production(render: Callable
         )
         assert pod_spec(job)["containers"][0]["command"] == ["python", "-m", f"brigade_{name}", "seed"]
     assert not hook_jobs(render("prod"), "seed"), "no demo data in production"
-
-
-# ----------------------------------------------------------------------------------------- ingress
-
-
-def enabled_components(rendered: Rendered) -> set[str]:
-    return {component_of(d) for d in rendered.of_kind("Deployment")}
-
-
-def test_the_ingress_routes_every_public_component_under_kitchen_local(rendered: Rendered) -> None:
-    services = {s["metadata"]["name"]: s for s in rendered.of_kind("Service")}
-    enabled = enabled_components(rendered)
-    routed: dict[str, tuple[str, int, str]] = {}
-    for ingress in rendered.of_kind("Ingress"):
-        assert ingress["spec"]["ingressClassName"] == "nginx"
-        hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
-        assert "kitchen.local" in hosts
-        for rule in ingress["spec"]["rules"]:
-            for path in rule["http"]["paths"]:
-                assert path["pathType"] == "Prefix"
-                backend = path["backend"]["service"]
-                if rule["host"] == "kitchen.local":
-                    routed[path["path"]] = (backend["name"], backend["port"]["number"], ingress["metadata"]["name"])
-                service = services[backend["name"]]
-                assert backend["port"]["number"] == service["spec"]["ports"][0]["port"]
-    expected = {r["prefix"]: r for r in ROUTES if r["component"] in enabled}
-    assert set(routed) == set(expected)
-    for prefix, route in expected.items():
-        service, _port, ingress_name = routed[prefix]
-        assert service == route["component"]
-        assert ingress_name == ("brigade-live" if route.get("websocket") else "brigade"), prefix
-    # A component the controller may call but that has no route would be unreachable.
-    public = {n for n in enabled if component_setting(n, "networkPolicy", "fromIngress")}
-    assert public <= {r["component"] for r in expected.values()}
-
-
-def test_websocket_routes_get_long_proxy_timeouts(render: Callable[[str], Rendered]) -> None:
-    rendered = render("all")
-    live = rendered.get("Ingress", "brigade-live")
-    annotations = live["metadata"]["annotations"]
-    for key in ("proxy-read-timeout", "proxy-send-timeout"):
-        assert int(annotations[f"nginx.ingress.kubernetes.io/{key}"]) >= 3600
-    main = rendered.get("Ingress", "brigade")
-    assert not any("timeout" in k for k in main["metadata"].get("annotations", {}))
-    paths = [p["path"] for rule in live["spec"]["rules"] for p in rule["http"]["paths"]]
-    assert set(paths) == {r["prefix"] for r in ROUTES if r.get("websocket")}
-
-
-def test_ingress_and_route_table_agree_on_the_default_components(render: Callable[[str], Rendered]) -> None:
-    rendered = render("default")
-    assert rendered.names("Ingress") == {"brigade"}, "no WebSocket component is enabled by default"
-    assert {component_of(d) for d in rendered.of_kind("Deployment")} == {"kitchen", "market", "warehouse", "web"}
 
 
 # ------------------------------------------------------------------------------- images and secrets

@@ -19,7 +19,7 @@ import yaml
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conftest import Rendered
+    from tests.k8s.render import Rendered
 
 REPO = Path(__file__).resolve().parents[2]
 VALUES = yaml.safe_load((REPO / "infra/helm/brigade/values.yaml").read_text())

@@ -17,6 +17,7 @@ import pytest
 
 from brigade_common.auth import JwtVerifier
 from brigade_common.devservers import free_port
+from brigade_common.testing.waiting import wait_until
 from brigade_devstack.__main__ import main
 from brigade_devstack.catalog import SERVICES
 from brigade_devstack.errors import DevstackError
@@ -24,7 +25,7 @@ from brigade_devstack.layout import Layout
 from brigade_devstack.lockfile import StackLock
 from brigade_devstack.registry import Entry, Registry, create_time
 from brigade_devstack.reset import reset
-from tools.devstack.tests.devstack_testing import REPO_ROOT, alive, wait_until
+from tools.devstack.tests.devstack_testing import REPO_ROOT, alive
 
 
 @pytest.fixture

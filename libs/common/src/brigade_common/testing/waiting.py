@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -26,3 +27,16 @@ async def eventually(check: Callable[[], Awaitable[T] | T], timeout: float = 20.
         if loop.time() > deadline:
             raise AssertionError(f"{what} not reached within {timeout:g}s (last: {value!r})")
         await asyncio.sleep(0.02)
+
+
+def wait_until(check: Callable[[], T], timeout: float = 20.0, what: str = "condition", interval: float = 0.02) -> T:
+    """`eventually` for synchronous code: poll `check` until it returns something truthy, and return
+    that value; an AssertionError naming `what` and the last value once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout:g}s (last: {value!r})")
+        time.sleep(interval)
