@@ -129,7 +129,8 @@ def customer_token(kube: Kube) -> str:
     import base64
     import uuid
 
-    from brigade_common.auth import mint_token, public_jwk
+    from brigade_common.auth.keys import public_jwk
+    from brigade_common.auth.tokens import mint_token
 
     secret = kube.core.read_namespaced_secret("brigade-jwt", kube.namespace)
     pem = base64.b64decode(secret.data["private.pem"]).decode()

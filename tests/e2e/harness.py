@@ -13,7 +13,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from brigade_common.auth import generate_key, jwks, mint_token
+from brigade_common.auth.keys import generate_key, jwks
+from brigade_common.auth.tokens import mint_token
 from brigade_common.devservers import free_port
 from brigade_common.migrations import upgrade
 from brigade_common.testing.waiting import eventually

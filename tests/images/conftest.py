@@ -30,7 +30,8 @@ import httpx
 import pytest
 import yaml
 
-from brigade_common.auth import generate_key, jwks, mint_token
+from brigade_common.auth.keys import generate_key, jwks
+from brigade_common.auth.tokens import mint_token
 from brigade_common.devservers import FAST_SETTINGS, NatsServer, PostgresServer, free_port
 from tests.images.engine import Engine, build_all, find_engine
 from tests.images.pods import Obj, Pod, PodRunner

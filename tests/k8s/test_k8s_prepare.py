@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from brigade_common.auth import JwtVerifier, mint_token, public_jwk
+from brigade_common.auth.keys import public_jwk
+from brigade_common.auth.tokens import mint_token
+from brigade_common.auth.verifier import JwtVerifier
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -49,7 +49,8 @@ from locust.exception import StopUser
 from locust.runners import MasterRunner
 from locust.stats import StatsEntry
 
-from brigade_common.auth import mint_token, public_jwk
+from brigade_common.auth.keys import public_jwk
+from brigade_common.auth.tokens import mint_token
 
 KITCHEN = "/api/kitchen"
 ORDER = f"{KITCHEN}/orders/{{order_id}}"

@@ -22,16 +22,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 
-from brigade_common.auth import (
-    JwtVerifier,
-    Principal,
-    bearer_token,
-    generate_key,
-    jwks,
-    main,
-    mint_token,
-    require_principal,
-)
+from brigade_common.auth.__main__ import main
+from brigade_common.auth.keys import generate_key, jwks
+from brigade_common.auth.requests import bearer_token, require_principal
+from brigade_common.auth.tokens import mint_token
+from brigade_common.auth.verifier import JwtVerifier, Principal
 from brigade_common.http import create_app, json_response
 from brigade_common.problems import Unauthorized
 
@@ -152,6 +147,17 @@ def test_bad_claims_are_refused(
 def test_a_jwks_without_ed25519_keys_is_rejected_at_start_up() -> None:
     with pytest.raises(ValueError, match="no Ed25519 key"):
         JwtVerifier(json.dumps({"keys": [{"kty": "RSA", "kid": "r", "n": "AQAB", "e": "AQAB"}]}))
+    with pytest.raises(ValueError, match="unusable JWKS"):
+        JwtVerifier("not json")
+
+
+def test_a_shared_secret_published_in_the_jwks_is_never_a_verification_key(key: tuple[str, dict[str, str]]) -> None:
+    secret = b"s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t"
+    oct_key = {"kty": "oct", "kid": "hmac", "k": base64.urlsafe_b64encode(secret).rstrip(b"=").decode()}
+    verifier = JwtVerifier(json.dumps({"keys": [oct_key, key[1]]}))
+    assert verifier.kids == {"k1"}
+    forged = jwt.encode(claims(), secret, algorithm="HS256", headers={"kid": "hmac"})
+    refused(verifier, forged)
 
 
 async def staff_only(request: Request) -> Response:
@@ -183,7 +189,7 @@ async def test_require_principal_guards_routes(key: tuple[str, dict[str, str]], 
         assert allowed.json() == {"sub": "bob", "state": "bob"}
 
 
-def test_websockets_may_pass_the_token_as_a_query_parameter() -> None:
+def test_a_token_is_read_from_the_authorization_header_only_never_from_the_url() -> None:
     async def nothing() -> dict[str, Any]:
         return {}
 
@@ -194,8 +200,9 @@ def test_websockets_may_pass_the_token_as_a_query_parameter() -> None:
         scope = {"type": kind, "path": "/", "query_string": query, "headers": headers}
         return WebSocket(scope, nothing, discard) if kind == "websocket" else Request(scope)
 
-    assert bearer_token(conn("websocket", b"access_token=abc", [])) == "abc"
+    assert bearer_token(conn("websocket", b"access_token=abc", [])) is None
     assert bearer_token(conn("http", b"access_token=abc", [])) is None
+    assert bearer_token(conn("websocket", b"", [(b"authorization", b"Bearer abc")])) == "abc"
     assert bearer_token(conn("http", b"", [(b"authorization", b"Bearer xyz")])) == "xyz"
 
 

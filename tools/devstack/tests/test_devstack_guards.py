@@ -15,7 +15,7 @@ import jwt
 import psutil
 import pytest
 
-from brigade_common.auth import JwtVerifier
+from brigade_common.auth.verifier import JwtVerifier
 from brigade_common.devservers import free_port
 from brigade_common.testing.waiting import wait_until
 from brigade_devstack.__main__ import main

@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
-from brigade_common.auth import JwtVerifier
+from brigade_common.auth.verifier import JwtVerifier
 from brigade_common.health import ReadinessChecks, healthz, readyz
 from brigade_common.metrics import CLIENT_CLOSED, MetricsMiddleware, metrics_endpoint
 from brigade_common.openapi import OpenAPI

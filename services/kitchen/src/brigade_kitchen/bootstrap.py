@@ -62,7 +62,7 @@ async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = N
 
 
 def create_app(settings: Settings) -> Starlette:
-    from brigade_common.auth import JwtVerifier
+    from brigade_common.auth.verifier import JwtVerifier
     from brigade_common.http import create_app as create_http_app
     from brigade_kitchen.entrypoints.http import api
 

@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 import pytest
 
-from brigade_common.auth import generate_key, jwks
+from brigade_common.auth.keys import generate_key, jwks
 from brigade_common.migrations import upgrade
 from brigade_kitchen.adapters.seed import seed
 from brigade_kitchen.bootstrap import create_app

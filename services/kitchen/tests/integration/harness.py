@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 
-from brigade_common.auth import mint_token
+from brigade_common.auth.tokens import mint_token
 from brigade_kitchen.bootstrap import Kitchen
 
 

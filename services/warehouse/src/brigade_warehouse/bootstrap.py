@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 from starlette.applications import Starlette
 
-from brigade_common.auth import JwtVerifier
+from brigade_common.auth.verifier import JwtVerifier
 from brigade_common.health import ReadinessChecks
 from brigade_common.http import create_app as create_http_app
 from brigade_common.jetstream import stream_config

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from brigade_common.auth import generate_key, jwks
+from brigade_common.auth.keys import generate_key, jwks
 from brigade_common.migrations import upgrade
 from brigade_warehouse.adapters.seed import seed
 from brigade_warehouse.bootstrap import create_app

@@ -62,7 +62,7 @@ def keys_present(jwt_dir: Path) -> bool:
 def ensure_jwt_keys(jwt_dir: Path) -> str:
     """The dev signing key's kid, generating the key pair once (what `python -m brigade_common.auth
     keygen --dir` does: `private.pem` and `jwks.json`)."""
-    from brigade_common.auth import keygen  # imports Starlette: only when keys are needed
+    from brigade_common.auth.keys import keygen
 
     kid, _created = keygen(jwt_dir)
     return kid

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from brigade_common.auth import mint_token
+from brigade_common.auth.tokens import mint_token
 from brigade_devstack.infra import ensure_jwt_keys
 
 DEMO_SUBJECT = "customer-demo"

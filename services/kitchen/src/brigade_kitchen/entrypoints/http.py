@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from brigade_common import idempotency
-from brigade_common.auth import Principal, require_principal
+from brigade_common.auth.requests import require_principal
+from brigade_common.auth.verifier import Principal
 from brigade_common.http import json_response, parse_json, parse_query
 from brigade_common.openapi import OpenAPI
 from brigade_common.pagination import Page, PageQuery, id_cursor, id_page
