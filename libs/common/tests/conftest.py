@@ -6,9 +6,9 @@ import asyncpg
 import pytest
 from nats.aio.client import Client as NATS
 
-from brigade_common.consumer import INBOX_DDL
 from brigade_common.jetstream import connect
 from brigade_common.outbox import OUTBOX_DDL
+from brigade_common.unit_of_work import INBOX_DDL
 
 
 @pytest.fixture

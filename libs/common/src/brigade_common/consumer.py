@@ -1,10 +1,13 @@
 """The idempotent JetStream consumer: inbox, explicit ack after commit, back-off and dead letters.
 
-Every message is handled in one database transaction that also records its envelope id in the inbox,
-so a redelivery or a duplicate has no second effect. The ack comes after the commit.
+A handler gets the envelope and a `Delivery`, and runs its unit of work with `delivery.inbox`: the
+transaction that has the message's effect also records it in the inbox, so a redelivery or a
+duplicate has no second effect (`AlreadyProcessed`, acknowledged). The ack comes after the commit.
 
-How a failure maps to ack/nak/term (in one place, `_settle`):
-- the envelope or its payload fails validation, or the handler raises `Poison` → dead-letter + term;
+How an outcome maps to ack/nak/term (in one place, `ConsumerRunner.handle`):
+- done, or already processed → ack;
+- the envelope or its payload fails validation, the handler raises `Poison` or one of the spec's
+  `poison` errors → dead-letter + term;
 - any other exception → nak with back-off, until `max_deliver` is reached → dead-letter + term.
 """
 
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 import asyncpg
 import nats.errors
 import pydantic
+import structlog
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -26,46 +30,25 @@ from brigade_common.dlq import dead_letter
 from brigade_common.envelope import Envelope
 from brigade_common.jetstream import durable_pull_config, ensure_consumer
 from brigade_common.logging import get_logger
+from brigade_common.messaging import AlreadyProcessed, InboxEntry
 from brigade_common.metrics import MESSAGES
 
 log = get_logger(__name__)
 
-INBOX_DDL = """
-CREATE TABLE inbox (
-    consumer     text NOT NULL,
-    message_id   text NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (consumer, message_id)
-);
-"""
-
-Handler = Callable[[Envelope, asyncpg.Connection], Awaitable[None]]
-
 
 @dataclass(frozen=True)
 class Delivery:
-    """What a long-running handler gets instead of a transaction: it opens its own transactions,
-    keeps the message alive while it works, and marks it processed in its final transaction."""
+    """One delivery of a message: the inbox entry its unit of work records, and its ack timer."""
 
-    pool: asyncpg.Pool
-    consumer: str
-    message_id: str
+    inbox: InboxEntry
     msg: Msg
 
     async def keep_alive(self) -> None:
-        """Reset the ack timer (the work is still going on)."""
+        """Reset the ack timer (long work is still going on)."""
         await self.msg.in_progress()
 
-    async def mark_processed(self, conn: asyncpg.Connection) -> None:
-        """Record the message in the inbox, inside the handler's final transaction."""
-        await conn.execute(
-            "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            self.consumer,
-            self.message_id,
-        )
 
-
-LongHandler = Callable[[Envelope, Delivery], Awaitable[None]]
+Handler = Callable[[Envelope, Delivery], Awaitable[None]]
 
 
 class Poison(Exception):
@@ -76,17 +59,19 @@ class Poison(Exception):
 class ConsumerSpec:
     """A durable pull consumer and the handler for its messages.
 
-    A `handler` runs inside the transaction that records the message in the inbox. A `long_handler`
-    (work that spans several transactions, such as buying from the market) manages its own
-    transactions and calls `Delivery.mark_processed` in its last one; a redelivery resumes it.
+    The handler runs a unit of work with `delivery.inbox`. `long_running` work spreads over several
+    transactions (buying from the market): the runner skips a message the inbox already holds before
+    calling it, and the handler marks the message processed in its last transaction; a redelivery
+    resumes it. `poison` lists the service's errors that no retry can cure.
     """
 
     name: str
     stream: str
     subjects: tuple[str, ...]
     context: str
-    handler: Handler | None = None
-    long_handler: LongHandler | None = None
+    handler: Handler
+    long_running: bool = False
+    poison: tuple[type[Exception], ...] = ()
     max_deliver: int = 8
     ack_wait_s: float = 30.0
     backoff_s: Sequence[float] = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
@@ -108,14 +93,12 @@ class ConsumerRunner:
         nc: NATS,
         js: JetStreamContext,
         service: str,
-        after_commit: Callable[[], None] | None = None,
     ) -> None:
         self.spec = spec
         self._pool = pool
         self._nc = nc
         self._js = js
         self._service = service
-        self._after_commit = after_commit
         self._slots = asyncio.Semaphore(spec.concurrency)
 
     async def provision(self) -> None:
@@ -166,9 +149,16 @@ class ConsumerRunner:
         except pydantic.ValidationError as exc:
             await self._dead_letter(msg, f"invalid envelope: {_short(exc)}")
             return
+        with structlog.contextvars.bound_contextvars(
+            consumer=self.spec.name, message_id=envelope.id, correlation_id=envelope.correlation_id
+        ):
+            await self._settle(msg, envelope)
+
+    async def _settle(self, msg: Msg, envelope: Envelope) -> None:
+        poison: tuple[type[Exception], ...] = (pydantic.ValidationError, Poison, *self.spec.poison)
         try:
             duplicate = await self._process(envelope, msg)
-        except (pydantic.ValidationError, Poison) as exc:
+        except poison as exc:
             await self._dead_letter(msg, f"{type(exc).__name__}: {_short(exc)}", envelope)
             return
         except asyncio.CancelledError:
@@ -178,29 +168,18 @@ class ConsumerRunner:
             return
         await msg.ack()
         MESSAGES.labels(self._service, self.spec.name, "duplicate" if duplicate else "ack").inc()
-        if not duplicate and self._after_commit:
-            self._after_commit()
 
     async def _process(self, envelope: Envelope, msg: Msg) -> bool:
-        """Run the handler in a transaction with the inbox row; True when already processed."""
-        if self.spec.long_handler is not None:
-            seen = await self._pool.fetchval(
-                "SELECT true FROM inbox WHERE consumer = $1 AND message_id = $2", self.spec.name, envelope.id
-            )
-            if seen:
-                return True
-            await self.spec.long_handler(envelope, Delivery(self._pool, self.spec.name, envelope.id, msg))
-            return False
-        assert self.spec.handler is not None
-        async with self._pool.acquire() as conn, conn.transaction():
-            inserted = await conn.fetchval(
-                "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
-                self.spec.name,
-                envelope.id,
-            )
-            if not inserted:
-                return True
-            await self.spec.handler(envelope, conn)
+        """Run the handler; True when the message had been processed already."""
+        entry = InboxEntry(self.spec.name, envelope.id)
+        if self.spec.long_running and await self._pool.fetchval(
+            "SELECT true FROM inbox WHERE consumer = $1 AND message_id = $2", entry.consumer, entry.message_id
+        ):
+            return True
+        try:
+            await self.spec.handler(envelope, Delivery(entry, msg))
+        except AlreadyProcessed:
+            return True
         return False
 
     async def _retry(self, msg: Msg, envelope: Envelope, exc: Exception) -> None:
@@ -211,8 +190,6 @@ class ConsumerRunner:
         delay = self.spec.delay_for(delivered)
         log.warning(
             "message_retry",
-            consumer=self.spec.name,
-            message_id=envelope.id,
             type=envelope.type,
             delivered=delivered,
             retry_in_s=delay,

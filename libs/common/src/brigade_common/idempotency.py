@@ -1,20 +1,19 @@
-"""HTTP `Idempotency-Key` support, stored in the service's own schema.
+"""`Idempotency-Key`: the same request sent twice has one effect, and the second gets the first's result.
 
-Inside the transaction that performs the write:
+A use case that accepts a key claims it inside the transaction that performs the write, naming the
+resource the write creates:
 
-    key = read_idempotency_key(request, required=True)
-    body = await parse_json(request, PlaceOrderBody)
-    async with pool.acquire() as conn, conn.transaction():
-        stored = await claim(conn, principal=p.sub, key=key, method="POST", path=request.url.path,
-                             fingerprint=fingerprint("POST", request.url.path, body))
-        if stored is not None:
-            return replay_response(stored)
-        ... the write ...
-        await store(conn, principal=p.sub, key=key, status=201, response=out, resource_id=order_id)
+    earlier = await claim_key(session, IdempotencyKey(principal, key, fingerprint), resource_id=order_id)
+    if earlier is not None:
+        ... replay: the resource `earlier` was created by the first request ...
 
-The key row and the write commit (or roll back) together. Two concurrent requests with one key
-serialise on the primary key: the second waits for the first transaction, then replays its result.
-Use READ COMMITTED (PostgreSQL's default): under REPEATABLE READ the second would fail instead.
+The key row and the write commit (or roll back) together, in one statement. Two concurrent requests
+with one key serialise on the primary key: the second waits for the first transaction, then replays
+its resource (or, if the first rolled back, does the work itself). A key reused for a different
+request raises `IdempotencyKeyReused`. Keys expire after `DEFAULT_TTL_S` (24 hours): an expired key
+counts as new, and `purge_expired` deletes them (the runtime runs it periodically).
+
+Use READ COMMITTED (PostgreSQL's default): under REPEATABLE READ the second request would fail instead.
 """
 
 from __future__ import annotations
@@ -22,17 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pydantic_core
 from pydantic import BaseModel
-from starlette.requests import HTTPConnection
-from starlette.responses import Response
-
-from brigade_common.problems import BadRequest, Conflict, Unprocessable
-
-if TYPE_CHECKING:
-    import asyncpg
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -45,8 +37,6 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     method      text        NOT NULL,
     path        text        NOT NULL,
     fingerprint text        NOT NULL,
-    status      int,
-    response    jsonb,
     resource_id text,
     created_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (principal, key)
@@ -55,30 +45,38 @@ CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (crea
 """
 
 
+class Queries(Protocol):
+    """What the store needs of a connection (an asyncpg connection, or a unit of work's session)."""
+
+    async def fetchval(self, query: str, *args: Any) -> Any: ...
+
+    async def fetchrow(self, query: str, *args: Any) -> Any: ...
+
+    async def execute(self, query: str, *args: Any) -> str: ...
+
+
+class IdempotencyKeyReused(Exception):
+    """The key was used before for a different request (another method, path or body)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"this {HEADER} was already used for a different request")
+        self.key = key
+
+
 @dataclass(frozen=True)
-class StoredResponse:
-    """The outcome recorded for a key: replay it instead of doing the work again."""
+class IdempotencyKey:
+    """A client's key for one request: whose it is, the key, and what the request was."""
 
-    status: int
-    response: Any
-    resource_id: str | None
+    principal: str
+    key: str
+    method: str
+    path: str
+    fingerprint: str
 
 
-def read_idempotency_key(request: HTTPConnection, *, required: bool = False) -> str | None:
-    """The request's `Idempotency-Key` (1 to 255 printable ASCII characters), else a 400 naming the header.
-    Absent: None, or a 400 when `required`."""
-    value = request.headers.get(HEADER)
-    if value is None:
-        if required:
-            raise BadRequest(f"this endpoint requires an {HEADER} header", field=HEADER, type="idempotency-key-missing")
-        return None
-    if not 1 <= len(value) <= MAX_KEY_LENGTH or not all(" " <= ch <= "~" for ch in value):
-        raise BadRequest(
-            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters",
-            field=HEADER,
-            type="invalid-idempotency-key",
-        )
-    return value
+def valid_key(value: str) -> bool:
+    """1 to 255 printable ASCII characters."""
+    return 1 <= len(value) <= MAX_KEY_LENGTH and all(" " <= ch <= "~" for ch in value)
 
 
 def _canonical(body: Any) -> Any:
@@ -105,98 +103,50 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-async def claim(
-    conn: asyncpg.Connection, *, principal: str, key: str, method: str, path: str, fingerprint: str
-) -> StoredResponse | None:
-    """Claim `key` for this request inside the caller's transaction.
+async def claim_key(db: Queries, key: IdempotencyKey, *, resource_id: str, ttl_s: float = DEFAULT_TTL_S) -> str | None:
+    """Claim `key` for a request that creates `resource_id`, inside the caller's transaction.
 
-    None: the key is new and now ours; do the work, then `store` the result before committing.
-    A `StoredResponse`: this exact request already succeeded; replay it. A key reused for a
-    different request raises 422 `idempotency-key-reused`; a key whose first request committed
-    without a stored result raises 409 `idempotency-key-in-progress`.
+    None: the key is new (or had expired) and is now this request's; do the work. Otherwise the id
+    of the resource the first request with this key created: replay it. `IdempotencyKeyReused`
+    when the key belongs to a different request.
     """
-    inserted = await conn.fetchval(
+    inserted = await db.fetchval(
         """
-        INSERT INTO idempotency_keys (principal, key, method, path, fingerprint)
-        VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (principal, key) DO NOTHING
+        INSERT INTO idempotency_keys (principal, key, method, path, fingerprint, resource_id)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (principal, key) DO UPDATE
+            SET method = EXCLUDED.method, path = EXCLUDED.path, fingerprint = EXCLUDED.fingerprint,
+                resource_id = EXCLUDED.resource_id, created_at = now()
+            WHERE idempotency_keys.created_at < now() - make_interval(secs => $7)
         RETURNING true
         """,
-        principal,
-        key,
-        method.upper(),
-        path,
-        fingerprint,
+        key.principal,
+        key.key,
+        key.method.upper(),
+        key.path,
+        key.fingerprint,
+        resource_id,
+        float(ttl_s),
     )
     if inserted:
         return None
     # The INSERT waited for any transaction holding the key; what it committed is visible now.
-    row = await conn.fetchrow(
-        """
-        SELECT method, path, fingerprint, status, response::text AS response, resource_id
-        FROM idempotency_keys WHERE principal = $1 AND key = $2
-        """,
-        principal,
-        key,
+    row = await db.fetchrow(
+        "SELECT method, path, fingerprint, resource_id FROM idempotency_keys WHERE principal = $1 AND key = $2",
+        key.principal,
+        key.key,
     )
-    if row is None:  # purged between the two statements: treat as never seen
-        return await claim(conn, principal=principal, key=key, method=method, path=path, fingerprint=fingerprint)
-    if (row["method"], row["path"], row["fingerprint"]) != (method.upper(), path, fingerprint):
-        raise Unprocessable(
-            f"this {HEADER} was already used for a different request",
-            field=HEADER,
-            type="idempotency-key-reused",
-            title="Idempotency Key Reused",
-        )
-    if row["status"] is None:
-        raise Conflict(
-            f"a request with this {HEADER} is still in progress", field=HEADER, type="idempotency-key-in-progress"
-        )
-    response = json.loads(row["response"]) if row["response"] is not None else None
-    return StoredResponse(status=row["status"], response=response, resource_id=row["resource_id"])
+    if row is None:  # purged between the two statements: it counts as never seen
+        return await claim_key(db, key, resource_id=resource_id, ttl_s=ttl_s)
+    if (row["method"], row["path"], row["fingerprint"]) != (key.method.upper(), key.path, key.fingerprint):
+        raise IdempotencyKeyReused(key.key)
+    earlier: str = row["resource_id"]
+    return earlier
 
 
-async def store(
-    conn: asyncpg.Connection,
-    *,
-    principal: str,
-    key: str,
-    status: int,
-    response: Any,
-    resource_id: str | None = None,
-) -> None:
-    """Record the result for a claimed key, in the same transaction as the write it describes.
-    `response` is a pydantic model or JSON-able data (it is replayed as the JSON body)."""
-    body = pydantic_core.to_json(response, by_alias=True).decode() if response is not None else None
-    updated = await conn.execute(
-        """
-        UPDATE idempotency_keys SET status = $3, response = ($4::text)::jsonb, resource_id = $5
-        WHERE principal = $1 AND key = $2
-        """,
-        principal,
-        key,
-        status,
-        body,
-        resource_id,
-    )
-    if updated != "UPDATE 1":
-        raise RuntimeError(f"store() for an unclaimed {HEADER} {key!r}: call claim() first")
-
-
-def replay_response(stored: StoredResponse, headers: dict[str, str] | None = None) -> Response:
-    """The stored response again, marked with `Idempotent-Replayed: true`."""
-    body = pydantic_core.to_json(stored.response) if stored.response is not None else b""
-    return Response(
-        body,
-        status_code=stored.status,
-        headers={**(headers or {}), "Idempotent-Replayed": "true"},
-        media_type="application/json" if stored.response is not None else None,
-    )
-
-
-async def purge_expired(conn: asyncpg.Connection, older_than_s: float = DEFAULT_TTL_S) -> int:
+async def purge_expired(db: Queries, older_than_s: float = DEFAULT_TTL_S) -> int:
     """Delete keys older than `older_than_s` seconds (24 h by default); returns how many went."""
-    result = await conn.execute(
+    result = await db.execute(
         "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)",
         float(older_than_s),
     )

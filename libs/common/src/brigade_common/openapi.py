@@ -1,12 +1,16 @@
-"""Routes declared with their models, and the OpenAPI 3.1 document built from those declarations.
+"""Routes declared with their inputs and outputs, and the OpenAPI 3.1 document built from them.
 
     api = OpenAPI(title="Brigade kitchen", version="1.0.0")
 
-    @api.route("POST", "/api/kitchen/orders", request=PlaceOrderBody,
-               responses={201: OrderOut, 202: OrderOut, 409: Conflict}, auth=True, summary="Place an order")
-    async def place_order(request: Request) -> Response: ...
+    @api.route("POST", "/api/kitchen/orders", body=PlaceOrderBody, auth=True, headers=[IDEMPOTENCY_KEY],
+               responses={201: OrderOut, 202: OrderOut, 409: Conflict}, summary="Place an order")
+    async def place_order(request: Request, *, body: PlaceOrderBody, principal: Principal,
+                          idempotency_key: str | None) -> Response: ...
 
-    app = create_app(service="kitchen", routes=api.routes, openapi=api)
+    app = create_app(service="kitchen", openapi=api)
+
+A declaration is also what the route enforces (brigade_common.routing): the body, query, headers,
+path parameters and the caller are parsed and checked before the endpoint runs, and handed to it.
 
 Schemas come from pydantic in one generation pass (so names never collide) with their `$defs` placed
 under `components/schemas`. Response values may be a model, any type pydantic can describe
@@ -17,20 +21,20 @@ from __future__ import annotations
 
 import http
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 
+from brigade_common.inputs import Header
 from brigade_common.problems import PROBLEM_MEDIA_TYPE, Problem, ProblemDetails
+from brigade_common.routing import Endpoint, Operation, bind, routes
 
-E = TypeVar("E", bound=Callable[[Request], Awaitable[Response]])
 W = TypeVar("W", bound=Callable[[WebSocket], Awaitable[None]])
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -43,27 +47,13 @@ _CONVERTOR_SCHEMAS: dict[str, dict[str, Any]] = {
     "float": {"type": "number", "minimum": 0},
     "uuid": {"type": "string", "format": "uuid"},
 }
-# What parse_json / parse_query / require_principal can answer besides the declared responses.
+# What parsing and checking the declared inputs can answer besides the declared responses.
 _BODY_PROBLEMS = (400, 413, 415, 422)
 _QUERY_PROBLEMS = (422,)
-_AUTH_PROBLEMS = (401, 403)
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One documented route (an HTTP method on a path, or a WebSocket)."""
-
-    method: str
-    path: str
-    operation_id: str
-    request: Any = None
-    query: type[BaseModel] | None = None
-    responses: Mapping[int, Any] = field(default_factory=dict)
-    auth: bool = False
-    summary: str | None = None
-    description: str | None = None
-    tags: tuple[str, ...] = ()
-    websocket: bool = False
+_HEADER_PROBLEMS = (400,)
+_AUTH_PROBLEMS = (401,)
+_ROLE_PROBLEMS = (403,)
+_PATH_PROBLEMS = (404, 422)
 
 
 def _is_problem(value: Any) -> bool:
@@ -132,9 +122,14 @@ class OpenAPI:
         self.version = version
         self.description = description
         self.servers = list(servers)
-        self.routes: list[BaseRoute] = []
         self.operations: list[Operation] = []
+        self._bound: list[tuple[Operation, Callable[..., Any]]] = []
         self._document: dict[str, Any] | None = None
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """The Starlette routes of every declared operation (one per path, all its methods)."""
+        return routes(self._bound)
 
     def _register(self, operation: Operation) -> None:
         if any(op.operation_id == operation.operation_id for op in self.operations):
@@ -169,39 +164,48 @@ class OpenAPI:
         method: str,
         path: str,
         *,
-        request: Any = None,
+        body: Any = None,
         query: type[BaseModel] | None = None,
+        path_params: type[BaseModel] | None = None,
+        headers: Sequence[Header] = (),
         responses: Mapping[int, Any] | None = None,
-        auth: bool = False,
+        auth: bool | Iterable[str] = False,
         summary: str | None = None,
         description: str | None = None,
         tags: Sequence[str] = (),
         operation_id: str | None = None,
-        name: str | None = None,
-    ) -> Callable[[E], E]:
-        """Decorate an `async def endpoint(request) -> Response`: register its Route and document it.
+    ) -> Callable[[Endpoint], Endpoint]:
+        """Declare `async def endpoint(request, **inputs) -> Response`, document it, and enforce it.
 
-        `request` is the JSON body model, `query` a model whose fields are the query parameters,
-        `responses` maps status codes to what the body is. The description defaults to the
-        endpoint's docstring.
+        `body` is the JSON body model (keyword `body`), `query` a model whose fields are the query
+        parameters (`query`), `path_params` an optional model that validates the path's `{name}`
+        segments (each passed as its own keyword; a mismatch is a 404), `headers` the request
+        headers read (each as its `param`), `auth` True for any signed-in caller or the roles of
+        which the caller needs one (`principal`). The endpoint may also take `context`, the
+        request's `MessageContext`. `responses` maps status codes to what the body is. The
+        description defaults to the endpoint's docstring.
         """
+        roles = frozenset() if isinstance(auth, bool) else frozenset(auth)
 
-        def decorate(endpoint: E) -> E:
-            self._register(
-                Operation(
-                    method=method.upper(),
-                    path=path,
-                    operation_id=operation_id or endpoint.__name__,
-                    request=request,
-                    query=query,
-                    responses=dict(responses or {200: None}),
-                    auth=auth,
-                    summary=summary,
-                    description=description or endpoint.__doc__,
-                    tags=tuple(tags),
-                )
+        def decorate(endpoint: Endpoint) -> Endpoint:
+            op = Operation(
+                method=method.upper(),
+                path=path,
+                operation_id=operation_id or endpoint.__name__,
+                body=body,
+                query=query,
+                path_model=path_params,
+                headers=tuple(headers),
+                responses=dict(responses or {200: None}),
+                auth=bool(auth) or bool(roles),
+                roles=roles,
+                summary=summary,
+                description=description or endpoint.__doc__,
+                tags=tuple(tags),
             )
-            self.routes.append(Route(path, endpoint, methods=[method.upper()], name=name))
+            bound = bind(op, endpoint, [p["name"] for p in path_parameters(path)])
+            self._register(op)
+            self._bound.append((op, bound))
             return endpoint
 
         return decorate
@@ -210,16 +214,14 @@ class OpenAPI:
         self,
         path: str,
         *,
-        query: type[BaseModel] | None = None,
-        auth: bool = False,
         summary: str | None = None,
         description: str | None = None,
         tags: Sequence[str] = (),
         operation_id: str | None = None,
-        name: str | None = None,
     ) -> Callable[[W], W]:
         """Decorate an `async def endpoint(websocket)`: register its WebSocketRoute and document it
-        (as a GET that upgrades, marked `x-websocket: true`; OpenAPI has no WebSocket operations)."""
+        (as a GET that upgrades, marked `x-websocket: true`; OpenAPI has no WebSocket operations).
+        Its messages, authentication included, are the endpoint's own protocol."""
 
         def decorate(endpoint: W) -> W:
             self._register(
@@ -227,16 +229,14 @@ class OpenAPI:
                     method="GET",
                     path=path,
                     operation_id=operation_id or endpoint.__name__,
-                    query=query,
                     responses={101: None},
-                    auth=auth,
                     summary=summary,
                     description=description or endpoint.__doc__,
                     tags=tuple(tags),
                     websocket=True,
                 )
             )
-            self.routes.append(WebSocketRoute(path, endpoint, name=name))
+            self._bound.append((self.operations[-1], endpoint))
             return endpoint
 
         return decorate
@@ -256,10 +256,12 @@ class OpenAPI:
             ("problem", "serialization", TypeAdapter(ProblemDetails))
         ]
         for i, op in enumerate(self.operations):
-            if op.request is not None:
-                inputs.append((("request", i), "validation", TypeAdapter(op.request)))
+            if op.body is not None:
+                inputs.append((("request", i), "validation", TypeAdapter(op.body)))
             if op.query is not None:
                 inputs.append((("query", i), "validation", TypeAdapter(op.query)))
+            if op.path_model is not None:
+                inputs.append((("path", i), "validation", TypeAdapter(op.path_model)))
             for status, body in op.responses.items():
                 if body is not None and not _is_problem(body):
                     inputs.append((("response", i, status), "serialization", TypeAdapter(body)))
@@ -295,11 +297,17 @@ class OpenAPI:
         if op.tags:
             out["tags"] = list(op.tags)
         parameters = path_parameters(op.path)
+        if op.path_model is not None:
+            declared = {p["name"]: p for p in self._parameters(found[("path", i)], schemas, "path")}
+            parameters = [declared.get(p["name"], p) for p in parameters]
         if op.query is not None:
-            parameters += self._query_parameters(found[("query", i)], schemas)
+            parameters += self._parameters(found[("query", i)], schemas, "query")
+        parameters += [h.parameter() for h in op.headers]
         if parameters:
             out["parameters"] = parameters
-        if op.request is not None:
+        if op.roles:
+            out["x-roles"] = sorted(op.roles)
+        if op.body is not None:
             out["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": found[("request", i)]}},
@@ -310,12 +318,18 @@ class OpenAPI:
             out["x-websocket"] = True
 
         implied: list[int] = []
-        if op.request is not None:
+        if op.body is not None:
             implied += _BODY_PROBLEMS
         if op.query is not None:
             implied += _QUERY_PROBLEMS
+        if op.headers:
+            implied += _HEADER_PROBLEMS
+        if path_parameters(op.path) and not op.websocket:
+            implied += _PATH_PROBLEMS
         if op.auth:
             implied += _AUTH_PROBLEMS
+        if op.roles:
+            implied += _ROLE_PROBLEMS
         responses: dict[str, Any] = {}
         for status, body in sorted({**dict.fromkeys(implied, Problem), **op.responses}.items()):
             response: dict[str, Any] = {"description": _phrase(status)}
@@ -328,14 +342,14 @@ class OpenAPI:
         return out
 
     @staticmethod
-    def _query_parameters(schema: dict[str, Any], schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    def _parameters(schema: dict[str, Any], schemas: dict[str, Any], where: str) -> list[dict[str, Any]]:
         ref = schema.get("$ref")
         if isinstance(ref, str):
             schema = schemas[ref.rsplit("/", 1)[1]]
         required = set(schema.get("required", []))
         params = []
         for name, prop in schema.get("properties", {}).items():
-            param: dict[str, Any] = {"name": name, "in": "query", "required": name in required}
+            param: dict[str, Any] = {"name": name, "in": where, "required": where == "path" or name in required}
             prop = {k: v for k, v in prop.items() if k != "title"}
             if "description" in prop:
                 param["description"] = prop.pop("description")

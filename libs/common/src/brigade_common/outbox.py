@@ -21,6 +21,7 @@ from nats.js import JetStreamContext
 from brigade_common.envelope import MSG_ID, Envelope
 from brigade_common.logging import get_logger
 from brigade_common.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED
+from brigade_common.writes import Table, insert_sql
 
 log = get_logger(__name__)
 
@@ -34,6 +35,19 @@ CREATE TABLE outbox (
     created_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 """
+# The columns a unit of work buffers (headers travel as text: the pool's jsonb codec would encode a
+# JSON string twice).
+OUTBOX = Table.of("outbox", ("id", "text"), ("subject", "text"), ("headers", "text", "jsonb"), ("payload", "bytea"))
+
+
+def outbox_row(
+    envelope: Envelope, subject: str | None = None, headers: Mapping[str, str] | None = None
+) -> tuple[str, str, str, bytes]:
+    """The `OUTBOX` row of `envelope` (subject defaults to its type; `headers` add to its own)."""
+    h = envelope.headers()
+    if headers:
+        h.update(headers)
+    return (envelope.id, subject or envelope.type, json.dumps(h), envelope.to_bytes())
 
 
 async def enqueue(
@@ -44,26 +58,8 @@ async def enqueue(
     headers: Mapping[str, str] | None = None,
 ) -> None:
     """Add `envelope` to the outbox in the caller's transaction (subject defaults to its type)."""
-    h = envelope.headers()
-    if headers:
-        h.update(headers)
-    await conn.execute(
-        "INSERT INTO outbox (id, subject, headers, payload) VALUES ($1, $2, $3::text::jsonb, $4)",
-        envelope.id,
-        subject or envelope.type,
-        json.dumps(h),
-        envelope.to_bytes(),
-    )
-
-
-async def enqueue_many(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-    """Several envelopes, each on the subject of its type, in one round trip."""
-    if not envelopes:
-        return
-    await conn.executemany(
-        "INSERT INTO outbox (id, subject, headers, payload) VALUES ($1, $2, $3::text::jsonb, $4)",
-        [(e.id, e.type, json.dumps(e.headers()), e.to_bytes()) for e in envelopes],
-    )
+    sql, args = insert_sql(OUTBOX, [outbox_row(envelope, subject, headers)])
+    await conn.execute(sql, *args)
 
 
 class OutboxRelay:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import http
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypedDict
 
 import structlog
@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketState
+
+from brigade_common import idempotency
 
 PROBLEM_BASE = "https://brigade.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -291,8 +293,34 @@ async def _handle_unexpected(request: Request, exc: Exception) -> Response:
     return internal_error_response(request, exc)
 
 
-def install_problem_handlers(app: Starlette) -> None:
-    """Map Problem, Starlette HTTPException, pydantic ValidationError and any other error to problem+json."""
+ProblemMapper = Callable[[Exception], Problem]
+
+
+def _idempotency_key_reused(exc: Exception) -> Problem:
+    return Unprocessable(
+        str(exc), field=idempotency.HEADER, type="idempotency-key-reused", title="Idempotency Key Reused"
+    )
+
+
+# The common library's own errors, as every service answers them.
+COMMON_PROBLEMS: Mapping[type[Exception], ProblemMapper] = {
+    idempotency.IdempotencyKeyReused: _idempotency_key_reused,
+}
+
+
+def _mapped(to_problem: ProblemMapper) -> Callable[[HTTPConnection, Exception], Awaitable[Response | None]]:
+    async def handle(conn: HTTPConnection, exc: Exception) -> Response | None:
+        return await _respond(conn, to_problem(exc))
+
+    return handle
+
+
+def install_problem_handlers(app: Starlette, mappers: Mapping[type[Exception], ProblemMapper] | None = None) -> None:
+    """Map Problem, Starlette HTTPException, pydantic ValidationError, the common library's errors,
+    the service's `mappers` (exception type → the problem it is; subclasses included) and any other
+    error to problem+json."""
+    for exc_type, to_problem in {**COMMON_PROBLEMS, **(mappers or {})}.items():
+        app.add_exception_handler(exc_type, _mapped(to_problem))  # type: ignore[arg-type]
     app.add_exception_handler(Problem, _handle_problem)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _handle_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(ValidationError, _handle_validation_error)  # type: ignore[arg-type]

@@ -1,8 +1,9 @@
 """What a service process opens at start-up and closes at shutdown, in the right order.
 
 `Runtime.start` connects to PostgreSQL (pool bound to the service schema) and NATS (reconnecting
-forever), provisions the streams and consumers it needs (idempotent), then starts the outbox relay and
-the consumers as background tasks. `close` stops them, drains NATS and closes the pool.
+forever), provisions the streams it needs (idempotent) and starts the outbox relay. The service then
+starts its consumers (`run_consumers`, provisioned idempotently) and periodic jobs (`every`), all as
+background tasks. `close` stops them, drains NATS and closes the pool.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from brigade_common.migrations import current_revision, head_revision
 from brigade_common.outbox import OutboxRelay
 
 log = get_logger(__name__)
-
-Background = Callable[["Runtime"], Awaitable[None]]
 
 
 @dataclass
@@ -67,6 +66,34 @@ class Runtime:
 
         self._tasks.append(asyncio.create_task(guarded(), name=name))
 
+    async def run_consumers(self, specs: Sequence[ConsumerSpec]) -> None:
+        """Provision each durable consumer (create or update) and run it until `close`."""
+        for spec in specs:
+            runner = ConsumerRunner(spec, pool=self.db, nc=self.nc, js=self.js, service=self.service)
+            await runner.provision()
+            self.consumers.append(runner)
+            self.spawn(runner.run(), f"consumer:{spec.name}")
+        if specs:
+            log.info("consumers_started", consumers=[s.name for s in specs])
+
+    def every(self, interval_s: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+        """Run `job` every `interval_s` seconds until `close` (the first run after one interval); a
+        failing run is logged and the next one comes all the same."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval_s)
+                try:
+                    result = await job()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("periodic_job_failed", job=name, error=repr(exc))
+                else:
+                    log.debug("periodic_job_ran", job=name, result=result)
+
+        self.spawn(loop(), f"every:{name}")
+
     @classmethod
     async def start(
         cls,
@@ -78,15 +105,11 @@ class Runtime:
         pool_size: int = 10,
         migrations_dir: Path | None = None,
         streams: Sequence[StreamConfig] = (),
-        consumers: Sequence[ConsumerSpec] | Callable[[Runtime], Sequence[ConsumerSpec]] = (),
         relay: bool = True,
         relay_sweep_s: float = 1.0,
         readiness: ReadinessChecks | None = None,
     ) -> Runtime:
-        """Open everything; `readiness` (the app's) receives the database, NATS and migration checks.
-
-        `consumers` may be a function of the runtime, for handlers that need its connections.
-        """
+        """Open everything; `readiness` (the app's) receives the database, NATS and migration checks."""
         nc = await connect(nats_url, name=service)
         js = nc.jetstream()
         checks = readiness if readiness is not None else ReadinessChecks()
@@ -110,19 +133,10 @@ class Runtime:
             if rt.pool is not None and relay:
                 rt.relay = OutboxRelay(rt.pool, js, service=service, sweep_interval_s=relay_sweep_s)
                 rt.spawn(rt.relay.run(), "outbox-relay")
-            specs = consumers(rt) if callable(consumers) else consumers
-            for spec in specs:
-                assert rt.pool is not None, "consumers need the database for their inbox"
-                runner = ConsumerRunner(
-                    spec, pool=rt.pool, nc=nc, js=js, service=service, after_commit=rt.notify_outbox
-                )
-                await runner.provision()
-                rt.consumers.append(runner)
-                rt.spawn(runner.run(), f"consumer:{spec.name}")
         except BaseException:
             await rt.close()
             raise
-        log.info("runtime_started", streams=[s.name for s in streams], consumers=[c.spec.name for c in rt.consumers])
+        log.info("runtime_started", streams=[s.name for s in streams])
         return rt
 
     async def close(self) -> None:

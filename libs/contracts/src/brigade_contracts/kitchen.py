@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
 
 from brigade_contracts._base import Message
 
-ORDER_PLACED = "kitchen.order.placed.v1"
-ORDER_RESERVED = "kitchen.order.reserved.v1"
-ORDER_SERVED = "kitchen.order.served.v1"
-ORDER_CANCELLED = "kitchen.order.cancelled.v1"
-ORDER_EXPIRED = "kitchen.order.expired.v1"
-ORDER_FAILED = "kitchen.order.failed.v1"
+
+class OrderStatus(StrEnum):
+    """The states of an order: the one list of them (the kitchen's state machine uses it too)."""
+
+    PENDING = "pending"
+    RESERVED = "reserved"
+    SERVED = "served"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+
+# The event an order emits on entering each state (an order enters `pending` by being placed).
+ORDER_EVENT_TYPES: dict[OrderStatus, str] = {
+    status: f"kitchen.order.{'placed' if status is OrderStatus.PENDING else status.value}.v1" for status in OrderStatus
+}
+ORDER_PLACED = ORDER_EVENT_TYPES[OrderStatus.PENDING]
+ORDER_RESERVED = ORDER_EVENT_TYPES[OrderStatus.RESERVED]
+ORDER_SERVED = ORDER_EVENT_TYPES[OrderStatus.SERVED]
+ORDER_CANCELLED = ORDER_EVENT_TYPES[OrderStatus.CANCELLED]
+ORDER_EXPIRED = ORDER_EVENT_TYPES[OrderStatus.EXPIRED]
+ORDER_FAILED = ORDER_EVENT_TYPES[OrderStatus.FAILED]
 PANTRY_MOVED = "kitchen.pantry.moved.v1"
 # The scheduled message fires this (JetStream message schedules, `Nats-Schedule: @at …`).
 ORDER_EXPIRY_DUE = "kitchen.order.expiry_due.v1"
@@ -22,9 +38,6 @@ ORDER_EVENTS = "kitchen.order.*.v1"
 def expiry_schedule_subject(order_id: str) -> str:
     """One schedule subject per order, so a re-published schedule replaces the earlier one."""
     return f"kitchen.schedule.order_expiry.{order_id}"
-
-
-OrderStatus = Literal["pending", "reserved", "served", "cancelled", "expired", "failed"]
 
 
 class OrderSnapshot(Message):
@@ -42,6 +55,14 @@ class OrderSnapshot(Message):
     reason: str | None = None
 
 
+class PantryReason(StrEnum):
+    """Why the pantry ledger moved."""
+
+    SEED = "seed"
+    DELIVERY = "delivery"
+    CONSUME = "consume"
+
+
 class OrderExpiryDue(Message):
     order_id: str
     expires_at: datetime
@@ -53,7 +74,7 @@ class PantryMoved(Message):
     movement_id: int
     ingredient: str
     delta: int
-    reason: Literal["seed", "delivery", "consume"]
+    reason: PantryReason
     on_hand: int
     reserved: int
     order_id: str | None = None

@@ -1,45 +1,48 @@
-"""Wires the kitchen together: runtime (database, NATS, outbox relay, consumers), waiters, HTTP app."""
+"""Wires the kitchen: runtime (database, NATS, outbox relay), its adapters, the use cases, the
+consumers and the HTTP app. Nothing here decides anything; nothing opens at import time."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from datetime import UTC, datetime
 
-import asyncpg
 from starlette.applications import Starlette
 
+from brigade_common.auth.verifier import JwtVerifier
 from brigade_common.health import ReadinessChecks
+from brigade_common.http import create_app as create_http_app
+from brigade_common.idempotency import purge_expired
 from brigade_common.jetstream import stream_config
 from brigade_common.runtime import Runtime
 from brigade_contracts.streams import DLQ, KITCHEN, PAYMENTS, WAREHOUSE
-from brigade_kitchen.adapters.admission import Admission
+from brigade_kitchen.adapters.unit_of_work import unit_of_work_factory
+from brigade_kitchen.adapters.views import PostgresKitchenViews
+from brigade_kitchen.adapters.waiters import NatsOrderWaiters
 from brigade_kitchen.config import MIGRATIONS_DIR, SCHEMA, SERVICE, Settings
-from brigade_kitchen.entrypoints.waiters import OrderWaiters
+from brigade_kitchen.entrypoints.consumers import consumer_specs
+from brigade_kitchen.entrypoints.http import PROBLEMS, api
+from brigade_kitchen.service.handlers import Deps
+from brigade_kitchen.service.kitchen import Kitchen
 
 # The streams the kitchen publishes to or consumes from; each is created or updated idempotently.
 STREAMS = [stream_config(**asdict(s)) for s in (KITCHEN, WAREHOUSE, PAYMENTS, DLQ)]
+IDEMPOTENCY_PURGE_S = 3600.0
 
 
-@dataclass
-class Kitchen:
-    settings: Settings
-    runtime: Runtime
-    waiters: OrderWaiters
-    admission: Admission
+def _now() -> datetime:
+    return datetime.now(UTC)
 
-    @property
-    def db(self) -> asyncpg.Pool:
-        return self.runtime.db
 
-    def notify_outbox(self) -> None:
-        self.runtime.notify_outbox()
+def _new_id() -> str:
+    return str(uuid.uuid4())
 
 
 @asynccontextmanager
 async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = None) -> AsyncIterator[Kitchen]:
-    from brigade_kitchen.entrypoints.consumers import consumer_specs
-
+    """The kitchen with everything it runs on, until the context exits."""
     runtime = await Runtime.start(
         SERVICE,
         nats_url=settings.nats_url,
@@ -49,22 +52,29 @@ async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = N
         migrations_dir=MIGRATIONS_DIR,
         relay=settings.outbox_relay,
         streams=STREAMS,
-        consumers=consumer_specs(settings),
         readiness=readiness,
     )
-    waiters = OrderWaiters()
+    waiters = NatsOrderWaiters()
     try:
         await waiters.start(runtime.nc)
-        yield Kitchen(settings, runtime, waiters, Admission(settings.max_concurrent_reservations))
+        kitchen = Kitchen(
+            uow=unit_of_work_factory(runtime.db, on_commit=runtime.notify_outbox),
+            views=PostgresKitchenViews(runtime.db),
+            waiters=waiters,
+            deps=Deps(clock=_now, new_id=_new_id, payment_window_s=settings.payment_window_s),
+            order_wait_s=settings.order_wait_s,
+            max_concurrent_reservations=settings.max_concurrent_reservations,
+        )
+        await runtime.run_consumers(consumer_specs(kitchen, ack_wait_s=settings.ack_wait_s))
+        runtime.every(IDEMPOTENCY_PURGE_S, lambda: purge_expired(runtime.db), "purge-idempotency-keys")
+        yield kitchen
     finally:
         await waiters.stop()
         await runtime.close()
 
 
 def create_app(settings: Settings) -> Starlette:
-    from brigade_common.auth.verifier import JwtVerifier
-    from brigade_common.http import create_app as create_http_app
-    from brigade_kitchen.entrypoints.http import api
+    readiness = ReadinessChecks()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -72,9 +82,11 @@ def create_app(settings: Settings) -> Starlette:
             app.state.kitchen = kitchen
             yield
 
-    readiness = ReadinessChecks()
-    app = create_http_app(service=SERVICE, routes=api.routes, lifespan=lifespan, readiness=readiness, openapi=api)
-    app.state.jwt_verifier = JwtVerifier(
-        settings.jwt_public_keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    return create_http_app(
+        service=SERVICE,
+        openapi=api,
+        lifespan=lifespan,
+        readiness=readiness,
+        problems=PROBLEMS,
+        jwt_verifier=JwtVerifier(settings.jwt_public_keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience),
     )
-    return app

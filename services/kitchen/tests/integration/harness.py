@@ -7,19 +7,21 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 
-from brigade_common.auth.tokens import mint_token
-from brigade_kitchen.bootstrap import Kitchen
+from brigade_common.testing.inprocess import InProcess, TestKeys
 
 
 @dataclass
 class KitchenClient:
-    http: httpx.AsyncClient
-    kitchen: Kitchen
-    private_pem: str
+    app: InProcess
+    keys: TestKeys
 
-    def auth(self, sub: str = "customer-demo", roles: tuple[str, ...] = ("customer",)) -> dict[str, str]:
-        return {"Authorization": "Bearer " + mint_token(self.private_pem, "k1", sub=sub, roles=list(roles))}
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self.app.http
 
     @property
     def db(self) -> asyncpg.Pool:
-        return self.kitchen.db
+        return self.app.db
+
+    def auth(self, sub: str = "customer-demo", roles: tuple[str, ...] = ("customer",)) -> dict[str, str]:
+        return self.keys.auth(sub, roles)

@@ -1,65 +1,59 @@
-"""Kitchen's JetStream handlers: parse the payload, call the use case. Ack/nak/term is the runner's."""
+"""Kitchen's JetStream handlers: the message's payload becomes a command for one use case.
+
+Ack, nak and dead-lettering are the common runner's; `POISON` says, once, which of the kitchen's
+errors no retry can cure.
+"""
 
 from __future__ import annotations
 
-import asyncpg
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from brigade_common.consumer import ConsumerSpec, Poison
+from brigade_common.consumer import ConsumerSpec, Delivery, Poison
 from brigade_common.envelope import Envelope
+from brigade_common.messaging import MessageContext
 from brigade_contracts import kitchen as k
 from brigade_contracts import payments as p
 from brigade_contracts import warehouse as w
-from brigade_kitchen.adapters.repository import KitchenRepo
-from brigade_kitchen.config import Settings
-from brigade_kitchen.domain.orders import UnknownOrder
-from brigade_kitchen.service import orders
+from brigade_kitchen.domain.errors import InvalidTransition, UnknownOrder, UnknownSupplyRequest
+from brigade_kitchen.service import commands
+from brigade_kitchen.service.kitchen import Kitchen
+
+POISON: tuple[type[Exception], ...] = (UnknownOrder, UnknownSupplyRequest, InvalidTransition)
 
 
-def consumer_specs(settings: Settings) -> list[ConsumerSpec]:
-    window = settings.payment_window_s
+def _warehouse_command(env: Envelope) -> Any:
+    if env.type == w.SUPPLY_DELIVERED:
+        delivered = w.SupplyDelivered.model_validate(env.data)
+        return commands.ApplyDelivery(delivered.request_id, delivered.amount)
+    if env.type == w.SUPPLY_FAILED:
+        failed = w.SupplyFailed.model_validate(env.data)
+        return commands.ApplySupplyFailure(failed.request_id, failed.reason)
+    raise Poison(f"unexpected message type {env.type}")
 
-    async def on_warehouse(env: Envelope, conn: asyncpg.Connection) -> None:
-        repo = KitchenRepo(conn)
-        try:
-            if env.type == w.SUPPLY_DELIVERED:
-                await orders.apply_delivery(
-                    repo, w.SupplyDelivered.model_validate(env.data), env, payment_window_s=window
-                )
-            elif env.type == w.SUPPLY_FAILED:
-                await orders.apply_supply_failure(repo, w.SupplyFailed.model_validate(env.data), env)
-            else:
-                raise Poison(f"unexpected message type {env.type}")
-        except UnknownOrder as exc:
-            raise Poison(str(exc)) from exc
 
-    async def on_payment(env: Envelope, conn: asyncpg.Connection) -> None:
-        paid = p.PaymentSucceeded.model_validate(env.data)
-        try:
-            await orders.serve_paid_order(KitchenRepo(conn), paid.order_id, env)
-        except UnknownOrder as exc:
-            raise Poison(str(exc)) from exc
+def _payment_command(env: Envelope) -> Any:
+    return commands.ServePaidOrder(p.PaymentSucceeded.model_validate(env.data).order_id)
 
-    async def on_expiry(env: Envelope, conn: asyncpg.Connection) -> None:
-        due = k.OrderExpiryDue.model_validate(env.data)
-        try:
-            await orders.expire_order(KitchenRepo(conn), due, env)
-        except UnknownOrder as exc:
-            raise Poison(str(exc)) from exc
 
-    ack_wait = settings.ack_wait_s
+def _expiry_command(env: Envelope) -> Any:
+    return commands.ExpireOrder(k.OrderExpiryDue.model_validate(env.data).order_id)
+
+
+def consumer_specs(kitchen: Kitchen, *, ack_wait_s: float) -> list[ConsumerSpec]:
+    def handler(command_of: Callable[[Envelope], Any]) -> Callable[[Envelope, Delivery], Awaitable[None]]:
+        async def handle(env: Envelope, delivery: Delivery) -> None:
+            await kitchen.handle(command_of(env), context=MessageContext.caused_by(env), inbox=delivery.inbox)
+
+        return handle
+
+    def spec(name: str, stream: str, subjects: tuple[str, ...], command_of: Callable[[Envelope], Any]) -> ConsumerSpec:
+        return ConsumerSpec(
+            name, stream, subjects, "kitchen", handler=handler(command_of), poison=POISON, ack_wait_s=ack_wait_s
+        )
+
     return [
-        ConsumerSpec(
-            "kitchen-supply",
-            "WAREHOUSE",
-            (w.SUPPLY_DELIVERED, w.SUPPLY_FAILED),
-            "kitchen",
-            handler=on_warehouse,
-            ack_wait_s=ack_wait,
-        ),
-        ConsumerSpec(
-            "kitchen-payments", "PAYMENTS", (p.PAYMENT_SUCCEEDED,), "kitchen", handler=on_payment, ack_wait_s=ack_wait
-        ),
-        ConsumerSpec(
-            "kitchen-expiry", "KITCHEN", (k.ORDER_EXPIRY_DUE,), "kitchen", handler=on_expiry, ack_wait_s=ack_wait
-        ),
+        spec("kitchen-supply", "WAREHOUSE", (w.SUPPLY_DELIVERED, w.SUPPLY_FAILED), _warehouse_command),
+        spec("kitchen-payments", "PAYMENTS", (p.PAYMENT_SUCCEEDED,), _payment_command),
+        spec("kitchen-expiry", "KITCHEN", (k.ORDER_EXPIRY_DUE,), _expiry_command),
     ]

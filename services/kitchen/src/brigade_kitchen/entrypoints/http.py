@@ -1,79 +1,44 @@
-"""Kitchen HTTP routes under /api/kitchen: parse → use case → respond."""
+"""Kitchen HTTP routes under /api/kitchen: each declares its inputs, calls one use case, responds.
+
+Errors are answered by `PROBLEMS` (registered once on the app), never caught here.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from brigade_common import idempotency
-from brigade_common.auth.requests import require_principal
 from brigade_common.auth.verifier import Principal
-from brigade_common.http import json_response, parse_json, parse_query
+from brigade_common.http import json_response
+from brigade_common.idempotency import IdempotencyKey, fingerprint
+from brigade_common.inputs import IDEMPOTENCY_KEY
+from brigade_common.messaging import MessageContext
 from brigade_common.openapi import OpenAPI
-from brigade_common.pagination import Page, PageQuery, id_cursor, id_page
-from brigade_common.problems import BadRequest, Conflict, NotFound, Problem, Unprocessable
-from brigade_contracts.kitchen import OrderSnapshot
-from brigade_kitchen.adapters.buffered import buffered_transaction
-from brigade_kitchen.adapters.repository import KitchenRepo
-from brigade_kitchen.bootstrap import Kitchen
-from brigade_kitchen.domain.menu import todays_menu
-from brigade_kitchen.domain.orders import (
-    MAX_QUANTITY,
-    InvalidTransition,
-    KitchenError,
-    UnknownDish,
-    UnknownOrder,
-)
-from brigade_kitchen.service import orders
+from brigade_common.pagination import IdPageQuery, Page, TimePageQuery, id_page, time_cursor
+from brigade_common.problems import Conflict, NotFound, Problem, ProblemMapper, Unprocessable
+from brigade_kitchen.domain.errors import InvalidTransition, UnknownDish, UnknownOrder
+from brigade_kitchen.entrypoints.schemas import DishOut, DishPath, MovementOut, OrderOut, PantryItem, PlaceOrderBody
+from brigade_kitchen.service import commands, queries
+from brigade_kitchen.service.kitchen import Kitchen, Placement
 
 PREFIX = "/api/kitchen"
 api = OpenAPI(title="Brigade kitchen", version="1.0.0")
 
-
-# ------------------------------------------------------------------------------------------ models
-
-
-class DishOut(BaseModel):
-    id: str
-    name: str
-    description: str
-    image_url: str | None
-    price_cents: int
-    version: int
-    ingredients: dict[str, int]
+# The kitchen's errors as HTTP answers: the one place they are mapped.
+PROBLEMS: Mapping[type[Exception], ProblemMapper] = {
+    UnknownDish: lambda e: Unprocessable(str(e), type="unknown-dish", field="dish_id"),
+    UnknownOrder: lambda e: NotFound(str(e), type="unknown-order"),
+    InvalidTransition: lambda e: Conflict(str(e), type="invalid-order-transition"),
+}
 
 
-class PlaceOrderBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    dish_id: Annotated[str, Field(min_length=1, max_length=64)]
-    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] = 1
-
-
-class PantryItem(BaseModel):
-    ingredient: str
-    on_hand: int
-    reserved: int
-    available: int
-
-
-class Movement(BaseModel):
-    id: int
-    ingredient: str
-    delta: int
-    reason: str
-    order_id: str | None
-    created_at: datetime
-
-
-# ---------------------------------------------------------------------------------------- helpers
+class OrderPath(BaseModel):
+    order_id: uuid.UUID
 
 
 def _kitchen(request: Request) -> Kitchen:
@@ -81,52 +46,24 @@ def _kitchen(request: Request) -> Kitchen:
     return kitchen
 
 
-def _domain_problem(exc: KitchenError) -> Problem:
-    """The kitchen's errors mapped to HTTP, in one place."""
-    if isinstance(exc, UnknownDish):
-        return Unprocessable(str(exc), type="unknown-dish", field="dish_id")
-    if isinstance(exc, UnknownOrder):
-        return NotFound(str(exc), type="unknown-order")
-    if isinstance(exc, InvalidTransition):
-        return Conflict(str(exc), type="invalid-order-transition")
-    return Problem(str(exc))
-
-
-def _order_location(order_id: str) -> str:
-    return f"{PREFIX}/orders/{order_id}"
-
-
-def _order_response(order: OrderSnapshot, *, replayed: bool = False) -> Response:
-    headers = {"Location": _order_location(order.order_id)}
-    if replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return json_response(order, status=202 if order.status == "pending" else 201, headers=headers)
-
-
 def _is_staff(principal: Principal) -> bool:
     return "staff" in principal.roles
+
+
+def _placed(placement: Placement) -> Response:
+    order = placement.order
+    headers = {"Location": f"{PREFIX}/orders/{order.order_id}"}
+    if placement.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(OrderOut.of(order), status=202 if order.status == "pending" else 201, headers=headers)
 
 
 # ------------------------------------------------------------------------------------------ dishes
 
 
-def _dish_out(d: Any) -> DishOut:
-    return DishOut(
-        id=d.id,
-        name=d.name,
-        description=d.description,
-        image_url=d.image_url,
-        price_cents=d.price_cents,
-        version=d.version,
-        ingredients=d.recipe,
-    )
-
-
 @api.route("GET", f"{PREFIX}/dishes", responses={200: list[DishOut]}, summary="Every dish")
 async def list_dishes(request: Request) -> Response:
-    async with _kitchen(request).db.acquire() as conn:
-        dishes = await KitchenRepo(conn).dishes()
-    return json_response([_dish_out(d).model_dump(mode="json") for d in dishes])
+    return json_response([DishOut.of(d) for d in await _kitchen(request).views.dishes()])
 
 
 @api.route(
@@ -136,21 +73,22 @@ async def list_dishes(request: Request) -> Response:
     summary="Today's menu: up to 7 dishes, stable for the day",
 )
 async def todays_dishes(request: Request) -> Response:
-    async with _kitchen(request).db.acquire() as conn:
-        repo = KitchenRepo(conn)
-        ids = todays_menu(await repo.dish_ids(), datetime.now(UTC).date())
-        dishes = {d.id: d for d in await repo.dishes(ids)}
-    return json_response([_dish_out(dishes[i]).model_dump(mode="json") for i in ids])
+    menu = await queries.todays_menu(_kitchen(request).views, datetime.now(UTC).date())
+    return json_response([DishOut.of(d) for d in menu])
 
 
-@api.route("GET", f"{PREFIX}/dishes/{{dish_id}}", responses={200: DishOut, 404: NotFound}, summary="One dish")
-async def get_dish(request: Request) -> Response:
-    dish_id = request.path_params["dish_id"]
-    async with _kitchen(request).db.acquire() as conn:
-        dish = await KitchenRepo(conn).dish(dish_id)
-    if dish is None:
+@api.route(
+    "GET",
+    f"{PREFIX}/dishes/{{dish_id}}",
+    path_params=DishPath,
+    responses={200: DishOut, 404: NotFound},
+    summary="One dish",
+)
+async def get_dish(request: Request, *, dish_id: str) -> Response:
+    found = await _kitchen(request).views.dishes([dish_id])
+    if not found:
         raise NotFound(f"no dish with id {dish_id!r}", type="unknown-dish")
-    return json_response(_dish_out(dish))
+    return json_response(DishOut.of(found[0]))
 
 
 # ------------------------------------------------------------------------------------------ orders
@@ -159,143 +97,75 @@ async def get_dish(request: Request) -> Response:
 @api.route(
     "POST",
     f"{PREFIX}/orders",
-    request=PlaceOrderBody,
+    body=PlaceOrderBody,
     auth=True,
-    responses={201: OrderSnapshot, 202: OrderSnapshot, 409: Conflict},
+    headers=[IDEMPOTENCY_KEY],
+    responses={201: OrderOut, 202: OrderOut, 422: Problem},
     summary="Order a dish (waits up to KITCHEN_ORDER_WAIT_S for the kitchen to hold the ingredients)",
-    description="Send an `Idempotency-Key` header to make retries safe: the same key and body return the "
-    "same order; the same key with another body is refused with 422.",
+    description="201 with the order once it is reserved (or failed); 202 with a `Location` to poll while "
+    "the warehouse is still supplying it.",
 )
-async def place_order(request: Request) -> Response:
-    kitchen = _kitchen(request)
-    principal = await require_principal(request)
-    body = await parse_json(request, PlaceOrderBody)
-    key = idempotency.read_idempotency_key(request)
-    order_id = str(uuid.uuid4())
-    corr = request.headers.get("correlation-id") or order_id
-    with kitchen.waiters.register(order_id) as settled:
-        # At most N reservation transactions at once; the others wait here, not on the pantry row locks.
-        async with kitchen.admission.slot(), kitchen.db.acquire() as conn, buffered_transaction(conn) as repo:
-            if key:
-                stored = await idempotency.claim(
-                    conn,
-                    principal=principal.sub,
-                    key=key,
-                    method="POST",
-                    path=request.url.path,
-                    fingerprint=idempotency.fingerprint("POST", request.url.path, body),
-                )
-                if stored is not None:
-                    replay = await repo.order(str(stored.resource_id))
-                    if replay is None:
-                        raise BadRequest("the order of this Idempotency-Key is gone", field="Idempotency-Key")
-                    return _order_response(replay, replayed=True)
-                # The result is known before the work; stored now, it commits (or rolls back) with the
-                # order all the same, and is not written while the pantry rows are locked.
-                await idempotency.store(
-                    conn,
-                    principal=principal.sub,
-                    key=key,
-                    status=201,
-                    response={"order_id": order_id},
-                    resource_id=order_id,
-                )
-            try:
-                order = await orders.place_order(
-                    repo,
-                    orders.PlaceOrder(order_id, principal.sub, body.dish_id, body.quantity, corr),
-                    payment_window_s=kitchen.settings.payment_window_s,
-                )
-            except KitchenError as exc:
-                raise _domain_problem(exc) from exc
-        kitchen.notify_outbox()
-        if order.status == "pending":
-            try:
-                order = await asyncio.wait_for(asyncio.shield(settled), kitchen.settings.order_wait_s)
-            except TimeoutError:
-                async with kitchen.db.acquire() as conn:
-                    order = await KitchenRepo(conn).order(order_id) or order
-    return _order_response(order)
-
-
-async def _visible_order(request: Request, principal: Principal) -> OrderSnapshot:
-    order_id = request.path_params["order_id"]
-    async with _kitchen(request).db.acquire() as conn:
-        order = await KitchenRepo(conn).order(order_id)
-    if order is None or (order.customer_id != principal.sub and not _is_staff(principal)):
-        raise NotFound(f"no order with id {order_id!r}", type="unknown-order")
-    return order
+async def place_order(
+    request: Request,
+    *,
+    body: PlaceOrderBody,
+    principal: Principal,
+    idempotency_key: str | None,
+    context: MessageContext,
+) -> Response:
+    path = request.url.path
+    key = (
+        IdempotencyKey(principal.sub, idempotency_key, "POST", path, fingerprint("POST", path, body))
+        if idempotency_key is not None
+        else None
+    )
+    cmd = commands.PlaceOrder(str(uuid.uuid4()), principal.sub, body.dish_id, body.quantity, key)
+    return _placed(await _kitchen(request).place(cmd, context=context))
 
 
 @api.route(
     "GET",
     f"{PREFIX}/orders/{{order_id}}",
+    path_params=OrderPath,
     auth=True,
-    responses={200: OrderSnapshot, 404: NotFound},
+    responses={200: OrderOut, 404: NotFound},
     summary="One of my orders (staff: any order)",
 )
-async def get_order(request: Request) -> Response:
-    principal = await require_principal(request)
-    return json_response(await _visible_order(request, principal))
-
-
-def _encode_cursor(created: datetime, order_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created.isoformat()}|{order_id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        uuid.UUID(order_id)
-        return datetime.fromisoformat(created), order_id
-    except Exception as exc:
-        raise Unprocessable("malformed cursor", field="cursor") from exc
+async def get_order(request: Request, *, order_id: uuid.UUID, principal: Principal) -> Response:
+    order = await queries.visible_order(
+        _kitchen(request).views, str(order_id), viewer=principal.sub, is_staff=_is_staff(principal)
+    )
+    return json_response(OrderOut.of(order))
 
 
 @api.route(
     "GET",
     f"{PREFIX}/orders",
     auth=True,
-    query=PageQuery,
-    responses={200: Page[OrderSnapshot]},
+    query=TimePageQuery,
+    responses={200: Page[OrderOut]},
     summary="My orders, newest first",
 )
-async def list_orders(request: Request) -> Response:
-    principal = await require_principal(request)
-    q = parse_query(request, PageQuery)
-    before = _decode_cursor(q.cursor) if q.cursor else None
-    async with _kitchen(request).db.acquire() as conn:
-        rows = await KitchenRepo(conn).orders_of(principal.sub, before=before, limit=q.limit + 1)
-    more = len(rows) > q.limit
-    rows = rows[: q.limit]
-    nxt = _encode_cursor(rows[-1][1], rows[-1][0].order_id) if more and rows else None
-    return json_response(Page[OrderSnapshot](items=[o for o, _ in rows], next_cursor=nxt))
+async def list_orders(request: Request, *, query: TimePageQuery, principal: Principal) -> Response:
+    rows = await _kitchen(request).views.orders_of(principal.sub, before=query.before(), limit=query.limit + 1)
+    page = rows[: query.limit]
+    nxt = time_cursor(page[-1].created_at, page[-1].order.order_id) if len(rows) > query.limit else None
+    return json_response(Page[OrderOut](items=[OrderOut.of(r.order) for r in page], next_cursor=nxt))
 
 
 @api.route(
     "POST",
     f"{PREFIX}/orders/{{order_id}}/cancel",
+    path_params=OrderPath,
     auth=True,
-    responses={200: OrderSnapshot, 404: NotFound, 409: Conflict},
+    responses={200: OrderOut, 404: NotFound, 409: Conflict},
     summary="Cancel a pending or reserved order; its ingredients stay in the pantry",
 )
-async def cancel_order(request: Request) -> Response:
-    kitchen = _kitchen(request)
-    principal = await require_principal(request)
-    order_id = request.path_params["order_id"]
-    try:
-        async with kitchen.db.acquire() as conn, conn.transaction():
-            order = await orders.cancel_order(
-                KitchenRepo(conn),
-                order_id,
-                by=principal.sub,
-                is_staff=_is_staff(principal),
-                correlation_id=request.headers.get("correlation-id") or order_id,
-            )
-    except KitchenError as exc:
-        raise _domain_problem(exc) from exc
-    kitchen.notify_outbox()
-    return json_response(order)
+async def cancel_order(
+    request: Request, *, order_id: uuid.UUID, principal: Principal, context: MessageContext
+) -> Response:
+    cmd = commands.CancelOrder(str(order_id), by=principal.sub, is_staff=_is_staff(principal))
+    return json_response(OrderOut.of(await _kitchen(request).handle(cmd, context=context)))
 
 
 # ------------------------------------------------------------------------------------------ pantry
@@ -308,28 +178,17 @@ async def cancel_order(request: Request) -> Response:
     summary="Per ingredient: on hand, reserved for orders, available",
 )
 async def pantry(request: Request) -> Response:
-    async with _kitchen(request).db.acquire() as conn:
-        balances = await KitchenRepo(conn).pantry()
-    return json_response(
-        [
-            PantryItem(
-                ingredient=b.ingredient, on_hand=b.on_hand, reserved=b.reserved, available=b.available
-            ).model_dump()
-            for b in balances
-        ]
-    )
+    return json_response([PantryItem.of(b) for b in await _kitchen(request).views.pantry()])
 
 
 @api.route(
     "GET",
     f"{PREFIX}/pantry/movements",
-    query=PageQuery,
-    responses={200: Page[Movement]},
+    query=IdPageQuery,
+    responses={200: Page[MovementOut]},
     summary="The pantry ledger, newest first (cursor-paginated)",
 )
-async def movements(request: Request) -> Response:
-    q = parse_query(request, PageQuery)
-    async with _kitchen(request).db.acquire() as conn:
-        rows = await KitchenRepo(conn).movements(before=id_cursor(q), limit=q.limit + 1)
-    items, nxt = id_page(rows, q.limit)
-    return json_response(Page[Movement](items=[Movement(**r) for r in items], next_cursor=nxt))
+async def movements(request: Request, *, query: IdPageQuery) -> Response:
+    rows = await _kitchen(request).views.movements(before=query.before(), limit=query.limit + 1)
+    items, nxt = id_page(rows, query.limit)
+    return json_response(Page[MovementOut](items=[MovementOut.of(m) for m in items], next_cursor=nxt))

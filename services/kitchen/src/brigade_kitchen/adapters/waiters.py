@@ -18,12 +18,13 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from brigade_common.envelope import Envelope
-from brigade_contracts.kitchen import ORDER_EVENTS, OrderSnapshot
+from brigade_contracts.kitchen import ORDER_EVENTS, OrderSnapshot, OrderStatus
+from brigade_kitchen.domain.events import OrderState
 
 
-class OrderWaiters:
+class NatsOrderWaiters:
     def __init__(self) -> None:
-        self._waiting: dict[str, list[asyncio.Future[OrderSnapshot]]] = defaultdict(list)
+        self._waiting: dict[str, list[asyncio.Future[OrderState]]] = defaultdict(list)
         self._sub: Subscription | None = None
 
     async def start(self, nc: NATS) -> None:
@@ -35,9 +36,9 @@ class OrderWaiters:
                 await self._sub.unsubscribe()
 
     @contextlib.contextmanager
-    def register(self, order_id: str) -> Iterator[asyncio.Future[OrderSnapshot]]:
-        """Register before commit; the future resolves with the first non-pending snapshot."""
-        fut: asyncio.Future[OrderSnapshot] = asyncio.get_running_loop().create_future()
+    def register(self, order_id: str) -> Iterator[asyncio.Future[OrderState]]:
+        """Register before commit; the future resolves with the first non-pending state."""
+        fut: asyncio.Future[OrderState] = asyncio.get_running_loop().create_future()
         self._waiting[order_id].append(fut)
         try:
             yield fut
@@ -53,8 +54,12 @@ class OrderWaiters:
             snapshot = OrderSnapshot.model_validate(Envelope.from_bytes(msg.data).data)
         except pydantic.ValidationError:
             return
-        if snapshot.status == "pending":
+        if snapshot.status is OrderStatus.PENDING:
             return
-        for fut in self._waiting.get(snapshot.order_id, []):
+        waiting = self._waiting.get(snapshot.order_id)
+        if not waiting:
+            return
+        state = OrderState(**snapshot.model_dump())
+        for fut in waiting:
             if not fut.done():
-                fut.set_result(snapshot)
+                fut.set_result(state)

@@ -1,0 +1,140 @@
+"""Declared routes become Starlette routes: what a declaration documents is what the route enforces.
+
+`bind` turns an endpoint `async def f(request, *, body, query, principal, <header params>, <path
+params>, context)` into a Starlette endpoint that verifies the caller (when the operation declares
+`auth`), reads the declared headers, path parameters, query and body in that order (so a request
+without credentials is a 401 before its body is looked at) and passes them as keywords. The endpoint
+must take exactly the keywords its declaration implies, checked when it is declared, so the
+document and the code cannot drift apart.
+
+`routes` gives one Starlette route per path, serving every method declared on it: `OPTIONS` and
+undeclared methods get a 405 whose `Allow` lists them all.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from brigade_common.auth.requests import require_principal
+from brigade_common.http_context import message_context
+from brigade_common.inputs import Header, parse_json, parse_query, path_parameters
+from brigade_common.problems import NotFound
+
+Endpoint = Callable[..., Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented route (an HTTP method on a path, or a WebSocket)."""
+
+    method: str
+    path: str
+    operation_id: str
+    body: Any = None
+    query: type[BaseModel] | None = None
+    path_model: type[BaseModel] | None = None
+    headers: tuple[Header, ...] = ()
+    responses: Mapping[int, Any] = field(default_factory=dict)
+    auth: bool = False
+    roles: frozenset[str] = frozenset()
+    summary: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    websocket: bool = False
+
+    def keywords(self, path_names: Iterable[str]) -> set[str]:
+        """The keywords the endpoint is called with."""
+        names = set(path_names)
+        if self.body is not None:
+            names.add("body")
+        if self.query is not None:
+            names.add("query")
+        if self.auth:
+            names.add("principal")
+        names |= {h.param for h in self.headers}
+        return names
+
+
+def _signature_check(op: Operation, endpoint: Callable[..., Any], path_names: Sequence[str]) -> bool:
+    """Raise unless `endpoint` takes the request and exactly the declared keywords (plus, if it
+    wants it, `context`); True when it wants `context`."""
+    params = list(inspect.signature(endpoint).parameters)
+    if not params:
+        raise TypeError(f"{op.operation_id}: an endpoint takes the request first")
+    taken = set(params[1:])
+    wants_context = "context" in taken
+    expected = op.keywords(path_names)
+    if taken - {"context"} != expected:
+        raise TypeError(
+            f"{op.operation_id}: the declaration gives {sorted(expected)}, the endpoint takes {sorted(taken)}"
+        )
+    return wants_context
+
+
+def _path_values(op: Operation, request: Request) -> dict[str, Any]:
+    raw = path_parameters(request)
+    if op.path_model is None:
+        return raw
+    try:
+        return dict(op.path_model.model_validate(raw))
+    except ValidationError:
+        # A path that does not match its parameters' schema names nothing.
+        raise NotFound(f"nothing at {request.url.path}") from None
+
+
+def bind(op: Operation, endpoint: Endpoint, path_names: Sequence[str]) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint that parses and enforces what `op` declares, then calls `endpoint`."""
+    wants_context = _signature_check(op, endpoint, path_names)
+
+    async def route(request: Request) -> Response:
+        kwargs: dict[str, Any] = {}
+        if op.auth:
+            kwargs["principal"] = await require_principal(request, roles=op.roles)
+        for header in op.headers:
+            kwargs[header.param] = header.read(request)
+        kwargs.update(_path_values(op, request))
+        if op.query is not None:
+            kwargs["query"] = parse_query(request, op.query)
+        if op.body is not None:
+            kwargs["body"] = await parse_json(request, op.body)
+        if wants_context:
+            kwargs["context"] = message_context(request)
+        return await endpoint(request, **kwargs)
+
+    route.__name__ = op.operation_id
+    return route
+
+
+def routes(bound: Sequence[tuple[Operation, Callable[..., Any]]]) -> list[BaseRoute]:
+    """One route per path (in the order paths were first declared) serving all its methods."""
+    by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
+    sockets: list[BaseRoute] = []
+    for op, endpoint in bound:
+        if op.websocket:
+            sockets.append(WebSocketRoute(op.path, endpoint, name=op.operation_id))
+        else:
+            by_path.setdefault(op.path, {})[op.method] = endpoint
+    out: list[BaseRoute] = []
+    for path, methods in by_path.items():
+        out.append(Route(path, _dispatch(dict(methods)), methods=sorted(methods)))
+    return [*out, *sockets]
+
+
+def _dispatch(methods: dict[str, Callable[[Request], Awaitable[Response]]]) -> Callable[[Request], Awaitable[Response]]:
+    if "GET" in methods:
+        methods.setdefault("HEAD", methods["GET"])
+    if len(methods) == 1:
+        return next(iter(methods.values()))
+
+    async def dispatch(request: Request) -> Response:
+        return await methods[request.method](request)
+
+    return dispatch

@@ -1,0 +1,223 @@
+"""Writes held back and sent in one statement: a `WriteBuffer` and the `Session` that flushes it.
+
+A transaction that locks hot rows (the pantry) and then only writes pays one round trip per write
+while every other transaction waits on those locks. The buffer keeps the writes in memory and
+`flush` sends them all as one statement of data-modifying CTEs, in the order their tables were first
+written:
+
+- `insert(table, row)`  rows of one table go out as one `INSERT … SELECT FROM unnest(…)`, in the order
+  they were added (so a `bigserial` such as the outbox's `seq` follows that order);
+- `update(table, row)`  rows keyed by the table's `key` columns: the last update of a key wins;
+- `add(table, column, key, delta)`  increments of one column, summed per key.
+
+Sibling CTEs do not see each other's rows, so a row must not be inserted and updated in one flush
+(the repositories write an aggregate once, in its final state). Every query made through the
+`Session` flushes first, so a read always sees the transaction's own writes and writes keep their
+order: there is no way to reach the connection that skips the flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as the buffer sends it: the SQL type of its array, and the cast to the column's type
+    when the column's own type cannot travel as an array parameter (jsonb: `text` + `jsonb`)."""
+
+    name: str
+    type: str
+    cast: str | None = None
+
+    def select(self, alias: str) -> str:
+        return f"{alias}.{self.name}::{self.cast}" if self.cast else f"{alias}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Table:
+    """The columns of a table that a buffer writes; `key` names the columns updates match on."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    # Extra assignments of every update (e.g. `updated_at = now()`).
+    on_update: str = ""
+    # Appended to every insert (e.g. `ON CONFLICT DO NOTHING`).
+    conflict: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        *columns: tuple[str, str] | tuple[str, str, str],
+        key: str | tuple[str, ...] = (),
+        on_update: str = "",
+        conflict: str = "",
+    ) -> Table:
+        """`Table.of("outbox", ("id", "text"), ("headers", "text", "jsonb"), …)`."""
+        keys = (key,) if isinstance(key, str) else tuple(key)
+        return cls(name, tuple(Column(*c) for c in columns), keys, on_update, conflict)
+
+    def key_of(self, row: Sequence[Any]) -> Any:
+        """The key of a row given in column order (one value, or a tuple of them)."""
+        names = [c.name for c in self.columns]
+        values = tuple(row[names.index(k)] for k in self.key)
+        return values[0] if len(values) == 1 else values
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+
+class _Statement:
+    """`WITH w0 AS (…), w1 AS (…) SELECT 1` with numbered parameters."""
+
+    def __init__(self) -> None:
+        self.ctes: list[str] = []
+        self.args: list[Any] = []
+
+    def arg(self, value: Any, sql_type: str) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}::{sql_type}[]"
+
+    def unnest(self, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> str:
+        arrays = ", ".join(self.arg([row[i] for row in rows], col.type) for i, col in enumerate(columns))
+        return f"unnest({arrays})"
+
+    def sql(self) -> str:
+        return "WITH " + ", ".join(f"w{i} AS ({cte})" for i, cte in enumerate(self.ctes)) + " SELECT 1"
+
+
+def insert_sql(table: Table, rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """One `INSERT` of `rows` (in their order) and its parameters."""
+    st = _Statement()
+    st.ctes.append(_insert(st, table, rows))
+    return st.ctes[0], st.args
+
+
+def _insert(st: _Statement, table: Table, rows: Sequence[Sequence[Any]]) -> str:
+    names = ", ".join(c.name for c in table.columns)
+    selected = ", ".join(c.select("v") for c in table.columns)
+    source = st.unnest(table.columns, rows)
+    return (
+        f"INSERT INTO {table.name} ({names}) SELECT {selected} FROM {source} "  # noqa: S608 - identifiers come from code, values are $n
+        f"WITH ORDINALITY AS v({names}, n) ORDER BY v.n {table.conflict}"
+    ).rstrip()
+
+
+def _update(st: _Statement, table: Table, rows: Sequence[Sequence[Any]]) -> str:
+    assert table.key, f"{table.name}: updates need a key"
+    names = ", ".join(c.name for c in table.columns)
+    sets = [f"{c.name} = {c.select('v')}" for c in table.columns if c.name not in table.key]
+    if table.on_update:
+        sets.append(table.on_update)
+    match = " AND ".join(f"{table.name}.{k} = {table.column(k).select('v')}" for k in table.key)
+    source = st.unnest(table.columns, rows)
+    return f"UPDATE {table.name} SET {', '.join(sets)} FROM {source} AS v({names}) WHERE {match}"  # noqa: S608 - as above
+
+
+def _add(st: _Statement, table: Table, column: str, deltas: dict[Any, int]) -> str:
+    assert len(table.key) == 1, f"{table.name}: increments need a one-column key"
+    keys = sorted(deltas)
+    key = table.column(table.key[0])
+    return (
+        f"UPDATE {table.name} SET {column} = {table.name}.{column} + v.delta "  # noqa: S608 - as above
+        f"FROM unnest({st.arg(keys, key.type)}, {st.arg([deltas[k] for k in keys], 'bigint')}) AS v(k, delta) "
+        f"WHERE {table.name}.{key.name} = v.k"
+    )
+
+
+@dataclass
+class _Writes:
+    inserts: list[tuple[Any, ...]] = field(default_factory=list)
+    updates: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
+    adds: dict[str, dict[Any, int]] = field(default_factory=dict)
+
+
+class WriteBuffer:
+    """Writes kept in memory until `statement()` turns them into one SQL statement."""
+
+    def __init__(self) -> None:
+        self._tables: dict[Table, _Writes] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._tables)
+
+    def _writes(self, table: Table) -> _Writes:
+        writes = self._tables.get(table)
+        if writes is None:
+            writes = self._tables[table] = _Writes()
+        return writes
+
+    def insert(self, table: Table, row: Sequence[Any]) -> None:
+        """A row to insert, its values in the order of `table.columns`."""
+        self._writes(table).inserts.append(tuple(row))
+
+    def update(self, table: Table, row: Sequence[Any]) -> None:
+        """A row to update by `table.key`, every column in the order of `table.columns`."""
+        assert table.key, f"{table.name}: updates need a key"
+        values = tuple(row)
+        self._writes(table).updates[table.key_of(values)] = values
+
+    def add(self, table: Table, column: str, key: Any, delta: int) -> None:
+        """`column += delta` on the row whose `table.key` is `key` (summed with earlier increments)."""
+        per_key = self._writes(table).adds.setdefault(column, {})
+        per_key[key] = per_key.get(key, 0) + delta
+
+    def statement(self) -> tuple[str, list[Any]] | None:
+        """Everything pending as one statement (and forget it); None when nothing is pending."""
+        if not self._tables:
+            return None
+        tables, self._tables = self._tables, {}
+        st = _Statement()
+        for table, writes in tables.items():
+            if writes.inserts:
+                st.ctes.append(_insert(st, table, writes.inserts))
+            if writes.updates:
+                st.ctes.append(_update(st, table, list(writes.updates.values())))
+            for column, deltas in writes.adds.items():
+                nonzero = {k: d for k, d in deltas.items() if d}
+                if nonzero:
+                    st.ctes.append(_add(st, table, column, nonzero))
+        if not st.ctes:
+            return None
+        return st.sql(), st.args
+
+
+class Session:
+    """One connection inside one transaction, with a write buffer that every query flushes first."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+        self.buffer = WriteBuffer()
+
+    async def flush(self) -> None:
+        """Send what the buffer holds (one round trip; none when it is empty)."""
+        pending = self.buffer.statement()
+        if pending is not None:
+            await self._conn.execute(pending[0], *pending[1])
+
+    async def execute(self, query: str, *args: Any) -> str:
+        await self.flush()
+        result: str = await self._conn.execute(query, *args)
+        return result
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        await self.flush()
+        rows: list[asyncpg.Record] = await self._conn.fetch(query, *args)
+        return rows
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        await self.flush()
+        return await self._conn.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        await self.flush()
+        return await self._conn.fetchval(query, *args)

@@ -1,0 +1,35 @@
+"""The kitchen's events as the messages other services read: the wire contracts, mapped here only."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from brigade_common.messaging import Outgoing
+from brigade_contracts import kitchen as k
+from brigade_contracts import warehouse as w
+from brigade_kitchen.domain.events import Event, ExpiryScheduled, OrderChanged, PantryMoved, SupplyRequested
+
+SCHEDULE = "Nats-Schedule"
+SCHEDULE_TARGET = "Nats-Schedule-Target"
+
+
+def outgoing(event: Event) -> Outgoing:
+    """The message `event` becomes (the events are flat dataclasses: `vars` is their fields)."""
+    match event:
+        case OrderChanged(order=state):
+            return Outgoing(k.ORDER_EVENT_TYPES[state.status], k.OrderSnapshot(**vars(state)))
+        case SupplyRequested():
+            return Outgoing(w.SUPPLY_CMD, w.SupplyIngredient(**vars(event)))
+        case ExpiryScheduled(order_id=order_id, expires_at=expires_at):
+            # A JetStream scheduled message: the server publishes the payload on the target subject
+            # at that time. One schedule subject per order, so a re-sent schedule replaces the first.
+            at = expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return Outgoing(
+                k.ORDER_EXPIRY_DUE,
+                k.OrderExpiryDue(order_id=order_id, expires_at=expires_at),
+                subject=k.expiry_schedule_subject(order_id),
+                headers={SCHEDULE: f"@at {at}", SCHEDULE_TARGET: k.ORDER_EXPIRY_DUE},
+            )
+        case PantryMoved():
+            return Outgoing(k.PANTRY_MOVED, k.PantryMoved(**vars(event)))
+    raise TypeError(f"no message for {type(event).__name__}")

@@ -1,0 +1,60 @@
+"""The kitchen's read side on PostgreSQL: what the HTTP API shows, read on the pool, no transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from brigade_contracts.kitchen import PantryReason
+from brigade_kitchen.adapters.dishes import fetch_dishes
+from brigade_kitchen.adapters.orders import STATE_COLUMNS, is_uuid, order_state
+from brigade_kitchen.domain.events import OrderState
+from brigade_kitchen.domain.model import Balance, Dish
+from brigade_kitchen.service.ports import Movement, OrderEntry
+
+
+class PostgresKitchenViews:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def dishes(self, ids: Sequence[str] | None = None) -> list[Dish]:
+        return await fetch_dishes(self._pool, ids)
+
+    async def dish_ids(self) -> list[str]:
+        return [r["id"] for r in await self._pool.fetch("SELECT id FROM dishes")]
+
+    async def order(self, order_id: str) -> OrderState | None:
+        if not is_uuid(order_id):
+            return None
+        row = await self._pool.fetchrow(f"SELECT {STATE_COLUMNS} FROM orders o WHERE o.id = $1::uuid", order_id)  # noqa: S608
+        return order_state(row) if row else None
+
+    async def orders_of(self, customer_id: str, *, before: tuple[datetime, str] | None, limit: int) -> list[OrderEntry]:
+        rows = await self._pool.fetch(
+            f"SELECT {STATE_COLUMNS}, o.created_at FROM orders o WHERE o.customer_id = $1 "  # noqa: S608
+            "AND ($2::timestamptz IS NULL OR (o.created_at, o.id) < ($2, $3::uuid)) "
+            "ORDER BY o.created_at DESC, o.id DESC LIMIT $4",
+            customer_id,
+            before[0] if before else None,
+            before[1] if before else None,
+            limit,
+        )
+        return [OrderEntry(order_state(r), r["created_at"]) for r in rows]
+
+    async def pantry(self) -> list[Balance]:
+        rows = await self._pool.fetch("SELECT ingredient, on_hand, reserved FROM pantry ORDER BY ingredient")
+        return [Balance(r["ingredient"], r["on_hand"], r["reserved"]) for r in rows]
+
+    async def movements(self, *, before: int | None, limit: int) -> list[Movement]:
+        rows = await self._pool.fetch(
+            "SELECT id, ingredient, delta, reason, order_id::text AS order_id, created_at "
+            "FROM pantry_movements WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
+            before,
+            limit,
+        )
+        return [
+            Movement(r["id"], r["ingredient"], r["delta"], PantryReason(r["reason"]), r["order_id"], r["created_at"])
+            for r in rows
+        ]

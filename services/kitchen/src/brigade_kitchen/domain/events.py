@@ -1,0 +1,67 @@
+"""What happens in the kitchen, as the model records it. Mapped to wire messages at the edge
+(adapters/messages.py); nothing here knows a subject or an envelope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from brigade_contracts.kitchen import OrderStatus, PantryReason
+
+
+class Event:
+    """Base of the kitchen's events."""
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """An order as everyone else sees it; `version` grows by one with every change of state."""
+
+    order_id: str
+    customer_id: str
+    dish_id: str
+    dish_name: str
+    quantity: int
+    total_cents: int
+    status: OrderStatus
+    version: int
+    expires_at: datetime | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderChanged(Event):
+    """The order entered `order.status` (placed when that is `pending`)."""
+
+    order: OrderState
+
+
+@dataclass(frozen=True)
+class SupplyRequested(Event):
+    """The pantry was short: the warehouse is asked for `amount` of `ingredient` for the order."""
+
+    request_id: str
+    order_id: str
+    ingredient: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class ExpiryScheduled(Event):
+    """A reserved order must be checked for payment at `expires_at`."""
+
+    order_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class PantryMoved(Event):
+    """A row of the pantry ledger, with the balances after it."""
+
+    movement_id: int
+    ingredient: str
+    delta: int
+    reason: PantryReason
+    on_hand: int
+    reserved: int
+    order_id: str | None

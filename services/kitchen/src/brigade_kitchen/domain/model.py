@@ -1,0 +1,260 @@
+"""The kitchen's model: dishes, pantry balances, and the `Order` aggregate with its state machine.
+
+An order holds its lines (what each ingredient needs and how much of the pantry is held for it) and
+its supply requests (what the warehouse was asked for). Its methods are the only way its state
+changes: each checks the transition, bumps `version` and records the events it causes. What the
+pantry must do in turn (hold, release, consume) is returned to the use case, which owns the pantry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from brigade_contracts.kitchen import OrderStatus
+from brigade_kitchen.domain.errors import ExpiryNotDue, InvalidTransition, UnknownSupplyRequest
+from brigade_kitchen.domain.events import Event, ExpiryScheduled, OrderChanged, OrderState, SupplyRequested
+
+MAX_QUANTITY = 100
+
+# Which state may follow which; a state with no entry is terminal.
+TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.RESERVED, OrderStatus.CANCELLED, OrderStatus.FAILED}),
+    OrderStatus.RESERVED: frozenset({OrderStatus.SERVED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}),
+}
+TERMINAL: frozenset[OrderStatus] = frozenset(s for s in OrderStatus if s not in TRANSITIONS)
+
+Holds = dict[str, int]  # ingredient → units of the pantry's `reserved`
+
+
+@dataclass(frozen=True)
+class Dish:
+    id: str
+    name: str
+    description: str
+    image_url: str | None
+    price_cents: int
+    version: int
+    recipe: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Balance:
+    ingredient: str
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.reserved, 0)
+
+
+def requirements(recipe: Mapping[str, int], quantity: int) -> dict[str, int]:
+    """Units of each ingredient an order of `quantity` dishes needs."""
+    return {ingredient: per_dish * quantity for ingredient, per_dish in recipe.items()}
+
+
+def payment_deadline(now: datetime, window_s: float) -> datetime:
+    """When a reserved order expires: whole seconds (schedules fire at second resolution), never
+    sooner than the window."""
+    return (now + timedelta(seconds=window_s)).replace(microsecond=0) + timedelta(seconds=1)
+
+
+@dataclass
+class Line:
+    """What the order needs of one ingredient, and how much of the pantry is held for it."""
+
+    ingredient: str
+    needed: int
+    reserved: int = 0
+
+    @property
+    def missing(self) -> int:
+        return self.needed - self.reserved
+
+
+class SupplyStatus(StrEnum):
+    REQUESTED = "requested"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass
+class SupplyRequest:
+    """What the warehouse was asked to deliver for one line; settled exactly once."""
+
+    id: str
+    ingredient: str
+    amount: int
+    status: SupplyStatus = SupplyStatus.REQUESTED
+
+
+@dataclass(eq=False)
+class Order:
+    id: str
+    customer_id: str
+    dish_id: str
+    dish_name: str
+    quantity: int
+    total_cents: int
+    status: OrderStatus = OrderStatus.PENDING
+    version: int = 1
+    expires_at: datetime | None = None
+    reason: str | None = None
+    lines: dict[str, Line] = field(default_factory=dict)
+    supply: dict[str, SupplyRequest] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list, repr=False)
+
+    # ---------------------------------------------------------------------------------- placing
+
+    @classmethod
+    def place(
+        cls,
+        order_id: str,
+        customer_id: str,
+        dish: Dish,
+        quantity: int,
+        pantry: Mapping[str, Balance],
+        *,
+        new_request_id: Callable[[], str],
+        now: datetime,
+        payment_window_s: float,
+    ) -> Order:
+        """A new order: hold what the pantry has available, request the rest from the warehouse,
+        and reserve at once when nothing is missing. `pantry` holds a balance per ingredient."""
+        order = cls(order_id, customer_id, dish.id, dish.name, quantity, dish.price_cents * quantity)
+        order._record_state()
+        for ingredient, needed in sorted(requirements(dish.recipe, quantity).items()):
+            line = Line(ingredient, needed, min(needed, pantry[ingredient].available))
+            order.lines[ingredient] = line
+            if line.missing:
+                req = SupplyRequest(new_request_id(), ingredient, line.missing)
+                order.supply[req.id] = req
+                order.events.append(SupplyRequested(req.id, order.id, ingredient, req.amount))
+        if order.covered:
+            order._reserve(now, payment_window_s)
+        return order
+
+    @property
+    def covered(self) -> bool:
+        """Every line is held in full."""
+        return all(not line.missing for line in self.lines.values())
+
+    @property
+    def holds(self) -> Holds:
+        """What the pantry holds for this order, per ingredient."""
+        return {ln.ingredient: ln.reserved for ln in self.lines.values() if ln.reserved}
+
+    # --------------------------------------------------------------------------------- the saga
+
+    def receive(self, request_id: str, amount: int, *, now: datetime, payment_window_s: float) -> int | None:
+        """A delivery for one of this order's supply requests: how much of it to hold for the order
+        (0 when the order no longer waits: the delivery only stocks the pantry), or None when that
+        request was settled already (a second delivery must change nothing)."""
+        req = self._open_request(request_id)
+        if req is None:
+            return None
+        req.status = SupplyStatus.DELIVERED
+        if self.status is not OrderStatus.PENDING:
+            return 0
+        line = self.lines[req.ingredient]
+        hold = min(amount, line.missing)
+        line.reserved += hold
+        if self.covered:
+            self._reserve(now, payment_window_s)
+        return hold
+
+    def supply_failed(self, request_id: str, reason: str) -> Holds | None:
+        """The warehouse gave up on a request: a waiting order fails and lets go of its holds
+        (returned). None when that request was settled already."""
+        req = self._open_request(request_id)
+        if req is None:
+            return None
+        req.status = SupplyStatus.FAILED
+        if self.status is not OrderStatus.PENDING:
+            return {}
+        released = self._release()
+        self._become(OrderStatus.FAILED, reason=f"could not get {req.amount} {req.ingredient}: {reason}")
+        return released
+
+    def serve(self) -> Holds | None:
+        """Paid: the held ingredients are consumed (returned) and the order is served. None when it
+        is not reserved (served already, or no longer held)."""
+        if self.status is not OrderStatus.RESERVED:
+            return None
+        consumed = self._release()
+        self._become(OrderStatus.SERVED)
+        return consumed
+
+    def expire(self, now: datetime) -> Holds | None:
+        """The payment deadline: an order still unpaid lets go of its holds (returned). None when it
+        is not reserved any more; `ExpiryNotDue` before its deadline."""
+        if self.status is not OrderStatus.RESERVED:
+            return None
+        if self.expires_at is not None and self.expires_at > now:
+            raise ExpiryNotDue(self.id)
+        released = self._release()
+        self._become(OrderStatus.EXPIRED, reason="not paid in time")
+        return released
+
+    def cancel(self, by: str) -> Holds | None:
+        """Cancel a pending or reserved order; its holds go back (returned). None when it was
+        cancelled already (cancelling twice is harmless); `InvalidTransition` once it is settled."""
+        if self.status is OrderStatus.CANCELLED:
+            return None
+        self._check(OrderStatus.CANCELLED)
+        released = self._release()
+        self._become(OrderStatus.CANCELLED, reason=f"cancelled by {by}")
+        return released
+
+    # -------------------------------------------------------------------------------- internals
+
+    def state(self) -> OrderState:
+        return OrderState(
+            self.id,
+            self.customer_id,
+            self.dish_id,
+            self.dish_name,
+            self.quantity,
+            self.total_cents,
+            self.status,
+            self.version,
+            self.expires_at,
+            self.reason,
+        )
+
+    def _open_request(self, request_id: str) -> SupplyRequest | None:
+        req = self.supply.get(request_id)
+        if req is None:
+            raise UnknownSupplyRequest(request_id)
+        return req if req.status is SupplyStatus.REQUESTED else None
+
+    def _reserve(self, now: datetime, payment_window_s: float) -> None:
+        self._become(OrderStatus.RESERVED, expires_at=payment_deadline(now, payment_window_s))
+        assert self.expires_at is not None
+        self.events.append(ExpiryScheduled(self.id, self.expires_at))
+
+    def _release(self) -> Holds:
+        released = self.holds
+        for line in self.lines.values():
+            line.reserved = 0
+        return released
+
+    def _check(self, wanted: OrderStatus) -> None:
+        if wanted not in TRANSITIONS.get(self.status, frozenset()):
+            raise InvalidTransition(self.status, wanted)
+
+    def _become(self, status: OrderStatus, *, expires_at: datetime | None = None, reason: str | None = None) -> None:
+        self._check(status)
+        self.status = status
+        self.version += 1
+        if expires_at is not None:
+            self.expires_at = expires_at
+        if reason is not None:
+            self.reason = reason
+        self._record_state()
+
+    def _record_state(self) -> None:
+        self.events.append(OrderChanged(self.state()))

@@ -1,0 +1,45 @@
+"""What the kitchen is asked to do (imperative), by customers and by the other services' messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from brigade_common.idempotency import IdempotencyKey
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    order_id: str
+    customer_id: str
+    dish_id: str
+    quantity: int
+    idempotency: IdempotencyKey | None = None
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    order_id: str
+    by: str
+    is_staff: bool
+
+
+@dataclass(frozen=True)
+class ApplyDelivery:
+    request_id: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class ApplySupplyFailure:
+    request_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ServePaidOrder:
+    order_id: str
+
+
+@dataclass(frozen=True)
+class ExpireOrder:
+    order_id: str

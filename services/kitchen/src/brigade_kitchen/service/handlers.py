@@ -1,0 +1,152 @@
+"""The kitchen's use cases, `verb_noun(cmd, uow, deps)`: each runs in one unit of work.
+
+Locks are always taken order first, then pantry rows (the pantry port locks them in one order), so
+no two use cases can deadlock each other. A use case that finds nothing to do still commits, so
+the message it handles is recorded in the inbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from brigade_contracts.kitchen import PantryReason
+from brigade_kitchen.domain.errors import UnknownDish, UnknownOrder, UnknownSupplyRequest
+from brigade_kitchen.domain.events import OrderState
+from brigade_kitchen.domain.model import Holds, Order
+from brigade_kitchen.service import commands as c
+from brigade_kitchen.service.ports import Clock, IdSource, KitchenUnitOfWork
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What the use cases need besides their unit of work."""
+
+    clock: Clock
+    new_id: IdSource
+    payment_window_s: float
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A placed order, or (`replayed`) the order an earlier request with the same key placed."""
+
+    order_id: str
+    order: OrderState | None
+    replayed: bool = False
+
+
+async def place_order(cmd: c.PlaceOrder, uow: KitchenUnitOfWork, deps: Deps) -> Placed:
+    """Create the order, hold what the pantry has, and ask the warehouse for the rest."""
+    async with uow:
+        if cmd.idempotency is not None:
+            earlier = await uow.idempotency.claim(cmd.idempotency, cmd.order_id)
+            if earlier is not None:
+                return Placed(earlier, None, replayed=True)
+        dish = await uow.dishes.get(cmd.dish_id)
+        if dish is None:
+            raise UnknownDish(cmd.dish_id)
+        pantry = await uow.pantry.lock(dish.recipe)
+        order = Order.place(
+            cmd.order_id,
+            cmd.customer_id,
+            dish,
+            cmd.quantity,
+            pantry,
+            new_request_id=deps.new_id,
+            now=deps.clock(),
+            payment_window_s=deps.payment_window_s,
+        )
+        for ingredient, units in order.holds.items():
+            uow.pantry.hold(ingredient, units)
+        uow.orders.add(order)
+        await uow.commit()
+    return Placed(order.id, order.state())
+
+
+async def cancel_order(cmd: c.CancelOrder, uow: KitchenUnitOfWork, deps: Deps) -> OrderState:
+    """The customer (or staff) cancels a pending or reserved order; its holds go back to the pantry."""
+    async with uow:
+        order = await uow.orders.get(cmd.order_id)
+        if order is None or (order.customer_id != cmd.by and not cmd.is_staff):
+            raise UnknownOrder(cmd.order_id)
+        await _release(uow, order.cancel(cmd.by))
+        await uow.commit()
+    return order.state()
+
+
+async def apply_delivery(cmd: c.ApplyDelivery, uow: KitchenUnitOfWork, deps: Deps) -> None:
+    """Stock the pantry with a delivery; while the order still waits, hold it for the order."""
+    async with uow:
+        order = await _order_of_request(uow, cmd.request_id)
+        ingredient = order.supply[cmd.request_id].ingredient
+        hold = order.receive(cmd.request_id, cmd.amount, now=deps.clock(), payment_window_s=deps.payment_window_s)
+        if hold is not None:
+            await uow.pantry.lock([ingredient])
+            uow.record(await uow.pantry.move(ingredient, cmd.amount, PantryReason.DELIVERY, order.id, hold_delta=hold))
+        await uow.commit()
+
+
+async def apply_supply_failure(cmd: c.ApplySupplyFailure, uow: KitchenUnitOfWork, deps: Deps) -> None:
+    """The warehouse gave up: a waiting order fails and lets go of what it held."""
+    async with uow:
+        order = await _order_of_request(uow, cmd.request_id)
+        await _release(uow, order.supply_failed(cmd.request_id, cmd.reason))
+        await uow.commit()
+
+
+async def serve_paid_order(cmd: c.ServePaidOrder, uow: KitchenUnitOfWork, deps: Deps) -> None:
+    """Payment arrived: the held ingredients are consumed and the order is served."""
+    async with uow:
+        order = await _order(uow, cmd.order_id)
+        consumed = order.serve()
+        if consumed:
+            await uow.pantry.lock(consumed)
+            for ingredient, units in consumed.items():
+                moved = await uow.pantry.move(ingredient, -units, PantryReason.CONSUME, order.id, hold_delta=-units)
+                uow.record(moved)
+        await uow.commit()
+
+
+async def expire_order(cmd: c.ExpireOrder, uow: KitchenUnitOfWork, deps: Deps) -> None:
+    """The payment deadline passed: an order still unpaid lets go of its holds."""
+    async with uow:
+        order = await _order(uow, cmd.order_id)
+        await _release(uow, order.expire(deps.clock()))
+        await uow.commit()
+
+
+async def _order(uow: KitchenUnitOfWork, order_id: str) -> Order:
+    order = await uow.orders.get(order_id)
+    if order is None:
+        raise UnknownOrder(order_id)
+    return order
+
+
+async def _order_of_request(uow: KitchenUnitOfWork, request_id: str) -> Order:
+    order = await uow.orders.for_supply_request(request_id)
+    if order is None:
+        raise UnknownSupplyRequest(request_id)
+    return order
+
+
+async def _release(uow: KitchenUnitOfWork, released: Holds | None) -> None:
+    """Give holds back to the pantry (the ingredients stay on hand)."""
+    if not released:
+        return
+    await uow.pantry.lock(released)
+    for ingredient, units in released.items():
+        uow.pantry.hold(ingredient, -units)
+
+
+Handler = Callable[[Any, KitchenUnitOfWork, Deps], Awaitable[Any]]
+
+HANDLERS: Mapping[type, Handler] = {
+    c.PlaceOrder: place_order,
+    c.CancelOrder: cancel_order,
+    c.ApplyDelivery: apply_delivery,
+    c.ApplySupplyFailure: apply_supply_failure,
+    c.ServePaidOrder: serve_paid_order,
+    c.ExpireOrder: expire_order,
+}

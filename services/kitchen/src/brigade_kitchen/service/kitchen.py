@@ -1,0 +1,69 @@
+"""The kitchen as its entrypoints use it: every use case with its unit of work, the read side, and
+placing an order the way a customer waits for it."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from brigade_common.messaging import InboxEntry, MessageContext
+from brigade_contracts.kitchen import OrderStatus
+from brigade_kitchen.domain.errors import UnknownOrder
+from brigade_kitchen.domain.events import OrderState
+from brigade_kitchen.service.admission import Admission
+from brigade_kitchen.service.commands import PlaceOrder
+from brigade_kitchen.service.handlers import HANDLERS, Deps, place_order
+from brigade_kitchen.service.ports import KitchenViews, OrderWaiters, UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What the customer who placed an order is told: the order as it stands, and whether an
+    earlier request with the same `Idempotency-Key` placed it."""
+
+    order: OrderState
+    replayed: bool = False
+
+
+class Kitchen:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        views: KitchenViews,
+        waiters: OrderWaiters,
+        deps: Deps,
+        order_wait_s: float,
+        max_concurrent_reservations: int = 0,
+    ) -> None:
+        self.views = views
+        self.deps = deps
+        self._uow = uow
+        self._waiters = waiters
+        self._order_wait_s = order_wait_s
+        self._admission = Admission(max_concurrent_reservations)
+
+    async def handle(self, cmd: Any, *, context: MessageContext, inbox: InboxEntry | None = None) -> Any:
+        """Run the use case of `cmd` in a unit of work of its own."""
+        return await HANDLERS[type(cmd)](cmd, self._uow(context, inbox), self.deps)
+
+    async def place(self, cmd: PlaceOrder, *, context: MessageContext) -> Placement:
+        """Place the order, then wait up to the order wait for it to leave `pending` (the saga goes
+        on without the caller after that)."""
+        with self._waiters.register(cmd.order_id) as settled:
+            # At most N reservation transactions at once; the others wait here, not on the pantry row locks.
+            async with self._admission.slot():
+                placed = await place_order(cmd, self._uow(context, None), self.deps)
+            if placed.replayed or placed.order is None:
+                earlier = await self.views.order(placed.order_id)
+                if earlier is None:
+                    raise UnknownOrder(placed.order_id)
+                return Placement(earlier, replayed=True)
+            order = placed.order
+            if order.status is OrderStatus.PENDING:
+                try:
+                    order = await asyncio.wait_for(asyncio.shield(settled), self._order_wait_s)
+                except TimeoutError:
+                    order = await self.views.order(order.order_id) or order
+        return Placement(order)

@@ -1,0 +1,131 @@
+"""What the kitchen's use cases need from the world, as protocols: the unit of work and its
+repositories, the read side, the waiters, a clock and an id source. Adapters implement them
+(adapters/), unit tests fake them (tests/unit/fakes.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from brigade_common.idempotency import IdempotencyKey
+from brigade_common.messaging import InboxEntry, MessageContext
+from brigade_contracts.kitchen import PantryReason
+from brigade_kitchen.domain.events import Event, OrderState, PantryMoved
+from brigade_kitchen.domain.model import Balance, Dish, Order
+
+Clock = Callable[[], datetime]
+IdSource = Callable[[], str]
+
+
+class Orders(Protocol):
+    def add(self, order: Order) -> None:
+        """A new order, written when the unit of work commits."""
+
+    async def get(self, order_id: str) -> Order | None:
+        """The order, locked until the unit of work ends (changes to it are written at commit)."""
+
+    async def for_supply_request(self, request_id: str) -> Order | None:
+        """The order a supply request belongs to, locked like `get`."""
+
+
+class Dishes(Protocol):
+    async def get(self, dish_id: str) -> Dish | None: ...
+
+
+class Pantry(Protocol):
+    async def lock(self, ingredients: Iterable[str]) -> dict[str, Balance]:
+        """Lock the ingredients' rows (always in one order, so two units of work never deadlock),
+        creating missing ones at zero; their balances."""
+
+    def hold(self, ingredient: str, delta: int) -> None:
+        """Change what is held for orders (`reserved`) by `delta`; a release is negative."""
+
+    async def move(
+        self, ingredient: str, delta: int, reason: PantryReason, order_id: str | None, *, hold_delta: int = 0
+    ) -> PantryMoved:
+        """Write a ledger row and the balance it changes, together (and `reserved` by `hold_delta`)."""
+
+
+class IdempotencyKeys(Protocol):
+    async def claim(self, key: IdempotencyKey, resource_id: str) -> str | None:
+        """None when `key` is new (now claimed for `resource_id`), else the earlier resource id."""
+
+
+class KitchenUnitOfWork(Protocol):
+    """One transaction: what the use case changes is written, with the messages its events
+    become, on `commit`; leaving without a commit undoes everything."""
+
+    @property
+    def orders(self) -> Orders: ...
+
+    @property
+    def dishes(self) -> Dishes: ...
+
+    @property
+    def pantry(self) -> Pantry: ...
+
+    @property
+    def idempotency(self) -> IdempotencyKeys: ...
+
+    def record(self, event: Event) -> None:
+        """An event no aggregate records (a ledger row), sent with the commit."""
+
+    async def commit(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[MessageContext, InboxEntry | None], KitchenUnitOfWork]
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A pantry ledger row as the reports read it."""
+
+    id: int
+    ingredient: str
+    delta: int
+    reason: PantryReason
+    order_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderEntry:
+    """An order in a customer's list, with what the list is ordered by."""
+
+    order: OrderState
+    created_at: datetime
+
+
+class KitchenViews(Protocol):
+    """The read side: what the HTTP API shows, read without a unit of work."""
+
+    async def dishes(self, ids: Sequence[str] | None = None) -> list[Dish]: ...
+
+    async def dish_ids(self) -> list[str]: ...
+
+    async def order(self, order_id: str) -> OrderState | None: ...
+
+    async def orders_of(
+        self, customer_id: str, *, before: tuple[datetime, str] | None, limit: int
+    ) -> list[OrderEntry]: ...
+
+    async def pantry(self) -> list[Balance]: ...
+
+    async def movements(self, *, before: int | None, limit: int) -> list[Movement]: ...
+
+
+class OrderWaiters(Protocol):
+    def register(self, order_id: str) -> AbstractContextManager[asyncio.Future[OrderState]]:
+        """Wait for the order to leave `pending`, on whichever process settles it. Register before
+        the order's transaction commits, so even the fastest outcome is not missed."""

@@ -1,0 +1,266 @@
+"""In-memory fakes of the kitchen's ports, for unit tests of the use cases: no servers, milliseconds.
+
+They keep the contracts of the real adapters that the use cases rely on: a unit of work changes
+nothing until `commit` (leaving without it undoes everything), an aggregate read in a unit of work
+is that unit's own copy, and the pantry refuses to go below zero or hold more than it has (the
+database's CHECK constraints).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+from brigade_common.idempotency import IdempotencyKey, IdempotencyKeyReused
+from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
+from brigade_contracts.kitchen import PantryReason
+from brigade_kitchen.domain.events import Event, OrderState, PantryMoved
+from brigade_kitchen.domain.model import Balance, Dish, Order
+from brigade_kitchen.seed_data import DISHES, PANTRY
+from brigade_kitchen.service.handlers import Deps
+from brigade_kitchen.service.ports import Movement, OrderEntry
+
+
+class FakeClock:
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class Ids:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self) -> str:
+        self.n += 1
+        return f"00000000-0000-4000-8000-{self.n:012d}"
+
+
+@dataclass
+class Published:
+    event: Event
+    context: MessageContext
+
+
+@dataclass
+class KitchenState:
+    """What the fake database holds, shared by every unit of work of one test."""
+
+    dishes: dict[str, Dish] = field(default_factory=dict)
+    pantry: dict[str, list[int]] = field(default_factory=dict)  # ingredient → [on_hand, reserved]
+    movements: list[PantryMoved] = field(default_factory=list)
+    orders: dict[str, Order] = field(default_factory=dict)
+    created: dict[str, int] = field(default_factory=dict)  # order id → creation sequence
+    keys: dict[tuple[str, str], tuple[IdempotencyKey, str]] = field(default_factory=dict)
+    inbox: set[InboxEntry] = field(default_factory=set)
+    published: list[Published] = field(default_factory=list)
+    commits: int = 0
+
+    @classmethod
+    def seeded(cls, pantry: dict[str, int] | None = None) -> KitchenState:
+        """Seed 000's dishes, and its pantry unless another is given."""
+        state = cls()
+        for dish_id, name, description, price, recipe in DISHES:
+            state.dishes[dish_id] = Dish(dish_id, name, description, None, price, 1, recipe)
+        for ingredient, units in (PANTRY if pantry is None else pantry).items():
+            state.pantry[ingredient] = [units, 0]
+        return state
+
+    def balance(self, ingredient: str) -> Balance:
+        on_hand, reserved = self.pantry[ingredient]
+        return Balance(ingredient, on_hand, reserved)
+
+    def events(self, kind: type[Event] = Event) -> list[Event]:
+        return [p.event for p in self.published if isinstance(p.event, kind)]
+
+
+class FakeOrders:
+    def __init__(self, state: KitchenState) -> None:
+        self._state = state
+        self.seen: dict[str, Order] = {}
+
+    def add(self, order: Order) -> None:
+        self.seen[order.id] = order
+
+    async def get(self, order_id: str) -> Order | None:
+        if order_id not in self.seen:
+            stored = self._state.orders.get(order_id)
+            if stored is None:
+                return None
+            self.seen[order_id] = copy.deepcopy(stored)
+        return self.seen[order_id]
+
+    async def for_supply_request(self, request_id: str) -> Order | None:
+        owner = next((o.id for o in self._state.orders.values() if request_id in o.supply), None)
+        return await self.get(owner) if owner else None
+
+
+class FakeDishes:
+    def __init__(self, state: KitchenState) -> None:
+        self._state = state
+
+    async def get(self, dish_id: str) -> Dish | None:
+        return self._state.dishes.get(dish_id)
+
+
+class FakePantry:
+    def __init__(self, state: KitchenState) -> None:
+        self._state = state
+        self.locked: list[list[str]] = []
+        self.holds: dict[str, int] = {}
+        self.moves: list[tuple[str, int, int]] = []
+
+    async def lock(self, ingredients: Iterable[str]) -> dict[str, Balance]:
+        names = sorted(set(ingredients))
+        self.locked.append(names)
+        for name in names:
+            self._state.pantry.setdefault(name, [0, 0])
+        return {n: self._projected(n) for n in names}
+
+    def hold(self, ingredient: str, delta: int) -> None:
+        self.holds[ingredient] = self.holds.get(ingredient, 0) + delta
+
+    async def move(
+        self, ingredient: str, delta: int, reason: PantryReason, order_id: str | None, *, hold_delta: int = 0
+    ) -> PantryMoved:
+        self.moves.append((ingredient, delta, hold_delta))
+        after = self._projected(ingredient)
+        return PantryMoved(0, ingredient, delta, reason, after.on_hand, after.reserved, order_id)
+
+    def _projected(self, ingredient: str) -> Balance:
+        on_hand, reserved = self._state.pantry.get(ingredient, [0, 0])
+        reserved += self.holds.get(ingredient, 0)
+        for name, delta, hold in self.moves:
+            if name == ingredient:
+                on_hand += delta
+                reserved += hold
+        return Balance(ingredient, on_hand, reserved)
+
+    def apply(self) -> None:
+        for ingredient in {*self.holds, *(m[0] for m in self.moves)}:
+            after = self._projected(ingredient)
+            assert 0 <= after.reserved <= after.on_hand, f"pantry constraint broken for {ingredient}: {after}"
+            self._state.pantry[ingredient] = [after.on_hand, after.reserved]
+
+
+class FakeIdempotencyKeys:
+    def __init__(self, state: KitchenState) -> None:
+        self._state = state
+        self.claimed: dict[tuple[str, str], tuple[IdempotencyKey, str]] = {}
+
+    async def claim(self, key: IdempotencyKey, resource_id: str) -> str | None:
+        found = self._state.keys.get((key.principal, key.key))
+        if found is None:
+            self.claimed[(key.principal, key.key)] = (key, resource_id)
+            return None
+        earlier, resource = found
+        if (earlier.method, earlier.path, earlier.fingerprint) != (key.method, key.path, key.fingerprint):
+            raise IdempotencyKeyReused(key.key)
+        return resource
+
+
+class FakeUnitOfWork:
+    def __init__(self, state: KitchenState, context: MessageContext, inbox: InboxEntry | None = None) -> None:
+        self._state = state
+        self._context = context
+        self._inbox = inbox
+        self._recorded: list[Event] = []
+        self.committed = False
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        if self._inbox is not None and self._inbox in self._state.inbox:
+            raise AlreadyProcessed(self._inbox.message_id)
+        self.orders = FakeOrders(self._state)
+        self.dishes = FakeDishes(self._state)
+        self.pantry = FakePantry(self._state)
+        self.idempotency = FakeIdempotencyKeys(self._state)
+        return self
+
+    def record(self, event: Event) -> None:
+        self._recorded.append(event)
+
+    async def commit(self) -> None:
+        state = self._state
+        self.pantry.apply()
+        events: list[Event] = []
+        for order in self.orders.seen.values():
+            events += order.events
+            order.events = []
+            state.created.setdefault(order.id, len(state.created))
+            state.orders[order.id] = copy.deepcopy(order)
+        for moved in self._recorded:
+            state.movements.append(dataclasses.replace(moved, movement_id=len(state.movements) + 1))
+        events += self._recorded
+        state.keys.update(self.idempotency.claimed)
+        if self._inbox is not None:
+            state.inbox.add(self._inbox)
+        state.published += [Published(e, self._context) for e in events]
+        state.commits += 1
+        self.committed = True
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+
+class FakeViews:
+    def __init__(self, state: KitchenState) -> None:
+        self._state = state
+
+    async def dishes(self, ids: Sequence[str] | None = None) -> list[Dish]:
+        found = [d for d in self._state.dishes.values() if ids is None or d.id in ids]
+        return sorted(found, key=lambda d: d.name)
+
+    async def dish_ids(self) -> list[str]:
+        return list(self._state.dishes)
+
+    async def order(self, order_id: str) -> OrderState | None:
+        order = self._state.orders.get(order_id)
+        return order.state() if order else None
+
+    async def orders_of(self, customer_id: str, *, before: tuple[datetime, str] | None, limit: int) -> list[OrderEntry]:
+        raise NotImplementedError
+
+    async def pantry(self) -> list[Balance]:
+        return [self._state.balance(i) for i in sorted(self._state.pantry)]
+
+    async def movements(self, *, before: int | None, limit: int) -> list[Movement]:
+        raise NotImplementedError
+
+
+class FakeWaiters:
+    """Records registrations; with `outcome`, the saga "settles" each order the moment it is
+    registered, which is before its transaction even commits (the fastest reply there can be)."""
+
+    def __init__(self, outcome: Callable[[str], OrderState] | None = None) -> None:
+        self.waiting: dict[str, asyncio.Future[OrderState]] = {}
+        self.registered: list[str] = []
+        self._outcome = outcome
+
+    @contextlib.contextmanager
+    def register(self, order_id: str) -> Iterator[asyncio.Future[OrderState]]:
+        fut: asyncio.Future[OrderState] = asyncio.get_running_loop().create_future()
+        self.registered.append(order_id)
+        self.waiting[order_id] = fut
+        if self._outcome is not None:
+            fut.set_result(self._outcome(order_id))
+        try:
+            yield fut
+        finally:
+            self.waiting.pop(order_id, None)
+
+
+def deps(clock: FakeClock | None = None, *, payment_window_s: float = 900) -> Deps:
+    return Deps(clock=clock or FakeClock(), new_id=Ids(), payment_window_s=payment_window_s)

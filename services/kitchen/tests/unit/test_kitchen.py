@@ -1,0 +1,56 @@
+"""Placing an order the way a customer waits for it: the wait, the timeout, the replay. No servers."""
+
+from __future__ import annotations
+
+from brigade_common.idempotency import IdempotencyKey
+from brigade_common.messaging import InboxEntry, MessageContext
+from brigade_contracts.kitchen import OrderStatus
+from brigade_kitchen.domain.events import OrderState
+from brigade_kitchen.service import commands as c
+from brigade_kitchen.service.kitchen import Kitchen
+from services.kitchen.tests.unit.fakes import FakeUnitOfWork, FakeViews, FakeWaiters, KitchenState, deps
+
+CTX = MessageContext("corr-1")
+
+
+def kitchen(state: KitchenState, waiters: FakeWaiters, wait_s: float = 5.0) -> Kitchen:
+    def uow(context: MessageContext, inbox: InboxEntry | None) -> FakeUnitOfWork:
+        return FakeUnitOfWork(state, context, inbox)
+
+    return Kitchen(uow=uow, views=FakeViews(state), waiters=waiters, deps=deps(), order_wait_s=wait_s)
+
+
+async def test_an_order_covered_by_the_pantry_answers_at_once_without_waiting() -> None:
+    waiters = FakeWaiters()
+    placed = await kitchen(KitchenState.seeded({"lechuga": 10, "pollo": 2}), waiters).place(
+        c.PlaceOrder("o-1", "alice", "ensalada-cesar", 1), context=CTX
+    )
+    assert placed.order.status is OrderStatus.RESERVED and not placed.replayed
+    assert waiters.registered == ["o-1"]  # registered before the transaction, all the same
+
+
+async def test_a_pending_order_gets_the_outcome_even_when_it_comes_before_the_commit() -> None:
+    settled = OrderState("o-1", "alice", "ensalada-cesar", "Ensalada Cesar", 1, 850, OrderStatus.RESERVED, 2)
+    waiters = FakeWaiters(outcome=lambda order_id: settled)
+    placed = await kitchen(KitchenState.seeded(), waiters).place(
+        c.PlaceOrder("o-1", "alice", "ensalada-cesar", 1), context=CTX
+    )
+    assert placed.order == settled
+
+
+async def test_past_the_wait_the_order_is_answered_as_it_stands() -> None:
+    state = KitchenState.seeded()
+    placed = await kitchen(state, FakeWaiters(), wait_s=0).place(
+        c.PlaceOrder("o-1", "alice", "ensalada-cesar", 1), context=CTX
+    )
+    assert placed.order.status is OrderStatus.PENDING
+
+
+async def test_a_replayed_key_answers_the_first_order_as_it_stands_now() -> None:
+    state = KitchenState.seeded({"lechuga": 10, "pollo": 2})
+    k = kitchen(state, FakeWaiters())
+    key = IdempotencyKey("alice", "k-1", "POST", "/api/kitchen/orders", "fp")
+    first = await k.place(c.PlaceOrder("o-1", "alice", "ensalada-cesar", 1, key), context=CTX)
+    again = await k.place(c.PlaceOrder("o-2", "alice", "ensalada-cesar", 1, key), context=CTX)
+    assert again.replayed and again.order == first.order
+    assert list(state.orders) == ["o-1"]
