@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
+import enum
+import importlib
 import sys
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,33 +29,90 @@ def top(module: str) -> str:
     return module.split(".")[0]
 
 
-def test_domain_code_imports_only_the_standard_library_pydantic_and_its_own_domain() -> None:
+def names_imported(path: Path) -> Iterator[tuple[int, str, str]]:
+    """(line, module, name) for every `from module import name` of a file."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                yield node.lineno, node.module, alias.name
+
+
+def layer_files(service: str, layer: str) -> list[Path]:
+    return sorted((ROOT / "services" / service / "src" / f"brigade_{service}" / layer).glob("**/*.py"))
+
+
+def test_domain_code_imports_only_the_standard_library_pydantic_its_own_domain_and_wire_vocabularies() -> None:
+    """The domain may name the wire's closed sets (the enums of brigade_contracts: order statuses,
+    ledger reasons) so they are written once; never a wire model, which is mapped at the edge."""
     offences = []
     for service in SERVICES:
-        for path in (ROOT / "services" / service / "src").glob("*/domain/**/*.py"):
-            own_domain = f"brigade_{service}.domain"
+        own_domain = f"brigade_{service}.domain"
+        for path in layer_files(service, "domain"):
+            for line, module, name in names_imported(path):
+                if top(module) == "brigade_contracts":
+                    value = getattr(importlib.import_module(module), name)
+                    if not (isinstance(value, type) and issubclass(value, enum.Enum)):
+                        offences.append(f"{path.relative_to(ROOT)}:{line} imports the wire model {module}.{name}")
             for line, module in imports(path):
                 allowed = (
-                    top(module) in sys.stdlib_module_names
-                    or top(module) == "pydantic"
+                    top(module) in sys.stdlib_module_names | {"pydantic", "__future__", "brigade_contracts"}
                     or module.startswith(own_domain)
-                    or module == "__future__"
                 )
                 if not allowed:
                     offences.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
     assert offences == []
 
 
-def test_only_adapters_and_entrypoints_touch_io_libraries() -> None:
+@cache
+def common_module_reaches_io(module: str) -> str | None:
+    """The I/O library a brigade_common module imports, directly or through other brigade_common
+    modules (None when it is pure)."""
+    relative = module.replace(".", "/")
+    base = ROOT / "libs/common/src" / relative
+    path = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+    for _, imported in imports(path):
+        if top(imported) in IO_LIBRARIES:
+            return imported
+        if top(imported) == "brigade_common" and imported != module:
+            found = common_module_reaches_io(imported)
+            if found:
+                return f"{imported} → {found}"
+    return None
+
+
+def test_use_cases_and_the_domain_depend_on_ports_not_on_adapters_or_io() -> None:
+    """No service/ or domain/ module imports an adapter, an entrypoint, the bootstrap, or an I/O
+    library (asyncpg, nats, starlette …), not even through a module of the common library."""
     offences = []
     for service in SERVICES:
-        src = ROOT / "services" / service / "src" / f"brigade_{service}"
+        pkg = f"brigade_{service}"
         for layer in ("domain", "service"):
-            for path in (src / layer).glob("**/*.py"):
+            for path in layer_files(service, layer):
                 for line, module in imports(path):
-                    # asyncpg appears in use-case signatures only as the transaction they run in.
-                    if top(module) in IO_LIBRARIES - {"asyncpg"}:
-                        offences.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+                    where = f"{path.relative_to(ROOT)}:{line}"
+                    if top(module) in IO_LIBRARIES:
+                        offences.append(f"{where} imports {module}")
+                    elif module.startswith((f"{pkg}.adapters", f"{pkg}.entrypoints", f"{pkg}.bootstrap")):
+                        offences.append(f"{where} imports {module}")
+                    elif top(module) == "brigade_common" and (io := common_module_reaches_io(module)):
+                        offences.append(f"{where} imports {module}, which reaches {io}")
+    assert offences == []
+
+
+def test_imports_run_one_way_bootstrap_to_entrypoints_to_use_cases() -> None:
+    """Only `__main__` imports the bootstrap; adapters never import entrypoints."""
+    offences = []
+    for service in SERVICES:
+        pkg = f"brigade_{service}"
+        for path in sorted((ROOT / "services" / service / "src" / pkg).glob("**/*.py")):
+            rel = path.relative_to(ROOT / "services" / service / "src" / pkg)
+            for line, module in imports(path):
+                where = f"{path.relative_to(ROOT)}:{line}"
+                if module == f"{pkg}.bootstrap" and rel.name != "__main__.py":
+                    offences.append(f"{where} imports the bootstrap")
+                if rel.parts[0] == "adapters" and module.startswith(f"{pkg}.entrypoints"):
+                    offences.append(f"{where}: an adapter imports {module}")
     assert offences == []
 
 

@@ -1,4 +1,5 @@
-"""parse_json / parse_query / json_response and the app factory, through tiny real Starlette apps."""
+"""parse_json / parse_query / json_response, the request context and the app factory, through tiny
+real Starlette apps."""
 
 from __future__ import annotations
 
@@ -19,15 +20,15 @@ from starlette.websockets import WebSocket
 from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
-from brigade_common.http import (
-    create_app,
-    current_correlation_id,
-    current_request_id,
-    json_response,
-    parse_json,
-    parse_query,
-)
+from brigade_common.http import create_app, json_response
+from brigade_common.http_context import message_context
+from brigade_common.inputs import parse_json, parse_query
 from brigade_common.problems import PROBLEM_MEDIA_TYPE
+
+
+def current_request_id() -> str | None:
+    value = structlog.contextvars.get_contextvars().get("request_id")
+    return value if isinstance(value, str) else None
 
 
 class PlaceOrder(BaseModel):
@@ -74,8 +75,9 @@ async def whoami(request: Request) -> Response:
     return json_response(
         {
             "request_id": current_request_id(),
-            "correlation_id": current_correlation_id(),
+            "correlation_id": structlog.contextvars.get_contextvars().get("correlation_id"),
             "state": request.state.request_id,
+            "message_context": message_context(request).correlation_id,
         }
     )
 
@@ -217,7 +219,12 @@ async def test_request_id_is_generated_echoed_and_bound_to_the_context(c: httpx.
         r = await c.get("/whoami")
     request_id = r.headers["x-request-id"]
     assert len(request_id) >= 16
-    assert r.json() == {"request_id": request_id, "correlation_id": request_id, "state": request_id}
+    assert r.json() == {
+        "request_id": request_id,
+        "correlation_id": request_id,
+        "state": request_id,
+        "message_context": request_id,
+    }
     inside = next(e for e in logs if e["event"] == "inside_endpoint")
     assert inside["request_id"] == request_id
     line = next(e for e in logs if e["event"] == "http_request")
@@ -232,8 +239,27 @@ async def test_incoming_request_and_correlation_ids_are_kept(c: httpx.AsyncClien
     r = await c.get("/whoami", headers={"X-Request-Id": "req-1", "Correlation-Id": "saga-7"})
     assert r.headers["x-request-id"] == "req-1"
     assert r.json()["correlation_id"] == "saga-7"
-    junk = await c.get("/whoami", headers={"X-Request-Id": "has spaces"})
-    assert junk.headers["x-request-id"] != "has spaces"
+    assert r.json()["message_context"] == "saga-7"  # what the request's events carry
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [("X-Request-Id", "has spaces"), ("Correlation-Id", "x" * 129), ("Correlation-Id", ""), ("Correlation-Id", "é")],
+)
+async def test_a_malformed_or_oversized_id_is_refused_at_the_edge_naming_the_header(
+    c: httpx.AsyncClient, header: str, value: str
+) -> None:
+    with capture_logs(processors=[merge_contextvars]) as logs:
+        r = await c.post(
+            "/api/kitchen/orders",
+            json={"dish_id": "pan-simple", "quantity": 1},
+            headers={header: value.encode()},
+        )
+    assert r.status_code == 400
+    assert fields(r) == [header]
+    assert r.json()["type"].endswith("/invalid-header")
+    assert r.json()["request_id"] == r.headers["x-request-id"]
+    assert not any(value and value in str(e) for e in logs if e["event"] != "http_request")
 
 
 async def test_a_crash_is_a_500_problem_with_the_request_id_and_one_log_line(c: httpx.AsyncClient) -> None:
@@ -335,3 +361,17 @@ async def test_a_client_that_leaves_mid_body_is_logged_as_499_not_as_a_crash() -
     assert sent == []
     assert [e["event"] for e in logs] == ["http_request"]
     assert logs[0]["status"] == 499
+
+
+async def test_text_postgresql_cannot_store_is_refused_naming_the_field(c: httpx.AsyncClient) -> None:
+    nul = await c.post("/api/kitchen/orders", json={"dish_id": "pan\u0000simple", "quantity": 1})
+    assert nul.status_code == 422
+    assert fields(nul) == ["dish_id"]
+    query = await c.get("/api/kitchen/orders", params={"status": "a\u0000b"})
+    assert query.status_code == 422
+    assert fields(query) == ["status.0"]
+    # A lone surrogate escape is not text at all: the JSON parser refuses the body.
+    surrogate = '{"dish_id": "pan\\ud800", "quantity": 1}'
+    r = await c.post("/api/kitchen/orders", content=surrogate, headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert fields(r) == ["body"]

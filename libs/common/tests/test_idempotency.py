@@ -1,4 +1,5 @@
-"""Idempotency keys against real PostgreSQL: claim, replay, reuse, concurrency, purge, and a real route."""
+"""Idempotency keys against real PostgreSQL: claim, replay, reuse, expiry, concurrency, purge, and a
+real declared route."""
 
 from __future__ import annotations
 
@@ -10,24 +11,22 @@ import asyncpg
 import httpx
 import pytest
 from pydantic import BaseModel, Field
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from brigade_common.db import create_pool
-from brigade_common.http import create_app, json_response, parse_json
+from brigade_common.http import create_app, json_response
 from brigade_common.idempotency import (
     IDEMPOTENCY_DDL,
-    StoredResponse,
-    claim,
+    IdempotencyKey,
+    IdempotencyKeyReused,
+    claim_key,
     fingerprint,
     purge_expired,
-    read_idempotency_key,
-    replay_response,
-    store,
 )
-from brigade_common.problems import BadRequest, Conflict, Unprocessable
+from brigade_common.inputs import IDEMPOTENCY_KEY
+from brigade_common.openapi import OpenAPI
+from brigade_common.testing.waiting import eventually
 
 PATH = "/api/kitchen/orders"
 
@@ -55,28 +54,27 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 FP = fingerprint("POST", PATH, PlaceOrder(dish_id="d1", quantity=2))
 
 
-async def test_a_new_key_is_claimed_then_replayed_with_the_stored_response(db: asyncpg.Pool) -> None:
+def key(name: str = "k1", fp: str = FP, method: str = "POST", path: str = PATH) -> IdempotencyKey:
+    return IdempotencyKey("alice", name, method, path, fp)
+
+
+async def test_a_new_key_is_claimed_and_a_repeat_names_the_first_resource(db: asyncpg.Pool) -> None:
     async with db.acquire() as conn, conn.transaction():
-        assert await claim(conn, principal="alice", key="k1", method="POST", path=PATH, fingerprint=FP) is None
-        await store(
-            conn, principal="alice", key="k1", status=201, response={"id": "o1", "quantity": 2}, resource_id="o1"
-        )
+        assert await claim_key(conn, key(), resource_id="o1") is None
     async with db.acquire() as conn, conn.transaction():
-        stored = await claim(conn, principal="alice", key="k1", method="post", path=PATH, fingerprint=FP)
-    assert stored == StoredResponse(status=201, response={"id": "o1", "quantity": 2}, resource_id="o1")
-    # Keys are per principal: bob's "k1" is another key.
+        assert await claim_key(conn, key(), resource_id="o2") == "o1"
+    other_principal = IdempotencyKey("bob", "k1", "POST", PATH, FP)
     async with db.acquire() as conn, conn.transaction():
-        assert await claim(conn, principal="bob", key="k1", method="POST", path=PATH, fingerprint=FP) is None
+        assert await claim_key(conn, other_principal, resource_id="o3") is None  # keys are per principal
 
 
 async def test_a_rolled_back_claim_leaves_no_trace(db: asyncpg.Pool) -> None:
-    async with db.acquire() as conn:
-        tx = conn.transaction()
-        await tx.start()
-        await claim(conn, principal="alice", key="k1", method="POST", path=PATH, fingerprint=FP)
-        await tx.rollback()  # the write failed
-        async with conn.transaction():
-            assert await claim(conn, principal="alice", key="k1", method="POST", path=PATH, fingerprint=FP) is None
+    with pytest.raises(RuntimeError):
+        async with db.acquire() as conn, conn.transaction():
+            await claim_key(conn, key(), resource_id="o1")
+            raise RuntimeError("the write failed")
+    async with db.acquire() as conn, conn.transaction():
+        assert await claim_key(conn, key(), resource_id="o2") is None
 
 
 @pytest.mark.parametrize(
@@ -86,36 +84,31 @@ async def test_a_rolled_back_claim_leaves_no_trace(db: asyncpg.Pool) -> None:
         ("PUT", PATH, PlaceOrder(dish_id="d1", quantity=2)),
         ("POST", PATH + "/other", PlaceOrder(dish_id="d1", quantity=2)),
     ],
-    ids=["other-body", "other-method", "other-path"],
 )
-async def test_a_key_reused_for_another_request_is_a_422(
+async def test_a_key_reused_for_another_request_is_refused(
     db: asyncpg.Pool, method: str, path: str, body: PlaceOrder
 ) -> None:
-    async with db.acquire() as conn, conn.transaction():
-        await claim(conn, principal="alice", key="k1", method="POST", path=PATH, fingerprint=FP)
-        await store(conn, principal="alice", key="k1", status=201, response={"id": "o1"}, resource_id="o1")
-    async with db.acquire() as conn, conn.transaction():
-        with pytest.raises(Unprocessable) as info:
-            await claim(
-                conn, principal="alice", key="k1", method=method, path=path, fingerprint=fingerprint(method, path, body)
-            )
-    assert info.value.type == "https://brigade.dev/problems/idempotency-key-reused"
-    assert info.value.errors[0]["field"] == "Idempotency-Key"
-
-
-async def test_a_claim_committed_without_a_result_is_in_progress(db: asyncpg.Pool) -> None:
     async with db.acquire() as conn:
-        await claim(conn, principal="alice", key="k1", method="POST", path=PATH, fingerprint=FP)
-        with pytest.raises(Conflict):
-            await claim(conn, principal="alice", key="k1", method="POST", path=PATH, fingerprint=FP)
+        await claim_key(conn, key(), resource_id="o1")
+        with pytest.raises(IdempotencyKeyReused):
+            await claim_key(conn, key(fp=fingerprint(method, path, body), method=method, path=path), resource_id="o2")
 
 
-async def wait_until_blocked_on_a_lock(db: asyncpg.Pool, pid: int) -> None:
-    """Wait (by polling the server's own view, not a fixed sleep) until `pid` waits for a lock."""
-    deadline = asyncio.get_running_loop().time() + 10
-    while await db.fetchval("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", pid) != "Lock":
-        assert asyncio.get_running_loop().time() < deadline, "the second claim never waited"
-        await asyncio.sleep(0.01)
+async def test_an_expired_key_counts_as_new(db: asyncpg.Pool) -> None:
+    async with db.acquire() as conn:
+        await claim_key(conn, key(), resource_id="o1")
+        await conn.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
+        assert await claim_key(conn, key(fp="another body"), resource_id="o2") is None
+        assert await claim_key(conn, key(fp="another body"), resource_id="o3") == "o2"
+
+
+async def blocked_on_a_lock(db: asyncpg.Pool, pid: int) -> None:
+    """Wait (on the server's own view, not a fixed sleep) until `pid` waits for a lock."""
+
+    async def waiting() -> bool:
+        return await db.fetchval("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", pid) == "Lock"
+
+    await eventually(waiting, 10, "the second claim waiting on the first")
 
 
 @pytest.mark.parametrize("first_commits", [True, False], ids=["first-commits", "first-rolls-back"])
@@ -125,20 +118,19 @@ async def test_concurrent_identical_requests_serialise_on_the_key(db: asyncpg.Po
     try:
         tx1 = first.transaction()
         await tx1.start()
-        assert await claim(first, principal="alice", key="k1", method="POST", path=PATH, fingerprint=FP) is None
+        assert await claim_key(first, key(), resource_id="o1") is None
         await first.execute("INSERT INTO orders VALUES ('o1', 2)")
 
-        async def second_request() -> StoredResponse | None:
+        async def second_request() -> str | None:
             async with second.transaction():
-                return await claim(second, principal="alice", key="k1", method="POST", path=PATH, fingerprint=FP)
+                return await claim_key(second, key(), resource_id="o2")
 
         racing = asyncio.create_task(second_request())
-        await wait_until_blocked_on_a_lock(db, second.get_server_pid())
+        await blocked_on_a_lock(db, second.get_server_pid())
         assert not racing.done()
         if first_commits:
-            await store(first, principal="alice", key="k1", status=201, response={"id": "o1"}, resource_id="o1")
             await tx1.commit()
-            assert await racing == StoredResponse(status=201, response={"id": "o1"}, resource_id="o1")
+            assert await racing == "o1"
         else:
             await tx1.rollback()
             assert await racing is None  # the key was never taken: the second request does the work
@@ -150,8 +142,8 @@ async def test_concurrent_identical_requests_serialise_on_the_key(db: asyncpg.Po
 
 async def test_purge_expired_removes_only_old_keys(db: asyncpg.Pool) -> None:
     async with db.acquire() as conn:
-        for key in ("old", "new"):
-            await claim(conn, principal="alice", key=key, method="POST", path=PATH, fingerprint=FP)
+        for name in ("old", "new"):
+            await claim_key(conn, key(name), resource_id=name)
         await conn.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'")
         assert await purge_expired(conn) == 1
         assert await conn.fetchval("SELECT array_agg(key) FROM idempotency_keys") == ["new"]
@@ -174,60 +166,41 @@ def test_fingerprints_are_canonical() -> None:
 # ------------------------------------------------------------------------------ through a real route
 
 
-def make_app(pool: asyncpg.Pool) -> Starlette:
-    async def place_order(request: Request) -> Response:
-        key = read_idempotency_key(request, required=True)
-        assert key is not None
-        body = await parse_json(request, PlaceOrder)
-        async with pool.acquire() as conn, conn.transaction():
-            stored = await claim(
-                conn,
-                principal="alice",
-                key=key,
-                method="POST",
-                path=request.url.path,
-                fingerprint=fingerprint("POST", request.url.path, body),
-            )
-            if stored is not None:
-                return replay_response(stored, headers={"Location": f"{PATH}/{stored.resource_id}"})
-            order_id = uuid.uuid4().hex
-            await conn.execute("INSERT INTO orders VALUES ($1, $2)", order_id, body.quantity)
-            out = {"id": order_id, "quantity": body.quantity}
-            await store(conn, principal="alice", key=key, status=201, response=out, resource_id=order_id)
-        return json_response(out, status=201, headers={"Location": f"{PATH}/{order_id}"})
+def make_app(pool: asyncpg.Pool) -> object:
+    api = OpenAPI(title="t", version="1")
 
-    return create_app(service="kitchen", routes=[Route(PATH, place_order, methods=["POST"])])
+    @api.route("POST", PATH, body=PlaceOrder, headers=[IDEMPOTENCY_KEY], responses={201: None})
+    async def place_order(request: Request, *, body: PlaceOrder, idempotency_key: str | None) -> Response:
+        order_id = uuid.uuid4().hex
+        async with pool.acquire() as conn, conn.transaction():
+            if idempotency_key is not None:
+                k = IdempotencyKey("alice", idempotency_key, "POST", PATH, fingerprint("POST", PATH, body))
+                earlier = await claim_key(conn, k, resource_id=order_id)
+                if earlier is not None:
+                    quantity = await conn.fetchval("SELECT quantity FROM orders WHERE id = $1", earlier)
+                    out = {"id": earlier, "quantity": quantity}
+                    return json_response(out, status=201, headers={"Idempotent-Replayed": "true"})
+            await conn.execute("INSERT INTO orders VALUES ($1, $2)", order_id, body.quantity)
+        return json_response({"id": order_id, "quantity": body.quantity}, status=201)
+
+    return create_app(service="kitchen", openapi=api)
 
 
 async def test_a_retried_request_replays_the_first_answer(db: asyncpg.Pool) -> None:
-    transport = httpx.ASGITransport(app=make_app(db))
+    transport = httpx.ASGITransport(app=make_app(db))  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         headers = {"Idempotency-Key": "order-1"}
         first = await c.post(PATH, json={"dish_id": "d1", "quantity": 2}, headers=headers)
         again = await c.post(PATH, json={"quantity": 2, "dish_id": "d1"}, headers=headers)
         assert first.status_code == again.status_code == 201
         assert again.json() == first.json()
-        assert again.headers["location"] == first.headers["location"]
         assert again.headers["idempotent-replayed"] == "true"
         reused = await c.post(PATH, json={"dish_id": "d1", "quantity": 5}, headers=headers)
         assert reused.status_code == 422
         assert reused.json()["type"] == "https://brigade.dev/problems/idempotency-key-reused"
-        missing = await c.post(PATH, json={"dish_id": "d1", "quantity": 2})
-        assert missing.status_code == 400
-        assert missing.json()["errors"][0]["field"] == "Idempotency-Key"
+        assert reused.json()["errors"][0]["field"] == "Idempotency-Key"
+        for bad in ("x" * 256, "tab\there", "caf\u00e9"):
+            r = await c.post(PATH, json={"dish_id": "d1", "quantity": 2}, headers={"Idempotency-Key": bad.encode()})
+            assert r.status_code == 400, bad
+            assert r.json()["errors"][0]["field"] == "Idempotency-Key"
     assert await db.fetchval("SELECT count(*) FROM orders") == 1
-
-
-@pytest.mark.parametrize("value", ["", "x" * 256, "caf\u00e9", "tab\there"])
-def test_bad_keys_are_a_400_naming_the_header(value: str) -> None:
-    raw = value.encode("latin-1")
-    request = Request({"type": "http", "headers": [(b"idempotency-key", raw)]})
-    with pytest.raises(BadRequest) as info:
-        read_idempotency_key(request)
-    assert info.value.errors[0]["field"] == "Idempotency-Key"
-
-
-def test_good_and_absent_keys() -> None:
-    key = str(uuid.uuid4())
-    assert read_idempotency_key(Request({"type": "http", "headers": [(b"idempotency-key", key.encode())]})) == key
-    assert read_idempotency_key(Request({"type": "http", "headers": []})) is None

@@ -10,11 +10,14 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from brigade_common import outbox
-from brigade_common.consumer import ConsumerRunner, ConsumerSpec, Poison
+from brigade_common.consumer import ConsumerRunner, ConsumerSpec, Delivery, Poison
 from brigade_common.dlq import read_dead_letters
 from brigade_common.envelope import Envelope
 from brigade_common.jetstream import ensure_stream, stream_config
+from brigade_common.messaging import MessageContext
 from brigade_common.outbox import OutboxRelay
+from brigade_common.unit_of_work import Transaction
+from brigade_common.writes import Session
 from brigade_common.testing.waiting import eventually
 
 
@@ -58,28 +61,41 @@ async def test_an_outbox_row_written_in_a_rolled_back_transaction_is_never_publi
     assert await OutboxRelay(pool, nc.jetstream(), service="test").publish_batch() == 0
 
 
+NoteHandler = Callable[[Envelope, Session], Awaitable[None]]
+
+
 async def _run_consumer(
-    pool: asyncpg.Pool,
-    nc: NATS,
-    handler: Callable[[Envelope, asyncpg.Connection], Awaitable[None]],
-    **kw: object,
+    pool: asyncpg.Pool, nc: NATS, handler: NoteHandler, **kw: object
 ) -> tuple[ConsumerRunner, asyncio.Task[None]]:
-    spec = ConsumerSpec("notes", "TEST", ("test.>",), context="test", handler=handler, backoff_s=(0.05,), **kw)  # type: ignore[arg-type]
+    """A consumer whose handler runs in a transaction that claims the message in the inbox."""
+
+    async def in_transaction(env: Envelope, delivery: Delivery) -> None:
+        async with Transaction(pool, context=MessageContext.caused_by(env), inbox=delivery.inbox) as tx:
+            await handler(env, tx.session)
+            await tx.commit()
+
+    spec = ConsumerSpec("notes", "TEST", ("test.>",), context="test", handler=in_transaction, backoff_s=(0.05,), **kw)  # type: ignore[arg-type]
     runner = ConsumerRunner(spec, pool=pool, nc=nc, js=nc.jetstream(), service="test")
     await runner.provision()
     return runner, asyncio.create_task(runner.run())
 
 
-async def add_note(env: Envelope, conn: asyncpg.Connection) -> None:
+class NoteRefused(Exception):
+    """A service's own error that no retry can cure (declared in the spec's `poison`)."""
+
+
+async def add_note(env: Envelope, db: Session) -> None:
     if env.data.get("poison"):
         raise Poison("this note can never be stored")
-    await conn.execute("INSERT INTO notes (text) VALUES ($1)", env.data["text"])
+    if env.data.get("refused"):
+        raise NoteRefused("notes may not be refused twice")
+    await db.execute("INSERT INTO notes (text) VALUES ($1)", env.data["text"])
 
 
 async def test_duplicates_have_no_second_effect_and_poison_goes_to_the_dlq(pool: asyncpg.Pool, nc: NATS) -> None:
     await provision(nc)
     js = nc.jetstream()
-    _, task = await _run_consumer(pool, nc, add_note)
+    _, task = await _run_consumer(pool, nc, add_note, poison=(NoteRefused,))
     try:
         env = Envelope.wrap("test.note.added.v1", {"text": "one"})
         await js.publish(env.type, env.to_bytes(), headers=env.headers())
@@ -88,17 +104,22 @@ async def test_duplicates_have_no_second_effect_and_poison_goes_to_the_dlq(pool:
         await js.publish("test.garbage", b"not json at all")
         poison = Envelope.wrap("test.note.added.v1", {"text": "p", "poison": True})
         await js.publish(poison.type, poison.to_bytes(), headers=poison.headers())
+        refused = Envelope.wrap("test.note.added.v1", {"text": "r", "refused": True})
+        await js.publish(refused.type, refused.to_bytes(), headers=refused.headers())
         after = Envelope.wrap("test.note.added.v1", {"text": "two"})
         await js.publish(after.type, after.to_bytes(), headers=after.headers())
 
-        async def two_notes_and_two_dead_letters() -> bool:
-            return await count_notes(pool) == 2 and len(await read_dead_letters(js)) == 2
+        async def two_notes_and_three_dead_letters() -> bool:
+            return await count_notes(pool) == 2 and len(await read_dead_letters(js)) == 3
 
-        await eventually(two_notes_and_two_dead_letters)
+        await eventually(two_notes_and_three_dead_letters)
         letters = await read_dead_letters(js, "dlq.test.notes")
         assert {d.original_subject for d in letters} == {"test.garbage", "test.note.added.v1"}
         assert any("invalid envelope" in d.error for d in letters)
         assert any("can never be stored" in d.error for d in letters)
+        assert any("NoteRefused" in d.error for d in letters)
+        # One delivery each: neither was retried.
+        assert await pool.fetchval("SELECT count(*) FROM inbox") == 2
         assert sorted(r["text"] for r in await pool.fetch("SELECT text FROM notes")) == ["one", "two"]
     finally:
         task.cancel()
@@ -111,11 +132,11 @@ async def test_transient_failures_are_retried_then_dead_lettered_when_they_never
     js = nc.jetstream()
     attempts: dict[str, int] = {}
 
-    async def flaky(env: Envelope, conn: asyncpg.Connection) -> None:
+    async def flaky(env: Envelope, db: Session) -> None:
         attempts[env.data["text"]] = attempts.get(env.data["text"], 0) + 1
         if env.data["text"] == "never" or attempts[env.data["text"]] < 3:
             raise ConnectionError("the database blinked")
-        await conn.execute("INSERT INTO notes (text) VALUES ($1)", env.data["text"])
+        await db.execute("INSERT INTO notes (text) VALUES ($1)", env.data["text"])
 
     _, task = await _run_consumer(pool, nc, flaky, max_deliver=4)
     try:

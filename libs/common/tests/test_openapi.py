@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -15,7 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from brigade_common.http import create_app, json_response, parse_json, parse_query
+from brigade_common.auth.keys import generate_key, jwks
+from brigade_common.auth.tokens import mint_token
+from brigade_common.auth.verifier import JwtVerifier, Principal
+from brigade_common.http import create_app, json_response
+from brigade_common.inputs import IDEMPOTENCY_KEY
 from brigade_common.openapi import OpenAPI
 from brigade_common.problems import Conflict, NotFound, Problem
 
@@ -49,36 +53,47 @@ class OrderQuery(BaseModel):
 ORDER = OrderOut(id=uuid.UUID(int=1), status=Status.pending, lines=[Line(ingredient="pollo", amount=2)])
 
 
+class OrderPath(BaseModel):
+    id: uuid.UUID
+
+
 def build_api() -> OpenAPI:
     api = OpenAPI(title="Brigade kitchen", version="1.2.3", description="Orders and dishes.")
 
     @api.route(
         "POST",
         "/api/kitchen/orders",
-        request=PlaceOrderBody,
+        body=PlaceOrderBody,
         responses={201: OrderOut, 202: OrderOut, 422: Problem},
         auth=True,
+        headers=[IDEMPOTENCY_KEY],
         summary="Place an order",
     )
-    async def place_order(request: Request) -> Response:
+    async def place_order(
+        request: Request, *, body: PlaceOrderBody, principal: Principal, idempotency_key: str | None
+    ) -> Response:
         """Reserve what the pantry has and ask the warehouse for the rest."""
-        await parse_json(request, PlaceOrderBody)
-        return json_response(ORDER, status=201)
+        return json_response(ORDER.model_copy(update={"lines": [Line(ingredient=principal.sub, amount=1)]}), status=201)
 
     @api.route("GET", "/api/kitchen/orders", query=OrderQuery, responses={200: list[OrderOut]})
-    async def list_orders(request: Request) -> Response:
-        parse_query(request, OrderQuery)
-        return json_response([ORDER])
+    async def list_orders(request: Request, *, query: OrderQuery) -> Response:
+        return json_response([ORDER] * min(query.limit, 2))
 
-    @api.route("GET", "/api/kitchen/orders/{id:uuid}", responses={200: OrderOut, 404: NotFound})
-    async def get_order(request: Request) -> Response:
-        return json_response(ORDER)
+    @api.route("GET", "/api/kitchen/orders/{id}", path_params=OrderPath, responses={200: OrderOut, 404: NotFound})
+    async def get_order(request: Request, *, id: uuid.UUID) -> Response:  # noqa: A002 - the path's name
+        return json_response(ORDER.model_copy(update={"id": id}))
 
-    @api.route("POST", "/api/kitchen/orders/{id:uuid}/cancel", responses={204: None, 409: Conflict}, auth=True)
-    async def cancel_order(request: Request) -> Response:
+    @api.route(
+        "POST",
+        "/api/kitchen/orders/{id}/cancel",
+        path_params=OrderPath,
+        responses={204: None, 409: Conflict},
+        auth={"staff"},
+    )
+    async def cancel_order(request: Request, *, id: uuid.UUID, principal: Principal) -> Response:  # noqa: A002
         return Response(status_code=204)
 
-    @api.websocket("/api/kitchen/ws", summary="Live order updates", auth=True)
+    @api.websocket("/api/kitchen/ws", summary="Live order updates")
     async def live(websocket: WebSocket) -> None:
         await websocket.close()
 
@@ -163,9 +178,12 @@ def test_request_and_response_schemas(doc: dict[str, Any]) -> None:
 
 def test_problem_responses_share_the_problem_details_schema(doc: dict[str, Any]) -> None:
     op = doc["paths"]["/api/kitchen/orders"]["post"]
-    # Declared 422, plus what parse_json and require_principal can answer.
-    assert set(op["responses"]) == {"201", "202", "400", "401", "403", "413", "415", "422"}
-    for status in ("400", "401", "403", "413", "415", "422"):
+    # Declared 422, plus what parsing the body and the header and checking the caller can answer.
+    assert set(op["responses"]) == {"201", "202", "400", "401", "413", "415", "422"}
+    cancel = doc["paths"]["/api/kitchen/orders/{id}/cancel"]["post"]
+    assert set(cancel["responses"]) == {"204", "401", "403", "404", "409", "422"}  # roles: 403
+    assert cancel["x-roles"] == ["staff"]
+    for status in ("400", "401", "413", "415", "422"):
         content = op["responses"][status]["content"]
         assert content == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
     problem = resolve(doc, "#/components/schemas/ProblemDetails")
@@ -174,11 +192,14 @@ def test_problem_responses_share_the_problem_details_schema(doc: dict[str, Any])
     assert "application/problem+json" in get["responses"]["404"]["content"]
 
 
-def test_path_and_query_parameters(doc: dict[str, Any]) -> None:
+def test_path_header_and_query_parameters(doc: dict[str, Any]) -> None:
     get = doc["paths"]["/api/kitchen/orders/{id}"]["get"]
     assert get["parameters"] == [
         {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
     ]
+    [header] = doc["paths"]["/api/kitchen/orders"]["post"]["parameters"]
+    assert (header["name"], header["in"], header["required"]) == ("Idempotency-Key", "header", False)
+    assert header["schema"] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}
     params = {p["name"]: p for p in doc["paths"]["/api/kitchen/orders"]["get"]["parameters"]}
     assert set(params) == {"status", "limit"}
     assert (params["limit"]["in"], params["limit"]["required"]) == ("query", False)
@@ -201,7 +222,6 @@ def test_websockets_are_documented_minimally(doc: dict[str, Any]) -> None:
     assert op["x-websocket"] is True
     assert op["summary"] == "Live order updates"
     assert "101" in op["responses"]
-    assert op["security"] == [{"bearerAuth": []}]
 
 
 def test_duplicate_operation_ids_are_refused() -> None:
@@ -217,15 +237,64 @@ def test_duplicate_operation_ids_are_refused() -> None:
     assert len(api.routes) == 2
 
 
-async def test_the_app_serves_the_document_and_the_declared_routes() -> None:
+def test_an_endpoint_must_take_exactly_what_its_declaration_gives() -> None:
+    api = OpenAPI(title="t", version="1")
+
+    async def ignores_its_body(request: Request) -> Response:
+        return Response()
+
+    async def wants_a_body_it_does_not_declare(request: Request, *, body: PlaceOrderBody) -> Response:
+        return Response()
+
+    with pytest.raises(TypeError, match="the declaration gives \\['body'\\]"):
+        api.route("POST", "/a", body=PlaceOrderBody)(ignores_its_body)
+    with pytest.raises(TypeError, match="the endpoint takes \\['body'\\]"):
+        api.route("POST", "/b")(wants_a_body_it_does_not_declare)
+    with pytest.raises(TypeError, match="principal"):
+        api.route("POST", "/c", auth=True)(ignores_its_body)
+
+
+KEY = generate_key("k1")
+
+
+@pytest.fixture
+async def c() -> AsyncIterator[httpx.AsyncClient]:
     api = build_api()
-    app = create_app(service="kitchen", routes=api.routes, openapi=api)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        served = await c.get("/api/kitchen/openapi.json")
-        assert served.status_code == 200
-        assert served.json() == api.document()
-        placed = await c.post("/api/kitchen/orders", json={"dish_id": str(uuid.uuid4()), "quantity": 1})
-        assert placed.status_code == 201
-        assert (await c.get(f"/api/kitchen/orders/{uuid.uuid4()}")).status_code == 200
-        assert (await c.get("/api/kitchen/orders/not-a-uuid")).status_code == 404
-        assert (await c.post(f"/api/kitchen/orders/{uuid.uuid4()}/cancel")).status_code == 204
+    app = create_app(service="kitchen", openapi=api, jwt_verifier=JwtVerifier(jwks([KEY[1]])))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        yield client
+
+
+def bearer(*roles: str) -> dict[str, str]:
+    return {"Authorization": "Bearer " + mint_token(KEY[0], "k1", sub="alice", roles=roles or ("customer",))}
+
+
+async def test_the_app_serves_the_document_and_enforces_what_it_declares(c: httpx.AsyncClient) -> None:
+    served = await c.get("/api/kitchen/openapi.json")
+    assert served.status_code == 200
+    assert served.json() == build_api().document()
+    body = {"dish_id": str(uuid.uuid4()), "quantity": 1}
+    placed = await c.post("/api/kitchen/orders", json=body, headers=bearer())
+    assert placed.status_code == 201
+    assert placed.json()["lines"] == [{"ingredient": "alice", "amount": 1}]  # the verified principal
+    # The caller is checked before the body is read: no token and a bad body is a 401, not a 422.
+    assert (await c.post("/api/kitchen/orders", json={"quantity": "x"})).status_code == 401
+    bad_key = await c.post("/api/kitchen/orders", json=body, headers={**bearer(), "Idempotency-Key": "x" * 300})
+    assert bad_key.status_code == 400
+    assert (await c.get("/api/kitchen/orders", params={"limit": "0"})).status_code == 422
+    assert len((await c.get("/api/kitchen/orders", params={"limit": "5"})).json()) == 2
+    found = await c.get(f"/api/kitchen/orders/{uuid.uuid4()}")
+    assert found.status_code == 200
+    assert (await c.get("/api/kitchen/orders/not-a-uuid")).status_code == 404
+    oid = uuid.uuid4()
+    assert (await c.post(f"/api/kitchen/orders/{oid}/cancel", headers=bearer())).status_code == 403
+    assert (await c.post(f"/api/kitchen/orders/{oid}/cancel", headers=bearer("staff"))).status_code == 204
+
+
+async def test_every_method_of_a_path_is_allowed_and_others_get_a_405_listing_them(c: httpx.AsyncClient) -> None:
+    for method in ("OPTIONS", "DELETE", "PATCH"):
+        r = await c.request(method, "/api/kitchen/orders")
+        assert r.status_code == 405, method
+        assert set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+    head = await c.head("/api/kitchen/orders")
+    assert head.status_code == 200 and head.content == b""

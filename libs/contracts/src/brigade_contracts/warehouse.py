@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import Field
 
@@ -46,13 +46,21 @@ class SupplyFailed(Message):
     reason: str
 
 
+class StockReason(StrEnum):
+    """Why the stock ledger moved."""
+
+    SEED = "seed"
+    PURCHASE = "purchase"
+    SUPPLY = "supply"
+
+
 class StockMoved(Message):
     """One row of the warehouse stock ledger."""
 
     movement_id: int
     ingredient: str
     delta: int
-    reason: Literal["seed", "purchase", "supply"]
+    reason: StockReason
     balance: int
     request_id: str | None = None
 

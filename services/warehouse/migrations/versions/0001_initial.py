@@ -3,9 +3,9 @@
 Revision ID: 0001
 """
 
-from brigade_common.unit_of_work import INBOX_DDL
 from brigade_common.migrations import execute_script
 from brigade_common.outbox import OUTBOX_DDL
+from brigade_common.unit_of_work import INBOX_DDL
 
 revision = "0001"
 down_revision = None

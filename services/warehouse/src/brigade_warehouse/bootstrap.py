@@ -1,10 +1,13 @@
-"""Wires the warehouse: runtime (database, NATS, outbox relay, supply consumer) and HTTP app."""
+"""Wires the warehouse: runtime (database, NATS, outbox relay), its adapters, the supply use case,
+the consumer and the HTTP app. Nothing here decides anything; nothing opens at import time."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
+from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 
@@ -14,14 +17,25 @@ from brigade_common.http import create_app as create_http_app
 from brigade_common.jetstream import stream_config
 from brigade_common.runtime import Runtime
 from brigade_contracts.streams import DLQ, WAREHOUSE
+from brigade_warehouse.adapters.market import NatsMarket
+from brigade_warehouse.adapters.unit_of_work import unit_of_work_factory
+from brigade_warehouse.adapters.views import PostgresWarehouseViews
 from brigade_warehouse.config import MIGRATIONS_DIR, SCHEMA, SERVICE, Settings
 from brigade_warehouse.entrypoints.consumers import consumer_specs
+from brigade_warehouse.entrypoints.http import api
+from brigade_warehouse.service.handlers import Deps
+from brigade_warehouse.service.warehouse import Warehouse
 
 STREAMS = [stream_config(**asdict(s)) for s in (WAREHOUSE, DLQ)]
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 @asynccontextmanager
-async def open_warehouse(settings: Settings, readiness: ReadinessChecks | None = None) -> AsyncIterator[Runtime]:
+async def open_warehouse(settings: Settings, readiness: ReadinessChecks | None = None) -> AsyncIterator[Warehouse]:
+    """The warehouse with everything it runs on, until the context exits."""
     runtime = await Runtime.start(
         SERVICE,
         nats_url=settings.nats_url,
@@ -31,28 +45,43 @@ async def open_warehouse(settings: Settings, readiness: ReadinessChecks | None =
         migrations_dir=MIGRATIONS_DIR,
         relay=settings.outbox_relay,
         streams=STREAMS,
-        consumers=lambda rt: consumer_specs(settings, rt),
         readiness=readiness,
     )
+
+    async def pause() -> None:
+        await asyncio.sleep(settings.market_retry_s)
+
     try:
-        yield runtime
+        warehouse = Warehouse(
+            uow=unit_of_work_factory(runtime.db, on_commit=runtime.notify_outbox),
+            views=PostgresWarehouseViews(runtime.db),
+            deps=Deps(
+                clock=_now,
+                market=NatsMarket(runtime.nc),
+                pause=pause,
+                deadline_s=settings.supply_deadline_s,
+                market_timeout_s=settings.market_timeout_s,
+            ),
+        )
+        await runtime.run_consumers(consumer_specs(warehouse, ack_wait_s=settings.ack_wait_s))
+        yield warehouse
     finally:
         await runtime.close()
 
 
 def create_app(settings: Settings) -> Starlette:
-    from brigade_warehouse.entrypoints.http import api
-
     readiness = ReadinessChecks()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_warehouse(settings, readiness) as runtime:
-            app.state.runtime = runtime
+        async with open_warehouse(settings, readiness) as warehouse:
+            app.state.warehouse = warehouse
             yield
 
-    app = create_http_app(service=SERVICE, routes=api.routes, lifespan=lifespan, readiness=readiness, openapi=api)
-    app.state.jwt_verifier = JwtVerifier(
-        settings.jwt_public_keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    return create_http_app(
+        service=SERVICE,
+        openapi=api,
+        lifespan=lifespan,
+        readiness=readiness,
+        jwt_verifier=JwtVerifier(settings.jwt_public_keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience),
     )
-    return app

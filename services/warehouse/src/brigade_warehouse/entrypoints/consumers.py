@@ -1,43 +1,27 @@
-"""Warehouse's JetStream handler for supply commands."""
+"""Warehouse's JetStream handler for supply commands: the payload becomes the command of the use case.
+
+Ack, nak and dead-lettering are the common runner's. A command the contract refuses (a request id
+that is not a UUID, a bad amount) is poison and goes to the dead-letter stream at once.
+"""
 
 from __future__ import annotations
 
-import asyncio
-
-from brigade_common import rpc
 from brigade_common.consumer import ConsumerSpec, Delivery
 from brigade_common.envelope import Envelope
-from brigade_common.runtime import Runtime
-from brigade_contracts import market as m
+from brigade_common.messaging import MessageContext
 from brigade_contracts import warehouse as w
-from brigade_warehouse.config import Settings
-from brigade_warehouse.service.supply import supply
+from brigade_warehouse.domain.errors import RequestSettled, UnknownSupplyRequest
+from brigade_warehouse.service.commands import SupplyIngredient
+from brigade_warehouse.service.warehouse import Warehouse
+
+POISON: tuple[type[Exception], ...] = (UnknownSupplyRequest, RequestSettled)
 
 
-def consumer_specs(settings: Settings, rt: Runtime) -> list[ConsumerSpec]:
-
-    async def market(ingredient: str, amount: int, timeout: float) -> m.BuyReply:
-        return await rpc.call(
-            rt.nc, m.BUY, m.BuyRequest(ingredient=ingredient, amount=amount), m.BuyReply, timeout=timeout
-        )
-
-    async def pause() -> None:
-        await asyncio.sleep(settings.market_retry_s)
-
+def consumer_specs(warehouse: Warehouse, *, ack_wait_s: float) -> list[ConsumerSpec]:
     async def on_supply(env: Envelope, delivery: Delivery) -> None:
-        # The contract requires a UUID request id (it keys a uuid column): anything else is poison.
-        cmd = w.SupplyIngredient.model_validate(env.data)
-        await supply(
-            cmd,
-            env,
-            delivery,
-            pool=rt.db,
-            market=market,
-            deadline_s=settings.supply_deadline_s,
-            market_timeout_s=settings.market_timeout_s,
-            on_commit=rt.notify_outbox,
-            pause=pause,
-        )
+        msg = w.SupplyIngredient.model_validate(env.data)
+        cmd = SupplyIngredient(msg.request_id, msg.order_id, msg.ingredient, msg.amount)
+        await warehouse.supply(cmd, context=MessageContext.caused_by(env), progress=delivery)
 
     return [
         ConsumerSpec(
@@ -45,7 +29,9 @@ def consumer_specs(settings: Settings, rt: Runtime) -> list[ConsumerSpec]:
             "WAREHOUSE",
             (w.SUPPLY_CMD,),
             "warehouse",
-            long_handler=on_supply,
-            ack_wait_s=settings.ack_wait_s,
+            handler=on_supply,
+            long_running=True,
+            poison=POISON,
+            ack_wait_s=ack_wait_s,
         ),
     ]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from brigade_common.http import json_response, parse_query
+from brigade_common.http import json_response
 from brigade_common.openapi import OpenAPI
-from brigade_common.pagination import Page, PageQuery, id_cursor, id_page
-from brigade_common.runtime import Runtime
-from brigade_warehouse.adapters.repository import WarehouseRepo
+from brigade_common.pagination import IdPageQuery, Page, id_page
+from brigade_contracts.warehouse import StockReason
+from brigade_warehouse.service.warehouse import Warehouse
 
 PREFIX = "/api/warehouse"
 api = OpenAPI(title="Brigade warehouse", version="1.0.0")
@@ -20,14 +20,14 @@ api = OpenAPI(title="Brigade warehouse", version="1.0.0")
 
 class StockItem(BaseModel):
     ingredient: str
-    on_hand: int
+    on_hand: int = Field(ge=0)
 
 
 class StockMovement(BaseModel):
     id: int
     ingredient: str
     delta: int
-    reason: str
+    reason: StockReason
     request_id: str | None
     created_at: datetime
 
@@ -36,48 +36,44 @@ class Purchase(BaseModel):
     id: int
     request_id: str
     ingredient: str
-    requested: int
-    received: int
+    requested: int = Field(gt=0)
+    received: int = Field(ge=0)
     supplier: str
     created_at: datetime
 
 
-def _runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
+def _warehouse(request: Request) -> Warehouse:
+    warehouse: Warehouse = request.app.state.warehouse
+    return warehouse
 
 
 @api.route("GET", f"{PREFIX}/stock", responses={200: list[StockItem]}, summary="Stock per ingredient")
 async def stock(request: Request) -> Response:
-    async with _runtime(request).db.acquire() as conn:
-        return json_response(await WarehouseRepo(conn).stock())
+    items = await _warehouse(request).views.stock()
+    return json_response([StockItem(ingredient=i.ingredient, on_hand=i.on_hand) for i in items])
 
 
 @api.route(
     "GET",
     f"{PREFIX}/stock/movements",
-    query=PageQuery,
+    query=IdPageQuery,
     responses={200: Page[StockMovement]},
     summary="The stock ledger, newest first (cursor-paginated)",
 )
-async def movements(request: Request) -> Response:
-    q = parse_query(request, PageQuery)
-    async with _runtime(request).db.acquire() as conn:
-        rows = await WarehouseRepo(conn).movements(before=id_cursor(q), limit=q.limit + 1)
-    items, nxt = id_page(rows, q.limit)
-    return json_response(Page[StockMovement](items=[StockMovement(**r) for r in items], next_cursor=nxt))
+async def movements(request: Request, *, query: IdPageQuery) -> Response:
+    rows = await _warehouse(request).views.movements(before=query.before(), limit=query.limit + 1)
+    items, nxt = id_page(rows, query.limit)
+    return json_response(Page[StockMovement](items=[StockMovement(**vars(m)) for m in items], next_cursor=nxt))
 
 
 @api.route(
     "GET",
     f"{PREFIX}/purchases",
-    query=PageQuery,
+    query=IdPageQuery,
     responses={200: Page[Purchase]},
     summary="Purchases from the market, newest first (cursor-paginated)",
 )
-async def purchases(request: Request) -> Response:
-    q = parse_query(request, PageQuery)
-    async with _runtime(request).db.acquire() as conn:
-        rows = await WarehouseRepo(conn).purchases(before=id_cursor(q), limit=q.limit + 1)
-    items, nxt = id_page(rows, q.limit)
-    return json_response(Page[Purchase](items=[Purchase(**r) for r in items], next_cursor=nxt))
+async def purchases(request: Request, *, query: IdPageQuery) -> Response:
+    rows = await _warehouse(request).views.purchases(before=query.before(), limit=query.limit + 1)
+    items, nxt = id_page(rows, query.limit)
+    return json_response(Page[Purchase](items=[Purchase(**vars(p)) for p in items], next_cursor=nxt))

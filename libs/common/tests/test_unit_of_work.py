@@ -1,0 +1,86 @@
+"""The transaction under every unit of work, against real PostgreSQL: all or nothing, outbox rows
+in order with their context, the inbox, and the relay woken only by a commit that sent something."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+import pytest
+from pydantic import BaseModel
+
+from brigade_common.envelope import Envelope
+from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext, Outgoing
+from brigade_common.unit_of_work import Transaction
+from brigade_common.writes import Table
+
+NOTES = Table.of("notes", ("text", "text"))
+CTX = MessageContext("corr-1", "cause-1")
+
+
+class Note(BaseModel):
+    text: str
+
+
+async def outbox(pool: asyncpg.Pool) -> list[tuple[str, dict[str, str], Envelope]]:
+    rows = await pool.fetch("SELECT subject, headers::text AS headers, payload FROM outbox ORDER BY seq")
+    return [(r["subject"], json.loads(r["headers"]), Envelope.from_bytes(r["payload"])) for r in rows]
+
+
+async def test_a_commit_writes_everything_and_sends_the_messages_in_order(pool: asyncpg.Pool) -> None:
+    woken: list[bool] = []
+    async with Transaction(pool, context=CTX, on_commit=lambda: woken.append(True)) as tx:
+        tx.session.buffer.insert(NOTES, ("hola",))
+        await tx.commit(
+            [
+                Outgoing("test.note.added.v1", Note(text="hola")),
+                Outgoing("test.note.due.v1", Note(text="later"), subject="test.schedule.1", headers={"X-At": "1"}),
+            ]
+        )
+    assert await pool.fetchval("SELECT text FROM notes") == "hola"
+    [(s1, h1, e1), (s2, h2, e2)] = await outbox(pool)
+    assert (s1, e1.type, e1.data) == ("test.note.added.v1", "test.note.added.v1", {"text": "hola"})
+    assert (s2, e2.type, h2["X-At"]) == ("test.schedule.1", "test.note.due.v1", "1")
+    for headers, env in ((h1, e1), (h2, e2)):
+        assert (env.correlation_id, env.causation_id) == ("corr-1", "cause-1")
+        assert headers["Nats-Msg-Id"] == env.id and headers["Correlation-Id"] == "corr-1"
+    assert woken == [True]
+
+
+async def test_leaving_without_a_commit_undoes_everything(pool: asyncpg.Pool) -> None:
+    woken: list[bool] = []
+    with pytest.raises(RuntimeError):
+        async with Transaction(pool, context=CTX, on_commit=lambda: woken.append(True)) as tx:
+            await tx.session.execute("INSERT INTO notes (text) VALUES ('written')")
+            tx.session.buffer.insert(NOTES, ("buffered",))
+            raise RuntimeError("the use case failed")
+    async with Transaction(pool, context=CTX, on_commit=lambda: woken.append(True)) as again:
+        await again.session.execute("INSERT INTO notes (text) VALUES ('no commit either')")
+    assert await pool.fetchval("SELECT count(*) FROM notes") == 0
+    assert await outbox(pool) == []
+    assert woken == []
+    assert pool.get_idle_size() == pool.get_size()  # every connection went back
+
+
+async def test_a_commit_that_sends_nothing_does_not_wake_the_relay(pool: asyncpg.Pool) -> None:
+    woken: list[bool] = []
+    async with Transaction(pool, context=CTX, on_commit=lambda: woken.append(True)) as tx:
+        tx.session.buffer.insert(NOTES, ("quiet",))
+        await tx.commit()
+    assert woken == [] and await pool.fetchval("SELECT count(*) FROM notes") == 1
+
+
+async def test_the_inbox_makes_a_message_count_once(pool: asyncpg.Pool) -> None:
+    entry = InboxEntry("notes", "msg-1")
+    async with Transaction(pool, context=CTX, inbox=entry) as tx:
+        await tx.commit()
+    with pytest.raises(AlreadyProcessed):
+        async with Transaction(pool, context=CTX, inbox=entry) as tx:
+            pytest.fail("a processed message must not be handled again")
+    # Long work marks the message in its last transaction; marking it again changes nothing.
+    later = InboxEntry("notes", "msg-2")
+    for _ in range(2):
+        async with Transaction(pool, context=CTX) as tx:
+            tx.mark_processed(later)
+            await tx.commit()
+    assert await pool.fetchval("SELECT count(*) FROM inbox") == 2

@@ -1,0 +1,56 @@
+"""Stock in PostgreSQL: balances (`stock`) beside their ledger (`stock_movements`), and purchases.
+
+A balance and its ledger row change in one statement, so each balance always equals its ledger's sum.
+"""
+
+from __future__ import annotations
+
+from brigade_common.writes import Session
+from brigade_contracts.warehouse import StockReason
+from brigade_warehouse.domain.events import PurchaseMade, StockMoved
+
+_MOVE = (
+    "WITH m AS (INSERT INTO stock_movements (ingredient, delta, reason, request_id) "
+    "VALUES ($1, $2, $3, $4::uuid) RETURNING id) "
+    "UPDATE stock SET on_hand = on_hand + $2 WHERE ingredient = $1 "
+    "RETURNING (SELECT id FROM m) AS id, on_hand"
+)
+
+
+class PostgresStock:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def lock(self, ingredient: str) -> int:
+        on_hand = await self._session.fetchval("SELECT on_hand FROM stock WHERE ingredient = $1 FOR UPDATE", ingredient)
+        if on_hand is None:
+            await self._session.execute("INSERT INTO stock (ingredient) VALUES ($1) ON CONFLICT DO NOTHING", ingredient)
+            on_hand = await self._session.fetchval(
+                "SELECT on_hand FROM stock WHERE ingredient = $1 FOR UPDATE", ingredient
+            )
+        units: int = on_hand
+        return units
+
+    async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
+        row = await self._session.fetchrow(_MOVE, ingredient, delta, reason.value, request_id)
+        assert row is not None, f"no stock row for {ingredient}: lock() it first"
+        return StockMoved(row["id"], ingredient, delta, reason, row["on_hand"], request_id)
+
+
+class PostgresPurchases:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def record(
+        self, request_id: str, ingredient: str, requested: int, received: int, supplier: str
+    ) -> PurchaseMade:
+        purchase_id: int = await self._session.fetchval(
+            "INSERT INTO purchases (request_id, ingredient, requested, received, supplier) "
+            "VALUES ($1::uuid, $2, $3, $4, $5) RETURNING id",
+            request_id,
+            ingredient,
+            requested,
+            received,
+            supplier,
+        )
+        return PurchaseMade(purchase_id, request_id, ingredient, requested, received, supplier)

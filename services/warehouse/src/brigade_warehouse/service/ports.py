@@ -1,0 +1,125 @@
+"""What the warehouse's use cases need from the world, as protocols: units of work and their
+repositories, the market, the read side. Adapters implement them; unit tests fake them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from brigade_common.messaging import InboxEntry, MessageContext
+from brigade_contracts.warehouse import StockReason
+from brigade_warehouse.domain.events import Event, PurchaseMade, StockMoved
+from brigade_warehouse.domain.model import SupplyRequest
+
+Clock = Callable[[], datetime]
+
+
+class Requests(Protocol):
+    def open(self, request: SupplyRequest) -> None:
+        """Register a request at commit, once: a repeat of the same id changes nothing."""
+
+    async def get(self, request_id: str) -> SupplyRequest | None:
+        """The request, locked until the unit of work ends (its settlement is written at commit)."""
+
+
+class Stock(Protocol):
+    async def lock(self, ingredient: str) -> int:
+        """Lock the ingredient's row (created at zero when missing); what is on hand."""
+
+    async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
+        """Write a ledger row and the balance it changes, together."""
+
+
+class Purchases(Protocol):
+    async def record(
+        self, request_id: str, ingredient: str, requested: int, received: int, supplier: str
+    ) -> PurchaseMade: ...
+
+
+class WarehouseUnitOfWork(Protocol):
+    @property
+    def requests(self) -> Requests: ...
+
+    @property
+    def stock(self) -> Stock: ...
+
+    @property
+    def purchases(self) -> Purchases: ...
+
+    def record(self, event: Event) -> None:
+        """An event no aggregate records (a ledger row, a purchase), sent with the commit."""
+
+    def mark_processed(self, entry: InboxEntry) -> None:
+        """The message `entry` names is done, as of this unit of work's commit."""
+
+    async def commit(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[MessageContext], WarehouseUnitOfWork]
+
+
+@dataclass(frozen=True)
+class Bought:
+    amount: int
+    supplier: str
+
+
+class Market(Protocol):
+    async def buy(self, ingredient: str, amount: int, timeout_s: float) -> Bought:
+        """Up to `amount` units (possibly none); `MarketUnavailable` when the market does not answer."""
+
+
+class Progress(Protocol):
+    """The message being worked on: its inbox entry, and a way to say the work goes on."""
+
+    @property
+    def inbox(self) -> InboxEntry: ...
+
+    async def keep_alive(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    ingredient: str
+    on_hand: int
+
+
+@dataclass(frozen=True)
+class MovementRow:
+    id: int
+    ingredient: str
+    delta: int
+    reason: StockReason
+    request_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PurchaseRow:
+    id: int
+    request_id: str
+    ingredient: str
+    requested: int
+    received: int
+    supplier: str
+    created_at: datetime
+
+
+class WarehouseViews(Protocol):
+    async def stock(self) -> list[StockLevel]: ...
+
+    async def movements(self, *, before: int | None, limit: int) -> list[MovementRow]: ...
+
+    async def purchases(self, *, before: int | None, limit: int) -> list[PurchaseRow]: ...
+
+
+Pause = Callable[[], Awaitable[None]]

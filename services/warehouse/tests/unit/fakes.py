@@ -1,0 +1,168 @@
+"""In-memory fakes of the warehouse's ports, for unit tests of the supply use case: no servers.
+
+A unit of work changes nothing until `commit`; the stock refuses to go below zero (the database's
+CHECK constraint); the market answers from a script of amounts (or fails, when the script says so).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+from brigade_common.messaging import InboxEntry, MessageContext
+from brigade_contracts.warehouse import StockReason
+from brigade_warehouse.domain.errors import MarketUnavailable
+from brigade_warehouse.domain.events import Event, PurchaseMade, StockMoved
+from brigade_warehouse.domain.model import SupplyRequest
+from brigade_warehouse.service.handlers import Deps
+from brigade_warehouse.service.ports import Bought
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class WarehouseState:
+    stock: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, SupplyRequest] = field(default_factory=dict)
+    movements: list[StockMoved] = field(default_factory=list)
+    purchases: list[PurchaseMade] = field(default_factory=list)
+    inbox: set[InboxEntry] = field(default_factory=set)
+    published: list[Event] = field(default_factory=list)
+
+    def of(self, kind: type[Event]) -> list[Event]:
+        return [e for e in self.published if isinstance(e, kind)]
+
+
+class FakeRequests:
+    def __init__(self, state: WarehouseState) -> None:
+        self._state = state
+        self.opened: list[SupplyRequest] = []
+        self.seen: dict[str, SupplyRequest] = {}
+
+    def open(self, request: SupplyRequest) -> None:
+        self.opened.append(request)
+
+    async def get(self, request_id: str) -> SupplyRequest | None:
+        stored = self._state.requests.get(request_id)
+        if stored is not None and request_id not in self.seen:
+            self.seen[request_id] = copy.deepcopy(stored)
+        return self.seen.get(request_id)
+
+
+class FakeStock:
+    def __init__(self, state: WarehouseState) -> None:
+        self._state = state
+        self.moves: list[StockMoved] = []
+
+    async def lock(self, ingredient: str) -> int:
+        return self._state.stock.get(ingredient, 0) + sum(m.delta for m in self.moves if m.ingredient == ingredient)
+
+    async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
+        balance = await self.lock(ingredient) + delta
+        assert balance >= 0, f"stock of {ingredient} below zero"
+        moved = StockMoved(0, ingredient, delta, reason, balance, request_id)
+        self.moves.append(moved)
+        return moved
+
+
+class FakePurchases:
+    def __init__(self) -> None:
+        self.made: list[PurchaseMade] = []
+
+    async def record(
+        self, request_id: str, ingredient: str, requested: int, received: int, supplier: str
+    ) -> PurchaseMade:
+        made = PurchaseMade(0, request_id, ingredient, requested, received, supplier)
+        self.made.append(made)
+        return made
+
+
+class FakeUnitOfWork:
+    def __init__(self, state: WarehouseState) -> None:
+        self._state = state
+        self._recorded: list[Event] = []
+        self._processed: list[InboxEntry] = []
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self.requests = FakeRequests(self._state)
+        self.stock = FakeStock(self._state)
+        self.purchases = FakePurchases()
+        return self
+
+    def record(self, event: Event) -> None:
+        self._recorded.append(event)
+
+    def mark_processed(self, entry: InboxEntry) -> None:
+        self._processed.append(entry)
+
+    async def commit(self) -> None:
+        state = self._state
+        for req in self.requests.opened:
+            state.requests.setdefault(req.id, copy.deepcopy(req))
+        events = list(self._recorded)
+        for req in self.requests.seen.values():
+            events += req.events
+            req.events = []
+            state.requests[req.id] = copy.deepcopy(req)
+        for moved in self.stock.moves:
+            state.stock[moved.ingredient] = moved.balance
+            state.movements.append(dataclasses.replace(moved, movement_id=len(state.movements) + 1))
+        state.purchases += self.purchases.made
+        state.inbox.update(self._processed)
+        state.published += events
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+
+class ScriptedMarket:
+    """Answers each call with the next amount of its script (capped at what was asked); None fails."""
+
+    def __init__(self, answers: Iterable[int | None], clock: FakeClock | None = None, takes_s: float = 0.0) -> None:
+        self._answers = iter(answers)
+        self._clock = clock
+        self._takes_s = takes_s
+        self.asked: list[int] = []
+
+    async def buy(self, ingredient: str, amount: int, timeout_s: float) -> Bought:
+        self.asked.append(amount)
+        if self._clock is not None:
+            self._clock.advance(self._takes_s)
+        answer = next(self._answers, 0)
+        if answer is None:
+            raise MarketUnavailable("market.buy did not answer within 2s")
+        return Bought(min(answer, amount), "Proveedor Uno")
+
+
+class FakeProgress:
+    def __init__(self, message_id: str = "msg-1") -> None:
+        self.inbox = InboxEntry("warehouse-supply", message_id)
+        self.kept_alive = 0
+
+    async def keep_alive(self) -> None:
+        self.kept_alive += 1
+
+
+def deps(market: ScriptedMarket, clock: FakeClock, *, deadline_s: float = 30.0) -> Deps:
+    async def no_pause() -> None:
+        clock.advance(0.2)
+
+    return Deps(clock=clock, market=market, pause=no_pause, deadline_s=deadline_s, market_timeout_s=2.0)
+
+
+CTX = MessageContext("corr-1")
