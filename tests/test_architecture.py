@@ -55,10 +55,11 @@ def test_domain_code_imports_only_the_standard_library_pydantic_its_own_domain_a
                     if not (isinstance(value, type) and issubclass(value, enum.Enum)):
                         offences.append(f"{path.relative_to(ROOT)}:{line} imports the wire model {module}.{name}")
             for line, module in imports(path):
-                allowed = (
-                    top(module) in sys.stdlib_module_names | {"pydantic", "__future__", "brigade_contracts"}
-                    or module.startswith(own_domain)
-                )
+                allowed = top(module) in sys.stdlib_module_names | {
+                    "pydantic",
+                    "__future__",
+                    "brigade_contracts",
+                } or module.startswith(own_domain)
                 if not allowed:
                     offences.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
     assert offences == []
@@ -91,9 +92,9 @@ def test_use_cases_and_the_domain_depend_on_ports_not_on_adapters_or_io() -> Non
             for path in layer_files(service, layer):
                 for line, module in imports(path):
                     where = f"{path.relative_to(ROOT)}:{line}"
-                    if top(module) in IO_LIBRARIES:
-                        offences.append(f"{where} imports {module}")
-                    elif module.startswith((f"{pkg}.adapters", f"{pkg}.entrypoints", f"{pkg}.bootstrap")):
+                    if top(module) in IO_LIBRARIES or module.startswith(
+                        (f"{pkg}.adapters", f"{pkg}.entrypoints", f"{pkg}.bootstrap")
+                    ):
                         offences.append(f"{where} imports {module}")
                     elif top(module) == "brigade_common" and (io := common_module_reaches_io(module)):
                         offences.append(f"{where} imports {module}, which reaches {io}")

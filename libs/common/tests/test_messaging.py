@@ -16,9 +16,9 @@ from brigade_common.envelope import Envelope
 from brigade_common.jetstream import ensure_stream, stream_config
 from brigade_common.messaging import MessageContext
 from brigade_common.outbox import OutboxRelay
+from brigade_common.testing.waiting import eventually
 from brigade_common.unit_of_work import Transaction
 from brigade_common.writes import Session
-from brigade_common.testing.waiting import eventually
 
 
 async def provision(nc: NATS) -> None:

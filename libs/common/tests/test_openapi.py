@@ -80,7 +80,7 @@ def build_api() -> OpenAPI:
         return json_response([ORDER] * min(query.limit, 2))
 
     @api.route("GET", "/api/kitchen/orders/{id}", path_params=OrderPath, responses={200: OrderOut, 404: NotFound})
-    async def get_order(request: Request, *, id: uuid.UUID) -> Response:  # noqa: A002 - the path's name
+    async def get_order(request: Request, *, id: uuid.UUID) -> Response:
         return json_response(ORDER.model_copy(update={"id": id}))
 
     @api.route(
@@ -90,7 +90,7 @@ def build_api() -> OpenAPI:
         responses={204: None, 409: Conflict},
         auth={"staff"},
     )
-    async def cancel_order(request: Request, *, id: uuid.UUID, principal: Principal) -> Response:  # noqa: A002
+    async def cancel_order(request: Request, *, id: uuid.UUID, principal: Principal) -> Response:
         return Response(status_code=204)
 
     @api.websocket("/api/kitchen/ws", summary="Live order updates")

@@ -106,7 +106,7 @@ def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> tuple[str | None, 
 def type_of(schema: dict[str, Any], defs: dict[str, Any]) -> str:
     """A short, human type: `integer`, `string (date-time)`, `"a" | "b"`, `string | null`, `array of X`."""
     name, schema = _resolve(schema, defs)
-    if name:
+    if name and "enum" not in schema:  # a closed set reads best as its values, wherever it is defined
         return f"`{name}`"
     if "anyOf" in schema:
         return " \\| ".join(type_of(s, defs) for s in schema["anyOf"])

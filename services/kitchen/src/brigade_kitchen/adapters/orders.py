@@ -1,8 +1,13 @@
 """The `Order` aggregate in PostgreSQL: `orders`, `order_lines` and `supply_requests`.
 
-An order is read with its lines and supply requests in one statement that locks its row. Nothing
-is written until the unit of work commits: `persist` then buffers each new order whole and, for
-each loaded one, only what changed (its row when its version moved, lines whose hold changed,
+An order is read in two statements: the first locks its row, the second reads its lines and supply
+requests. Two, because under READ COMMITTED a statement that waited for the lock still reads
+everything but the locked row itself from the snapshot it started with: lines read in the same
+statement could predate the transaction that held the lock, and writing them back would undo it.
+Every change to an order's lines or requests takes the order's lock first.
+
+Nothing is written until the unit of work commits: `persist` then buffers each new order whole and,
+for each loaded one, only what changed (its row when its version moved, lines whose hold changed,
 supply requests that were settled), and hands over the events the orders recorded.
 """
 
@@ -67,14 +72,14 @@ STATE_COLUMNS = (
     "o.id::text AS order_id, o.customer_id, o.dish_id, o.dish_name, o.quantity, o.total_cents, o.status, "
     "o.version, o.expires_at, o.reason"
 )
-_AGGREGATE = f"""
-SELECT {STATE_COLUMNS},
+_LOCK = f"SELECT {STATE_COLUMNS} FROM orders o "  # noqa: S608 - no input is interpolated
+_PARTS = """
+SELECT
     (SELECT coalesce(json_agg(json_build_array(l.ingredient, l.needed, l.reserved)), '[]')
-       FROM order_lines l WHERE l.order_id = o.id) AS lines,
+       FROM order_lines l WHERE l.order_id = $1::uuid) AS lines,
     (SELECT coalesce(json_agg(json_build_array(s.id, s.ingredient, s.amount, s.status)), '[]')
-       FROM supply_requests s WHERE s.order_id = o.id) AS supply
-FROM orders o
-"""  # noqa: S608 - no input is interpolated
+       FROM supply_requests s WHERE s.order_id = $1::uuid) AS supply
+"""
 
 
 def order_state(row: asyncpg.Record | dict[str, Any]) -> OrderState:
@@ -120,22 +125,24 @@ class PostgresOrders:
     async def get(self, order_id: str) -> Order | None:
         if not is_uuid(order_id):
             return None
-        return await self._load("WHERE o.id = $1::uuid FOR UPDATE OF o", order_id)
+        return await self._load("WHERE o.id = $1::uuid FOR UPDATE", order_id)
 
     async def for_supply_request(self, request_id: str) -> Order | None:
         if not is_uuid(request_id):
             return None
         return await self._load(
-            "WHERE o.id = (SELECT order_id FROM supply_requests WHERE id = $1::uuid) FOR UPDATE OF o", request_id
+            "WHERE o.id = (SELECT order_id FROM supply_requests WHERE id = $1::uuid) FOR UPDATE", request_id
         )
 
     async def _load(self, where: str, arg: str) -> Order | None:
-        row = await self._session.fetchrow(_AGGREGATE + where, arg)
+        row = await self._session.fetchrow(_LOCK + where, arg)
         if row is None:
             return None
         state = order_state(row)
         if state.order_id in self._loaded:
             return self._loaded[state.order_id][0]
+        parts = await self._session.fetchrow(_PARTS, state.order_id)
+        assert parts is not None
         order = Order(
             state.order_id,
             state.customer_id,
@@ -147,8 +154,8 @@ class PostgresOrders:
             state.version,
             state.expires_at,
             state.reason,
-            lines={ing: Line(ing, needed, reserved) for ing, needed, reserved in row["lines"]},
-            supply={rid: SupplyRequest(rid, ing, amount, SupplyStatus(st)) for rid, ing, amount, st in row["supply"]},
+            lines={ing: Line(ing, needed, reserved) for ing, needed, reserved in parts["lines"]},
+            supply={rid: SupplyRequest(rid, ing, amount, SupplyStatus(st)) for rid, ing, amount, st in parts["supply"]},
         )
         self._loaded[order.id] = (
             order,
