@@ -1,0 +1,66 @@
+"""Who the contract tests are: a signing key the stack trusts, and the tokens schemathesis sends.
+
+The key exists before any server does because the per-operation schemas (and their auth providers)
+are built at collection time; the stack fixture hands the same key to the services. Tokens are
+minted when schemathesis asks for one, so a long session never sends an expired one.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+
+from brigade_common.auth.keys import generate_key, jwks
+from brigade_common.auth.tokens import mint_token
+
+KID = "contract-key"
+CUSTOMER = "customer-contract"
+STAFF = "staff-contract"
+# Two customers who must not see each other's orders.
+PEERS = ("alice", "bob")
+
+
+@functools.cache
+def signing_key() -> tuple[str, str]:
+    """The private key (PEM) the tokens are signed with, and the JWKS document that verifies them."""
+    private_pem, public = generate_key(KID)
+    return private_pem, jwks([public])
+
+
+def token(sub: str, roles: tuple[str, ...]) -> str:
+    return mint_token(signing_key()[0], KID, sub=sub, roles=list(roles))
+
+
+class Bearer:
+    """A schemathesis auth provider: a fresh token of `sub` with `roles` for each request."""
+
+    sub: str
+    roles: tuple[str, ...]
+
+    def get(self, case: schemathesis.Case[Any], ctx: schemathesis.AuthContext) -> str:
+        return token(self.sub, self.roles)
+
+    def set(self, case: schemathesis.Case[Any], data: str, ctx: schemathesis.AuthContext) -> None:
+        case.headers["Authorization"] = f"Bearer {data}"
+
+
+class CustomerToken(Bearer):
+    sub, roles = CUSTOMER, ("customer",)
+
+
+class StaffToken(Bearer):
+    sub, roles = STAFF, ("staff",)
+
+
+def write_peers(path: Path) -> Path:
+    """A Web Fuzzing Commons auth document for the `PEERS`, with tokens valid for the next hour."""
+    users = [
+        {"name": sub, "fixedHeaders": [{"name": "Authorization", "value": f"Bearer {token(sub, ('customer',))}"}]}
+        for sub in PEERS
+    ]
+    path.write_text(json.dumps({"auth": users}), encoding="utf-8")
+    return path

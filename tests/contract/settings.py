@@ -1,0 +1,84 @@
+"""How schemathesis runs against Brigade: every check, both kinds of data, a fixed budget and seed.
+
+Built in code rather than read from a `schemathesis.toml`, so that no file elsewhere in the tree (or
+above it: schemathesis looks in parent directories) changes what `make test` asserts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import schemathesis
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+SEED = 20240607
+# Generated cases per operation in the fuzzing phase. The examples and coverage phases come on top
+# (the coverage phase derives its cases from the schema: boundaries, missing parameters, unexpected
+# methods, OPTIONS), so this bounds the random part only.
+MAX_EXAMPLES = 50
+# Stateful: scenarios, and calls per scenario (place an order, read it, list, cancel, ...).
+SCENARIOS = 25
+STEPS = 10
+REQUEST_TIMEOUT_S = 10
+
+# Every check schemathesis 4.32 ships, named so that a release adding one shows up as a decision to
+# make here. `max_response_time` is left out: timings belong in benchmarks, not in pass/fail tests.
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "positive_data_acceptance",
+    "negative_data_rejection",
+    "use_after_free",
+    "ensure_resource_availability",
+    "missing_required_header",
+    "ignored_auth",
+    "object_level_authorization",
+    "unsupported_method",
+    "allow_header_conformance",
+)
+
+
+def config(*, peers: Path | None = None) -> schemathesis.Config:
+    """The configuration every schema is loaded with. `peers` is a Web Fuzzing Commons auth document
+    whose users must not see each other's objects (what `object_level_authorization` probes)."""
+    data: dict[str, Any] = {
+        "seed": SEED,
+        "request-timeout": REQUEST_TIMEOUT_S,
+        "generation": {
+            "mode": "all",
+            "max-examples": MAX_EXAMPLES,
+            "deterministic": True,
+            # No `.hypothesis/` directory in the repository, and no example replayed from an earlier run.
+            "database": "none",
+        },
+        "phases": {"stateful": {"max-steps": STEPS, "generation": {"max-examples": SCENARIOS}}},
+        "checks": {"enabled": True, **{name: {"enabled": True} for name in CHECKS}},
+    }
+    if peers is not None:
+        data["auth"] = {"wfc": {"path": str(peers), "peers": _users(peers)}}
+    return schemathesis.Config.from_dict(data)
+
+
+def _users(document: Path) -> list[str]:
+    return [entry["name"] for entry in json.loads(document.read_text(encoding="utf-8"))["auth"]]
+
+
+def stateful(schema: OpenApiSchema) -> hypothesis.settings:
+    """Hypothesis settings for a state machine over `schema`: the configured budget, generation only.
+
+    A scenario's next step depends on what the server answered, and the server keeps what earlier
+    scenarios did, so replaying one to shrink it draws differently (Hypothesis calls that a flaky
+    strategy and drops the failure). schemathesis's own state machines run generation only for that
+    reason, with the health checks off.
+    """
+    return hypothesis.settings(
+        schema.config.get_hypothesis_settings(phase="stateful"),
+        phases=[hypothesis.Phase.generate],
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
