@@ -11,9 +11,9 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 from starlette.requests import HTTPConnection, Request
 
 from brigade_common import idempotency
@@ -30,6 +30,20 @@ from brigade_common.problems import (
 M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_MAX_BYTES = 64 * 1024
+
+
+# ---------------------------------------------------------------------------------------- numbers
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer field of a strict JSON body that takes what JSON Schema calls an integer: `5` and `5.0`,
+# and still not `5.5`, the string `"5"` or `true`.
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
 
 
 # ---------------------------------------------------------------------------- text PostgreSQL refuses

@@ -20,15 +20,35 @@ async def write_counts(k: KitchenClient) -> tuple[int, int, int, int]:
     return tuple(row)  # type: ignore[return-value]
 
 
+async def test_an_order_of_a_dish_that_does_not_exist_is_a_404_naming_dish_id_and_writes_nothing(
+    kitchen: KitchenClient,
+) -> None:
+    """Seed 000: an unknown dish id crashed the handler."""
+    before = await write_counts(kitchen)
+    r = await kitchen.http.post(ORDERS, json={"dish_id": "no-such-dish", "quantity": 1}, headers=kitchen.auth())
+    assert r.status_code == 404, r.text
+    assert r.json()["type"].endswith("/unknown-dish")
+    assert [e["field"] for e in r.json()["errors"]] == ["dish_id"]
+    assert await write_counts(kitchen) == before
+
+
+async def test_a_whole_number_written_with_a_point_is_a_quantity(kitchen: KitchenClient) -> None:
+    r = await kitchen.http.post(ORDERS, json={"dish_id": "pan-simple", "quantity": 2.0}, headers=kitchen.auth())
+    assert r.status_code == 201, r.text
+    assert r.json()["quantity"] == 2
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"dish_id": "no-such-dish", "quantity": 1}, "dish_id"),
+        ({"dish_id": "pan\u0000simple", "quantity": 1}, "dish_id"),
+        ({"dish_id": "Pan Simple", "quantity": 1}, "dish_id"),
         ({"dish_id": "pan-simple", "quantity": 0}, "quantity"),
         ({"dish_id": "pan-simple", "quantity": -1}, "quantity"),
         ({"dish_id": "pan-simple", "quantity": 10**9}, "quantity"),
         ({"dish_id": "pan-simple", "quantity": "x"}, "quantity"),
         ({"dish_id": "pan-simple", "quantity": "2"}, "quantity"),
+        ({"dish_id": "pan-simple", "quantity": True}, "quantity"),
         ({"dish_id": "pan-simple", "quantity": 1.5}, "quantity"),
         ({"quantity": 1}, "dish_id"),
         ({"dish_id": 42, "quantity": 1}, "dish_id"),

@@ -42,11 +42,15 @@ def build_app(settings: Settings) -> Starlette:
 
 
 def _openapi(routes: RouteTable) -> OpenAPI:
-    """What the web service answers itself: the app, and every API prefix it forwards."""
+    """What the web service answers itself: the app. What it forwards is each service's to document
+    (at `/api/<service>/openapi.json`, through this gateway too); the description lists the prefixes."""
+    forwarded = ", ".join(f"`{r.prefix}`" for r in sorted(routes.routes, key=lambda r: r.prefix) if r.prefix != "/")
     api = OpenAPI(
         title="Brigade web",
         version="1.0.0",
-        description="The single-page app, and locally the gateway to every service's API.",
+        description="The single-page app. Locally, also the gateway that forwards "
+        + (forwarded or "nothing")
+        + " to the service behind each prefix, like the Ingress; those APIs document themselves.",
     )
     api.describe(
         "GET",
@@ -55,13 +59,4 @@ def _openapi(routes: RouteTable) -> OpenAPI:
         summary="The single-page app (index.html for client routes)",
         responses={200: None},
     )
-    for prefix in sorted(r.prefix for r in routes.routes):
-        if prefix != "/":
-            api.describe(
-                "GET",
-                f"{prefix}/{{path}}",
-                operation_id=f"proxy{prefix.replace('/', '_')}",
-                summary=f"Forwarded to the service behind {prefix} (its own /openapi.json documents it)",
-                responses={200: None, 502: None, 503: None},
-            )
     return api

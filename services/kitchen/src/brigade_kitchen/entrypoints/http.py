@@ -20,7 +20,7 @@ from brigade_common.inputs import IDEMPOTENCY_KEY
 from brigade_common.messaging import MessageContext
 from brigade_common.openapi import OpenAPI
 from brigade_common.pagination import IdPageQuery, Page, TimePageQuery, id_page, time_cursor
-from brigade_common.problems import Conflict, NotFound, Problem, ProblemMapper, Unprocessable
+from brigade_common.problems import Conflict, NotFound, ProblemMapper
 from brigade_kitchen.domain.errors import InvalidTransition, UnknownDish, UnknownOrder
 from brigade_kitchen.entrypoints.schemas import DishOut, DishPath, MovementOut, OrderOut, PantryItem, PlaceOrderBody
 from brigade_kitchen.service import commands, queries
@@ -31,7 +31,8 @@ api = OpenAPI(title="Brigade kitchen", version="1.0.0")
 
 # The kitchen's errors as HTTP answers: the one place they are mapped.
 PROBLEMS: Mapping[type[Exception], ProblemMapper] = {
-    UnknownDish: lambda e: Unprocessable(str(e), type="unknown-dish", field="dish_id"),
+    # The order names a dish that does not exist: the same answer as GET /dishes/{id} gives.
+    UnknownDish: lambda e: NotFound(str(e), type="unknown-dish", field="dish_id"),
     UnknownOrder: lambda e: NotFound(str(e), type="unknown-order"),
     InvalidTransition: lambda e: Conflict(str(e), type="invalid-order-transition"),
 }
@@ -100,7 +101,7 @@ async def get_dish(request: Request, *, dish_id: str) -> Response:
     body=PlaceOrderBody,
     auth=True,
     headers=[IDEMPOTENCY_KEY],
-    responses={201: OrderOut, 202: OrderOut, 422: Problem},
+    responses={201: OrderOut, 202: OrderOut, 404: NotFound},
     summary="Order a dish (waits up to KITCHEN_ORDER_WAIT_S for the kitchen to hold the ingredients)",
     description="201 with the order once it is reserved (or failed); 202 with a `Location` to poll while "
     "the warehouse is still supplying it.",

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from brigade_common.inputs import WholeNumber
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.domain.model import MAX_QUANTITY, Balance, Dish
@@ -47,7 +48,7 @@ class PlaceOrderBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     dish_id: DishId
-    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] = 1
+    quantity: Annotated[WholeNumber, Field(ge=1, le=MAX_QUANTITY)] = 1
 
 
 class OrderOut(BaseModel):
