@@ -20,14 +20,15 @@ def overrides() -> dict[str, str]:
 async def stack(
     database_url: str, nats_url: str, tmp_path: Path, overrides: dict[str, str], request: pytest.FixtureRequest
 ) -> AsyncIterator[Stack]:
-    """Market, warehouse and kitchen as real processes, migrated and seeded with seed 000's data."""
+    """Every service but the gateway (market, warehouse, kitchen…) as real processes, migrated and seeded
+    with seed 000's data."""
     env = dict(overrides)
     for marker in request.node.iter_markers("stack_env"):
         env.update(marker.kwargs)
     s = Stack(database_url, nats_url, tmp_path, env)
     await s.prepare()
     try:
-        await s.start("market", "warehouse", "kitchen")
+        await s.start()
         yield s
     finally:
         s.stop()
