@@ -1,7 +1,8 @@
 """One catalog of services (brigade_common.catalog): every service folder is registered, every file
 derived from the catalog is what `make catalog` writes, and a service added to (or taken from) the
 catalog shows up in (or leaves) every place that depends on it: the route table, the charts, the
-Skaffold artifacts, the base image, the devstack and the e2e harness."""
+Skaffold artifacts, the devstack and the e2e harness. (Dockerfile.base reads the services from
+uv.lock: tests/k8s/test_k8s_images.py.)"""
 
 from __future__ import annotations
 
@@ -88,7 +89,6 @@ def test_a_new_service_is_missing_from_every_derived_file_until_make_catalog(cat
     assert artifact["docker"]["dockerfile"] == "services/pantry/Dockerfile"
     (brigade,) = [r for r in skaffold["deploy"]["helm"]["releases"] if r["name"] == "brigade"]
     assert brigade["setValueTemplates"]["components.pantry.image.tag"] == "{{.IMAGE_TAG_brigade_pantry}}"
-    assert "COPY services/pantry/pyproject.toml services/pantry/\n" in files["Dockerfile.base"]
 
 
 def test_a_removed_service_leaves_every_derived_file_it_was_in(catalog: Catalog) -> None:
@@ -97,7 +97,6 @@ def test_a_removed_service_leaves_every_derived_file_it_was_in(catalog: Catalog)
         "infra/helm/brigade/routes.yaml",
         "infra/helm/brigade/catalog.yaml",
         "skaffold.yaml",
-        "Dockerfile.base",
     ], "the market owns no data: brigade-postgres has no role for it"
     files = rendered(Sources(without_market, REPO))
     assert "component: market" not in files["infra/helm/brigade/routes.yaml"]

@@ -1,10 +1,9 @@
 """Files derived from the service catalog (brigade_common.catalog): `make catalog` writes them, and
 tests/test_catalog.py fails, naming the file and the command, when a committed one has drifted.
 
-Helm, Skaffold and Docker cannot ask Python which services exist, so what they need is written
-into their own files: whole files where the file is only that (the route table, the charts' view of
-the services), marked blocks where a hand-written file has a generated part (the Skaffold
-artifacts, the base image's manifests).
+Helm and Skaffold cannot ask Python which services exist, so what they need is written into their
+own files: whole files where the file is only that (the route table, the charts' view of the
+services), marked blocks where a hand-written file has a generated part (the Skaffold artifacts).
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ FILES: tuple[Derived, ...] = (
     Derived(chart.CHART_CATALOG, chart.render_components),
     Derived(chart.POSTGRES_ROLES, chart.render_roles),
     Derived(images.SKAFFOLD, images.render_skaffold),
-    Derived(images.BASE_DOCKERFILE, images.render_base_dockerfile),
 )
 
 

@@ -1,5 +1,6 @@
-"""How the images are built: the Skaffold artifact of each service (and the chart values that point
-the components at them), and the manifests Dockerfile.base copies for its dependency layer."""
+"""How the images are built and deployed: the Skaffold artifact of each service, and the chart values
+that point each component at the image Skaffold built for it. (Dockerfile.base needs nothing per
+service: it reads the services from uv.lock.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import re
 from brigade_devstack.derived.sources import Sources, replace_block
 
 SKAFFOLD = "skaffold.yaml"
-BASE_DOCKERFILE = "Dockerfile.base"
 
 
 def _template_key(image: str) -> str:
@@ -45,14 +45,3 @@ def render_skaffold(sources: Sources, current: str) -> str:
         ]
     text = replace_block(current, "service artifacts", artifacts, SKAFFOLD)
     return replace_block(text, "service images", values, SKAFFOLD)
-
-
-def render_base_dockerfile(sources: Sources, current: str) -> str:
-    folders: set[str] = set()
-    for service in sources.catalog:
-        folders.add(sources.folder(service))
-        package = sources.package(service)
-        if package:
-            folders |= sources.workspace_needs(package)
-    lines = [f"COPY {folder}/pyproject.toml {folder}/" for folder in sorted(folders)]
-    return replace_block(current, "workspace manifests", lines, BASE_DOCKERFILE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,29 +25,6 @@ class Sources:
     def folder(self, service: ServiceDefinition[Any]) -> str:
         """The service's folder relative to the root: every service lives in services/<name>."""
         return f"services/{service.name}"
-
-    def package(self, service: ServiceDefinition[Any]) -> str | None:
-        """The distribution name in the service's pyproject.toml (None before the folder exists)."""
-        pyproject = self.root / self.folder(service) / "pyproject.toml"
-        if not pyproject.is_file():
-            return None
-        name: str = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["name"]
-        return name
-
-    def workspace_needs(self, package: str) -> set[str]:
-        """Folders (relative to the root) of the workspace members `package` needs, itself included, from uv.lock."""
-        lock = tomllib.loads((self.root / "uv.lock").read_text(encoding="utf-8"))
-        members = {p["name"]: p for p in lock["package"] if "editable" in p["source"]}
-        todo, seen = [package], set()
-        folders: set[str] = set()
-        while todo:
-            name = todo.pop()
-            if name in seen or name not in members:
-                continue
-            seen.add(name)
-            folders.add(members[name]["source"]["editable"])
-            todo += [d["name"] for d in members[name].get("dependencies", [])]
-        return folders
 
 
 def replace_block(text: str, key: str, body: list[str], path: str) -> str:
