@@ -19,7 +19,7 @@ from brigade_devstack.derived.sources import Sources
 from brigade_devstack.layout import Layout
 from brigade_devstack.stackconfig import resolve
 from tests.e2e.harness import Stack
-from tests.fake_service import PANTRY
+from tests.fake_service import SAMPLE
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -72,23 +72,23 @@ def test_the_committed_derived_files_are_what_the_catalog_makes(catalog: Catalog
 
 
 def test_a_new_service_is_missing_from_every_derived_file_until_make_catalog(catalog: Catalog) -> None:
-    with_pantry = Sources(build([*catalog, PANTRY]), REPO)
-    assert stale(with_pantry.catalog) == [d.path for d in FILES]
+    with_sample = Sources(build([*catalog, SAMPLE]), REPO)
+    assert stale(with_sample.catalog) == [d.path for d in FILES]
 
-    files = rendered(with_pantry)
-    assert "- prefix: /api/pantry\n  component: pantry\n" in files["infra/helm/brigade/routes.yaml"]
-    component = yaml.safe_load(files["infra/helm/brigade/catalog.yaml"])["pantry"]
-    assert component["module"] == "brigade_pantry"
-    assert component["envPrefix"] == "PANTRY"
+    files = rendered(with_sample)
+    assert "- prefix: /api/sample\n  component: sample\n" in files["infra/helm/brigade/routes.yaml"]
+    component = yaml.safe_load(files["infra/helm/brigade/catalog.yaml"])["sample"]
+    assert component["module"] == "brigade_sample"
+    assert component["envPrefix"] == "SAMPLE"
     assert component["database"] == {"enabled": True}
     assert component["seed"] is True
     assert component["networkPolicy"] == {"fromComponents": ["web"]}, "the gateway may call it"
-    assert "pantry" in yaml.safe_load(files["infra/helm/brigade-postgres/roles.yaml"])
+    assert "sample" in yaml.safe_load(files["infra/helm/brigade-postgres/roles.yaml"])
     skaffold = yaml.safe_load(files["skaffold.yaml"])
-    (artifact,) = [a for a in skaffold["build"]["artifacts"] if a["image"] == "brigade-pantry"]
-    assert artifact["docker"]["dockerfile"] == "services/pantry/Dockerfile"
+    (artifact,) = [a for a in skaffold["build"]["artifacts"] if a["image"] == "brigade-sample"]
+    assert artifact["docker"]["dockerfile"] == "services/sample/Dockerfile"
     (brigade,) = [r for r in skaffold["deploy"]["helm"]["releases"] if r["name"] == "brigade"]
-    assert brigade["setValueTemplates"]["components.pantry.image.tag"] == "{{.IMAGE_TAG_brigade_pantry}}"
+    assert brigade["setValueTemplates"]["components.sample.image.tag"] == "{{.IMAGE_TAG_brigade_sample}}"
 
 
 def test_a_removed_service_leaves_every_derived_file_it_was_in(catalog: Catalog) -> None:
@@ -104,26 +104,26 @@ def test_a_removed_service_leaves_every_derived_file_it_was_in(catalog: Catalog)
 
 
 def test_make_up_runs_a_new_service_with_its_database_behind_the_gateway(catalog: Catalog) -> None:
-    table = service_table(build([*catalog, PANTRY]))
+    table = service_table(build([*catalog, SAMPLE]))
     layout = Layout(root=Path("/repo"), home=Path("/repo/.brigade"))
     config = resolve(layout, table, {}, unavailable=lambda spec: None)
-    pantry = next(s for s in config.services if s.name == "pantry")
-    assert pantry.port == 8099
-    env = config.environment(pantry, {}, jwks="{}")
-    assert env["PANTRY_DATABASE_URL"] == config.database_url
-    assert env["PANTRY_HTTP_PORT"] == "8099"
-    assert config.upstreams()["pantry"] == "http://127.0.0.1:8099"
+    sample = next(s for s in config.services if s.name == "sample")
+    assert sample.port == 8099
+    env = config.environment(sample, {}, jwks="{}")
+    assert env["SAMPLE_DATABASE_URL"] == config.database_url
+    assert env["SAMPLE_HTTP_PORT"] == "8099"
+    assert config.upstreams()["sample"] == "http://127.0.0.1:8099"
 
 
 def test_the_e2e_stack_prepares_and_starts_a_new_service(
     catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PANTRY_HTTP_PORT", "1")  # a developer's own settings reach no test process
-    stack = Stack("postgresql://db", "nats://bus", tmp_path, catalog=build([*catalog, PANTRY]))
-    assert "pantry" in [s.name for s in stack.catalog.with_database], "prepare() migrates and seeds it"
-    assert "pantry" in [s.name for s in stack.catalog.backends], "start() runs it"
-    env = stack._env("pantry", 9000)
-    assert env["PANTRY_DATABASE_URL"] == "postgresql://db"
-    assert env["PANTRY_NATS_URL"] == "nats://bus"
-    assert env["PANTRY_HTTP_PORT"] == "9000"
-    assert "PANTRY_HTTP_PORT" not in stack._env("kitchen", 9001)
+    monkeypatch.setenv("SAMPLE_HTTP_PORT", "1")  # a developer's own settings reach no test process
+    stack = Stack("postgresql://db", "nats://bus", tmp_path, catalog=build([*catalog, SAMPLE]))
+    assert "sample" in [s.name for s in stack.catalog.with_database], "prepare() migrates and seeds it"
+    assert "sample" in [s.name for s in stack.catalog.backends], "start() runs it"
+    env = stack._env("sample", 9000)
+    assert env["SAMPLE_DATABASE_URL"] == "postgresql://db"
+    assert env["SAMPLE_NATS_URL"] == "nats://bus"
+    assert env["SAMPLE_HTTP_PORT"] == "9000"
+    assert "SAMPLE_HTTP_PORT" not in stack._env("kitchen", 9001)

@@ -32,7 +32,6 @@ import yaml
 
 from brigade_common.auth.keys import generate_key, jwks
 from brigade_common.auth.tokens import mint_token
-from brigade_common.catalog import load
 from brigade_common.devservers import FAST_SETTINGS, NatsServer, PostgresServer, free_port
 from tests.images.engine import Engine, build_all, find_engine
 from tests.images.pods import Obj, Pod, PodRunner
@@ -45,9 +44,7 @@ NAMESPACE = "brigade"
 
 # Values each skaffold profile layers on the two Brigade releases (skaffold.yaml).
 # Production values turn seeding off; the journey needs dishes, and only the demo data makes them.
-EXTRA_VALUES = {
-    "prod": [arg for s in load() if s.seed for arg in ("--set", f"components.{s.name}.seed=true")],
-}
+EXTRA_VALUES = {"prod": ["--set", "demoData=true"]}
 
 
 def helm_args(profiles: str, release: str) -> list[str]:

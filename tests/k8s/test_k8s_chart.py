@@ -129,18 +129,18 @@ def test_the_generated_catalog_says_only_what_a_component_entry_may_say() -> Non
         assert errors == [], f"catalog.yaml {name}"
 
 
-def test_values_for_a_service_that_is_not_in_the_catalog_fail_the_render(helm_run: HelmRun) -> None:
-    """A planned service gets its chart entry with its folder; until then values cannot switch it on."""
-    result = helm_run("template", "brigade", str(CHART), "--set", "components.payments.enabled=true")
+def test_values_for_a_component_that_is_no_service_fail_the_render(helm_run: HelmRun) -> None:
+    """A typo, a removed service, or one whose folder does not exist yet: none can be switched on."""
+    result = helm_run("template", "brigade", str(CHART), "--set", "components.kitchn.replicas=2")
     assert result.returncode != 0
-    assert 'components.payments: no service "payments" in catalog.yaml (run `make catalog`)' in result.stderr
+    assert 'components.kitchn: no service "kitchn" in catalog.yaml (run `make catalog`)' in result.stderr
 
 
 def test_a_route_to_an_unknown_component_fails_the_render(helm_run: HelmRun, tmp_path: Path) -> None:
     chart = tmp_path / "brigade"
     shutil.copytree(CHART, chart)
     routes = chart / "routes.yaml"
-    routes.write_text(routes.read_text() + "- prefix: /api/pantry\n  component: pantry\n")
+    routes.write_text(routes.read_text() + "- prefix: /api/kitchn\n  component: kitchn\n")
     result = helm_run("template", "brigade", str(chart))
     assert result.returncode != 0
-    assert 'unknown component "pantry"' in result.stderr
+    assert 'unknown component "kitchn"' in result.stderr

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tests.k8s.build_config import CHART_CATALOG
 from tests.k8s.objects import (
     ROUTES,
     component_of,
@@ -170,4 +171,4 @@ def test_websocket_routes_get_an_ingress_of_their_own_with_long_proxy_timeouts(h
 def test_ingress_and_route_table_agree_on_the_default_components(render: Callable[[str], Rendered]) -> None:
     rendered = render("default")
     assert rendered.names("Ingress") == {"brigade"}, "no WebSocket component is enabled by default"
-    assert {component_of(d) for d in rendered.of_kind("Deployment")} == {"kitchen", "market", "warehouse", "web"}
+    assert {component_of(d) for d in rendered.of_kind("Deployment")} == set(CHART_CATALOG), "every service, by default"

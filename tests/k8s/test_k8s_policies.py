@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
+from tests.k8s.build_config import CHART_CATALOG
 from tests.k8s.objects import (
     APP_UID,
     all_containers,
@@ -181,7 +182,7 @@ def test_every_database_component_migrates_in_a_pre_install_and_pre_upgrade_hook
 def test_demo_data_is_seeded_after_migrating_outside_production(render: Callable[[str], Rendered]) -> None:
     rendered = render("default")
     migrations, seeds = hook_jobs(rendered, "migrate"), hook_jobs(rendered, "seed")
-    assert set(seeds) == {"kitchen", "warehouse"}
+    assert set(seeds) == {name for name, service in CHART_CATALOG.items() if service["seed"]}
     for name, job in seeds.items():
         annotations = job["metadata"]["annotations"]
         assert annotations["helm.sh/hook"] == migrations[name]["metadata"]["annotations"]["helm.sh/hook"]

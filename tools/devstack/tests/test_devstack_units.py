@@ -29,15 +29,18 @@ def test_backoff_doubles_up_to_the_cap_and_resets_after_a_long_run() -> None:
 
 
 def test_table_is_the_service_catalog() -> None:
-    table = service_table()
-    assert [(s.name, s.module, s.port, s.has_database, s.env_prefix) for s in table] == [
-        ("kitchen", "brigade_kitchen", 8001, True, "KITCHEN_"),
-        ("market", "brigade_market", 8003, False, "MARKET_"),
-        ("warehouse", "brigade_warehouse", 8002, True, "WAREHOUSE_"),
-        ("web", "brigade_web", 8080, False, "WEB_"),
-    ]
-    assert [s.name for s in table if s.gateway] == ["web"]
-    assert all(s.public for s in table), "every service has a route"
+    table = {s.name: s for s in service_table()}
+    assert list(table) == sorted(table), "one row per service of the catalog, by name"
+    kitchen = table["kitchen"]
+    assert (kitchen.module, kitchen.port, kitchen.has_database, kitchen.env_prefix) == (
+        "brigade_kitchen",
+        8001,
+        True,
+        "KITCHEN_",
+    )
+    assert not table["market"].has_database
+    assert [s.name for s in table.values() if s.gateway] == ["web"]
+    assert all(s.public for s in table.values()), "every service has a route"
 
 
 def test_services_that_cannot_run_yet_are_skipped_with_a_reason() -> None:
