@@ -6,6 +6,8 @@ uv.lock: tests/k8s/test_k8s_images.py.)"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -51,6 +53,20 @@ def test_every_service_folder_is_registered_and_installed(catalog: Catalog) -> N
         "and `make install` must have run"
     )
     assert catalog.names == folders, "every registered service lives in services/<name>"
+
+
+@pytest.mark.parametrize("name", sorted(p.parent.name for p in (REPO / "services").glob("*/pyproject.toml")))
+def test_a_declaration_imports_nothing_heavy(name: str) -> None:
+    """Every tool loads every declaration: the app, its I/O libraries and its wiring stay out of it."""
+    program = (
+        f"import sys, brigade_{name}.definition; "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} | set(sys.modules))))"
+    )
+    found = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    loaded = set(found.stdout.split())
+    heavy = {"starlette", "asyncpg", "nats", "alembic", "sqlalchemy", "uvicorn", "httpx", "structlog"}
+    own = {f"brigade_{name}.{layer}" for layer in ("bootstrap", "app", "entrypoints", "adapters", "service")}
+    assert not loaded & (heavy | own), f"brigade_{name}.definition imports {sorted(loaded & (heavy | own))}"
 
 
 def test_the_root_project_installs_every_service(catalog: Catalog) -> None:

@@ -6,8 +6,8 @@ A service registers itself in its own `pyproject.toml`:
     kitchen = "brigade_kitchen.definition:KITCHEN"
 
 so the library never names a service: installing the package is what puts it in the catalog. The
-devstack, the e2e harness and `make catalog` (the route table, the chart's view of each service,
-the Skaffold artifacts and the base image's manifests) all read it from here.
+devstack, the e2e harness and `make catalog` (the route table, the charts' view of each service,
+the Skaffold artifacts) all read it from here.
 """
 
 from __future__ import annotations
