@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from brigade_common.catalog import Catalog, build, load
+from brigade_common.service import Route, ServiceDefinition
 from brigade_devstack.catalog import service_table
 from brigade_devstack.derived import FILES, drift
 from brigade_devstack.derived.sources import Sources
@@ -105,6 +106,18 @@ def test_a_new_service_is_missing_from_every_derived_file_until_make_catalog(cat
     assert artifact["docker"]["dockerfile"] == "services/sample/Dockerfile"
     (brigade,) = [r for r in skaffold["deploy"]["helm"]["releases"] if r["name"] == "brigade"]
     assert brigade["setValueTemplates"]["components.sample.image.tag"] == "{{.IMAGE_TAG_brigade_sample}}"
+
+
+def test_a_planned_service_keeps_its_prefix_until_its_own_declaration_replaces_it(catalog: Catalog) -> None:
+    routes = yaml.safe_load(rendered(Sources(catalog, REPO))["infra/helm/brigade/routes.yaml"])
+    assert {"prefix": "/api/live", "component": "live", "websocket": True, "planned": True} in routes
+    live = ServiceDefinition(
+        "live", SAMPLE.settings, SAMPLE.app_factory, http_port=8098, routes=(Route("/api/live/ws", websocket=True),)
+    )
+    routes = yaml.safe_load(rendered(Sources(build([*catalog, live]), REPO))["infra/helm/brigade/routes.yaml"])
+    assert [r for r in routes if r["component"] == "live"] == [
+        {"prefix": "/api/live/ws", "component": "live", "websocket": True}
+    ]
 
 
 def test_a_removed_service_leaves_every_derived_file_it_was_in(catalog: Catalog) -> None:
