@@ -11,18 +11,13 @@ from pathlib import Path
 import pytest
 
 from brigade_common.jetstream import connect
-from tests.e2e.harness import Stack
+from tests.e2e.harness import Stack, running
 
 
 @pytest.fixture
 async def stack(database_url: str, nats_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
-    s = Stack(database_url, nats_url, tmp_path)
-    await s.prepare()
-    try:
-        await s.start()
-        yield s
-    finally:
-        s.stop()
+    async with running(Stack(database_url, nats_url, tmp_path)) as started:
+        yield started
 
 
 async def test_jetstream_holds_what_the_services_declare(stack: Stack, nats_url: str) -> None:

@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.harness import Stack
+from tests.e2e.harness import Stack, running
 
 
 @pytest.fixture
@@ -26,12 +26,10 @@ async def stack(
     for marker in request.node.iter_markers("stack_env"):
         env.update(marker.kwargs)
     s = Stack(database_url, nats_url, tmp_path, env)
-    await s.prepare()
     try:
-        await s.start()
-        yield s
+        async with running(s):
+            yield s
     finally:
-        s.stop()
         rep = getattr(request.node, "rep_call", None)
         if rep is not None and rep.failed:
             print(s.logs())

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
@@ -165,6 +167,17 @@ class Stack:
 
     def logs(self) -> str:
         return "\n".join(f"----- {n}\n{s.log_tail()}" for n, s in self.services.items())
+
+
+@contextlib.asynccontextmanager
+async def running(stack: Stack, *names: str) -> AsyncIterator[Stack]:
+    """`stack` migrated, seeded and started (default: every service but the gateway); stopped on exit."""
+    await stack.prepare()
+    try:
+        await stack.start(*names)
+        yield stack
+    finally:
+        stack.stop()
 
 
 async def restart(stack: Stack, name: str, **env: str) -> None:
