@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from brigade_devstack.derived import chart, images, routes
+from brigade_devstack.derived import chart, routes, skaffold
 from brigade_devstack.derived.sources import Sources
 
 
@@ -27,7 +27,7 @@ FILES: tuple[Derived, ...] = (
     Derived(routes.ROUTES_FILE, routes.render),
     Derived(chart.CHART_CATALOG, chart.render_components),
     Derived(chart.POSTGRES_ROLES, chart.render_roles),
-    Derived(images.SKAFFOLD, images.render_skaffold),
+    Derived(skaffold.SKAFFOLD_FILE, skaffold.render),
 )
 
 

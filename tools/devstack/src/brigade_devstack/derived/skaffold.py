@@ -1,6 +1,5 @@
-"""How the images are built and deployed: the Skaffold artifact of each service, and the chart values
-that point each component at the image Skaffold built for it. (Dockerfile.base needs nothing per
-service: it reads the services from uv.lock.)"""
+"""skaffold.yaml: the artifact of each service, and the chart values that point each component at the
+image Skaffold built for it. (Dockerfile.base needs nothing per service: it finds them in uv.lock.)"""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import re
 
 from brigade_devstack.derived.sources import Sources, replace_block
 
-SKAFFOLD = "skaffold.yaml"
+SKAFFOLD_FILE = "skaffold.yaml"
 
 
 def _template_key(image: str) -> str:
@@ -16,7 +15,7 @@ def _template_key(image: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_]", "_", image)
 
 
-def render_skaffold(sources: Sources, current: str) -> str:
+def render(sources: Sources, current: str) -> str:
     artifacts: list[str] = []
     values: list[str] = []
     for service in sources.catalog:
@@ -43,5 +42,5 @@ def render_skaffold(sources: Sources, current: str) -> str:
             f'components.{service.name}.image.repository: "{{{{.IMAGE_REPO_{key}}}}}"',
             f'components.{service.name}.image.tag: "{{{{.IMAGE_TAG_{key}}}}}"',
         ]
-    text = replace_block(current, "service artifacts", artifacts, SKAFFOLD)
-    return replace_block(text, "service images", values, SKAFFOLD)
+    text = replace_block(current, "service artifacts", artifacts, SKAFFOLD_FILE)
+    return replace_block(text, "service images", values, SKAFFOLD_FILE)
