@@ -63,9 +63,14 @@ class Catalog:
         return [s for s in self.services if s.has_database]
 
     def routes(self) -> list[tuple[Route, ServiceDefinition[Any]]]:
-        """Every public route with its service, the most specific (most path segments) first."""
+        """Every public route with its service, the most specific first (`route_order`)."""
         pairs = [(route, s) for s in self.services for route in s.routes]
-        return sorted(pairs, key=lambda pair: (-len(pair[0].prefix.strip("/").split("/")), pair[0].prefix))
+        return sorted(pairs, key=lambda pair: route_order(pair[0]))
+
+
+def route_order(route: Route) -> tuple[int, str]:
+    """Sort key of a route table: more path segments first, then by prefix (`/` comes last)."""
+    return (-len(route.prefix.strip("/").split("/")), route.prefix)
 
 
 def build(definitions: Iterable[ServiceDefinition[Any]]) -> Catalog:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from brigade_common.catalog import route_order
 from brigade_common.service import Route
 from brigade_devstack.derived.sources import GENERATED, Sources
 
@@ -37,7 +38,7 @@ def render(sources: Sources, current: str) -> str:
     entries += [
         (route, name, True) for name, route in PLANNED if name not in catalog.names and route.prefix not in taken
     ]
-    entries.sort(key=lambda entry: (-len(entry[0].prefix.strip("/").split("/")), entry[0].prefix))
+    entries.sort(key=lambda entry: route_order(entry[0]))
     lines = []
     for route, component, planned in entries:
         lines += [f"- prefix: {route.prefix}", f"  component: {component}"]
