@@ -12,7 +12,7 @@ export PATH := $(dir $(UV)):$(PATH)
 
 PYTEST_ARGS ?=
 
-.PHONY: help install test lint typecheck unit docs bench load clean
+.PHONY: help install test lint typecheck unit docs catalog bench load clean
 
 help:
 	@echo "make up         run PostgreSQL, NATS and every service locally (http://localhost:8080)"
@@ -23,6 +23,7 @@ help:
 	@echo "make load       locust against a local stack it starts (or LOAD_HOST=http://localhost:8080);"
 	@echo "                records the figures in docs/benchmarks.md (LOAD_USERS, LOAD_DURATION_S, ...)"
 	@echo "make docs       regenerate docs/events.md from the message contracts"
+	@echo "make catalog    rewrite the files derived from the service catalog (routes, chart, skaffold, base image)"
 	@echo "make kind-up, make dev      a kind cluster, then skaffold dev (docs/kubernetes.md)"
 	@echo "make test-images            build the images with Docker or Podman and run the charts on them"
 	@echo "make test-cluster           the order journey against the current kube context"
@@ -39,12 +40,17 @@ lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check libs services tools tests
 
+# Every workspace member's sources: a new service is type-checked as soon as its folder exists.
 typecheck: install
-	$(UV) run --frozen mypy libs/common/src libs/contracts/src services/kitchen/src services/warehouse/src \
-		services/market/src services/web/src tools/devstack/src
+	$(UV) run --frozen mypy $(wildcard libs/*/src services/*/src tools/*/src)
 
 docs: install
 	$(UV) run --frozen python -m brigade_contracts.docs > docs/events.md
+
+# routes.yaml, the charts' catalog.yaml and roles.yaml, skaffold's artifacts and Dockerfile.base's
+# manifests, from every service's definition.py (tests/test_catalog.py fails when one drifts).
+catalog: install
+	$(UV) run --frozen python -m brigade_devstack catalog
 
 test: install helm lint typecheck
 	$(UV) run --frozen pytest -n 2 --dist loadgroup --ignore=tests/cluster $(PYTEST_ARGS)

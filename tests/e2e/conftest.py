@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.harness import Stack
+from tests.e2e.harness import Stack, running
 
 
 @pytest.fixture
@@ -20,17 +20,16 @@ def overrides() -> dict[str, str]:
 async def stack(
     database_url: str, nats_url: str, tmp_path: Path, overrides: dict[str, str], request: pytest.FixtureRequest
 ) -> AsyncIterator[Stack]:
-    """Market, warehouse and kitchen as real processes, migrated and seeded with seed 000's data."""
+    """Every service but the gateway (market, warehouse, kitchen…) as real processes, migrated and seeded
+    with seed 000's data."""
     env = dict(overrides)
     for marker in request.node.iter_markers("stack_env"):
         env.update(marker.kwargs)
     s = Stack(database_url, nats_url, tmp_path, env)
-    await s.prepare()
     try:
-        await s.start("market", "warehouse", "kitchen")
-        yield s
+        async with running(s):
+            yield s
     finally:
-        s.stop()
         rep = getattr(request.node, "rep_call", None)
         if rep is not None and rep.failed:
             print(s.logs())

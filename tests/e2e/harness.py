@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
-import asyncpg
 import httpx
 
+from brigade_common import commands
 from brigade_common.auth.keys import generate_key, jwks
 from brigade_common.auth.tokens import mint_token
+from brigade_common.catalog import Catalog, load
 from brigade_common.devservers import free_port
-from brigade_common.migrations import upgrade
 from brigade_common.testing.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
-DB_SERVICES = ("kitchen", "warehouse")
+
+
+@functools.cache
+def installed() -> Catalog:
+    """Every installed service (brigade_common.catalog): what the stack can run."""
+    return load()
 
 
 @dataclass
@@ -30,6 +39,10 @@ class ServiceProcess:
     port: int
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
+    module: str = ""  # default: the catalog's
+
+    def __post_init__(self) -> None:
+        self.module = self.module or installed().get(self.name).module
 
     @property
     def url(self) -> str:
@@ -38,7 +51,7 @@ class ServiceProcess:
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", f"brigade_{self.name}", "api"],
+            [sys.executable, "-m", self.module, "api"],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -90,6 +103,7 @@ class Stack:
     tmp: Path
     overrides: dict[str, str] = field(default_factory=dict)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    catalog: Catalog = field(default_factory=installed)
 
     def __post_init__(self) -> None:
         self.private_pem, public = generate_key("test-key")
@@ -102,8 +116,11 @@ class Stack:
         return {"Authorization": f"Bearer {self.token(sub, roles)}"}
 
     def _env(self, name: str, port: int) -> dict[str, str]:
-        p = name.upper() + "_"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KITCHEN_", "WAREHOUSE_", "MARKET_"))}
+        """The environment of `name`'s process: this one's, without any service's settings, plus its own."""
+        service = self.catalog.get(name)
+        p = service.env_prefix
+        theirs = tuple(s.env_prefix for s in self.catalog)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(theirs)}
         env.update(
             {
                 p + "NATS_URL": self.nats_url,
@@ -114,33 +131,29 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        if name in DB_SERVICES:
+        if service.has_database:
             env[p + "DATABASE_URL"] = self.database_url
         env.update({k: v for k, v in self.overrides.items() if k.startswith(p)})
         return env
 
     async def prepare(self) -> None:
         """Migrate and seed every database service (what `make up` does before starting them)."""
-        from brigade_kitchen.adapters.seed import seed as seed_kitchen
-        from brigade_kitchen.config import MIGRATIONS_DIR as KITCHEN_MIGRATIONS
-        from brigade_warehouse.adapters.seed import seed as seed_warehouse
-        from brigade_warehouse.config import MIGRATIONS_DIR as WAREHOUSE_MIGRATIONS
-
-        await asyncio.to_thread(upgrade, KITCHEN_MIGRATIONS, self.database_url, "kitchen")
-        await asyncio.to_thread(upgrade, WAREHOUSE_MIGRATIONS, self.database_url, "warehouse")
-        for schema, seed in (("kitchen", seed_kitchen), ("warehouse", seed_warehouse)):
-            conn = await asyncpg.connect(self.database_url, server_settings={"search_path": schema})
-            try:
-                await seed(conn)
-            finally:
-                await conn.close()
+        for service in self.catalog.with_database:
+            # The settings its `seed` command would read, from the environment its process gets.
+            with mock.patch.dict(os.environ, self._env(service.name, 0), clear=True):
+                settings = service.settings()
+            await asyncio.to_thread(commands.migrate, service, self.database_url)
+            await commands.seed(service, settings, self.database_url)
 
     async def start(self, *names: str) -> None:
+        """Start `names` (default: every service but the gateway) and wait until each is ready."""
+        names = names or tuple(s.name for s in self.catalog.backends)
         for name in names:
             svc = self.services.get(name)
             if svc is None:
                 port = free_port()
-                svc = ServiceProcess(name, self._env(name, port), port, self.tmp / f"{name}.log")
+                module = self.catalog.get(name).module
+                svc = ServiceProcess(name, self._env(name, port), port, self.tmp / f"{name}.log", module=module)
                 self.services[name] = svc
             svc.start()
         await asyncio.gather(*(self.services[n].wait_ready() for n in names))
@@ -154,6 +167,17 @@ class Stack:
 
     def logs(self) -> str:
         return "\n".join(f"----- {n}\n{s.log_tail()}" for n, s in self.services.items())
+
+
+@contextlib.asynccontextmanager
+async def running(stack: Stack, *names: str) -> AsyncIterator[Stack]:
+    """`stack` migrated, seeded and started (default: every service but the gateway); stopped on exit."""
+    await stack.prepare()
+    try:
+        await stack.start(*names)
+        yield stack
+    finally:
+        stack.stop()
 
 
 async def restart(stack: Stack, name: str, **env: str) -> None:

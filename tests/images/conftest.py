@@ -44,7 +44,7 @@ NAMESPACE = "brigade"
 
 # Values each skaffold profile layers on the two Brigade releases (skaffold.yaml).
 # Production values turn seeding off; the journey needs dishes, and only the demo data makes them.
-EXTRA_VALUES = {"prod": ["--set", "components.kitchen.seed=true", "--set", "components.warehouse.seed=true"]}
+EXTRA_VALUES = {"prod": ["--set", "demoData=true"]}
 
 
 def helm_args(profiles: str, release: str) -> list[str]:

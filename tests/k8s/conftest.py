@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-import yaml
 
+from tests.k8s.build_config import COMPONENTS
 from tests.k8s.render import (
     CHART,
     POSTGRES_CHART,
@@ -52,13 +51,9 @@ def kube_version() -> str:
     return RENDER_KUBE_VERSION
 
 
-def chart_values() -> dict[str, Any]:
-    return yaml.safe_load((CHART / "values.yaml").read_text())
-
-
 def all_components_args() -> list[str]:
     """--set flags that enable every component the chart knows, the disabled ones included."""
-    return [arg for name in chart_values()["components"] for arg in ("--set", f"components.{name}.enabled=true")]
+    return [arg for name in COMPONENTS for arg in ("--set", f"components.{name}.enabled=true")]
 
 
 # The brigade chart under each values set it ships with, and with every component switched on.

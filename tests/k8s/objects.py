@@ -8,27 +8,22 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from tests.k8s.build_config import chart_component
 from tests.k8s.render import CHART
 
 if TYPE_CHECKING:
     from tests.k8s.render import Rendered
 
-VALUES = yaml.safe_load((CHART / "values.yaml").read_text())
 ROUTES = yaml.safe_load((CHART / "routes.yaml").read_text())
 APP_UID = 10001
 
 
 def component_setting(name: str, *path: str) -> Any:
-    """A component's value as the chart sees it: its own entry, else `defaults`."""
-    for source in (VALUES["components"][name], VALUES["defaults"]):
-        node: Any = source
-        for key in path:
-            if not isinstance(node, dict) or key not in node:
-                break
-            node = node[key]
-        else:
-            return node
-    raise KeyError(path)
+    """A component's value as the chart sees it (values, else catalog.yaml, else `defaults`)."""
+    node: Any = chart_component(name)
+    for key in path:
+        node = node[key]
+    return node
 
 
 def is_brigade_service(name: str) -> bool:

@@ -12,6 +12,7 @@ import yaml
 
 from tests.k8s.build_config import (
     CHART_VALUES,
+    COMPONENTS,
     REPO,
     SERVICES,
     SKAFFOLD,
@@ -124,7 +125,7 @@ def test_skaffold_sets_each_component_image_to_the_image_it_built() -> None:
         assert templates[f"components.{service}.image.tag"] == f"{{{{.IMAGE_TAG_{key}}}}}"
     for key in templates:
         component = key.split(".")[1]
-        assert component in CHART_VALUES["components"], f"{key}: no such component in the chart"
+        assert component in COMPONENTS, f"{key}: no such component in the chart"
 
 
 def test_profiles_layer_the_right_values() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -9,8 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
+
+from tests.k8s.build_config import CHART_CATALOG
 
 if TYPE_CHECKING:
     from tests.k8s.render import Rendered
@@ -116,11 +120,27 @@ def test_values_schema_rejects_mistakes(helm_run: HelmRun, flag: str, complaint:
     assert complaint in result.stderr, result.stderr
 
 
+def test_the_generated_catalog_says_only_what_a_component_entry_may_say() -> None:
+    """The values schema cannot see catalog.yaml (it is a chart file, not values): check it here."""
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    component = jsonschema.Draft7Validator({"$ref": "#/definitions/component", "definitions": schema["definitions"]})
+    for name, entry in CHART_CATALOG.items():
+        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in component.iter_errors(entry)]
+        assert errors == [], f"catalog.yaml {name}"
+
+
+def test_values_for_a_component_that_is_no_service_fail_the_render(helm_run: HelmRun) -> None:
+    """A typo, a removed service, or one whose folder does not exist yet: none can be switched on."""
+    result = helm_run("template", "brigade", str(CHART), "--set", "components.kitchn.replicas=2")
+    assert result.returncode != 0
+    assert 'components.kitchn: no service "kitchn" in catalog.yaml (run `make catalog`)' in result.stderr
+
+
 def test_a_route_to_an_unknown_component_fails_the_render(helm_run: HelmRun, tmp_path: Path) -> None:
     chart = tmp_path / "brigade"
     shutil.copytree(CHART, chart)
     routes = chart / "routes.yaml"
-    routes.write_text(routes.read_text() + "- prefix: /api/pantry\n  component: pantry\n")
+    routes.write_text(routes.read_text() + "- prefix: /api/kitchn\n  component: kitchn\n")
     result = helm_run("template", "brigade", str(chart))
     assert result.returncode != 0
-    assert 'unknown component "pantry"' in result.stderr
+    assert 'unknown component "kitchn"' in result.stderr

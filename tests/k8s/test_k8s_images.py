@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 
 from tests.k8s.build_config import CHART_VALUES, REPO, SERVICES, dockerfile_stages, workspace_closure
@@ -23,15 +25,16 @@ def test_the_base_image_is_slim_python_with_locked_deps_and_a_non_root_user() ->
     )
 
 
-def test_the_base_copies_the_manifest_of_every_workspace_member_a_service_needs() -> None:
-    copied = {
-        m[1]
-        for line in dockerfile_stages(REPO / "Dockerfile.base")[1]
-        if (m := re.match(r"COPY (\S+)/pyproject\.toml \1/$", line))
-    }
-    for service in SERVICES:
-        for member, path in workspace_closure(f"brigade-{service}").items():
-            assert path in copied, f"Dockerfile.base must COPY {path}/pyproject.toml (needed by {member})"
+def test_the_base_installs_the_locked_dependencies_of_every_service_from_the_lock_alone() -> None:
+    """uv --frozen reads every member's dependencies from uv.lock: the builder copies no member's
+    pyproject.toml and finds the services in the lock, so a new service needs no line here."""
+    builder = dockerfile_stages(REPO / "Dockerfile.base")[1]
+    assert [line for line in builder if line.startswith("COPY ")] == ["COPY pyproject.toml uv.lock ./"]
+    (run,) = [line for line in builder if "uv sync" in line]
+    (program,) = re.findall(r"python3 -c '([^']*)'", run)
+    found = subprocess.run([sys.executable, "-c", program], cwd=REPO, capture_output=True, text=True, check=True)
+    assert found.stdout.split() == [arg for s in SERVICES for arg in ("--package", f"brigade-{s}")]
+    assert run.rstrip().endswith("uv sync --frozen --no-dev --no-install-workspace $packages")
 
 
 def test_each_service_image_puts_its_workspace_libraries_on_the_path() -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
+from tests.k8s.build_config import CHART_CATALOG
 from tests.k8s.objects import (
     APP_UID,
     all_containers,
@@ -181,7 +182,7 @@ def test_every_database_component_migrates_in_a_pre_install_and_pre_upgrade_hook
 def test_demo_data_is_seeded_after_migrating_outside_production(render: Callable[[str], Rendered]) -> None:
     rendered = render("default")
     migrations, seeds = hook_jobs(rendered, "migrate"), hook_jobs(rendered, "seed")
-    assert set(seeds) == {"kitchen", "warehouse"}
+    assert set(seeds) == {name for name, service in CHART_CATALOG.items() if service["seed"]}
     for name, job in seeds.items():
         annotations = job["metadata"]["annotations"]
         assert annotations["helm.sh/hook"] == migrations[name]["metadata"]["annotations"]["helm.sh/hook"]
@@ -207,7 +208,9 @@ def test_production_images_carry_an_explicit_tag_never_latest(render: Callable[[
                 assert c["imagePullPolicy"] == "IfNotPresent"
 
 
-def test_the_app_chart_renders_no_secret_and_references_only_generated_ones(rendered: Rendered) -> None:
+def test_the_app_chart_renders_no_secret_and_references_only_generated_ones(
+    rendered: Rendered, render_postgres: Callable[..., Rendered]
+) -> None:
     assert not rendered.of_kind("Secret"), "credentials come from other releases, never from this chart"
     referenced = {
         e["valueFrom"]["secretKeyRef"]["name"]
@@ -216,11 +219,8 @@ def test_the_app_chart_renders_no_secret_and_references_only_generated_ones(rend
         for e in c.get("env", [])
         if "secretKeyRef" in e.get("valueFrom", {})
     }
-    generated = {
-        f"brigade-db-{role}"
-        for role in yaml.safe_load((REPO / "infra/helm/brigade-postgres/values.yaml").read_text())["roles"]
-    }
-    assert referenced <= generated | {"brigade-jwt"}
+    # brigade-jwt comes from infra/k8s/prepare.sh, the database credentials from brigade-postgres.
+    assert referenced <= render_postgres().names("Secret") | {"brigade-jwt"}
 
 
 def test_generated_database_credentials_are_random_not_literal(

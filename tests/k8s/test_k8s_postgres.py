@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests.k8s.build_config import COMPONENTS, chart_component
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -33,8 +35,7 @@ def decoded(secret: dict[str, Any]) -> dict[str, str]:
 
 
 def database_components() -> list[str]:
-    defaults = APP_VALUES["defaults"]["database"]["enabled"]
-    return sorted(n for n, c in APP_VALUES["components"].items() if c.get("database", {}).get("enabled", defaults))
+    return [n for n in COMPONENTS if chart_component(n)["database"]["enabled"]]
 
 
 def test_one_cluster_with_the_brigade_database(rendered: Rendered) -> None:

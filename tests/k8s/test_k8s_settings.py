@@ -1,56 +1,35 @@
 """The chart's defaults stay in step with the services: every setting a service must be given at
 start-up (a pydantic-settings field without default) is set by the chart, in the server Deployment
-and in the migration Job alike. Components are discovered from the chart's values; those whose
-service is not written yet (no `brigade_<name>.config`) are not collected, and a test below lists them."""
+and in the migration Job alike. The services are the chart's catalog.yaml (generated from the
+service catalog, so every one of them is written)."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import os
 import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
+
+from brigade_common.catalog import load
+from tests.k8s.build_config import CHART_CATALOG, chart_component
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tests.k8s.render import Rendered
 
-REPO = Path(__file__).resolve().parents[2]
-VALUES = yaml.safe_load((REPO / "infra/helm/brigade/values.yaml").read_text())
-
 
 def merged(name: str, key: str) -> Any:
-    own = VALUES["components"][name]
-    return own[key] if key in own else VALUES["defaults"][key]
+    return chart_component(name)[key]
 
 
-def _module(name: str) -> str:
-    return str(merged(name, "module") or f"brigade_{name.replace('-', '_')}")
-
-
-def _written(name: str) -> bool:
-    return importlib.util.find_spec(_module(name)) is not None
-
-
-ALL_PYTHON_COMPONENTS = sorted(n for n in VALUES["components"] if merged(n, "standardEnv"))
-PYTHON_COMPONENTS = [n for n in ALL_PYTHON_COMPONENTS if _written(n)]
+PYTHON_COMPONENTS = sorted(CHART_CATALOG)
 
 
 def settings_class(name: str) -> Any:
-    config = importlib.import_module(f"{_module(name)}.config")
-    return config.Settings
-
-
-def test_components_not_written_yet_are_disabled_by_default() -> None:
-    """A component in the chart without its service yet must stay off, or installs would fail."""
-    for name in set(ALL_PYTHON_COMPONENTS) - set(PYTHON_COMPONENTS):
-        assert VALUES["components"][name].get("enabled") is False, name
+    return load().get(name).settings
 
 
 def env_names(field_name: str, field: Any, prefix: str) -> set[str]:

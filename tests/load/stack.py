@@ -9,19 +9,22 @@ from pathlib import Path
 from tests.e2e.harness import ROOT, Stack
 
 ROUTES_FILE = ROOT / "infra/helm/brigade/routes.yaml"
-SERVICES = ("market", "warehouse", "kitchen")
 
 
 async def start_with_gateway(stack: Stack) -> str:
     """Start the services (those not running yet), then the gateway in front of them; returns the
     gateway's base URL."""
-    missing = [name for name in SERVICES if name not in stack.services]
+    gateway = stack.catalog.gateway
+    assert gateway is not None, "the catalog has no gateway service"
+    names = [s.name for s in stack.catalog.backends]
+    missing = [name for name in names if name not in stack.services]
     if missing:
         await stack.start(*missing)
-    stack.overrides["WEB_UPSTREAMS"] = json.dumps({name: stack.url(name) for name in SERVICES})
-    stack.overrides["WEB_ROUTES_FILE"] = str(ROUTES_FILE)
-    await stack.start("web")
-    return stack.url("web")
+    prefix = gateway.env_prefix
+    stack.overrides[f"{prefix}UPSTREAMS"] = json.dumps({name: stack.url(name) for name in names})
+    stack.overrides[f"{prefix}ROUTES_FILE"] = str(ROUTES_FILE)
+    await stack.start(gateway.name)
+    return stack.url(gateway.name)
 
 
 def load_env(stack: Stack) -> dict[str, str]:

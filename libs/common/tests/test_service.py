@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic_settings import SettingsConfigDict
 
-from brigade_common.service import ServiceDefinition, commands
+from brigade_common.commands import commands
+from brigade_common.service import ServiceDefinition
 from brigade_common.settings import DatabaseSettings, ServiceSettings
 
 

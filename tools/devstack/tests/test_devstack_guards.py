@@ -19,7 +19,7 @@ from brigade_common.auth.verifier import JwtVerifier
 from brigade_common.devservers import free_port
 from brigade_common.testing.waiting import wait_until
 from brigade_devstack.__main__ import main
-from brigade_devstack.catalog import SERVICES
+from brigade_devstack.catalog import service_table
 from brigade_devstack.errors import DevstackError
 from brigade_devstack.layout import Layout
 from brigade_devstack.lockfile import StackLock
@@ -126,7 +126,7 @@ def test_token_for_the_demo_customer_staff_and_others(
 def test_up_refuses_taken_ports_before_starting_anything(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {**os.environ, "BRIGADE_HOME": str(home), "BRIGADE_NATS_PORT": str(free_port())}
-    env.update({spec.port_env: str(free_port()) for spec in SERVICES})
+    env.update({spec.port_env: str(free_port()) for spec in service_table()})
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from brigade_devstack.backoff import CrashLoopBackOff
-from brigade_devstack.catalog import SERVICES, ServiceSpec, unavailable_reason
+from brigade_devstack.catalog import ServiceSpec, service_table, unavailable_reason
 from brigade_devstack.console import Console
 from brigade_devstack.errors import DevstackError
 from brigade_devstack.layout import Layout
@@ -28,14 +28,19 @@ def test_backoff_doubles_up_to_the_cap_and_resets_after_a_long_run() -> None:
     assert backoff.next_delay(uptime=1) == 2
 
 
-def test_table_names_the_current_services() -> None:
-    assert [(s.name, s.port, s.has_database) for s in SERVICES] == [
-        ("kitchen", 8001, True),
-        ("warehouse", 8002, True),
-        ("market", 8003, False),
-        ("web", 8080, False),
-    ]
-    assert [s.name for s in SERVICES if s.gateway] == ["web"]
+def test_table_is_the_service_catalog() -> None:
+    table = {s.name: s for s in service_table()}
+    assert list(table) == sorted(table), "one row per service of the catalog, by name"
+    kitchen = table["kitchen"]
+    assert (kitchen.module, kitchen.port, kitchen.has_database, kitchen.env_prefix) == (
+        "brigade_kitchen",
+        8001,
+        True,
+        "KITCHEN_",
+    )
+    assert not table["market"].has_database
+    assert [s.name for s in table.values() if s.gateway] == ["web"]
+    assert all(s.public for s in table.values()), "every service has a route"
 
 
 def test_services_that_cannot_run_yet_are_skipped_with_a_reason() -> None:

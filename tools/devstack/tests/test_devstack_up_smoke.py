@@ -14,7 +14,7 @@ import pytest
 
 from brigade_common.devservers import free_port
 from brigade_common.testing.waiting import eventually
-from brigade_devstack.catalog import SERVICES
+from brigade_devstack.catalog import service_table
 from tools.devstack.tests.devstack_testing import REPO_ROOT, alive
 
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 async def test_up_serves_through_the_gateway_and_stops_cleanly(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    ports = {spec.name: free_port() for spec in SERVICES}
+    ports = {spec.name: free_port() for spec in service_table()}
     env = {
         **os.environ,
         "BRIGADE_HOME": str(home),
@@ -31,7 +31,7 @@ async def test_up_serves_through_the_gateway_and_stops_cleanly(tmp_path: Path) -
         "NO_COLOR": "1",
     }
     env.pop("NATS_URL", None)
-    env.update({spec.port_env: str(ports[spec.name]) for spec in SERVICES})
+    env.update({spec.port_env: str(ports[spec.name]) for spec in service_table()})
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -64,7 +64,7 @@ async def test_up_serves_through_the_gateway_and_stops_cleanly(tmp_path: Path) -
         gateway = f"http://127.0.0.1:{ports['web']}"
         async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
             assert (await client.get("/readyz")).status_code == 200
-            for name in set(running) & {s.name for s in SERVICES if s.public and not s.gateway}:
+            for name in set(running) & {s.name for s in service_table() if s.public and not s.gateway}:
                 response = await client.get(f"/api/{name}/openapi.json")
                 assert response.status_code == 200, (name, response.text)
     finally:

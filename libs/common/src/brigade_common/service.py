@@ -1,106 +1,105 @@
-"""The standard commands of a service process: `python -m brigade_<svc> api|migrate|seed`.
+"""What a Brigade service is, declared once in its own folder: `brigade_<svc>/definition.py`.
 
-A service's `__main__.py` describes itself once with `ServiceDefinition` and calls `run`; this is the
-only place where settings are read from the environment.
+The service's `__main__.py` runs the declaration (`brigade_common.commands.run`); the service
+catalog (`brigade_common.catalog`) collects every declaration to derive the devstack, the e2e harness,
+the route table, the chart's view of each service and the image builds. The catalog imports every
+declaration, so a definition module stays light: the app is imported only inside `app_factory`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import asyncpg
-import pydantic
-from starlette.applications import Starlette
-
-from brigade_common import cli
-from brigade_common.logging import configure_logging
-from brigade_common.migrations import upgrade
 from brigade_common.settings import ServiceSettings
 
+if TYPE_CHECKING:
+    import asyncpg
+    from starlette.applications import Starlette
+
+    from brigade_contracts.streams import StreamSpec
+
 S = TypeVar("S", bound=ServiceSettings)
+
+# The chart's component names (values.schema.json) and Kubernetes object names allow no more.
+NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+class DefinitionError(ValueError):
+    """A service declaration contradicts itself; the message names the service and the field."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """A public path prefix the service answers under, through the Ingress and the local gateway.
+
+    Prefixes follow Kubernetes `pathType: Prefix`: whole path segments, and nothing is rewritten,
+    so the service serves its routes under the prefix itself (`/api/kitchen/dishes`).
+    """
+
+    prefix: str
+    # Long-lived connections: the chart gives them an Ingress of their own with long proxy timeouts.
+    websocket: bool = False
 
 
 @dataclass(frozen=True)
 class ServiceDefinition(Generic[S]):
+    """One service: everything the processes, the tools and the deployment need to know about it."""
+
     name: str
     settings: type[S]
     app_factory: Callable[[S], Starlette]
+    _: KW_ONLY
+    # The package run as `python -m <module>`; default: the settings class's top-level package.
+    module: str = ""
+    # The port it listens on locally (`make up`); default: the settings class's `http_port` default.
+    http_port: int = 0
+    routes: tuple[Route, ...] = ()
+    # The PostgreSQL schema it owns, its alembic folder and its idempotent demo data.
     schema: str | None = None
     migrations_dir: Path | None = None
     seed: Callable[[asyncpg.Connection, S], Awaitable[None]] | None = None
+    # The JetStream streams it provisions at start-up and the durable consumers it owns.
+    streams: tuple[StreamSpec, ...] = ()
+    consumers: tuple[str, ...] = ()
+    # Its container image (services/<name>/Dockerfile); default: brigade-<name>.
+    image: str = ""
+    # The local gateway: serves `/` and routes every other service's prefixes to it.
+    gateway: bool = False
+    nats: bool = True
 
+    def __post_init__(self) -> None:
+        if not NAME.fullmatch(self.name):
+            raise DefinitionError(f"service name {self.name!r} must match {NAME.pattern}")
+        if not self.module:
+            object.__setattr__(self, "module", self.settings.__module__.split(".")[0])
+        if not self.http_port:
+            object.__setattr__(self, "http_port", int(self.settings.model_fields["http_port"].default))
+        if not self.image:
+            object.__setattr__(self, "image", f"brigade-{self.name}")
+        for route in self.routes:
+            if not route.prefix.startswith("/") or (route.prefix != "/" and route.prefix.endswith("/")):
+                raise DefinitionError(
+                    f"{self.name}: route prefix {route.prefix!r} must start with '/' and not end with it"
+                )
+        if (self.migrations_dir or self.seed) and not self.schema:
+            raise DefinitionError(f"{self.name}: migrations and seed need the schema they belong to")
+        if len(set(self.consumers)) != len(self.consumers):
+            raise DefinitionError(f"{self.name}: a durable consumer is listed twice in {self.consumers}")
 
-def _database_url(settings: Any) -> str:
-    url: str = settings.database_url.get_secret_value()
-    return url
+    @property
+    def env_prefix(self) -> str:
+        """The prefix of its settings' environment variables (`KITCHEN_`)."""
+        return str(self.settings.model_config.get("env_prefix", "")).upper()
 
+    @property
+    def has_database(self) -> bool:
+        return self.schema is not None
 
-def settings_error(cls: type[ServiceSettings], exc: pydantic.ValidationError) -> str:
-    """One line per missing or invalid setting, named as its environment variable."""
-    prefix = str(cls.model_config.get("env_prefix", ""))
-    lines = [f"{defn_name(cls)}: invalid settings"]
-    for err in exc.errors(include_url=False):
-        name = (prefix + "_".join(str(p) for p in err["loc"])).upper()
-        lines.append(f"  {name}: {err['msg']}")
-    return "\n".join(lines)
-
-
-def defn_name(cls: type[ServiceSettings]) -> str:
-    return cls.__module__.split(".")[0]
-
-
-def commands(defn: ServiceDefinition[S]) -> dict[str, cli.Command]:
-    def load() -> S:
-        try:
-            settings = defn.settings()
-        except pydantic.ValidationError as exc:
-            raise SystemExit(settings_error(defn.settings, exc)) from None
-        configure_logging(defn.name, settings.log_format, settings.log_level)
-        return settings
-
-    def api() -> None:
-        """Serve HTTP and run the JetStream consumers."""
-        settings = load()
-        cli.serve(
-            lambda: defn.app_factory(settings),
-            host=settings.http_host,
-            port=settings.http_port,
-            log_level=settings.log_level,
-        )
-
-    out: dict[str, cli.Command] = {"api": api}
-    if defn.schema and defn.migrations_dir:
-        schema, migrations_dir = defn.schema, defn.migrations_dir
-
-        def migrate() -> None:
-            """Migrate the service's schema to the latest revision."""
-            upgrade(migrations_dir, _database_url(load()), schema)
-
-        out["migrate"] = migrate
-    if defn.schema and defn.seed:
-        schema, seed = defn.schema, defn.seed
-
-        def seed_command() -> None:
-            """Load the demo data (idempotent)."""
-            settings = load()
-
-            async def go() -> None:
-                conn = await asyncpg.connect(_database_url(settings), server_settings={"search_path": schema})
-                try:
-                    await seed(conn, settings)
-                finally:
-                    await conn.close()
-
-            asyncio.run(go())
-
-        out["seed"] = seed_command
-    return out
-
-
-def run(defn: ServiceDefinition[S], argv: Sequence[str] | None = None) -> int:
-    """Dispatch `python -m brigade_<svc> <command>`."""
-    return cli.main(commands(defn), argv)
+    @property
+    def jwt(self) -> bool:
+        """Whether it verifies bearer tokens: its settings read the JWKS (`JwtSettings`)."""
+        return "jwt_public_keys" in self.settings.model_fields

@@ -1,4 +1,4 @@
-"""`python -m brigade_devstack up|reset|token`."""
+"""`python -m brigade_devstack up|reset|token|catalog`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--as", dest="subject", default=DEMO_SUBJECT, help=f"subject (default {DEMO_SUBJECT})")
     token.add_argument("--role", default="customer", help="role claim (default customer; e.g. staff)")
     token.add_argument("--hours", type=float, default=12.0, help="validity in hours (default 12)")
+    catalog = commands.add_parser("catalog", help="write the files derived from the service catalog")
+    catalog.add_argument("--check", action="store_true", help="only report the files that are out of date")
     return parser
 
 
@@ -32,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return up()
         layout = Layout.discover()
+        if args.command == "catalog":
+            from brigade_devstack.derived.command import catalog
+
+            return catalog(layout.root, check=args.check)
         if args.command == "reset":
             print(reset(layout))
             return 0

@@ -1,10 +1,14 @@
-"""The services `make up` runs: one row each, so adding a service is a one-line change."""
+"""The services `make up` runs: one row per service of the service catalog (brigade_common.catalog),
+so a new service is run as soon as it is installed, with nothing to add here."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
+
+from brigade_common.catalog import Catalog, load
 
 
 @dataclass(frozen=True)
@@ -15,24 +19,39 @@ class ServiceSpec:
     module: str
     port: int
     has_database: bool = False
-    public: bool = True  # reachable from the browser (through the gateway under /api/<name>)
-    gateway: bool = False  # the local gateway: routes /api/<name> to every other public service
+    public: bool = True  # reachable from the browser (through the gateway under its route prefixes)
+    gateway: bool = False  # the local gateway: routes every other public service's prefixes to it
+    prefix: str = ""  # its settings' environment prefix; default the upper-cased name and `_`
 
     @property
     def env_prefix(self) -> str:
-        return f"{self.name.upper()}_"
+        return self.prefix or f"{self.name.upper()}_"
 
     @property
     def port_env(self) -> str:
         return f"{self.env_prefix}HTTP_PORT"
 
 
-SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("kitchen", "brigade_kitchen", 8001, has_database=True),
-    ServiceSpec("warehouse", "brigade_warehouse", 8002, has_database=True),
-    ServiceSpec("market", "brigade_market", 8003),
-    ServiceSpec("web", "brigade_web", 8080, gateway=True),
-)
+def service_table(catalog: Catalog | None = None) -> tuple[ServiceSpec, ...]:
+    """The devstack's view of `catalog` (default: the installed services)."""
+    return tuple(
+        ServiceSpec(
+            s.name,
+            s.module,
+            s.http_port,
+            has_database=s.has_database,
+            public=bool(s.routes),
+            gateway=s.gateway,
+            prefix=s.env_prefix,
+        )
+        for s in (installed() if catalog is None else catalog)
+    )
+
+
+@functools.cache
+def installed() -> Catalog:
+    """The installed services' catalog, loaded once per process."""
+    return load()
 
 
 def unavailable_reason(spec: ServiceSpec) -> str | None:

@@ -6,8 +6,9 @@ import asyncio
 import os
 from collections.abc import Mapping, Sequence
 
+from brigade_common.catalog import CatalogError
 from brigade_common.devservers import DevServerError, check_nats_version, nats_server_binary
-from brigade_devstack.catalog import SERVICES, ServiceSpec
+from brigade_devstack.catalog import ServiceSpec, service_table
 from brigade_devstack.console import Console
 from brigade_devstack.errors import DevstackError
 from brigade_devstack.infra import check_external_nats, prepare_home, stop_stale_postgres
@@ -44,15 +45,19 @@ def _ready_timeout(environ: Mapping[str, str], default: float) -> float:
 
 
 def up(
-    table: Sequence[ServiceSpec] = SERVICES,
+    table: Sequence[ServiceSpec] | None = None,
     environ: Mapping[str, str] | None = None,
     options: UpOptions | None = None,
 ) -> int:
-    """Run the stack in the foreground; returns the process exit code."""
+    """Run the stack in the foreground (default: every service of the catalog); returns the exit code."""
     environ = os.environ if environ is None else environ
     options = options or UpOptions()
     options = UpOptions(_ready_timeout(environ, options.ready_timeout), options.grace, options.backoff)
     layout = Layout.discover()
+    try:
+        table = service_table() if table is None else table
+    except CatalogError as exc:
+        raise DevstackError(str(exc)) from None
     config = resolve(layout, table, environ)
     prepare_home(layout)
     console = Console([s.name for s in config.services], layout.logs)

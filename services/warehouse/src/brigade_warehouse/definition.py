@@ -1,0 +1,42 @@
+"""The warehouse, declared once for its process and for the service catalog (brigade_common.catalog).
+
+Tools import this module to learn what the warehouse is, so it stays light: the app, the adapters
+and the seed data are imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from brigade_common.service import Route, ServiceDefinition
+from brigade_contracts import streams
+from brigade_warehouse.config import MIGRATIONS_DIR, SCHEMA, SERVICE, Settings
+
+if TYPE_CHECKING:
+    import asyncpg
+    from starlette.applications import Starlette
+
+
+def _app(settings: Settings) -> Starlette:
+    from brigade_warehouse.bootstrap import create_app
+
+    return create_app(settings)
+
+
+async def _seed(conn: asyncpg.Connection, settings: Settings) -> None:
+    from brigade_warehouse.adapters.seed import seed
+
+    await seed(conn)
+
+
+WAREHOUSE = ServiceDefinition(
+    SERVICE,
+    Settings,
+    _app,
+    routes=(Route("/api/warehouse"),),
+    schema=SCHEMA,
+    migrations_dir=MIGRATIONS_DIR,
+    seed=_seed,
+    streams=(streams.WAREHOUSE, streams.DLQ),
+    consumers=("warehouse-supply",),
+)
