@@ -24,7 +24,6 @@ from tests.contract import identities
 from tests.contract.documents import ROUTES_FILE
 from tests.e2e.harness import Stack
 
-BACKENDS = ("market", "warehouse", "kitchen")
 # The e2e defaults (a reproducible market that answers fast), and an order wait short enough that an
 # order the pantry cannot cover answers 202 at once instead of holding a generated request for 5 s.
 OVERRIDES = {"MARKET_SEED": "7", "WAREHOUSE_MARKET_RETRY_S": "0.01", "KITCHEN_ORDER_WAIT_S": "0.2"}
@@ -73,21 +72,24 @@ def _static_site(root: Path) -> Path:
 
 @pytest.fixture(scope="package")
 async def contract_stack(contract_database_url: str, contract_nats_url: str, scratch: Path) -> AsyncIterator[Stack]:
-    """Market, warehouse and kitchen migrated and seeded, then the web gateway in front of them."""
+    """Every service of the catalog migrated and seeded, then the gateway in front of them."""
     stack = Stack(contract_database_url, contract_nats_url, scratch, dict(OVERRIDES))
     stack.private_pem, stack.jwks = identities.signing_key()  # the key the schemathesis tokens carry
+    gateway = stack.catalog.gateway
+    assert gateway is not None
     await stack.prepare()
     try:
-        await stack.start(*BACKENDS)
+        await stack.start()
         # The gateway's upstreams are known once the backends have their ports.
+        p = gateway.env_prefix
         stack.overrides.update(
             {
-                "WEB_UPSTREAMS": json.dumps({name: stack.url(name) for name in BACKENDS}),
-                "WEB_ROUTES_FILE": str(ROUTES_FILE),
-                "WEB_STATIC_DIR": str(_static_site(scratch)),
+                p + "UPSTREAMS": json.dumps({s.name: stack.url(s.name) for s in stack.catalog.backends}),
+                p + "ROUTES_FILE": str(ROUTES_FILE),
+                p + "STATIC_DIR": str(_static_site(scratch)),
             }
         )
-        await stack.start("web")
+        await stack.start(gateway.name)
         yield stack
     finally:
         stack.stop()

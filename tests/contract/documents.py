@@ -1,42 +1,51 @@
 """Each service's OpenAPI document as its code declares it: what the contract tests generate from.
 
-Loaded in-process because schemathesis builds its tests at collection time, before any server runs
-(its fixture-based loader, `schemathesis.pytest.from_fixture`, fails on pytest 9.2: it sets
-`Node._nodeid`, which pytest no longer has). `test_served_document_is_the_declared_one` proves that
-each running service serves exactly this document at `/api/<service>/openapi.json`.
+Every service of the catalog (brigade_common.catalog) is in: a new service is tested as soon as it
+is registered. Each document comes from the service's own app, built with placeholder settings and
+never started (schemathesis builds its tests at collection time, before any server runs; its
+fixture-based loader, `schemathesis.pytest.from_fixture`, fails on pytest 9.2).
+`test_served_document_is_the_declared_one` proves that each running service serves exactly this
+document at `/api/<service>/openapi.json`.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from brigade_kitchen.entrypoints.http import api as kitchen_api
-from brigade_market.app import api as market_api
-from brigade_warehouse.entrypoints.http import api as warehouse_api
-from brigade_web.app import build_app
-from brigade_web.config import Settings as WebSettings
-from tests.e2e.harness import ROOT
+from brigade_common.service import ServiceDefinition
+from tests.contract import identities
+from tests.e2e.harness import ROOT, installed
 
 ROUTES_FILE = ROOT / "infra/helm/brigade/routes.yaml"
+# What the settings of a service may require; an app is built, not started, so nothing connects.
+PLACEHOLDER_SETTINGS: dict[str, Any] = {
+    "database_url": "postgresql://unused@127.0.0.1:1/unused",
+    "routes_file": ROUTES_FILE,
+    "static_dir": Path(tempfile.gettempdir()),
+}
+
+SERVICES = tuple(installed().names)
+DB_SERVICES = tuple(s.name for s in installed().with_database)
 
 
-def _web() -> dict[str, Any]:
-    # The gateway documents the prefixes of its route table; upstreams and the front end do not matter.
-    settings = WebSettings(routes_file=ROUTES_FILE, static_dir=Path(tempfile.gettempdir()), upstreams={})
-    document: dict[str, Any] = build_app(settings).state.openapi.document()
+def _document(definition: ServiceDefinition[Any]) -> dict[str, Any]:
+    fields = definition.settings.model_fields
+    values = {**PLACEHOLDER_SETTINGS, "jwt_public_keys": identities.signing_key()[1]}
+    settings = definition.settings(**{k: v for k, v in values.items() if k in fields})
+    document: dict[str, Any] = definition.app_factory(settings).state.openapi.document()
     return document
+
+
+@functools.cache
+def _declared() -> dict[str, dict[str, Any]]:
+    return {definition.name: _document(definition) for definition in installed()}
 
 
 def declared() -> dict[str, dict[str, Any]]:
     """Service name → the OpenAPI document it declares (a copy: schemathesis adds the links it infers
-    to the document it is given, and the services cache theirs)."""
-    documents = {
-        "kitchen": kitchen_api.document(),
-        "warehouse": warehouse_api.document(),
-        "market": market_api.document(),
-        "web": _web(),
-    }
-    return copy.deepcopy(documents)
+    to the document it is given)."""
+    return copy.deepcopy(_declared())

@@ -8,8 +8,6 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 from tests.contract import identities, settings
 from tests.contract.documents import declared
 
-SERVICES = ("kitchen", "warehouse", "market", "web")
-
 
 def load(service: str, identity: type[identities.Bearer] = identities.CustomerToken) -> OpenApiSchema:
     """`service`'s schema; every request carries a token of `identity` (schemathesis takes it off, or

@@ -15,10 +15,10 @@ import hypothesis
 import pytest
 import schemathesis
 
-from tests.contract.documents import declared
+from tests.contract.documents import DB_SERVICES, declared
 from tests.contract.schemas import load
 from tests.contract.text_inputs import TextInput, text_inputs
-from tests.e2e.harness import DB_SERVICES, Stack
+from tests.e2e.harness import Stack
 
 NUL = "\x00"
 INPUTS = [(service, item) for service in DB_SERVICES for item in text_inputs(declared()[service])]

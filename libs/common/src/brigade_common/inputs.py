@@ -11,7 +11,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
 from starlette.requests import HTTPConnection, Request
@@ -41,9 +41,10 @@ def _whole(value: Any) -> Any:
     return value
 
 
-# An integer field of a strict JSON body that takes what JSON Schema calls an integer: `5` and `5.0`,
-# and still not `5.5`, the string `"5"` or `true`.
-WholeNumber = Annotated[int, BeforeValidator(_whole)]
+# Makes an integer field of a strict JSON body take what JSON Schema calls an integer: `5` and
+# `5.0`, and still not `5.5`, the string `"5"` or `true`. Put it after the field's constraints
+# (`Annotated[int, Field(ge=1), WHOLE]`), so the schema keeps them as `minimum`/`maximum`.
+WHOLE = BeforeValidator(_whole)
 
 
 # ---------------------------------------------------------------------------- text PostgreSQL refuses

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from nats.aio.client import Client as NATS
@@ -22,10 +23,12 @@ from nats.js.api import StreamConfig
 from brigade_common.consumer import ConsumerRunner, ConsumerSpec
 from brigade_common.db import create_pool
 from brigade_common.health import ReadinessChecks, database_check, migrations_check, nats_check
-from brigade_common.jetstream import connect, ensure_stream
+from brigade_common.jetstream import connect, ensure_stream, stream_config
 from brigade_common.logging import get_logger
 from brigade_common.migrations import current_revision, head_revision
 from brigade_common.outbox import OutboxRelay
+from brigade_common.service import ServiceDefinition
+from brigade_common.settings import DatabaseSettings, ServiceSettings
 
 log = get_logger(__name__)
 
@@ -93,6 +96,25 @@ class Runtime:
                     log.debug("periodic_job_ran", job=name, result=result)
 
         self.spawn(loop(), f"every:{name}")
+
+    @classmethod
+    async def open(
+        cls, definition: ServiceDefinition[Any], settings: ServiceSettings, readiness: ReadinessChecks | None = None
+    ) -> Runtime:
+        """`start` for a declared service: its name, schema, migrations and streams from its
+        definition, the connections and pool size from its settings."""
+        database = settings if isinstance(settings, DatabaseSettings) else None
+        return await cls.start(
+            definition.name,
+            nats_url=settings.nats_url,
+            database_url=database.database_url.get_secret_value() if database else None,
+            schema=definition.schema,
+            pool_size=database.database_pool_size if database else 10,
+            migrations_dir=definition.migrations_dir,
+            relay=database.outbox_relay if database else False,
+            streams=[stream_config(**asdict(spec)) for spec in definition.streams],
+            readiness=readiness,
+        )
 
     @classmethod
     async def start(

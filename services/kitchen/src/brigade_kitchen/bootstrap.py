@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
@@ -15,20 +14,17 @@ from brigade_common.auth.verifier import JwtVerifier
 from brigade_common.health import ReadinessChecks
 from brigade_common.http import create_app as create_http_app
 from brigade_common.idempotency import purge_expired
-from brigade_common.jetstream import stream_config
 from brigade_common.runtime import Runtime
-from brigade_contracts.streams import DLQ, KITCHEN, PAYMENTS, WAREHOUSE
 from brigade_kitchen.adapters.unit_of_work import unit_of_work_factory
 from brigade_kitchen.adapters.views import PostgresKitchenViews
 from brigade_kitchen.adapters.waiters import NatsOrderWaiters
-from brigade_kitchen.config import MIGRATIONS_DIR, SCHEMA, SERVICE, Settings
+from brigade_kitchen.config import SERVICE, Settings
+from brigade_kitchen.definition import KITCHEN
 from brigade_kitchen.entrypoints.consumers import consumer_specs
 from brigade_kitchen.entrypoints.http import PROBLEMS, api
 from brigade_kitchen.service.handlers import Deps
 from brigade_kitchen.service.kitchen import Kitchen
 
-# The streams the kitchen publishes to or consumes from; each is created or updated idempotently.
-STREAMS = [stream_config(**asdict(s)) for s in (KITCHEN, WAREHOUSE, PAYMENTS, DLQ)]
 IDEMPOTENCY_PURGE_S = 3600.0
 
 
@@ -43,17 +39,7 @@ def _new_id() -> str:
 @asynccontextmanager
 async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = None) -> AsyncIterator[Kitchen]:
     """The kitchen with everything it runs on, until the context exits."""
-    runtime = await Runtime.start(
-        SERVICE,
-        nats_url=settings.nats_url,
-        database_url=settings.database_url.get_secret_value(),
-        schema=SCHEMA,
-        pool_size=settings.database_pool_size,
-        migrations_dir=MIGRATIONS_DIR,
-        relay=settings.outbox_relay,
-        streams=STREAMS,
-        readiness=readiness,
-    )
+    runtime = await Runtime.open(KITCHEN, settings, readiness)
     waiters = NatsOrderWaiters()
     try:
         await waiters.start(runtime.nc)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
@@ -14,19 +13,16 @@ from starlette.applications import Starlette
 from brigade_common.auth.verifier import JwtVerifier
 from brigade_common.health import ReadinessChecks
 from brigade_common.http import create_app as create_http_app
-from brigade_common.jetstream import stream_config
 from brigade_common.runtime import Runtime
-from brigade_contracts.streams import DLQ, WAREHOUSE
 from brigade_warehouse.adapters.market import NatsMarket
 from brigade_warehouse.adapters.unit_of_work import unit_of_work_factory
 from brigade_warehouse.adapters.views import PostgresWarehouseViews
-from brigade_warehouse.config import MIGRATIONS_DIR, SCHEMA, SERVICE, Settings
+from brigade_warehouse.config import SERVICE, Settings
+from brigade_warehouse.definition import WAREHOUSE
 from brigade_warehouse.entrypoints.consumers import consumer_specs
 from brigade_warehouse.entrypoints.http import api
 from brigade_warehouse.service.handlers import Deps
 from brigade_warehouse.service.warehouse import Warehouse
-
-STREAMS = [stream_config(**asdict(s)) for s in (WAREHOUSE, DLQ)]
 
 
 def _now() -> datetime:
@@ -36,17 +32,7 @@ def _now() -> datetime:
 @asynccontextmanager
 async def open_warehouse(settings: Settings, readiness: ReadinessChecks | None = None) -> AsyncIterator[Warehouse]:
     """The warehouse with everything it runs on, until the context exits."""
-    runtime = await Runtime.start(
-        SERVICE,
-        nats_url=settings.nats_url,
-        database_url=settings.database_url.get_secret_value(),
-        schema=SCHEMA,
-        pool_size=settings.database_pool_size,
-        migrations_dir=MIGRATIONS_DIR,
-        relay=settings.outbox_relay,
-        streams=STREAMS,
-        readiness=readiness,
-    )
+    runtime = await Runtime.open(WAREHOUSE, settings, readiness)
 
     async def pause() -> None:
         await asyncio.sleep(settings.market_retry_s)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from brigade_common.inputs import WholeNumber
+from brigade_common.inputs import WHOLE
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.domain.model import MAX_QUANTITY, Balance, Dish
@@ -48,7 +48,7 @@ class PlaceOrderBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     dish_id: DishId
-    quantity: Annotated[WholeNumber, Field(ge=1, le=MAX_QUANTITY)] = 1
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY), WHOLE] = 1
 
 
 class OrderOut(BaseModel):
