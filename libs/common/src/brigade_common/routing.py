@@ -80,6 +80,8 @@ def _signature_check(op: Operation, endpoint: Callable[..., Any], path_names: Se
 
 
 def _path_values(op: Operation, request: Request) -> dict[str, Any]:
+    if not request.path_params:
+        return {}
     raw = path_parameters(request)
     if op.path_model is None:
         return raw

@@ -76,62 +76,83 @@ class Table:
         raise KeyError(f"{self.name} has no column {name!r}")
 
 
-class _Statement:
-    """`WITH w0 AS (…), w1 AS (…) SELECT 1` with numbered parameters."""
+class _Params:
+    """Numbers the parameters of a statement being written: `$1::uuid[]`, `$2::text[]`, …"""
 
     def __init__(self) -> None:
-        self.ctes: list[str] = []
-        self.args: list[Any] = []
+        self.count = 0
 
-    def arg(self, value: Any, sql_type: str) -> str:
-        self.args.append(value)
-        return f"${len(self.args)}::{sql_type}[]"
+    def next(self, sql_type: str) -> str:
+        self.count += 1
+        return f"${self.count}::{sql_type}[]"
 
-    def unnest(self, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> str:
-        arrays = ", ".join(self.arg([row[i] for row in rows], col.type) for i, col in enumerate(columns))
-        return f"unnest({arrays})"
-
-    def sql(self) -> str:
-        return "WITH " + ", ".join(f"w{i} AS ({cte})" for i, cte in enumerate(self.ctes)) + " SELECT 1"
+    def unnest(self, columns: Sequence[Column]) -> str:
+        return f"unnest({', '.join(self.next(col.type) for col in columns)})"
 
 
-def insert_sql(table: Table, rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
-    """One `INSERT` of `rows` (in their order) and its parameters."""
-    st = _Statement()
-    st.ctes.append(_insert(st, table, rows))
-    return st.ctes[0], st.args
-
-
-def _insert(st: _Statement, table: Table, rows: Sequence[Sequence[Any]]) -> str:
+def _insert(params: _Params, table: Table) -> str:
     names = ", ".join(c.name for c in table.columns)
     selected = ", ".join(c.select("v") for c in table.columns)
-    source = st.unnest(table.columns, rows)
+    source = params.unnest(table.columns)
     return (
         f"INSERT INTO {table.name} ({names}) SELECT {selected} FROM {source} "  # noqa: S608 - identifiers come from code, values are $n
         f"WITH ORDINALITY AS v({names}, n) ORDER BY v.n {table.conflict}"
     ).rstrip()
 
 
-def _update(st: _Statement, table: Table, rows: Sequence[Sequence[Any]]) -> str:
+def _update(params: _Params, table: Table) -> str:
     assert table.key, f"{table.name}: updates need a key"
     names = ", ".join(c.name for c in table.columns)
     sets = [f"{c.name} = {c.select('v')}" for c in table.columns if c.name not in table.key]
     if table.on_update:
         sets.append(table.on_update)
     match = " AND ".join(f"{table.name}.{k} = {table.column(k).select('v')}" for k in table.key)
-    source = st.unnest(table.columns, rows)
+    source = params.unnest(table.columns)
     return f"UPDATE {table.name} SET {', '.join(sets)} FROM {source} AS v({names}) WHERE {match}"  # noqa: S608 - as above
 
 
-def _add(st: _Statement, table: Table, column: str, deltas: dict[Any, int]) -> str:
+def _add(params: _Params, table: Table, column: str) -> str:
     assert len(table.key) == 1, f"{table.name}: increments need a one-column key"
-    keys = sorted(deltas)
     key = table.column(table.key[0])
     return (
         f"UPDATE {table.name} SET {column} = {table.name}.{column} + v.delta "  # noqa: S608 - as above
-        f"FROM unnest({st.arg(keys, key.type)}, {st.arg([deltas[k] for k in keys], 'bigint')}) AS v(k, delta) "
+        f"FROM unnest({params.next(key.type)}, {params.next('bigint')}) AS v(k, delta) "
         f"WHERE {table.name}.{key.name} = v.k"
     )
+
+
+def _arrays(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+def insert_sql(table: Table, rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """One `INSERT` of `rows` (in their order) and its parameters."""
+    return _insert(_Params(), table), _arrays(rows, len(table.columns))
+
+
+# What a flush writes, as (kind, table, column), always gives the same text: it is written once per
+# shape (a busy service has a handful), so a flush only gathers its values.
+Shape = tuple[tuple[str, Table, str], ...]
+_TEXTS: dict[Shape, str] = {}
+MAX_SHAPES = 256
+
+
+def _text(shape: Shape) -> str:
+    text = _TEXTS.get(shape)
+    if text is None:
+        params = _Params()
+        ctes = []
+        for kind, table, column in shape:
+            if kind == "insert":
+                ctes.append(_insert(params, table))
+            elif kind == "update":
+                ctes.append(_update(params, table))
+            else:
+                ctes.append(_add(params, table, column))
+        text = "WITH " + ", ".join(f"w{i} AS ({cte})" for i, cte in enumerate(ctes)) + " SELECT 1"
+        if len(_TEXTS) < MAX_SHAPES:
+            _TEXTS[shape] = text
+    return text
 
 
 @dataclass
@@ -176,19 +197,24 @@ class WriteBuffer:
         if not self._tables:
             return None
         tables, self._tables = self._tables, {}
-        st = _Statement()
+        shape: list[tuple[str, Table, str]] = []
+        args: list[Any] = []
         for table, writes in tables.items():
+            width = len(table.columns)
             if writes.inserts:
-                st.ctes.append(_insert(st, table, writes.inserts))
+                shape.append(("insert", table, ""))
+                args += _arrays(writes.inserts, width)
             if writes.updates:
-                st.ctes.append(_update(st, table, list(writes.updates.values())))
+                shape.append(("update", table, ""))
+                args += _arrays(list(writes.updates.values()), width)
             for column, deltas in writes.adds.items():
-                nonzero = {k: d for k, d in deltas.items() if d}
-                if nonzero:
-                    st.ctes.append(_add(st, table, column, nonzero))
-        if not st.ctes:
+                keys = sorted(k for k, d in deltas.items() if d)
+                if keys:
+                    shape.append(("add", table, column))
+                    args += [keys, [deltas[k] for k in keys]]
+        if not shape:
             return None
-        return st.sql(), st.args
+        return _text(tuple(shape)), args
 
 
 class Session:

@@ -1,0 +1,40 @@
+"""Every kitchen event becomes a message its contract accepts (the mapping builds them unvalidated)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from brigade_contracts import CATALOG
+from brigade_contracts.kitchen import OrderStatus, PantryReason
+from brigade_kitchen.adapters.messages import SCHEDULE, SCHEDULE_TARGET, outgoing
+from brigade_kitchen.domain.events import Event, ExpiryScheduled, OrderChanged, OrderState, PantryMoved, SupplyRequested
+
+AT = datetime(2026, 12, 1, 12, 15, tzinfo=UTC)
+ORDER = OrderState(
+    "6f1c0000-0000-4000-8000-000000000001", "alice", "pan-simple", "Pan simple", 2, 900, OrderStatus.RESERVED, 2, AT
+)
+EVENTS: list[Event] = [
+    OrderChanged(ORDER),
+    OrderChanged(OrderState(**{**vars(ORDER), "status": OrderStatus.PENDING, "version": 1, "expires_at": None})),
+    SupplyRequested("6f1c0000-0000-4000-8000-000000000002", ORDER.order_id, "lechuga", 3),
+    ExpiryScheduled(ORDER.order_id, AT),
+    PantryMoved(7, "lechuga", 3, PantryReason.DELIVERY, 7, 5, ORDER.order_id),
+]
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: type(e).__name__)
+def test_each_event_is_a_valid_message_of_its_contract(event: Event) -> None:
+    message = outgoing(event)
+    model, _ = CATALOG[message.type]
+    wire = message.payload.model_dump(mode="json")
+    assert model.model_validate(wire).model_dump(mode="json") == wire
+
+
+def test_the_order_event_follows_the_status_and_the_expiry_is_a_schedule() -> None:
+    assert outgoing(EVENTS[0]).type == "kitchen.order.reserved.v1"
+    assert outgoing(EVENTS[1]).type == "kitchen.order.placed.v1"
+    schedule = outgoing(EVENTS[3])
+    assert schedule.subject == f"kitchen.schedule.order_expiry.{ORDER.order_id}"
+    assert schedule.headers == {SCHEDULE: "@at 2026-12-01T12:15:00Z", SCHEDULE_TARGET: "kitchen.order.expiry_due.v1"}
