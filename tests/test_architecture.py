@@ -148,3 +148,23 @@ def test_services_do_not_import_each_other() -> None:
                 if top(module) in others:
                     offences.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
     assert offences == []
+
+
+SERVER_FIXTURES = {"database_url", "pg_server", "nats_url", "nats_server", "pool", "nc"}
+
+
+def test_unit_tests_of_the_services_need_no_server() -> None:
+    """`tests/unit` runs in milliseconds against fakes: no I/O library, no fixture that starts a
+    server (the common pytest plugin starts PostgreSQL or nats-server only for those)."""
+    offences = []
+    for path in sorted((ROOT / "services").glob("*/tests/unit/**/*.py")):
+        where = path.relative_to(ROOT)
+        for line, module in imports(path):
+            if top(module) in IO_LIBRARIES:
+                offences.append(f"{where}:{line} imports {module}")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
+                wanted = {a.arg for a in node.args.args} & SERVER_FIXTURES
+                if wanted:
+                    offences.append(f"{where}:{node.lineno} {node.name} asks for {sorted(wanted)}")
+    assert offences == []

@@ -25,8 +25,6 @@ from brigade_kitchen.entrypoints.http import PROBLEMS, api
 from brigade_kitchen.service.handlers import Deps
 from brigade_kitchen.service.kitchen import Kitchen
 
-IDEMPOTENCY_PURGE_S = 3600.0
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -52,7 +50,7 @@ async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = N
             max_concurrent_reservations=settings.max_concurrent_reservations,
         )
         await runtime.run_consumers(consumer_specs(kitchen, ack_wait_s=settings.ack_wait_s))
-        runtime.every(IDEMPOTENCY_PURGE_S, lambda: purge_expired(runtime.db), "purge-idempotency-keys")
+        runtime.every(settings.idempotency_purge_s, lambda: purge_expired(runtime.db), "purge-idempotency-keys")
         yield kitchen
     finally:
         await waiters.stop()

@@ -27,3 +27,5 @@ class Settings(ServiceSettings, DatabaseSettings, JwtSettings):
     # Reservation transactions (POST /orders) running at once in this process; the rest wait their turn
     # in the process rather than on the pantry row locks in PostgreSQL. 0 = no limit.
     max_concurrent_reservations: int = Field(default=4, ge=0, le=1024)
+    # How often expired Idempotency-Keys (older than 24 hours) are deleted.
+    idempotency_purge_s: float = Field(default=3600.0, gt=0)

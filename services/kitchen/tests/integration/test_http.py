@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 
+from brigade_common.envelope import Envelope
+from brigade_common.testing.waiting import eventually
 from services.kitchen.tests.integration.harness import KitchenClient
 
 ORDERS = "/api/kitchen/orders"
@@ -185,3 +187,56 @@ async def test_readiness_checks_the_database_nats_and_migrations(kitchen: Kitche
     r = await kitchen.http.get("/readyz")
     assert r.status_code == 200, r.text
     assert set(r.json()["checks"]) == {"database", "nats", "migrations"}
+
+
+async def test_one_correlation_id_from_the_request_runs_through_the_events_it_causes(kitchen: KitchenClient) -> None:
+    js = kitchen.app.nc.jetstream()
+    given = await kitchen.http.post(
+        ORDERS, json={"dish_id": "pan-simple"}, headers={**kitchen.auth(), "Correlation-Id": "saga-7"}
+    )
+    made = await kitchen.http.post(ORDERS, json={"dish_id": "pan-simple"}, headers=kitchen.auth())
+    for response, expected in ((given, "saga-7"), (made, made.headers["x-request-id"])):
+        order_id = response.json()["order_id"]
+
+        async def events(order_id: str = order_id) -> list[Envelope] | None:
+            found = []
+            info = await js.stream_info("KITCHEN")
+            if not info.state.messages:
+                return None
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                env = Envelope.from_bytes((await js.get_msg("KITCHEN", seq)).data or b"")
+                if env.data.get("order_id") == order_id:
+                    found.append(env)
+            return found if len(found) >= 3 else None  # placed, reserved, the expiry schedule
+
+        published = await eventually(events, 10, f"the events of {order_id}")
+        assert {env.correlation_id for env in published} == {expected}
+
+
+async def test_an_oversized_correlation_id_is_refused_naming_the_header_and_writes_nothing(
+    kitchen: KitchenClient,
+) -> None:
+    before = await write_counts(kitchen)
+    r = await kitchen.http.post(
+        ORDERS, json={"dish_id": "pan-simple"}, headers={**kitchen.auth(), "Correlation-Id": "c" * 129}
+    )
+    assert r.status_code == 400
+    assert [e["field"] for e in r.json()["errors"]] == ["Correlation-Id"]
+    assert await write_counts(kitchen) == before
+
+
+@pytest.mark.parametrize("kitchen_settings", [{"order_wait_s": 0.5, "idempotency_purge_s": 0.2}])
+async def test_idempotency_keys_older_than_a_day_are_purged_while_the_kitchen_runs(kitchen: KitchenClient) -> None:
+    for key in ("yesterday", "today"):
+        r = await kitchen.http.post(
+            ORDERS, json={"dish_id": "pan-simple"}, headers={**kitchen.auth(), "Idempotency-Key": key}
+        )
+        assert r.status_code == 201
+    await kitchen.db.execute(
+        "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'yesterday'"
+    )
+
+    async def purged() -> bool:
+        return await kitchen.db.fetchval("SELECT array_agg(key) FROM idempotency_keys") == ["today"]
+
+    await eventually(purged, 10, "the day-old key purged")
