@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from brigade_contracts.kitchen import OrderStatus
+from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.errors import ExpiryNotDue, InvalidTransition, UnknownSupplyRequest
 from brigade_kitchen.domain.events import ExpiryScheduled, OrderChanged, SupplyRequested
 from brigade_kitchen.domain.menu import todays_menu
@@ -148,3 +150,18 @@ def test_todays_menu_is_seven_dishes_stable_for_the_day_and_changing_between_day
     assert todays_menu(list(reversed(dishes)), date(2026, 11, 22)) == today
     assert any(todays_menu(dishes, date(2026, 11, d)) != today for d in range(23, 30))
     assert sorted(todays_menu(dishes[:3], date(2026, 11, 22))) == dishes[:3]  # fewer than 7: all of them
+
+
+def test_the_database_accepts_exactly_the_statuses_and_reasons_of_the_contract() -> None:
+    """The CHECK constraints of the first migration are the one place besides the contract enums
+    that spells the closed sets out; they must agree."""
+
+    sql = (Path(__file__).resolve().parents[2] / "migrations/versions/0001_initial.py").read_text()
+
+    def check_of(column: str) -> set[str]:
+        found = re.search(rf"{column}\s+text NOT NULL[^\n]*\n?\s*CHECK \({column} IN \(([^)]*)\)\)", sql)
+        assert found, column
+        return set(re.findall(r"'([a-z_]+)'", found.group(1)))
+
+    assert check_of("status") == {s.value for s in OrderStatus}
+    assert check_of("reason") == {r.value for r in PantryReason}
