@@ -1,8 +1,8 @@
 """The transaction under every service's unit of work: one connection, the write buffer, outbox, inbox.
 
-A service's unit of work (its `adapters/unit_of_work.py`) composes a `Transaction`: it opens one,
-builds its repositories on `Transaction.session`, and at commit hands over the messages its events
-become. The `Transaction` then, in this order: buffers the outbox rows, flushes every buffered write
+A service's unit of work (its `adapters/unit_of_work.py`) is a `UnitOfWork`: it opens a
+`Transaction`, builds its repositories on `Transaction.session`, and at commit hands over the
+messages its events become. The `Transaction` then, in this order: buffers the outbox rows, flushes every buffered write
 in one statement, commits, and wakes the outbox relay. Leaving without a commit rolls back, so a
 failed use case leaves nothing behind, outbox rows included.
 
@@ -14,9 +14,10 @@ processed in its last one (`mark_processed`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, Self, TypeVar
 
 import asyncpg
 
@@ -117,3 +118,71 @@ class Transaction:
             pass
         finally:
             await self._pool.release(conn)
+
+
+E = TypeVar("E")
+
+
+class UnitOfWork(Generic[E]):
+    """The base of a service's unit of work on PostgreSQL: one `Transaction`, the repositories a
+    subclass builds on its session (`open`), and at `commit` the events recorded with `record` and
+    those the aggregates recorded (`persist`, which also buffers the aggregates' changes), each
+    sent as the message `to_message` makes of it.
+
+        class KitchenUnitOfWork(UnitOfWork[Event]):
+            def open(self, session): self.orders = PostgresOrders(session); ...
+            def persist(self): return self.orders.persist()
+            def to_message(self, event): return outgoing(event)
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        context: MessageContext,
+        inbox: InboxEntry | None = None,
+        *,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._tx = Transaction(pool, context=context, inbox=inbox, on_commit=on_commit)
+        self._recorded: list[E] = []
+
+    def open(self, session: Session) -> None:
+        """Build the repositories on the transaction's session."""
+        raise NotImplementedError
+
+    def persist(self) -> list[E]:
+        """Buffer the aggregates' changes; the events they recorded, in order."""
+        return []
+
+    def to_message(self, event: E) -> Outgoing:
+        raise NotImplementedError
+
+    def record(self, event: E) -> None:
+        """An event no aggregate records (a ledger row), sent with the commit."""
+        self._recorded.append(event)
+
+    def mark_processed(self, entry: InboxEntry) -> None:
+        """The message `entry` names is done, as of this unit of work's commit."""
+        self._tx.mark_processed(entry)
+
+    async def commit(self) -> None:
+        events = [*self._recorded, *self.persist()]
+        self._recorded.clear()
+        await self._tx.commit(self.to_message(e) for e in events)
+
+    async def __aenter__(self) -> Self:
+        await self._tx.__aenter__()
+        self.open(self._tx.session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._tx.__aexit__(exc_type, exc, tb)
+
+    @classmethod
+    def factory(
+        cls, pool: asyncpg.Pool, *, on_commit: Callable[[], None]
+    ) -> Callable[[MessageContext, InboxEntry | None], Self]:
+        """`(context, inbox) -> unit of work` on `pool`, waking the relay after each commit that sends."""
+        return functools.partial(cls, pool, on_commit=on_commit)

@@ -63,6 +63,10 @@ class Table:
         keys = (key,) if isinstance(key, str) else tuple(key)
         return cls(name, tuple(Column(*c) for c in columns), keys, on_update, conflict)
 
+    def only(self, *names: str) -> Table:
+        """The same table with only these columns (its key among them): for updates of a few."""
+        return Table(self.name, tuple(self.column(n) for n in names), self.key, self.on_update, self.conflict)
+
     def key_of(self, row: Sequence[Any]) -> Any:
         """The key of a row given in column order (one value, or a tuple of them)."""
         names = [c.name for c in self.columns]

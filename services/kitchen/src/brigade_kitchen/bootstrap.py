@@ -15,7 +15,7 @@ from brigade_common.health import ReadinessChecks
 from brigade_common.http import create_app as create_http_app
 from brigade_common.idempotency import purge_expired
 from brigade_common.runtime import Runtime
-from brigade_kitchen.adapters.unit_of_work import unit_of_work_factory
+from brigade_kitchen.adapters.unit_of_work import PostgresKitchenUnitOfWork
 from brigade_kitchen.adapters.views import PostgresKitchenViews
 from brigade_kitchen.adapters.waiters import NatsOrderWaiters
 from brigade_kitchen.config import SERVICE, Settings
@@ -42,7 +42,7 @@ async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = N
     try:
         await waiters.start(runtime.nc)
         kitchen = Kitchen(
-            uow=unit_of_work_factory(runtime.db, on_commit=runtime.notify_outbox),
+            uow=PostgresKitchenUnitOfWork.factory(runtime.db, on_commit=runtime.notify_outbox),
             views=PostgresKitchenViews(runtime.db),
             waiters=waiters,
             deps=Deps(clock=_now, new_id=_new_id, payment_window_s=settings.payment_window_s),

@@ -15,7 +15,7 @@ from brigade_common.health import ReadinessChecks
 from brigade_common.http import create_app as create_http_app
 from brigade_common.runtime import Runtime
 from brigade_warehouse.adapters.market import NatsMarket
-from brigade_warehouse.adapters.unit_of_work import unit_of_work_factory
+from brigade_warehouse.adapters.unit_of_work import PostgresWarehouseUnitOfWork
 from brigade_warehouse.adapters.views import PostgresWarehouseViews
 from brigade_warehouse.config import SERVICE, Settings
 from brigade_warehouse.definition import WAREHOUSE
@@ -39,7 +39,7 @@ async def open_warehouse(settings: Settings, readiness: ReadinessChecks | None =
 
     try:
         warehouse = Warehouse(
-            uow=unit_of_work_factory(runtime.db, on_commit=runtime.notify_outbox),
+            uow=PostgresWarehouseUnitOfWork.factory(runtime.db, on_commit=runtime.notify_outbox),
             views=PostgresWarehouseViews(runtime.db),
             deps=Deps(
                 clock=_now,

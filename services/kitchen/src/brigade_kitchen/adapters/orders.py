@@ -39,16 +39,7 @@ ORDERS = Table.of(
     key="id",
     on_update="updated_at = now()",
 )
-ORDER_CHANGES = Table.of(
-    "orders",
-    ("id", "uuid"),
-    ("status", "text"),
-    ("version", "int"),
-    ("expires_at", "timestamptz"),
-    ("reason", "text"),
-    key="id",
-    on_update="updated_at = now()",
-)
+ORDER_CHANGES = ORDERS.only("id", "status", "version", "expires_at", "reason")
 LINES = Table.of(
     "order_lines", ("order_id", "uuid"), ("ingredient", "text"), ("needed", "bigint"), ("reserved", "bigint")
 )

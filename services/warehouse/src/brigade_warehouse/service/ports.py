@@ -64,7 +64,7 @@ class WarehouseUnitOfWork(Protocol):
     ) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[MessageContext], WarehouseUnitOfWork]
+UnitOfWorkFactory = Callable[[MessageContext, InboxEntry | None], WarehouseUnitOfWork]
 
 
 @dataclass(frozen=True)

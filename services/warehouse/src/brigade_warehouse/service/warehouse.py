@@ -17,6 +17,6 @@ class Warehouse:
 
     async def supply(self, cmd: SupplyIngredient, *, context: MessageContext, progress: Progress) -> RequestStatus:
         def uow() -> WarehouseUnitOfWork:
-            return self._uow(context)
+            return self._uow(context, None)
 
         return await supply_ingredient(cmd, uow, self.deps, progress)
