@@ -179,22 +179,23 @@ async def test_client_close_code_reaches_the_upstream(stack: Stack) -> None:
     assert await asyncio.wait_for(stack.gates.client_close, 5) == (4002, "leaving")
 
 
-async def test_upstream_down_is_a_502_problem(client: httpx.AsyncClient) -> None:
+async def test_an_upstream_that_refuses_connections_is_a_503_to_retry(client: httpx.AsyncClient) -> None:
+    """Nothing listens on the upstream's port (a restart): 503 with Retry-After, not a 502."""
     response = await client.get("/api/market/suppliers")
-    assert response.status_code == 502
+    assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "2"
     problem = response.json()
-    assert problem["status"] == 502
-    assert problem["title"] == "Bad Gateway"
-    assert problem["type"].endswith("/bad-gateway")
+    assert problem["status"] == 503
+    assert problem["type"].endswith("/upstream-unavailable")
     assert "market" in problem["detail"]
 
 
-async def test_websocket_to_a_down_upstream_is_refused_with_502(stack: Stack) -> None:
+async def test_websocket_to_a_down_upstream_is_refused_with_503(stack: Stack) -> None:
     with pytest.raises(InvalidStatus) as refused:
         async with connect(f"{stack.ws}/api/market/ws"):
             pass
-    assert refused.value.response.status_code == 502
+    assert refused.value.response.status_code == 503
 
 
 async def test_component_not_running_is_a_503_problem(client: httpx.AsyncClient) -> None:

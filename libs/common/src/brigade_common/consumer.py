@@ -8,6 +8,9 @@ How an outcome maps to ack/nak/term (in one place, `ConsumerRunner.handle`):
 - done, or already processed → ack;
 - the envelope or its payload fails validation, the handler raises `Poison` or one of the spec's
   `poison` errors → dead-letter + term;
+- a dependency is unavailable (brigade_common.dependencies: the database or NATS is down) → neither:
+  the runner holds the message (keeping its ack timer alive), stops fetching, waits until the
+  dependency answers again and handles the message once more. An outage never costs a delivery;
 - any other exception → nak with back-off, until `max_deliver` is reached → dead-letter + term.
 """
 
@@ -26,6 +29,8 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from brigade_common import dependencies
+from brigade_common.dependencies import Outages, unavailable
 from brigade_common.dlq import dead_letter
 from brigade_common.envelope import Envelope
 from brigade_common.jetstream import durable_pull_config, ensure_consumer
@@ -93,12 +98,14 @@ class ConsumerRunner:
         nc: NATS,
         js: JetStreamContext,
         service: str,
+        outages: Outages | None = None,
     ) -> None:
         self.spec = spec
         self._pool = pool
         self._nc = nc
         self._js = js
         self._service = service
+        self._outages = outages
         self._slots = asyncio.Semaphore(spec.concurrency)
 
     async def provision(self) -> None:
@@ -117,13 +124,16 @@ class ConsumerRunner:
         tasks: set[asyncio.Task[None]] = set()
         try:
             while True:
+                if self._outages is not None:
+                    await self._outages.all_up()  # no more work taken on while a dependency is down
                 try:
                     msgs = await sub.fetch(self.spec.batch, timeout=2.0)
                 except (TimeoutError, nats.errors.TimeoutError):
                     continue  # an empty fetch raises; nothing to do
-                except (nats.errors.ConnectionClosedError, nats.errors.NoServersError) as exc:
-                    log.warning("consumer_fetch_failed", consumer=self.spec.name, error=repr(exc))
-                    await asyncio.sleep(1.0)
+                except Exception as exc:
+                    if unavailable(exc) != dependencies.NATS:
+                        raise
+                    await self._ride_out(dependencies.NATS, exc)
                     continue
                 for msg in msgs:
                     await self._slots.acquire()
@@ -156,18 +166,40 @@ class ConsumerRunner:
 
     async def _settle(self, msg: Msg, envelope: Envelope) -> None:
         poison: tuple[type[Exception], ...] = (pydantic.ValidationError, Poison, *self.spec.poison)
+        while True:
+            try:
+                duplicate = await self._process(envelope, msg)
+            except poison as exc:
+                await self._dead_letter(msg, f"{type(exc).__name__}: {_short(exc)}", envelope)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                dependency = unavailable(exc)
+                if dependency is None or self._outages is None:
+                    await self._retry(msg, envelope, exc)
+                    return
+                MESSAGES.labels(self._service, self.spec.name, "held").inc()
+                await self._ride_out(dependency, exc, msg)
+                continue
+            break
         try:
-            duplicate = await self._process(envelope, msg)
-        except poison as exc:
-            await self._dead_letter(msg, f"{type(exc).__name__}: {_short(exc)}", envelope)
+            await msg.ack()
+        except Exception as exc:  # NATS went away after the commit: the inbox drops the redelivery
+            if unavailable(exc) is None:
+                raise
+            log.warning("ack_failed", error=repr(exc))
             return
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            await self._retry(msg, envelope, exc)
-            return
-        await msg.ack()
         MESSAGES.labels(self._service, self.spec.name, "duplicate" if duplicate else "ack").inc()
+
+    async def _ride_out(self, dependency: str, exc: BaseException, msg: Msg | None = None) -> None:
+        """Wait for `dependency` to answer again, keeping `msg` (if any) from being redelivered."""
+        if self._outages is None:
+            await asyncio.sleep(1.0)
+            return
+        self._outages.report(dependency, exc)
+        keep_alive = msg.in_progress if msg is not None else None
+        await self._outages.wait(dependency, keep_alive=keep_alive, every_s=max(self.spec.ack_wait_s / 3, 0.5))
 
     async def _process(self, envelope: Envelope, msg: Msg) -> bool:
         """Run the handler; True when the message had been processed already."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
@@ -40,6 +40,17 @@ OUTBOX_LAG = Histogram(
     "Time from an outbox row's commit to its publication.",
     ["service"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+
+DEPENDENCY_UP = Gauge(
+    "brigade_dependency_up",
+    "1 while the dependency (database, nats) answers, 0 while this process rides out its outage.",
+    ["service", "dependency"],
+)
+DEPENDENCY_PROBES = Counter(
+    "brigade_dependency_probes_total",
+    "Probes of a dependency that is down (each retry of SELECT 1 or of the NATS connection).",
+    ["service", "dependency"],
 )
 
 UNMATCHED_ROUTE = "<unmatched>"

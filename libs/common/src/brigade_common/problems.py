@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketState
 
 from brigade_common import idempotency
+from brigade_common.dependencies import RETRY_AFTER_S, unavailable
 
 PROBLEM_BASE = "https://brigade.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -276,8 +277,27 @@ async def _handle_validation_error(conn: HTTPConnection, exc: Exception) -> Resp
 
 
 def internal_error_response(request: Request, exc: BaseException) -> Response:
-    """Log `exc` with the request id and answer a bare 500 `internal-error` problem."""
+    """Log `exc` with the request id and answer a bare 500 `internal-error` problem; a dependency
+    that is down (brigade_common.dependencies) is a 503 `dependency-unavailable` naming it, with
+    `Retry-After`: nothing was half-applied (the transaction rolled back), the client may retry."""
     request_id = _request_id(request)
+    dependency = unavailable(exc)
+    if dependency is not None:
+        _log.warning(
+            "dependency_unavailable",
+            dependency=dependency,
+            method=request.method,
+            path=request.url.path,
+            error=repr(exc),
+        )
+        busy = ServiceUnavailable(
+            f"the {dependency} is unavailable; try again shortly",
+            type="dependency-unavailable",
+            title="Dependency Unavailable",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+            extensions={"dependency": dependency},
+        )
+        return problem_response(busy, instance=request.url.path, request_id=request_id)
     _log.error(
         "unhandled_exception",
         method=request.method,

@@ -20,8 +20,10 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 
+from brigade_common import dependencies
 from brigade_common.consumer import ConsumerRunner, ConsumerSpec
 from brigade_common.db import create_pool
+from brigade_common.dependencies import Outages
 from brigade_common.health import ReadinessChecks, database_check, migrations_check, nats_check
 from brigade_common.jetstream import connect, ensure_stream, stream_config
 from brigade_common.logging import get_logger
@@ -43,6 +45,7 @@ class Runtime:
     relay: OutboxRelay | None = None
     consumers: list[ConsumerRunner] = field(default_factory=list)
     readiness: ReadinessChecks = field(default_factory=ReadinessChecks)
+    outages: Outages | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -72,7 +75,9 @@ class Runtime:
     async def run_consumers(self, specs: Sequence[ConsumerSpec]) -> None:
         """Provision each durable consumer (create or update) and run it until `close`."""
         for spec in specs:
-            runner = ConsumerRunner(spec, pool=self.db, nc=self.nc, js=self.js, service=self.service)
+            runner = ConsumerRunner(
+                spec, pool=self.db, nc=self.nc, js=self.js, service=self.service, outages=self.outages
+            )
             await runner.provision()
             self.consumers.append(runner)
             self.spawn(runner.run(), f"consumer:{spec.name}")
@@ -150,6 +155,10 @@ class Runtime:
 
                     rt.readiness.add("migrations", migrations_check(current, head))
             rt.readiness.add("nats", nats_check(nc))
+            probes = {dependencies.NATS: nats_check(nc)}
+            if rt.pool is not None:
+                probes[dependencies.DATABASE] = database_check(rt.pool)
+            rt.outages = Outages(service, probes)
             for stream in streams:
                 await ensure_stream(js, stream)
             if rt.pool is not None and relay:
@@ -169,6 +178,8 @@ class Runtime:
             for task in stuck:
                 log.error("background_task_did_not_stop", task=task.get_name())
         self._tasks.clear()
+        if self.outages is not None:
+            await self.outages.close()
         with contextlib.suppress(Exception):
             await self.nc.drain()
         if self.pool is not None:

@@ -25,6 +25,17 @@ def unreachable(component: str, reason: str) -> Problem:
     return Problem(f"{component} did not answer: {reason}", status=502, type="bad-gateway", title="Bad Gateway")
 
 
+def restarting(component: str) -> Problem:
+    """Nothing listens where the component should: it is (re)starting. Worth retrying, unlike a 502."""
+    return Problem(
+        f"{component} is not accepting connections (restarting?); try again shortly",
+        status=503,
+        type="upstream-unavailable",
+        title="Service Unavailable",
+        headers={"Retry-After": "2"},
+    )
+
+
 def timed_out(component: str) -> Problem:
     return Problem(f"{component} did not answer in time", status=504, type="gateway-timeout", title="Gateway Timeout")
 

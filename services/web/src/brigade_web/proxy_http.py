@@ -11,7 +11,7 @@ from starlette.types import Receive, Scope, Send
 
 from brigade_web.config import Settings
 from brigade_web.headers import request_headers, response_headers
-from brigade_web.problems import send_problem, timed_out, unreachable
+from brigade_web.problems import restarting, send_problem, timed_out, unreachable
 
 log = structlog.get_logger("brigade_web.proxy")
 
@@ -71,6 +71,10 @@ async def proxy_http(
         response = await client.send(upstream_request, stream=True)
     except httpx.TimeoutException:
         await send_problem(timed_out(component), scope, receive, send)
+        return
+    except httpx.ConnectError as exc:
+        log.warning("upstream_restarting", component=component, url=base, error=str(exc) or type(exc).__name__)
+        await send_problem(restarting(component), scope, receive, send)
         return
     except httpx.TransportError as exc:
         log.warning("upstream_unreachable", component=component, url=base, error=str(exc) or type(exc).__name__)

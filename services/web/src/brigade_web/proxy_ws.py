@@ -15,7 +15,7 @@ from websockets.typing import Subprotocol
 
 from brigade_web.config import Settings
 from brigade_web.headers import request_headers, response_headers
-from brigade_web.problems import send_problem, timed_out, unreachable
+from brigade_web.problems import restarting, send_problem, timed_out, unreachable
 
 log = structlog.get_logger("brigade_web.proxy")
 
@@ -116,6 +116,10 @@ async def proxy_websocket(
         return
     except TimeoutError:
         await send_problem(timed_out(component), scope, receive, send)
+        return
+    except ConnectionRefusedError as exc:
+        log.warning("upstream_restarting", component=component, url=base, error=str(exc) or type(exc).__name__)
+        await send_problem(restarting(component), scope, receive, send)
         return
     except (OSError, InvalidHandshake) as exc:
         log.warning("upstream_unreachable", component=component, url=base, error=str(exc) or type(exc).__name__)
