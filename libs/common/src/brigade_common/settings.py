@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,31 @@ class DatabaseSettings(BaseSettings):
     # Off only to rehearse a crash between commit and publish: rows wait in the outbox until a
     # process with the relay on sweeps them.
     outbox_relay: bool = True
+
+
+class ConsumerSettings(BaseSettings):
+    """Mixin for services that run JetStream consumers: how a failing message is retried.
+
+    The budget is for failures of the message itself; an outage of the database or NATS is ridden
+    out without spending it (brigade_common.consumer).
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    # Redelivery of unacknowledged messages (a crashed consumer's in-flight work).
+    ack_wait_s: float = Field(default=30.0, gt=0)
+    # Deliveries before a message that keeps failing is dead-lettered.
+    consumer_max_deliver: int = Field(default=8, ge=1, le=1000)
+    # Pause before each redelivery of a failed message (the last one repeats): JSON, e.g. [0.2, 1, 5].
+    consumer_backoff_s: tuple[float, ...] = Field(default=(0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0), min_length=1)
+
+    def consumer_options(self) -> dict[str, Any]:
+        """The `ConsumerSpec` keywords these settings give."""
+        return {
+            "ack_wait_s": self.ack_wait_s,
+            "max_deliver": self.consumer_max_deliver,
+            "backoff_s": self.consumer_backoff_s,
+        }
 
 
 class JwtSettings(BaseSettings):

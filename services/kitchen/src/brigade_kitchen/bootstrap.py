@@ -49,7 +49,7 @@ async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = N
             order_wait_s=settings.order_wait_s,
             max_concurrent_reservations=settings.max_concurrent_reservations,
         )
-        await runtime.run_consumers(consumer_specs(kitchen, ack_wait_s=settings.ack_wait_s))
+        await runtime.run_consumers(consumer_specs(kitchen, settings))
         runtime.every(settings.idempotency_purge_s, lambda: purge_expired(runtime.db), "purge-idempotency-keys")
         yield kitchen
     finally:

@@ -7,14 +7,14 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from brigade_common.settings import DatabaseSettings, JwtSettings, ServiceSettings
+from brigade_common.settings import ConsumerSettings, DatabaseSettings, JwtSettings, ServiceSettings
 
 SERVICE = "kitchen"
 SCHEMA = "kitchen"
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-class Settings(ServiceSettings, DatabaseSettings, JwtSettings):
+class Settings(ServiceSettings, DatabaseSettings, ConsumerSettings, JwtSettings):
     model_config = SettingsConfigDict(env_prefix="KITCHEN_", extra="ignore", frozen=True)
 
     http_port: int = 8001
@@ -22,8 +22,6 @@ class Settings(ServiceSettings, DatabaseSettings, JwtSettings):
     order_wait_s: float = Field(default=5.0, ge=0, le=60)
     # How long a reserved order is held for payment before it expires.
     payment_window_s: float = Field(default=900.0, gt=0)
-    # Redelivery of unacknowledged messages (a crashed consumer's in-flight work).
-    ack_wait_s: float = Field(default=30.0, gt=0)
     # Reservation transactions (POST /orders) running at once in this process; the rest wait their turn
     # in the process rather than on the pantry row locks in PostgreSQL. 0 = no limit.
     max_concurrent_reservations: int = Field(default=4, ge=0, le=1024)

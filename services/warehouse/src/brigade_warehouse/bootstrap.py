@@ -49,7 +49,7 @@ async def open_warehouse(settings: Settings, readiness: ReadinessChecks | None =
                 market_timeout_s=settings.market_timeout_s,
             ),
         )
-        await runtime.run_consumers(consumer_specs(warehouse, ack_wait_s=settings.ack_wait_s))
+        await runtime.run_consumers(consumer_specs(warehouse, settings))
         yield warehouse
     finally:
         await runtime.close()

@@ -7,14 +7,14 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from brigade_common.settings import DatabaseSettings, JwtSettings, ServiceSettings
+from brigade_common.settings import ConsumerSettings, DatabaseSettings, JwtSettings, ServiceSettings
 
 SERVICE = "warehouse"
 SCHEMA = "warehouse"
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-class Settings(ServiceSettings, DatabaseSettings, JwtSettings):
+class Settings(ServiceSettings, DatabaseSettings, ConsumerSettings, JwtSettings):
     model_config = SettingsConfigDict(env_prefix="WAREHOUSE_", extra="ignore", frozen=True)
 
     http_port: int = 8002
@@ -24,4 +24,3 @@ class Settings(ServiceSettings, DatabaseSettings, JwtSettings):
     market_timeout_s: float = Field(default=2.0, gt=0)
     # Pause after a failed market call before the next try.
     market_retry_s: float = Field(default=0.2, ge=0)
-    ack_wait_s: float = Field(default=30.0, gt=0)

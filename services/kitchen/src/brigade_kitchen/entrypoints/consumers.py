@@ -12,6 +12,7 @@ from typing import Any
 from brigade_common.consumer import ConsumerSpec, Delivery, Poison
 from brigade_common.envelope import Envelope
 from brigade_common.messaging import MessageContext
+from brigade_common.settings import ConsumerSettings
 from brigade_contracts import kitchen as k
 from brigade_contracts import payments as p
 from brigade_contracts import warehouse as w
@@ -40,7 +41,7 @@ def _expiry_command(env: Envelope) -> Any:
     return commands.ExpireOrder(k.OrderExpiryDue.model_validate(env.data).order_id)
 
 
-def consumer_specs(kitchen: Kitchen, *, ack_wait_s: float) -> list[ConsumerSpec]:
+def consumer_specs(kitchen: Kitchen, settings: ConsumerSettings) -> list[ConsumerSpec]:
     def handler(command_of: Callable[[Envelope], Any]) -> Callable[[Envelope, Delivery], Awaitable[None]]:
         async def handle(env: Envelope, delivery: Delivery) -> None:
             await kitchen.handle(command_of(env), context=MessageContext.caused_by(env), inbox=delivery.inbox)
@@ -49,7 +50,7 @@ def consumer_specs(kitchen: Kitchen, *, ack_wait_s: float) -> list[ConsumerSpec]
 
     def spec(name: str, stream: str, subjects: tuple[str, ...], command_of: Callable[[Envelope], Any]) -> ConsumerSpec:
         return ConsumerSpec(
-            name, stream, subjects, "kitchen", handler=handler(command_of), poison=POISON, ack_wait_s=ack_wait_s
+            name, stream, subjects, "kitchen", handler=handler(command_of), poison=POISON, **settings.consumer_options()
         )
 
     return [

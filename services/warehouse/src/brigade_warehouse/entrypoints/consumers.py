@@ -9,6 +9,7 @@ from __future__ import annotations
 from brigade_common.consumer import ConsumerSpec, Delivery
 from brigade_common.envelope import Envelope
 from brigade_common.messaging import MessageContext
+from brigade_common.settings import ConsumerSettings
 from brigade_contracts import warehouse as w
 from brigade_warehouse.domain.errors import RequestSettled, UnknownSupplyRequest
 from brigade_warehouse.service.commands import SupplyIngredient
@@ -17,7 +18,7 @@ from brigade_warehouse.service.warehouse import Warehouse
 POISON: tuple[type[Exception], ...] = (UnknownSupplyRequest, RequestSettled)
 
 
-def consumer_specs(warehouse: Warehouse, *, ack_wait_s: float) -> list[ConsumerSpec]:
+def consumer_specs(warehouse: Warehouse, settings: ConsumerSettings) -> list[ConsumerSpec]:
     async def on_supply(env: Envelope, delivery: Delivery) -> None:
         msg = w.SupplyIngredient.model_validate(env.data)
         cmd = SupplyIngredient(msg.request_id, msg.order_id, msg.ingredient, msg.amount)
@@ -32,6 +33,6 @@ def consumer_specs(warehouse: Warehouse, *, ack_wait_s: float) -> list[ConsumerS
             handler=on_supply,
             long_running=True,
             poison=POISON,
-            ack_wait_s=ack_wait_s,
+            **settings.consumer_options(),
         ),
     ]
