@@ -20,6 +20,7 @@ from brigade_kitchen.adapters.views import PostgresKitchenViews
 from brigade_kitchen.adapters.waiters import NatsOrderWaiters
 from brigade_kitchen.config import SERVICE, Settings
 from brigade_kitchen.definition import KITCHEN
+from brigade_kitchen.domain.model import Deadlines
 from brigade_kitchen.entrypoints.consumers import consumer_specs
 from brigade_kitchen.entrypoints.http import PROBLEMS, api
 from brigade_kitchen.service.handlers import Deps
@@ -45,12 +46,17 @@ async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = N
             uow=PostgresKitchenUnitOfWork.factory(runtime.db, on_commit=runtime.notify_outbox),
             views=PostgresKitchenViews(runtime.db),
             waiters=waiters,
-            deps=Deps(clock=_now, new_id=_new_id, payment_window_s=settings.payment_window_s),
+            deps=Deps(
+                clock=_now,
+                new_id=_new_id,
+                deadlines=Deadlines(supply_s=settings.supply_wait_s, payment_s=settings.payment_window_s),
+            ),
             order_wait_s=settings.order_wait_s,
             max_concurrent_reservations=settings.max_concurrent_reservations,
         )
         await runtime.run_consumers(consumer_specs(kitchen, settings))
         runtime.every(settings.idempotency_purge_s, lambda: purge_expired(runtime.db), "purge-idempotency-keys")
+        runtime.every(settings.sweep_s, kitchen.settle_overdue, "settle-overdue-orders")
         yield kitchen
     finally:
         await waiters.stop()

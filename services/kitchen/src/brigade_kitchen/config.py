@@ -22,6 +22,11 @@ class Settings(ServiceSettings, DatabaseSettings, ConsumerSettings, JwtSettings)
     order_wait_s: float = Field(default=5.0, ge=0, le=60)
     # How long a reserved order is held for payment before it expires.
     payment_window_s: float = Field(default=900.0, gt=0)
+    # How long an order waits for the warehouse before it fails (longer than the warehouse's own
+    # supply deadline, whose failure normally comes first: this one is the safety net).
+    supply_wait_s: float = Field(default=60.0, gt=0)
+    # How often overdue orders (a deadline whose scheduled check was lost) are looked for and settled.
+    sweep_s: float = Field(default=10.0, gt=0)
     # Reservation transactions (POST /orders) running at once in this process; the rest wait their turn
     # in the process rather than on the pantry row locks in PostgreSQL. 0 = no limit.
     max_concurrent_reservations: int = Field(default=4, ge=0, le=1024)

@@ -19,9 +19,9 @@ from types import TracebackType
 
 from brigade_common.idempotency import IdempotencyKey, IdempotencyKeyReused
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
-from brigade_contracts.kitchen import PantryReason
+from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.events import Event, OrderState, PantryMoved
-from brigade_kitchen.domain.model import Balance, Dish, Order
+from brigade_kitchen.domain.model import TRANSITIONS, Balance, Deadlines, Dish, Order
 from brigade_kitchen.seed_data import DISHES, PANTRY
 from brigade_kitchen.service.handlers import Deps
 from brigade_kitchen.service.ports import Movement, OrderEntry
@@ -230,8 +230,20 @@ class FakeViews:
         order = self._state.orders.get(order_id)
         return order.state() if order else None
 
-    async def orders_of(self, customer_id: str, *, before: tuple[datetime, str] | None, limit: int) -> list[OrderEntry]:
+    async def orders_of(
+        self,
+        customer_id: str | None,
+        *,
+        statuses: frozenset[OrderStatus] = frozenset(),
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[OrderEntry]:
         raise NotImplementedError
+
+    async def overdue(self, now: datetime, limit: int) -> list[str]:
+        waiting = [o for o in self._state.orders.values() if o.status in TRANSITIONS and o.expires_at]
+        due = sorted((o for o in waiting if o.expires_at and o.expires_at <= now), key=lambda o: o.expires_at or now)
+        return [o.id for o in due][:limit]
 
     async def pantry(self) -> list[Balance]:
         return [self._state.balance(i) for i in sorted(self._state.pantry)]
@@ -262,5 +274,9 @@ class FakeWaiters:
             self.waiting.pop(order_id, None)
 
 
-def deps(clock: FakeClock | None = None, *, payment_window_s: float = 900) -> Deps:
-    return Deps(clock=clock or FakeClock(), new_id=Ids(), payment_window_s=payment_window_s)
+def deps(clock: FakeClock | None = None, *, payment_window_s: float = 900, supply_wait_s: float = 60) -> Deps:
+    return Deps(
+        clock=clock or FakeClock(),
+        new_id=Ids(),
+        deadlines=Deadlines(supply_s=supply_wait_s, payment_s=payment_window_s),
+    )

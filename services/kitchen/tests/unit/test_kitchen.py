@@ -8,7 +8,7 @@ from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service.kitchen import Kitchen
-from services.kitchen.tests.unit.fakes import FakeUnitOfWork, FakeViews, FakeWaiters, KitchenState, deps
+from services.kitchen.tests.unit.fakes import FakeClock, FakeUnitOfWork, FakeViews, FakeWaiters, KitchenState, deps
 
 CTX = MessageContext("corr-1")
 
@@ -54,3 +54,30 @@ async def test_a_replayed_key_answers_the_first_order_as_it_stands_now() -> None
     again = await k.place(c.PlaceOrder("o-2", "alice", "ensalada-cesar", 1, key), context=CTX)
     assert again.replayed and again.order == first.order
     assert list(state.orders) == ["o-1"]
+
+
+async def test_the_sweep_settles_every_order_past_its_deadline_and_only_those() -> None:
+    """The safety net under the scheduled checks: a lost expiry message delays a release by one
+    sweep at most."""
+    state = KitchenState.seeded({"lechuga": 10, "pollo": 2})
+    clock = FakeClock()
+    k = Kitchen(
+        uow=lambda context, inbox: FakeUnitOfWork(state, context, inbox),
+        views=FakeViews(state),
+        waiters=FakeWaiters(),
+        deps=deps(clock, payment_window_s=60, supply_wait_s=30),
+        order_wait_s=0,
+    )
+    reserved = await k.place(c.PlaceOrder("o-1", "alice", "ensalada-cesar", 1), context=CTX)
+    short = await k.place(c.PlaceOrder("o-2", "alice", "ensalada-cesar", 1), context=CTX)  # pantry now short
+    assert (reserved.order.status, short.order.status) == (OrderStatus.RESERVED, OrderStatus.PENDING)
+    assert await k.settle_overdue() == 0
+    clock.advance(31)  # past the pending order's supply deadline only
+    assert await k.settle_overdue() == 1
+    assert state.orders["o-2"].status is OrderStatus.FAILED
+    assert state.orders["o-1"].status is OrderStatus.RESERVED
+    clock.advance(30)
+    assert await k.settle_overdue() == 1
+    assert state.orders["o-1"].status is OrderStatus.EXPIRED
+    assert state.balance("lechuga").reserved == 0 and state.balance("pollo").reserved == 0
+    assert await k.settle_overdue() == 0

@@ -12,10 +12,11 @@ from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.errors import ExpiryNotDue, InvalidTransition, UnknownSupplyRequest
 from brigade_kitchen.domain.events import ExpiryScheduled, OrderChanged, SupplyRequested
 from brigade_kitchen.domain.menu import todays_menu
-from brigade_kitchen.domain.model import TERMINAL, TRANSITIONS, Balance, Dish, Order, payment_deadline, requirements
+from brigade_kitchen.domain.model import TERMINAL, TRANSITIONS, Balance, Deadlines, Dish, Order, deadline, requirements
 from services.kitchen.tests.unit.fakes import Ids
 
 NOW = datetime(2026, 12, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+DEADLINES = Deadlines(supply_s=60, payment_s=900)
 SALAD = Dish("ensalada-cesar", "Ensalada Cesar", "", None, 850, 1, {"lechuga": 5, "pollo": 2})
 
 
@@ -28,7 +29,7 @@ def pantry(**stock: int | tuple[int, int]) -> dict[str, Balance]:
 
 
 def place(stock: dict[str, Balance], quantity: int = 1) -> Order:
-    return Order.place("o1", "alice", SALAD, quantity, stock, new_request_id=Ids(), now=NOW, payment_window_s=900)
+    return Order.place("o1", "alice", SALAD, quantity, stock, new_request_id=Ids(), now=NOW, deadlines=DEADLINES)
 
 
 def statuses(order: Order) -> list[OrderStatus]:
@@ -45,7 +46,7 @@ def test_an_order_the_pantry_covers_is_reserved_at_once_with_its_expiry_schedule
     assert order.holds == {"lechuga": 5, "pollo": 2}
     assert order.total_cents == 850
     assert statuses(order) == [OrderStatus.PENDING, OrderStatus.RESERVED]
-    assert order.events[-1] == ExpiryScheduled("o1", payment_deadline(NOW, 900))
+    assert order.events[-1] == ExpiryScheduled("o1", deadline(NOW, 900))
     assert not [e for e in order.events if isinstance(e, SupplyRequested)]
 
 
@@ -56,17 +57,20 @@ def test_a_short_pantry_holds_what_is_available_and_requests_the_rest() -> None:
     assert order.holds == {"lechuga": 4, "pollo": 1}
     requested = [(e.ingredient, e.amount) for e in order.events if isinstance(e, SupplyRequested)]
     assert requested == [("lechuga", 1), ("pollo", 1)]
+    # It waits for the warehouse until its supply deadline, and its check is scheduled.
+    assert order.expires_at == deadline(NOW, 60)
+    assert order.events[-1] == ExpiryScheduled("o1", deadline(NOW, 60))
     assert {r.ingredient: r.amount for r in order.supply.values()} == {"lechuga": 1, "pollo": 1}
 
 
 def test_the_last_delivery_reserves_the_order_and_a_second_one_changes_nothing() -> None:
     order = place(pantry(lechuga=4, pollo=0))
     first, second = (r.id for r in sorted(order.supply.values(), key=lambda r: r.ingredient))
-    assert order.receive(first, 3, now=NOW, payment_window_s=900) == 1  # only 1 was missing: 2 just stock
+    assert order.receive(first, 3, now=NOW, deadlines=DEADLINES) == 1  # only 1 was missing: 2 just stock
     assert order.status is OrderStatus.PENDING
-    assert order.receive(second, 2, now=NOW, payment_window_s=900) == 2
+    assert order.receive(second, 2, now=NOW, deadlines=DEADLINES) == 2
     assert order.status is OrderStatus.RESERVED and order.holds == {"lechuga": 5, "pollo": 2}
-    assert order.receive(second, 2, now=NOW, payment_window_s=900) is None
+    assert order.receive(second, 2, now=NOW, deadlines=DEADLINES) is None
 
 
 def test_a_delivery_for_an_order_that_stopped_waiting_only_stocks_the_pantry() -> None:
@@ -76,7 +80,7 @@ def test_a_delivery_for_an_order_that_stopped_waiting_only_stocks_the_pantry() -
     assert order.supply_failed(lechuga, "market closed") == {}
     assert order.status is OrderStatus.FAILED
     assert order.reason == "could not get 5 lechuga: market closed"
-    assert order.receive(pollo, 2, now=NOW, payment_window_s=900) == 0
+    assert order.receive(pollo, 2, now=NOW, deadlines=DEADLINES) == 0
 
 
 def test_a_failed_supply_releases_what_the_order_held() -> None:
@@ -89,7 +93,7 @@ def test_a_failed_supply_releases_what_the_order_held() -> None:
 
 def test_an_unknown_supply_request_is_refused() -> None:
     with pytest.raises(UnknownSupplyRequest):
-        place(pantry(lechuga=4, pollo=2)).receive("nope", 1, now=NOW, payment_window_s=900)
+        place(pantry(lechuga=4, pollo=2)).receive("nope", 1, now=NOW, deadlines=DEADLINES)
 
 
 def test_serving_consumes_the_holds_once() -> None:
@@ -133,14 +137,33 @@ def test_the_state_machine_allows_only_its_transitions() -> None:
     assert TRANSITIONS[OrderStatus.PENDING] == {OrderStatus.RESERVED, OrderStatus.CANCELLED, OrderStatus.FAILED}
     assert TRANSITIONS[OrderStatus.RESERVED] == {OrderStatus.SERVED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
     pending = place(pantry(lechuga=0, pollo=0))
-    assert pending.serve() is None and pending.expire(NOW) is None  # not reserved: nothing to do
+    assert pending.serve() is None  # not reserved: nothing to do
 
 
-def test_the_payment_deadline_is_whole_seconds_and_never_early() -> None:
-    deadline = payment_deadline(NOW, 900)
-    assert deadline.microsecond == 0
-    assert deadline - NOW >= timedelta(seconds=900)
-    assert deadline - NOW < timedelta(seconds=901)
+def test_a_deadline_is_whole_seconds_and_never_early() -> None:
+    due = deadline(NOW, 900)
+    assert due.microsecond == 0
+    assert due - NOW >= timedelta(seconds=900)
+    assert due - NOW < timedelta(seconds=901)
+
+
+def test_a_pending_order_past_its_supply_deadline_fails_and_lets_go() -> None:
+    order = place(pantry(lechuga=4, pollo=2))
+    assert order.expires_at is not None
+    with pytest.raises(ExpiryNotDue):
+        order.expire(order.expires_at - timedelta(seconds=1))
+    assert order.expire(order.expires_at) == {"lechuga": 4, "pollo": 2}
+    assert (order.status, order.reason) == (OrderStatus.FAILED, "the warehouse did not deliver in time")
+
+
+def test_a_scheduled_check_for_a_deadline_that_was_replaced_changes_nothing() -> None:
+    order = place(pantry(lechuga=4, pollo=2))
+    supply_deadline = order.expires_at
+    [req] = order.supply
+    order.receive(req, 1, now=NOW, deadlines=DEADLINES)  # reserved: a new deadline, for the payment
+    assert order.status is OrderStatus.RESERVED and order.expires_at != supply_deadline
+    assert order.expire(NOW + timedelta(seconds=61), scheduled_for=supply_deadline) is None
+    assert order.status is OrderStatus.RESERVED
 
 
 def test_todays_menu_is_seven_dishes_stable_for_the_day_and_changing_between_days() -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from brigade_contracts.kitchen import PantryReason
+from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.adapters.dishes import fetch_dishes
 from brigade_kitchen.adapters.orders import STATE_COLUMNS, is_uuid, order_state
 from brigade_kitchen.domain.events import OrderState
@@ -31,17 +31,35 @@ class PostgresKitchenViews:
         row = await self._pool.fetchrow(f"SELECT {STATE_COLUMNS} FROM orders o WHERE o.id = $1::uuid", order_id)  # noqa: S608
         return order_state(row) if row else None
 
-    async def orders_of(self, customer_id: str, *, before: tuple[datetime, str] | None, limit: int) -> list[OrderEntry]:
+    async def orders_of(
+        self,
+        customer_id: str | None,
+        *,
+        statuses: frozenset[OrderStatus] = frozenset(),
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[OrderEntry]:
         rows = await self._pool.fetch(
-            f"SELECT {STATE_COLUMNS}, o.created_at FROM orders o WHERE o.customer_id = $1 "  # noqa: S608
-            "AND ($2::timestamptz IS NULL OR (o.created_at, o.id) < ($2, $3::uuid)) "
-            "ORDER BY o.created_at DESC, o.id DESC LIMIT $4",
+            f"SELECT {STATE_COLUMNS}, o.created_at FROM orders o "  # noqa: S608
+            "WHERE ($1::text IS NULL OR o.customer_id = $1) AND ($2::text[] IS NULL OR o.status = ANY($2)) "
+            "AND ($3::timestamptz IS NULL OR (o.created_at, o.id) < ($3, $4::uuid)) "
+            "ORDER BY o.created_at DESC, o.id DESC LIMIT $5",
             customer_id,
+            sorted(statuses) if statuses else None,
             before[0] if before else None,
             before[1] if before else None,
             limit,
         )
         return [OrderEntry(order_state(r), r["created_at"]) for r in rows]
+
+    async def overdue(self, now: datetime, limit: int) -> list[str]:
+        rows = await self._pool.fetch(
+            "SELECT id::text AS id FROM orders WHERE status IN ('pending', 'reserved') AND expires_at <= $1 "
+            "ORDER BY expires_at LIMIT $2",
+            now,
+            limit,
+        )
+        return [r["id"] for r in rows]
 
     async def pantry(self) -> list[Balance]:
         rows = await self._pool.fetch("SELECT ingredient, on_hand, reserved FROM pantry ORDER BY ingredient")

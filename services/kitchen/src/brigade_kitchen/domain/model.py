@@ -56,10 +56,18 @@ def requirements(recipe: Mapping[str, int], quantity: int) -> dict[str, int]:
     return {ingredient: per_dish * quantity for ingredient, per_dish in recipe.items()}
 
 
-def payment_deadline(now: datetime, window_s: float) -> datetime:
-    """When a reserved order expires: whole seconds (schedules fire at second resolution), never
-    sooner than the window."""
+def deadline(now: datetime, window_s: float) -> datetime:
+    """`window_s` from `now` in whole seconds (schedules fire at second resolution), never sooner."""
     return (now + timedelta(seconds=window_s)).replace(microsecond=0) + timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long an order waits in each state that waits: a pending order for the warehouse, a
+    reserved one for its payment. Past it, the order is settled (failed, expired) and lets go."""
+
+    supply_s: float
+    payment_s: float
 
 
 @dataclass
@@ -120,10 +128,11 @@ class Order:
         *,
         new_request_id: Callable[[], str],
         now: datetime,
-        payment_window_s: float,
+        deadlines: Deadlines,
     ) -> Order:
         """A new order: hold what the pantry has available, request the rest from the warehouse,
-        and reserve at once when nothing is missing. `pantry` holds a balance per ingredient."""
+        and reserve at once when nothing is missing; else it waits for the warehouse until its
+        supply deadline. `pantry` holds a balance per ingredient."""
         order = cls(order_id, customer_id, dish.id, dish.name, quantity, dish.price_cents * quantity)
         order._record_state()
         for ingredient, needed in sorted(requirements(dish.recipe, quantity).items()):
@@ -134,7 +143,10 @@ class Order:
                 order.supply[req.id] = req
                 order.events.append(SupplyRequested(req.id, order.id, ingredient, req.amount))
         if order.covered:
-            order._reserve(now, payment_window_s)
+            order._reserve(now, deadlines)
+        else:
+            order.expires_at = deadline(now, deadlines.supply_s)
+            order.events.append(ExpiryScheduled(order.id, order.expires_at))
         return order
 
     @property
@@ -149,7 +161,7 @@ class Order:
 
     # --------------------------------------------------------------------------------- the saga
 
-    def receive(self, request_id: str, amount: int, *, now: datetime, payment_window_s: float) -> int | None:
+    def receive(self, request_id: str, amount: int, *, now: datetime, deadlines: Deadlines) -> int | None:
         """A delivery for one of this order's supply requests: how much of it to hold for the order
         (0 when the order no longer waits: the delivery only stocks the pantry), or None when that
         request was settled already (a second delivery must change nothing)."""
@@ -163,7 +175,7 @@ class Order:
         hold = min(amount, line.missing)
         line.reserved += hold
         if self.covered:
-            self._reserve(now, payment_window_s)
+            self._reserve(now, deadlines)
         return hold
 
     def supply_failed(self, request_id: str, reason: str) -> Holds | None:
@@ -188,15 +200,22 @@ class Order:
         self._become(OrderStatus.SERVED)
         return consumed
 
-    def expire(self, now: datetime) -> Holds | None:
-        """The payment deadline: an order still unpaid lets go of its holds (returned). None when it
-        is not reserved any more; `ExpiryNotDue` before its deadline."""
-        if self.status is not OrderStatus.RESERVED:
+    def expire(self, now: datetime, scheduled_for: datetime | None = None) -> Holds | None:
+        """The order's deadline: still unpaid, it expires; still waiting for the warehouse, it fails.
+        Either way it lets go of its holds (returned). None when it no longer waits, or when
+        `scheduled_for` (the deadline a scheduled check was set for) is not its deadline any more
+        (the pending order was reserved meanwhile); `ExpiryNotDue` before its deadline."""
+        if self.status not in TRANSITIONS:
+            return None
+        if scheduled_for is not None and self.expires_at != scheduled_for:
             return None
         if self.expires_at is not None and self.expires_at > now:
             raise ExpiryNotDue(self.id)
         released = self._release()
-        self._become(OrderStatus.EXPIRED, reason="not paid in time")
+        if self.status is OrderStatus.RESERVED:
+            self._become(OrderStatus.EXPIRED, reason="not paid in time")
+        else:
+            self._become(OrderStatus.FAILED, reason="the warehouse did not deliver in time")
         return released
 
     def cancel(self, by: str) -> Holds | None:
@@ -231,8 +250,8 @@ class Order:
             raise UnknownSupplyRequest(request_id)
         return req if req.status is SupplyStatus.REQUESTED else None
 
-    def _reserve(self, now: datetime, payment_window_s: float) -> None:
-        self._become(OrderStatus.RESERVED, expires_at=payment_deadline(now, payment_window_s))
+    def _reserve(self, now: datetime, deadlines: Deadlines) -> None:
+        self._become(OrderStatus.RESERVED, expires_at=deadline(now, deadlines.payment_s))
         assert self.expires_at is not None
         self.events.append(ExpiryScheduled(self.id, self.expires_at))
 

@@ -38,7 +38,8 @@ def _payment_command(env: Envelope) -> Any:
 
 
 def _expiry_command(env: Envelope) -> Any:
-    return commands.ExpireOrder(k.OrderExpiryDue.model_validate(env.data).order_id)
+    due = k.OrderExpiryDue.model_validate(env.data)
+    return commands.ExpireOrder(due.order_id, scheduled_for=due.expires_at)
 
 
 def consumer_specs(kitchen: Kitchen, settings: ConsumerSettings) -> list[ConsumerSpec]:

@@ -19,10 +19,18 @@ from brigade_common.idempotency import IdempotencyKey, fingerprint
 from brigade_common.inputs import IDEMPOTENCY_KEY
 from brigade_common.messaging import MessageContext
 from brigade_common.openapi import OpenAPI
-from brigade_common.pagination import IdPageQuery, Page, TimePageQuery, id_page, time_cursor
+from brigade_common.pagination import IdPageQuery, Page, id_page, time_cursor
 from brigade_common.problems import Conflict, NotFound, ProblemMapper
 from brigade_kitchen.domain.errors import InvalidTransition, UnknownDish, UnknownOrder
-from brigade_kitchen.entrypoints.schemas import DishOut, DishPath, MovementOut, OrderOut, PantryItem, PlaceOrderBody
+from brigade_kitchen.entrypoints.schemas import (
+    DishOut,
+    DishPath,
+    MovementOut,
+    OrderListQuery,
+    OrderOut,
+    PantryItem,
+    PlaceOrderBody,
+)
 from brigade_kitchen.service import commands, queries
 from brigade_kitchen.service.kitchen import Kitchen, Placement
 
@@ -143,12 +151,15 @@ async def get_order(request: Request, *, order_id: uuid.UUID, principal: Princip
     "GET",
     f"{PREFIX}/orders",
     auth=True,
-    query=TimePageQuery,
+    query=OrderListQuery,
     responses={200: Page[OrderOut]},
-    summary="My orders, newest first",
+    summary="My orders, newest first (staff: every order)",
 )
-async def list_orders(request: Request, *, query: TimePageQuery, principal: Principal) -> Response:
-    rows = await _kitchen(request).views.orders_of(principal.sub, before=query.before(), limit=query.limit + 1)
+async def list_orders(request: Request, *, query: OrderListQuery, principal: Principal) -> Response:
+    customer = None if _is_staff(principal) else principal.sub
+    rows = await _kitchen(request).views.orders_of(
+        customer, statuses=frozenset(query.status), before=query.before(), limit=query.limit + 1
+    )
     page = rows[: query.limit]
     nxt = time_cursor(page[-1].created_at, page[-1].order.order_id) if len(rows) > query.limit else None
     return json_response(Page[OrderOut](items=[OrderOut.of(r.order) for r in page], next_cursor=nxt))

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from brigade_common.inputs import WHOLE
+from brigade_common.pagination import TimePageQuery
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.domain.model import MAX_QUANTITY, Balance, Dish
@@ -51,6 +52,10 @@ class PlaceOrderBody(BaseModel):
     quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY), WHOLE] = 1
 
 
+class OrderListQuery(TimePageQuery):
+    status: list[OrderStatus] = Field(default_factory=list, description="Only orders in these states (repeatable)")
+
+
 class OrderOut(BaseModel):
     """An order; `version` grows by one with every change of state."""
 
@@ -62,7 +67,11 @@ class OrderOut(BaseModel):
     total_cents: int = Field(gt=0)
     status: OrderStatus
     version: int = Field(ge=1)
-    expires_at: datetime | None = Field(default=None, description="When a reserved order expires unless paid")
+    expires_at: datetime | None = Field(
+        default=None,
+        description="The order's deadline while it waits: pending, when it fails unless the warehouse has "
+        "delivered; reserved, when it expires unless paid",
+    )
     reason: str | None = Field(default=None, description="Why it failed, expired or was cancelled")
 
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from brigade_common.idempotency import IdempotencyKey
 
@@ -42,4 +43,8 @@ class ServePaidOrder:
 
 @dataclass(frozen=True)
 class ExpireOrder:
+    """Settle the order if its deadline passed: `scheduled_for` is the deadline the scheduled check
+    was set for (None from the sweep, which looks at every overdue order)."""
+
     order_id: str
+    scheduled_for: datetime | None = None

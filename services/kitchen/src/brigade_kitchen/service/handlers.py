@@ -14,7 +14,7 @@ from typing import Any
 from brigade_contracts.kitchen import PantryReason
 from brigade_kitchen.domain.errors import UnknownDish, UnknownOrder, UnknownSupplyRequest
 from brigade_kitchen.domain.events import OrderState
-from brigade_kitchen.domain.model import Holds, Order
+from brigade_kitchen.domain.model import Deadlines, Holds, Order
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service.ports import Clock, IdSource, KitchenUnitOfWork
 
@@ -25,7 +25,7 @@ class Deps:
 
     clock: Clock
     new_id: IdSource
-    payment_window_s: float
+    deadlines: Deadlines
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ async def place_order(cmd: c.PlaceOrder, uow: KitchenUnitOfWork, deps: Deps) -> 
             pantry,
             new_request_id=deps.new_id,
             now=deps.clock(),
-            payment_window_s=deps.payment_window_s,
+            deadlines=deps.deadlines,
         )
         for ingredient, units in order.holds.items():
             uow.pantry.hold(ingredient, units)
@@ -81,7 +81,7 @@ async def apply_delivery(cmd: c.ApplyDelivery, uow: KitchenUnitOfWork, deps: Dep
     async with uow:
         order = await _order_of_request(uow, cmd.request_id)
         ingredient = order.supply[cmd.request_id].ingredient
-        hold = order.receive(cmd.request_id, cmd.amount, now=deps.clock(), payment_window_s=deps.payment_window_s)
+        hold = order.receive(cmd.request_id, cmd.amount, now=deps.clock(), deadlines=deps.deadlines)
         if hold is not None:
             await uow.pantry.lock([ingredient])
             uow.record(await uow.pantry.move(ingredient, cmd.amount, PantryReason.DELIVERY, order.id, hold_delta=hold))
@@ -110,10 +110,10 @@ async def serve_paid_order(cmd: c.ServePaidOrder, uow: KitchenUnitOfWork, deps: 
 
 
 async def expire_order(cmd: c.ExpireOrder, uow: KitchenUnitOfWork, deps: Deps) -> None:
-    """The payment deadline passed: an order still unpaid lets go of its holds."""
+    """The order's deadline passed: unpaid, it expires; still short, it fails; it lets go of its holds."""
     async with uow:
         order = await _order(uow, cmd.order_id)
-        await _release(uow, order.expire(deps.clock()))
+        await _release(uow, order.expire(deps.clock(), cmd.scheduled_for))
         await uow.commit()
 
 

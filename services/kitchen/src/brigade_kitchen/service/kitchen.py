@@ -4,15 +4,16 @@ placing an order the way a customer waits for it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus
-from brigade_kitchen.domain.errors import UnknownOrder
+from brigade_kitchen.domain.errors import ExpiryNotDue, UnknownOrder
 from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.service.admission import Admission
-from brigade_kitchen.service.commands import PlaceOrder
+from brigade_kitchen.service.commands import ExpireOrder, PlaceOrder
 from brigade_kitchen.service.handlers import HANDLERS, Deps, place_order
 from brigade_kitchen.service.ports import KitchenViews, OrderWaiters, UnitOfWorkFactory
 
@@ -67,3 +68,13 @@ class Kitchen:
                 except TimeoutError:
                     order = await self.views.order(order.order_id) or order
         return Placement(order)
+
+    async def settle_overdue(self, limit: int = 100) -> int:
+        """Settle every order whose deadline passed (the safety net under the scheduled checks: one
+        lost or dead-lettered delays a release by one sweep at most); how many were looked at."""
+        overdue = await self.views.overdue(self.deps.clock(), limit)
+        context = MessageContext(f"sweep-{self.deps.new_id()}")
+        for order_id in overdue:
+            with contextlib.suppress(ExpiryNotDue):  # its deadline moved on since the read
+                await self.handle(ExpireOrder(order_id), context=context)
+        return len(overdue)

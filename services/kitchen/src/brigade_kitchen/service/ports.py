@@ -14,7 +14,7 @@ from typing import Protocol, Self
 
 from brigade_common.idempotency import IdempotencyKey
 from brigade_common.messaging import InboxEntry, MessageContext
-from brigade_contracts.kitchen import PantryReason
+from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.events import Event, OrderState, PantryMoved
 from brigade_kitchen.domain.model import Balance, Dish, Order
 
@@ -117,10 +117,19 @@ class KitchenViews(Protocol):
     async def order(self, order_id: str) -> OrderState | None: ...
 
     async def orders_of(
-        self, customer_id: str, *, before: tuple[datetime, str] | None, limit: int
-    ) -> list[OrderEntry]: ...
+        self,
+        customer_id: str | None,
+        *,
+        statuses: frozenset[OrderStatus] = frozenset(),
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[OrderEntry]:
+        """A customer's orders (every order when None), newest first, in `statuses` (all if empty)."""
 
     async def pantry(self) -> list[Balance]: ...
+
+    async def overdue(self, now: datetime, limit: int) -> list[str]:
+        """Ids of the orders still waiting (pending, reserved) whose deadline is past `now`, oldest first."""
 
     async def movements(self, *, before: int | None, limit: int) -> list[Movement]: ...
 
