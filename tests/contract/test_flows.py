@@ -15,12 +15,15 @@ import schemathesis
 
 from tests.contract import identities, settings
 from tests.contract.documents import declared
+from tests.contract.schemas import fresh_idempotency_keys
 from tests.e2e.harness import Stack
 
 
 def test_kitchen_flows(contract_stack: Stack, tmp_path: Path) -> None:
     peers = identities.write_peers(tmp_path / "peers.json")
-    schema = schemathesis.openapi.from_dict(declared()["kitchen"], config=settings.config(peers=peers))
+    schema = fresh_idempotency_keys(
+        schemathesis.openapi.from_dict(declared()["kitchen"], config=settings.config(peers=peers))
+    )
     base_url = contract_stack.url("kitchen")
 
     class KitchenFlows(schema.as_state_machine()):  # type: ignore[misc]
