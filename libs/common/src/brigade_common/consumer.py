@@ -128,8 +128,11 @@ class ConsumerRunner:
                     await self._outages.all_up()  # no more work taken on while a dependency is down
                 try:
                     msgs = await sub.fetch(self.spec.batch, timeout=2.0)
-                except (TimeoutError, nats.errors.TimeoutError):
-                    continue  # an empty fetch raises; nothing to do
+                except (TimeoutError, nats.errors.TimeoutError) as exc:
+                    # An empty fetch raises; so does one sent while the client reconnects.
+                    if not self._nc.is_connected:
+                        await self._ride_out(dependencies.NATS, exc)
+                    continue
                 except Exception as exc:
                     if unavailable(exc) != dependencies.NATS:
                         raise
