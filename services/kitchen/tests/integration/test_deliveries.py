@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncpg
+import pytest
 
 from brigade_common.envelope import Envelope
 from brigade_common.testing.waiting import eventually
+from brigade_contracts.kitchen import expiry_schedule_subject
 from brigade_contracts.warehouse import SUPPLY_DELIVERED, SupplyDelivered
 from services.kitchen.tests.integration.harness import KitchenClient
 
@@ -60,3 +62,30 @@ async def test_deliveries_that_queue_on_one_order_each_see_what_the_one_before_d
     pantry = {r["ingredient"]: r for r in (await kitchen.http.get("/api/kitchen/pantry")).json()}
     assert (pantry["lechuga"]["on_hand"], pantry["lechuga"]["reserved"]) == (10, 10)
     assert (pantry["pollo"]["on_hand"], pantry["pollo"]["reserved"]) == (4, 4)
+
+
+@pytest.mark.parametrize("kitchen_settings", [{"order_wait_s": 0.5, "payment_window_s": 1, "sweep_s": 0.3}])
+async def test_an_order_whose_expiry_check_never_comes_is_expired_by_the_sweep(kitchen: KitchenClient) -> None:
+    """A lost (here: purged) or dead-lettered expiry schedule delays the release by one sweep at most."""
+    placed = await kitchen.http.post(ORDERS, json={"dish_id": "pan-simple"}, headers=kitchen.auth())
+    order = placed.json()
+    assert order["status"] == "reserved"
+    js = kitchen.app.nc.jetstream()
+
+    async def scheduled() -> bool:
+        info = await js.stream_info("KITCHEN", subjects_filter=expiry_schedule_subject(order["order_id"]))
+        return bool(info.state.subjects)
+
+    await eventually(scheduled, 10, "the expiry schedule in the stream")
+    await js.purge_stream("KITCHEN", subject=expiry_schedule_subject(order["order_id"]))
+
+    async def expired() -> dict[str, object] | None:
+        body = (await kitchen.http.get(f"{ORDERS}/{order['order_id']}", headers=kitchen.auth())).json()
+        return body if body["status"] == "expired" else None
+
+    done = await eventually(expired, 15, "the order expired by the sweep")
+    assert done["reason"] == "not paid in time"
+    pantry = {p["ingredient"]: p for p in (await kitchen.http.get("/api/kitchen/pantry")).json()}
+    assert pantry["jamon"]["reserved"] == 0 and pantry["jamon"]["on_hand"] == 86
+    # The schedule never fired: no expiry message reached the kitchen's expiry consumer.
+    assert (await js.consumer_info("KITCHEN", "kitchen-expiry")).delivered.stream_seq == 0
