@@ -18,7 +18,8 @@ from tests.bench.scenarios import check_invariants, settle
 from tests.bench.servers import Infra
 from tests.e2e.harness import Stack
 from tests.load.options import Options, parse
-from tests.load.report import SECTION, Results, section_body, terminal
+from tests.load.outage import OutageFigures, answers, database_outage, expected_only
+from tests.load.report import OUTAGE_SECTION, SECTION, Results, lost_orders, outage_body, section_body, terminal
 from tests.load.runner import LocustRun, Summary, run_locust
 from tests.load.stack import load_env, pss_kib, rss_kib, start_with_gateway
 
@@ -64,6 +65,7 @@ async def run_remote(opts: Options, command: str) -> Results:
 async def run_local(opts: Options, command: str) -> Results:
     """Start everything on free ports, load it through the gateway, stop everything."""
     infra = Infra(fast=False)
+    outage: OutageFigures | None = None
     try:
         print("== starting PostgreSQL, nats-server and the services", flush=True)
         infra.start_postgres()
@@ -81,7 +83,14 @@ async def run_local(opts: Options, command: str) -> Results:
             groups = {n: (lambda pid=pid: [pid]) for n, pid in pids.items()}
             meter = CpuMeter({**groups, "postgres": lambda: children(pg_pid), "nats-server": lambda: [nats_pid]})
             meter.start()
-            summary = await _run_locust(_locust_run(opts, host, load_env(stack)), infra.root / "locust")
+            locust = _run_locust(_locust_run(opts, host, load_env(stack)), infra.root / "locust")
+            if opts.outage_s:
+                outage_run = database_outage(
+                    infra.pg, host, stack.auth("outage-probe"), at_s=opts.outage_at_s, down_s=opts.outage_s
+                )
+                summary, outage = await asyncio.gather(locust, outage_run)
+            else:
+                summary = await locust
             cpu = meter.stop()
             locust_cores = round(summary.cpu_s / summary.elapsed_s, 2)
             cpu["other"] = round(max(cpu.get("other", 0.0) - locust_cores, 0.0), 2)
@@ -97,7 +106,7 @@ async def run_local(opts: Options, command: str) -> Results:
             stack.stop()
     finally:
         infra.close()
-    return Results(opts, command, machine, summary, host, True, orders, memory, cpu, check)
+    return Results(opts, command, machine, summary, host, True, orders, memory, cpu, check, outage)
 
 
 async def _main(opts: Options, command: str) -> Results:
@@ -114,10 +123,14 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted: everything stopped, nothing written", file=sys.stderr)
         return 130
     print(terminal(res))
+    section, body = (OUTAGE_SECTION, outage_body(res)) if res.outage else (SECTION, section_body(res))
     if opts.out is not None:
         old = opts.out.read_text() if opts.out.exists() else "# Benchmarks\n"
-        opts.out.write_text(with_section(old, SECTION, section_body(res)))
-        print(f"\nwrote the `{SECTION}` section of {opts.out}")
+        opts.out.write_text(with_section(old, section, body))
+        print(f"\nwrote the `{section}` section of {opts.out}")
+    if res.outage:  # failures are the outage's answers: only 503s, and no order lost, is a pass
+        ok = expected_only(answers(res.summary.errors)) and lost_orders(res) == 0
+        return 0 if ok and res.summary.exit_code in (0, 1) else 1
     return 0 if res.summary.failures == 0 and res.summary.exit_code == 0 else 1
 
 

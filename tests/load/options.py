@@ -19,6 +19,8 @@ class Options:
     think_s: str
     host: str | None
     out: Path | None
+    outage_s: float = 0.0
+    outage_at_s: float = 20.0
 
 
 def _env(name: str, default: str) -> str:
@@ -58,7 +60,22 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         default=_env("OUT", str(ROOT / "docs/benchmarks.md")),
         help="record the figures in this file's `load` section; '-' = print only (LOAD_OUT, docs/benchmarks.md)",
     )
+    p.add_argument(
+        "--outage",
+        type=float,
+        default=float(_env("OUTAGE_S", "0")),
+        help="kill PostgreSQL for this many seconds during the run and measure the recovery; 0 = none "
+        "(LOAD_OUTAGE_S, 0; a stack the run starts only)",
+    )
+    p.add_argument(
+        "--outage-at",
+        type=float,
+        default=float(_env("OUTAGE_AT_S", "20")),
+        help="seconds into the run when the outage starts (LOAD_OUTAGE_AT_S, 20)",
+    )
     a = p.parse_args(argv)
+    if a.outage and a.host:
+        p.error("--outage needs a stack the run starts (no --host)")
     if a.users < 1 or a.spawn_rate <= 0 or a.duration <= 0:
         p.error("--users, --spawn-rate and --duration must be positive")
     low, _, high = a.think.partition(",")
@@ -73,4 +90,6 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         think_s=a.think,
         host=a.host.rstrip("/") if a.host else None,
         out=None if a.out == "-" else Path(a.out),
+        outage_s=a.outage,
+        outage_at_s=a.outage_at,
     )
