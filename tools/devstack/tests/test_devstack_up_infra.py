@@ -13,6 +13,7 @@ import nats
 import pytest
 
 from brigade_common.testing.waiting import eventually
+from brigade_devstack.pgdata import users
 from brigade_devstack.tokens import dev_token
 from tools.devstack.tests.devstack_testing import RunningUp, alive, running_up, zombies
 
@@ -93,6 +94,12 @@ async def test_killed_postgres_and_nats_are_restarted_and_orders_go_through(tmp_
             assert f"{name} exited (signal 9), restarting in 2.0 s (restart #2)" in up.text
             assert up.text.count(f"{name} is back") == 2
 
+        # Ctrl-C (on leaving the block) while PostgreSQL is down, waiting out its back-off.
+        os.kill(up.pids()["postgres"], signal.SIGKILL)
+        await eventually(lambda: "restarting in 4.0 s (restart #3)" in up.text, what="postgres down, backing off")
+
     assert up.proc.returncode == 0, up.text[-4000:]
+    assert "postgres is back" not in up.text.split("restart #3")[-1]
     every = {pid for pids in up.seen.values() for pid in pids}
     await eventually(lambda: not [pid for pid in every if alive(pid)], timeout=5, what="nothing of the stack left")
+    assert users(up.home / "postgres") == [], "no backend outlives its postmaster"

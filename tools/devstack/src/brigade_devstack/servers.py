@@ -11,10 +11,10 @@ import contextlib
 import signal
 import subprocess
 from collections.abc import Callable
-from functools import partial
 from typing import Protocol
 
 from brigade_common.devservers import DevServerError, NatsServer, PostgresServer
+from brigade_devstack.console import Console
 from brigade_devstack.errors import LaunchError
 from brigade_devstack.layout import Layout
 from brigade_devstack.pgdata import release
@@ -66,14 +66,14 @@ class ServerChild:
         self._before_start()
         try:
             self.server.start()
-        except DevServerError as exc:
+        except (DevServerError, OSError, subprocess.SubprocessError) as exc:  # initdb runs a subprocess too
             proc = self.server.proc
             if proc is not None:
                 # It may be alive but never ready: kill it, and reap it either way.
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 proc.wait()
-            raise LaunchError(str(exc)) from None
+            raise LaunchError(str(exc) or repr(exc)) from None
 
     async def wait(self) -> int:
         proc = self.server.proc
@@ -91,9 +91,14 @@ class ServerChild:
                 proc.send_signal(sig)
 
 
-def postgres(layout: Layout, port: int) -> Callable[[], ServerChild]:
+def postgres(layout: Layout, port: int, console: Console) -> Callable[[], ServerChild]:
     """PostgreSQL on `port` over `layout.pg_data`; SIGINT is its fast shutdown (checkpoint, exit)."""
-    freed = partial(release, layout.pg_data)
+
+    def freed() -> None:
+        killed = release(layout.pg_data)
+        if killed:
+            pids = ", ".join(map(str, killed))
+            console.warn(f"killed what a dead postmaster left using {layout.pg_data} (pids {pids})", about="postgres")
 
     def make() -> ServerChild:
         server = PostgresServer(layout.pg_data, port, log_file=layout.log_file("postgres"))

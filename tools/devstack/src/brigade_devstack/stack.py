@@ -106,7 +106,9 @@ class Stack:
 
         # The infrastructure is supervised like the services, and stopped after them.
         infra = self._new_supervisor()
-        needed = [infra.supervise("postgres", servers.postgres(layout, config.pg_port), fatal_first_start=True)]
+        needed = [
+            infra.supervise("postgres", servers.postgres(layout, config.pg_port, console), fatal_first_start=True)
+        ]
         if config.external_nats_url is None:
             needed.append(infra.supervise("nats", servers.nats(layout, config.nats_port), fatal_first_start=True))
         exits.push_async_callback(self._stop_supervisor, infra, ", ".join(infra.services))
