@@ -2,6 +2,7 @@
 # depend on it).
 #
 #   make up                  PostgreSQL, NATS and every service on this machine; Ctrl-C stops it all
+#                            (whatever crashes, PostgreSQL and nats-server too, is restarted with back-off)
 #   make reset               delete all local data (.brigade/ or $BRIGADE_HOME); refused while `up` runs
 #   make token [ROLE=staff] [AS=alice]   a dev JWT (demo customer by default)
 #   make logs                follow every service's log file

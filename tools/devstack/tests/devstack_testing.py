@@ -1,15 +1,24 @@
-"""Helpers for supervisor tests: a fake service run through the real service table and commands."""
+"""Helpers for supervisor tests: a fake service run through the real service table and commands, and
+the real `python -m brigade_devstack up` on free ports."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import psutil
 
-from brigade_devstack.catalog import ServiceSpec
+from brigade_common.devservers import free_port
+from brigade_common.testing.waiting import eventually
+from brigade_devstack.catalog import ServiceSpec, service_table
 from brigade_devstack.console import Console
 from brigade_devstack.layout import Layout
 from brigade_devstack.process import Command
@@ -59,3 +68,99 @@ def alive(pid: int) -> bool:
         return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
+
+
+def zombies(parent: int) -> list[int]:
+    """Children of `parent` that exited and were never reaped."""
+    try:
+        children = psutil.Process(parent).children()
+    except psutil.NoSuchProcess:
+        return []
+    out = []
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if child.status() == psutil.STATUS_ZOMBIE:
+                out.append(child.pid)
+    return out
+
+
+@dataclass
+class RunningUp:
+    """A real `up` in a subprocess: its output so far, its ports, and the processes it has recorded."""
+
+    proc: asyncio.subprocess.Process
+    home: Path
+    ports: dict[str, int]
+    output: list[str] = field(default_factory=list)
+    seen: dict[str, set[int]] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.output)
+
+    @property
+    def gateway(self) -> str:
+        return f"http://127.0.0.1:{self.ports['web']}"
+
+    @property
+    def nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self.ports['nats']}"
+
+    def pids(self) -> dict[str, int]:
+        """name → pid of what the registry records as running now (remembered in `seen`)."""
+        try:
+            state = json.loads((self.home / "run" / "processes.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        running = {entry["name"]: entry["pid"] for entry in state["processes"]}
+        for name, pid in running.items():
+            self.seen.setdefault(name, set()).add(pid)
+        return running
+
+
+@contextlib.asynccontextmanager
+async def running_up(tmp_path: Path) -> AsyncIterator[RunningUp]:
+    """`python -m brigade_devstack up` on free ports, ready; stopped with SIGINT on the way out."""
+    ports = {spec.name: free_port() for spec in service_table()}
+    ports.update(postgres=free_port(), nats=free_port())
+    home = tmp_path / "home"
+    env = {
+        **os.environ,
+        "BRIGADE_HOME": str(home),
+        "BRIGADE_PG_PORT": str(ports["postgres"]),
+        "BRIGADE_NATS_PORT": str(ports["nats"]),
+        "NO_COLOR": "1",
+    }
+    env.pop("NATS_URL", None)
+    env.update({spec.port_env: str(ports[spec.name]) for spec in service_table()})
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "brigade_devstack",
+        "up",
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    up = RunningUp(proc, home, ports)
+
+    async def drain() -> None:
+        assert proc.stdout is not None
+        async for line in proc.stdout:
+            up.output.append(line.decode(errors="replace"))
+
+    reader = asyncio.create_task(drain())
+    try:
+        await eventually(
+            lambda: "Brigade is ready" in up.text or proc.returncode is not None, timeout=150, what="Brigade is ready"
+        )
+        assert proc.returncode is None, up.text
+        up.pids()
+        yield up
+    finally:
+        if proc.returncode is None:
+            up.pids()
+            proc.send_signal(signal.SIGINT)
+        await asyncio.wait_for(proc.wait(), 60)
+        await reader

@@ -38,10 +38,10 @@ async def test_a_crashing_service_is_restarted_with_growing_delays(fakes: Fakes)
     assert gaps[2] >= 0.5  # capped
     text = out.getvalue()
     for n, delay in ((1, "0.2"), (2, "0.4"), (3, "0.5")):
-        assert f"alpha exited with code 3; restart #{n} in {delay}s" in text
+        assert f"alpha exited (code 3), restarting in {delay} s (restart #{n})" in text
     log = (fakes.layout.logs / "alpha.log").read_text()
     assert "alpha crashing on start 1" in log
-    assert "restart #3 in 0.5s" in log
+    assert "restarting in 0.5 s (restart #3)" in log
 
 
 async def test_stop_leaves_no_process_behind(fakes: Fakes) -> None:

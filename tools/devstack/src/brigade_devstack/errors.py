@@ -9,3 +9,8 @@ class DevstackError(RuntimeError):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class LaunchError(RuntimeError):
+    """A supervised process could not be started (or, for a server, did not become ready): a crash
+    for the back-off, with the reason for the log."""

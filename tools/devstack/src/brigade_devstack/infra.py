@@ -1,38 +1,15 @@
-"""PostgreSQL, NATS, the `brigade` database and the dev JWT keys: what services need before they start."""
+"""The `brigade` database, an external NATS and the dev JWT keys: what services need before they start."""
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
-import psutil
 
 from brigade_devstack.errors import DevstackError
 from brigade_devstack.layout import Layout
 from brigade_devstack.ports import is_taken
-
-
-def stop_stale_postgres(data_dir: Path, timeout: float = 30.0) -> int | None:
-    """Stop a PostgreSQL still serving `data_dir` after a crashed run; returns its pid if there was one.
-
-    devservers deletes a leftover `postmaster.pid` before starting, which is only safe once no
-    server uses the directory any more.
-    """
-    try:
-        pid = int((data_dir / "postmaster.pid").read_text().split()[0])
-        proc = psutil.Process(pid)
-        if "postgres" not in proc.name() or str(data_dir) not in " ".join(proc.cmdline()):
-            return None
-        proc.send_signal(signal.SIGINT)  # fast shutdown: checkpoint, then exit
-        try:
-            proc.wait(timeout)
-        except psutil.TimeoutExpired:
-            proc.kill()
-    except (OSError, ValueError, IndexError, psutil.Error):
-        return None
-    return pid
 
 
 async def ensure_database(admin_url: str, name: str) -> bool:

@@ -1,18 +1,16 @@
-"""Child processes: each in its own process group, output relayed line by line, restarted when it crashes."""
+"""Service processes: each in its own process group, output relayed line by line."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from brigade_devstack.backoff import CrashLoopBackOff
 from brigade_devstack.console import Console
+from brigade_devstack.errors import LaunchError
 
 LINE_LIMIT = 1 << 20
 
@@ -25,22 +23,6 @@ class Command:
     argv: Sequence[str]
     env: Mapping[str, str]
     cwd: Path | None = None
-
-
-class ProcessWatcher(Protocol):
-    """Told about every live child, so a crash of the supervisor itself cannot orphan it."""
-
-    def watch(self, name: str, pid: int, *, group: bool, sig: int) -> None: ...
-
-    def unwatch(self, pid: int) -> None: ...
-
-
-class NoWatcher:
-    def watch(self, name: str, pid: int, *, group: bool, sig: int) -> None:
-        pass
-
-    def unwatch(self, pid: int) -> None:
-        pass
 
 
 def signal_group(pgid: int, sig: int) -> bool:
@@ -117,103 +99,36 @@ async def terminate(proc: asyncio.subprocess.Process, grace: float) -> None:
         await proc.wait()
 
 
-class SupervisedService:
-    """Keeps one long-running command alive, restarting it with back-off until stopped."""
+class CommandChild:
+    """One run of a service's command, in a process group of its own, its output relayed to the console."""
 
-    def __init__(
-        self,
-        command: Command,
-        console: Console,
-        *,
-        backoff: CrashLoopBackOff | None = None,
-        watcher: ProcessWatcher | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
+    group: bool = True
+    stop_signal: int = signal.SIGTERM
+    announces_ready: bool = False
+
+    def __init__(self, command: Command, console: Console) -> None:
         self.command = command
-        self.name = command.name
-        self.restarts = 0
-        self.pids: list[int] = []
         self._console = console
-        self._backoff = backoff or CrashLoopBackOff()
-        self._watcher = watcher or NoWatcher()
-        self._clock = clock
         self._proc: asyncio.subprocess.Process | None = None
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def pid(self) -> int | None:
-        """The pid of the running child, if one is running."""
         proc = self._proc
         return proc.pid if proc is not None and proc.returncode is None else None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._supervise(), name=f"supervise-{self.name}")
-
-    async def _supervise(self) -> None:
-        clock = self._clock or asyncio.get_running_loop().time
-        while not self._stopping.is_set():
-            started = clock()
-            code = await self._run_child()
-            if self._stopping.is_set():
-                return
-            delay = self._backoff.next_delay(clock() - started)
-            self.restarts += 1
-            self._console.warn(
-                f"{self.name} exited with {describe_exit(code)}; restart #{self.restarts} in {delay:g}s",
-                about=self.name,
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), delay)
-
-    async def _run_child(self) -> int | None:
+    async def start(self) -> int:
         try:
-            proc = await spawn(self.command)
+            self._proc = await spawn(self.command)
         except OSError as exc:
-            self._console.error(f"cannot start {self.name}: {exc}", about=self.name)
-            return None
-        self._proc = proc
-        self.pids.append(proc.pid)
-        self._watcher.watch(self.name, proc.pid, group=True, sig=signal.SIGTERM)
-        if self._stopping.is_set():
-            signal_group(proc.pid, signal.SIGTERM)
-        else:
-            self._console.info(f"started {self.name} (pid {proc.pid})", about=self.name)
-        try:
-            return await wait_relaying(proc, self.name, self._console)
-        finally:
-            self._watcher.unwatch(proc.pid)
+            raise LaunchError(str(exc)) from None
+        return self._proc.pid
 
-    async def stop(self, grace: float) -> None:
-        """SIGTERM the service's process group; SIGKILL it if still alive after `grace` seconds."""
-        self._stopping.set()
-        task = self._task
-        if task is None:
-            return
-        proc = self._proc
-        if proc is not None and proc.returncode is None:
-            signal_group(proc.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(asyncio.shield(task), grace)
-        except TimeoutError:
-            self._console.warn(f"{self.name} did not stop within {grace:g}s: killing it", about=self.name)
-            self.kill()
-            await task
+    async def wait(self) -> int:
+        if self._proc is None:
+            raise RuntimeError("wait() before start()")
+        return await wait_relaying(self._proc, self.command.name, self._console)
 
-    def kill(self) -> None:
-        """SIGKILL the service's process group now."""
-        self._stopping.set()
-        proc = self._proc
-        if proc is not None and proc.returncode is None:
-            signal_group(proc.pid, signal.SIGKILL)
-
-
-def describe_exit(code: int | None) -> str:
-    if code is None:
-        return "no process"
-    if code < 0:
-        try:
-            return f"signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"signal {-code}"
-    return f"code {code}"
+    def send(self, sig: int) -> None:
+        pid = self.pid
+        if pid is not None:
+            signal_group(pid, sig)

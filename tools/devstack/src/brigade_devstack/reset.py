@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 
 from brigade_devstack.errors import DevstackError
-from brigade_devstack.infra import stop_stale_postgres
 from brigade_devstack.layout import Layout
 from brigade_devstack.lockfile import StackLock
+from brigade_devstack.pgdata import stop_stale_postgres
 from brigade_devstack.registry import Registry
 
 # Anything else in the folder means $BRIGADE_HOME points somewhere it should not: refuse to delete.

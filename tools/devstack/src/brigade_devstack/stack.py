@@ -10,16 +10,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from brigade_common.devservers import DevServerError, NatsServer, PostgresServer
+from brigade_devstack import servers
 from brigade_devstack.backoff import CrashLoopBackOff
 from brigade_devstack.banner import ready_banner
 from brigade_devstack.console import Console
-from brigade_devstack.errors import DevstackError
+from brigade_devstack.errors import DevstackError, LaunchError
 from brigade_devstack.infra import ensure_database, ensure_jwt_keys, keys_present
-from brigade_devstack.process import describe_exit, run_once
+from brigade_devstack.process import run_once
 from brigade_devstack.readiness import wait_ready
 from brigade_devstack.registry import Registry
 from brigade_devstack.stackconfig import DATABASE, PlannedService, StackConfig
+from brigade_devstack.supervised import describe_exit
 from brigade_devstack.supervisor import Supervisor
 
 T = TypeVar("T")
@@ -98,43 +99,36 @@ class Stack:
             raise StopRequestedError
         return task.result()
 
-    def _check_stop(self) -> None:
-        if self._stop.is_set():
-            raise StopRequestedError
-
     async def _start(self, exits: contextlib.AsyncExitStack) -> None:
         config, console, layout = self.config, self.console, self.config.layout
         self.registry.start_reaper()
         exits.callback(self.registry.close)
 
-        pg = PostgresServer(layout.pg_data, config.pg_port, log_file=layout.log_file("postgres"))
-        exits.callback(self._stop_server, "PostgreSQL", pg)
-        work: list[Awaitable[object]] = [asyncio.to_thread(pg.start)]
-        nats: NatsServer | None = None
+        # The infrastructure is supervised like the services, and stopped after them.
+        infra = self._new_supervisor()
+        needed = [
+            infra.supervise("postgres", servers.postgres(layout, config.pg_port, console), fatal_first_start=True)
+        ]
         if config.external_nats_url is None:
-            nats = NatsServer(layout.nats_store, config.nats_port, log_file=layout.log_file("nats"))
-            exits.callback(self._stop_server, "nats-server", nats)
-            work.append(asyncio.to_thread(nats.start))
-        nats_text = f"nats-server on port {config.nats_port}" if nats else f"NATS at {config.nats_url}"
+            needed.append(infra.supervise("nats", servers.nats(layout, config.nats_port), fatal_first_start=True))
+        exits.push_async_callback(self._stop_supervisor, infra, ", ".join(infra.services))
+        nats_text = f"nats-server on port {config.nats_port}" if len(needed) > 1 else f"NATS at {config.nats_url}"
         console.info(f"starting PostgreSQL on port {config.pg_port}, {nats_text} (logs in {layout.logs})")
-        # Threads cannot be cancelled, so a stop waits for both servers to be up, then stops them.
-        results = await asyncio.gather(*work, asyncio.to_thread(self._keys), return_exceptions=True)
-        self._watch_server("postgres", pg, signal.SIGINT)
-        if nats is not None:
-            self._watch_server("nats", nats, signal.SIGTERM)
+        keys = asyncio.to_thread(self._keys)
+        results = await self._until_stopped(
+            asyncio.gather(*(s.started() for s in needed), keys, return_exceptions=True)
+        )
         for result in results:
-            if isinstance(result, DevServerError):
+            if isinstance(result, LaunchError):
                 raise DevstackError(f"{result} (see {layout.logs})")
             if isinstance(result, BaseException):
                 raise result
-        self._check_stop()
-        if await ensure_database(pg.url, DATABASE):
+        if await self._until_stopped(ensure_database(config.admin_database_url, DATABASE)):
             console.info(f"created database {DATABASE}")
         jwks = str(results[-1])
 
-        supervisor = Supervisor(console, watcher=self.registry, backoff=self.options.backoff, grace=self.options.grace)
-        self._supervisor = supervisor
-        exits.push_async_callback(self._stop_services, supervisor)
+        supervisor = self._supervisor = self._new_supervisor()
+        exits.push_async_callback(self._stop_supervisor, supervisor, "services")
         announcer = asyncio.create_task(self._announce(supervisor))
         exits.callback(announcer.cancel)
         # Services without a schema start at once; the others right after their migrations and seed.
@@ -142,6 +136,9 @@ class Stack:
             config.command(s, "api", self.environ, jwks) for s in config.services if not s.spec.has_database
         )
         await self._until_stopped(self._prepare_all(supervisor, jwks))
+
+    def _new_supervisor(self) -> Supervisor:
+        return Supervisor(self.console, watcher=self.registry, backoff=self.options.backoff, grace=self.options.grace)
 
     def _keys(self) -> str:
         jwt_dir = self.config.layout.jwt_dir
@@ -151,20 +148,8 @@ class Stack:
             self.console.info(f"generated dev JWT keys in {jwt_dir}")
         return (jwt_dir / "jwks.json").read_text()
 
-    def _watch_server(self, name: str, server: PostgresServer | NatsServer, sig: int) -> None:
-        if server.proc is not None and server.proc.poll() is None:
-            self.registry.watch(name, server.proc.pid, group=False, sig=sig)
-
-    def _stop_server(self, label: str, server: PostgresServer | NatsServer) -> None:
-        proc = server.proc
-        if proc is None:
-            return
-        self.console.info(f"stopping {label}")
-        server.stop()
-        self.registry.unwatch(proc.pid)
-
-    async def _stop_services(self, supervisor: Supervisor) -> None:
-        self.console.info("stopping services")
+    async def _stop_supervisor(self, supervisor: Supervisor, what: str) -> None:
+        self.console.info(f"stopping {what}")
         await supervisor.stop()
 
     async def _prepare_all(self, supervisor: Supervisor, jwks: str) -> None:

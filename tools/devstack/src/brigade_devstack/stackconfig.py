@@ -64,6 +64,11 @@ class StackConfig:
         return f"postgresql://postgres@{HOST}:{self.pg_port}/{DATABASE}"
 
     @property
+    def admin_database_url(self) -> str:
+        """The database that always exists, to create the others from."""
+        return f"postgresql://postgres@{HOST}:{self.pg_port}/postgres"
+
+    @property
     def gateway(self) -> PlannedService | None:
         return next((s for s in self.services if s.spec.gateway), None)
 

@@ -1,4 +1,4 @@
-"""A set of supervised services, launched one by one and stopped together."""
+"""A set of supervised processes, launched one by one and stopped together."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterable
 
 from brigade_devstack.backoff import CrashLoopBackOff
 from brigade_devstack.console import Console
-from brigade_devstack.process import Command, ProcessWatcher, SupervisedService
+from brigade_devstack.process import Command, CommandChild
+from brigade_devstack.supervised import Child, ProcessWatcher, SupervisedService
 
 
 class Supervisor:
-    """Runs each launched command as a `SupervisedService`; `stop` ends them all within `grace` seconds."""
+    """Runs each launched process as a `SupervisedService`; `stop` ends them all within `grace` seconds."""
 
     def __init__(
         self,
@@ -28,13 +29,27 @@ class Supervisor:
         self._backoff = backoff
         self._stopping = False
 
-    def launch(self, command: Command) -> SupervisedService:
+    def supervise(
+        self, name: str, make_child: Callable[[], Child], *, fatal_first_start: bool = False
+    ) -> SupervisedService:
+        """Keep `name` running, with a fresh child from `make_child` for every (re)start."""
         if self._stopping:
             raise RuntimeError("the supervisor is stopping")
-        service = SupervisedService(command, self._console, backoff=self._backoff(), watcher=self._watcher)
-        self.services[command.name] = service
+        service = SupervisedService(
+            name,
+            make_child,
+            self._console,
+            backoff=self._backoff(),
+            watcher=self._watcher,
+            fatal_first_start=fatal_first_start,
+        )
+        self.services[name] = service
         service.start()
         return service
+
+    def launch(self, command: Command) -> SupervisedService:
+        """Keep a service's command running."""
+        return self.supervise(command.name, lambda: CommandChild(command, self._console))
 
     def launch_all(self, commands: Iterable[Command]) -> None:
         for command in commands:

@@ -11,9 +11,10 @@ from brigade_common.devservers import DevServerError, check_nats_version, nats_s
 from brigade_devstack.catalog import ServiceSpec, service_table
 from brigade_devstack.console import Console
 from brigade_devstack.errors import DevstackError
-from brigade_devstack.infra import check_external_nats, prepare_home, stop_stale_postgres
+from brigade_devstack.infra import check_external_nats, prepare_home
 from brigade_devstack.layout import Layout
 from brigade_devstack.lockfile import StackLock
+from brigade_devstack.pgdata import stop_stale_postgres
 from brigade_devstack.ports import require_free
 from brigade_devstack.registry import Registry
 from brigade_devstack.stack import Stack, UpOptions
