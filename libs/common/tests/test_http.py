@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
 import structlog
@@ -375,3 +376,18 @@ async def test_text_postgresql_cannot_store_is_refused_naming_the_field(c: httpx
     r = await c.post("/api/kitchen/orders", content=surrogate, headers={"content-type": "application/json"})
     assert r.status_code == 400
     assert fields(r) == ["body"]
+
+
+async def test_a_dependency_outage_is_a_503_with_retry_after_and_no_traceback() -> None:
+    async def needs_the_database(request: Request) -> Response:
+        raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+    app = create_app(service="kitchen", routes=[Route("/api/kitchen/pantry", needs_the_database)])
+    with capture_logs(processors=[merge_contextvars]) as logs:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            r = await c.get("/api/kitchen/pantry")
+    assert r.status_code == 503
+    assert r.headers["retry-after"] == "5"
+    assert r.json()["type"].endswith("/dependency-unavailable") and r.json()["dependency"] == "database"
+    assert [e["log_level"] for e in logs if e["event"] == "dependency_unavailable"] == ["warning"]
+    assert not any(e["event"] == "unhandled_exception" or "exc_info" in e for e in logs)

@@ -18,6 +18,7 @@ import structlog
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from brigade_common.dependencies import unavailable
 from brigade_common.messaging import MessageContext
 from brigade_common.metrics import CLIENT_CLOSED
 from brigade_common.problems import BadRequest, internal_error_response, problem_response
@@ -117,10 +118,13 @@ class RequestContextMiddleware:
         except ClientDisconnect:
             status = CLIENT_CLOSED  # nobody is left to answer; not an error of ours
         except Exception as exc:
-            if status is not None or self.debug:
+            if status is not None and unavailable(exc) is not None:
+                pass  # answered 503 and logged as a warning already: an outage is no traceback per request
+            elif status is not None or self.debug:
                 raise  # too late for a problem response; the app's 500 handler logs it
-            response = internal_error_response(Request(scope), exc)
-            await response(scope, receive, send_wrapper)
+            else:
+                response = internal_error_response(Request(scope), exc)
+                await response(scope, receive, send_wrapper)
         finally:
             path = scope["path"]
             log = _log.debug if path in QUIET_PATHS else _log.info
