@@ -6,6 +6,8 @@
 #   make reset               delete all local data (.brigade/ or $BRIGADE_HOME); refused while `up` runs
 #   make token [ROLE=staff] [AS=alice]   a dev JWT (demo customer by default)
 #   make logs                follow every service's log file
+#   make dlq [ARGS="…"]      the dead-letter stream: list (default), show SEQ, replay SEQ… | --consumer NAME
+#                            [--error TEXT] [--dry-run], drop SEQ… (`make dlq ARGS=--help`)
 #
 # Ports: BRIGADE_PG_PORT (5433), BRIGADE_NATS_PORT (4222), <SVC>_HTTP_PORT (web 8080, kitchen 8001…).
 # NATS_URL=nats://… uses that server instead of starting one.
@@ -19,7 +21,7 @@ WEB_FRONTEND := services/web/frontend
 WEB_FRONTEND_SOURCES := $(shell find $(WEB_FRONTEND) \( -name node_modules -o -name dist \) -prune \
 	-o -type f -print 2>/dev/null)
 
-.PHONY: up reset token logs web-frontend
+.PHONY: up reset token logs dlq web-frontend
 
 up: web-frontend
 	$(DEVSTACK) up
@@ -36,6 +38,12 @@ token:
 logs:
 	@ls $(BRIGADE_LOGS)/*.log >/dev/null 2>&1 || { echo "no logs in $(BRIGADE_LOGS) yet: run make up" >&2; exit 1; }
 	tail -n 20 -F $(BRIGADE_LOGS)/*.log
+
+# The local stack's NATS unless NATS_URL names another; e.g. make dlq ARGS="replay --consumer kitchen-supply --dry-run"
+DLQ_NATS_URL = $(or $(NATS_URL),nats://127.0.0.1:$(or $(BRIGADE_NATS_PORT),4222))
+
+dlq:
+	@$(or $(UV),uv) run --frozen python -m brigade_common.dlq --nats-url '$(DLQ_NATS_URL)' $(or $(ARGS),list)
 
 # The app is rebuilt only when its sources changed; without Node the gateway serves a "not built" page.
 web-frontend: $(WEB_FRONTEND)/dist/index.html
