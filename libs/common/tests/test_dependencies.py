@@ -42,6 +42,7 @@ def raised(exc: BaseException, cause: BaseException | None = None) -> BaseExcept
         (asyncpg.AdminShutdownError("terminating connection due to administrator command"), DATABASE),
         (asyncpg.TooManyConnectionsError("sorry, too many clients already"), DATABASE),
         (asyncpg.InterfaceError("cannot perform operation: connection is closed"), DATABASE),
+        (asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress"), DATABASE),
         (nats.errors.TimeoutError(), NATS),
         (nats.errors.ConnectionClosedError(), NATS),
         (nats.errors.NoRespondersError(), NATS),

@@ -86,6 +86,10 @@ def unavailable(exc: BaseException) -> str | None:
             return DATABASE
         if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
             return DATABASE  # "connection is closed": the server went away under the connection
+        if isinstance(error, asyncpg.InternalClientError) and "another operation" in str(error):
+            # A pooled connection whose last operation the server's death cut off: it is unusable,
+            # and the pool replaces it; nothing is wrong with the request.
+            return DATABASE
         if isinstance(error, _NATS_ERRORS):
             return NATS
         if isinstance(error, OSError) and (error.errno in _SOCKET_ERRNOS or isinstance(error, ConnectionError)):
