@@ -22,6 +22,8 @@ help:
 	@echo "make bench      measure the order path and write docs/benchmarks.md"
 	@echo "make load       locust against a local stack it starts (or LOAD_HOST=http://localhost:8080);"
 	@echo "                records the figures in docs/benchmarks.md (LOAD_USERS, LOAD_DURATION_S, ...)"
+	@echo "                LOAD_OUTAGE_S=60: kill PostgreSQL for 60 s under the load, measure the recovery"
+	@echo "make dlq        the dead-letter stream: list, show SEQ, replay (ARGS=\"replay --consumer NAME\")"
 	@echo "make docs       regenerate docs/events.md from the message contracts"
 	@echo "make catalog    rewrite the files derived from the service catalog (routes, chart, skaffold, base image)"
 	@echo "make kind-up, make dev      a kind cluster, then skaffold dev (docs/kubernetes.md)"
