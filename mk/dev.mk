@@ -5,6 +5,8 @@
 #   make reset               delete all local data (.brigade/ or $BRIGADE_HOME); refused while `up` runs
 #   make token [ROLE=staff] [AS=alice]   a dev JWT (demo customer by default)
 #   make logs                follow every service's log file
+#   make reconcile           check the saga's invariants over the HTTP APIs of `make up`
+#                            (another deployment: RECONCILE_ARGS="--url https://… --token …")
 #
 # Ports: BRIGADE_PG_PORT (5433), BRIGADE_NATS_PORT (4222), <SVC>_HTTP_PORT (web 8080, kitchen 8001…).
 # NATS_URL=nats://… uses that server instead of starting one.
@@ -18,7 +20,7 @@ WEB_FRONTEND := services/web/frontend
 WEB_FRONTEND_SOURCES := $(shell find $(WEB_FRONTEND) \( -name node_modules -o -name dist \) -prune \
 	-o -type f -print 2>/dev/null)
 
-.PHONY: up reset token logs web-frontend
+.PHONY: up reset token logs reconcile web-frontend
 
 up: web-frontend
 	$(DEVSTACK) up
@@ -35,6 +37,10 @@ token:
 logs:
 	@ls $(BRIGADE_LOGS)/*.log >/dev/null 2>&1 || { echo "no logs in $(BRIGADE_LOGS) yet: run make up" >&2; exit 1; }
 	tail -n 20 -F $(BRIGADE_LOGS)/*.log
+
+# Exit 0 when every invariant holds, 1 when one does not, 2 when the APIs cannot be read.
+reconcile:
+	@$(DEVSTACK) reconcile $(RECONCILE_ARGS)
 
 # The app is rebuilt only when its sources changed; without Node the gateway serves a "not built" page.
 web-frontend: $(WEB_FRONTEND)/dist/index.html
