@@ -19,6 +19,7 @@ help:
 	@echo "make test       lint, type-check and run every test against real servers"
 	@echo "make token      print a dev JWT (ROLE=staff, AS=alice)"
 	@echo "make reset      wipe local data (.brigade/)"
+	@echo "make reconcile  check the saga's invariants over the HTTP APIs (RECONCILE_ARGS=\"--url … --token …\")"
 	@echo "make bench      measure the order path and write docs/benchmarks.md"
 	@echo "make load       locust against a local stack it starts (or LOAD_HOST=http://localhost:8080);"
 	@echo "                records the figures in docs/benchmarks.md (LOAD_USERS, LOAD_DURATION_S, ...)"

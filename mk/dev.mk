@@ -8,6 +8,8 @@
 #   make logs                follow every service's log file
 #   make dlq [ARGS="…"]      the dead-letter stream: list (default), show SEQ, replay SEQ… | --consumer NAME
 #                            [--error TEXT] [--dry-run], drop SEQ… (`make dlq ARGS=--help`)
+#   make reconcile           check the saga's invariants over the HTTP APIs of `make up`
+#                            (another deployment: RECONCILE_ARGS="--url https://… --token …")
 #
 # Ports: BRIGADE_PG_PORT (5433), BRIGADE_NATS_PORT (4222), <SVC>_HTTP_PORT (web 8080, kitchen 8001…).
 # NATS_URL=nats://… uses that server instead of starting one.
@@ -21,7 +23,7 @@ WEB_FRONTEND := services/web/frontend
 WEB_FRONTEND_SOURCES := $(shell find $(WEB_FRONTEND) \( -name node_modules -o -name dist \) -prune \
 	-o -type f -print 2>/dev/null)
 
-.PHONY: up reset token logs dlq web-frontend
+.PHONY: up reset token logs dlq reconcile web-frontend
 
 up: web-frontend
 	$(DEVSTACK) up
@@ -44,6 +46,10 @@ DLQ_NATS_URL = $(or $(NATS_URL),nats://127.0.0.1:$(or $(BRIGADE_NATS_PORT),4222)
 
 dlq:
 	@$(or $(UV),uv) run --frozen python -m brigade_common.dlq --nats-url '$(DLQ_NATS_URL)' $(or $(ARGS),list)
+
+# Exit 0 when every invariant holds, 1 when one does not, 2 when the APIs cannot be read.
+reconcile:
+	@$(DEVSTACK) reconcile $(RECONCILE_ARGS)
 
 # The app is rebuilt only when its sources changed; without Node the gateway serves a "not built" page.
 web-frontend: $(WEB_FRONTEND)/dist/index.html

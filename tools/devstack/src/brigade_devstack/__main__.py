@@ -1,4 +1,4 @@
-"""`python -m brigade_devstack up|reset|token|catalog`."""
+"""`python -m brigade_devstack up|reset|token|catalog|reconcile`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from brigade_devstack import reconcile
 from brigade_devstack.errors import DevstackError
 from brigade_devstack.layout import Layout
 from brigade_devstack.reset import reset
@@ -23,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--hours", type=float, default=12.0, help="validity in hours (default 12)")
     catalog = commands.add_parser("catalog", help="write the files derived from the service catalog")
     catalog.add_argument("--check", action="store_true", help="only report the files that are out of date")
+    reconcile.add_command(commands)
     return parser
 
 
@@ -33,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from brigade_devstack.up import up
 
             return up()
+        if args.command == "reconcile":
+            return reconcile.run(args)
         layout = Layout.discover()
         if args.command == "catalog":
             from brigade_devstack.derived.command import catalog
