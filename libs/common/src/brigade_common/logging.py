@@ -31,6 +31,16 @@ def configure_logging(service: str, fmt: str = "console", level: str = "INFO") -
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
     for noisy in ("uvicorn.access", "nats"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # asyncpg's pool retries its minimum size every second while the database is down, each time with
+    # a traceback of the refused connection; the outage is reported once by Brigade's own
+    # `dependency_unavailable` line, so its line stays and its traceback goes.
+    logging.getLogger("asyncpg.pool").addFilter(_without_traceback)
+
+
+def _without_traceback(record: logging.LogRecord) -> bool:
+    record.exc_info = None
+    record.exc_text = None
+    return True
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
