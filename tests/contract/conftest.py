@@ -7,6 +7,7 @@ the stack's own, on free ports, so under `pytest -n 2` nothing is shared with th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -72,10 +73,10 @@ def _static_site(root: Path) -> Path:
     return site
 
 
-@pytest.fixture(scope="package")
-async def contract_stack(contract_database_url: str, contract_nats_url: str, scratch: Path) -> AsyncIterator[Stack]:
+@contextlib.asynccontextmanager
+async def running_stack(database_url: str, nats_url: str, scratch: Path) -> AsyncIterator[Stack]:
     """Every service of the catalog migrated and seeded, then the gateway in front of them."""
-    stack = Stack(contract_database_url, contract_nats_url, scratch, dict(OVERRIDES))
+    stack = Stack(database_url, nats_url, scratch, dict(OVERRIDES))
     stack.private_pem, stack.jwks = identities.signing_key()  # the key the schemathesis tokens carry
     gateway = stack.catalog.gateway
     assert gateway is not None
@@ -95,6 +96,21 @@ async def contract_stack(contract_database_url: str, contract_nats_url: str, scr
         yield stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="package")
+async def contract_stack(contract_database_url: str, contract_nats_url: str, scratch: Path) -> AsyncIterator[Stack]:
+    """The stack the per-operation tests share."""
+    async with running_stack(contract_database_url, contract_nats_url, scratch) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def fresh_stack(database_url: str, nats_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
+    """A stack of its own, for the flows: a state machine must meet the same server state for the same
+    requests, which a stack other tests used before (their sagas still settling) cannot promise."""
+    async with running_stack(database_url, nats_url, tmp_path) as stack:
+        yield stack
 
 
 def pytest_configure(config: pytest.Config) -> None:

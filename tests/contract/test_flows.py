@@ -19,12 +19,12 @@ from tests.contract.schemas import fresh_idempotency_keys
 from tests.e2e.harness import Stack
 
 
-def test_kitchen_flows(contract_stack: Stack, tmp_path: Path) -> None:
+def test_kitchen_flows(fresh_stack: Stack, tmp_path: Path) -> None:
     peers = identities.write_peers(tmp_path / "peers.json")
     schema = fresh_idempotency_keys(
         schemathesis.openapi.from_dict(declared()["kitchen"], config=settings.config(peers=peers))
     )
-    base_url = contract_stack.url("kitchen")
+    base_url = fresh_stack.url("kitchen")
 
     class KitchenFlows(schema.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: schemathesis.Case[Any]) -> dict[str, Any]:
