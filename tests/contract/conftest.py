@@ -106,11 +106,19 @@ async def contract_stack(contract_database_url: str, contract_nats_url: str, scr
 
 
 @pytest.fixture
-async def fresh_stack(database_url: str, nats_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
-    """A stack of its own, for the flows: a state machine must meet the same server state for the same
-    requests, which a stack other tests used before (their sagas still settling) cannot promise."""
-    async with running_stack(database_url, nats_url, tmp_path) as stack:
+async def kitchen_alone(database_url: str, nats_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
+    """The kitchen on a database and NATS of its own, and no warehouse: for the flows, whose state
+    machine must meet the same answers for the same requests. With a warehouse, whether an order is
+    still pending when a later step reads or cancels it is a race (and a stack other tests used has
+    their sagas still settling); alone, an order the pantry cannot cover stays pending."""
+    stack = Stack(database_url, nats_url, tmp_path, dict(OVERRIDES))
+    stack.private_pem, stack.jwks = identities.signing_key()
+    await stack.prepare()
+    try:
+        await stack.start("kitchen")
         yield stack
+    finally:
+        stack.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:
