@@ -90,3 +90,10 @@ def test_request_reply_subjects_document_their_reply() -> None:
     text = docs.render()
     assert "Reply: `brigade_contracts.market.BuyReply`" in text
     assert docs.stream_of("market.buy") is None
+
+
+def test_no_request_reply_subject_is_captured_by_a_stream() -> None:
+    """A request on a subject a stream stores is answered by the stream's acknowledgement first."""
+    rpcs = [s for s, (_, direction) in CATALOG.items() if "request-reply" in direction]
+    assert rpcs
+    assert [s for s in rpcs if docs.stream_of(s) is not None] == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from brigade_contracts import kitchen, market, payments, warehouse
+from brigade_contracts import auth, kitchen, market, payments, warehouse
 
 CATALOG: dict[str, tuple[type[BaseModel], str]] = {
     warehouse.SUPPLY_CMD: (warehouse.SupplyIngredient, "kitchen → warehouse"),
@@ -25,5 +25,14 @@ CATALOG: dict[str, tuple[type[BaseModel], str]] = {
     kitchen.PANTRY_MOVED: (kitchen.PantryMoved, "kitchen → live view"),
     payments.PAYMENT_SUCCEEDED: (payments.PaymentSucceeded, "payments → kitchen"),
     payments.PAYMENT_FAILED: (payments.PaymentFailed, "payments → kitchen, notifications"),
+    payments.PAYMENT_REFUNDED: (payments.PaymentRefunded, "payments → notifications"),
+    kitchen.PAYMENT_REFUSED: (kitchen.PaymentRefused, "kitchen → payments (refund it)"),
+    kitchen.DISH_CREATED: (kitchen.DishSnapshot, "kitchen → notifications, live view"),
+    kitchen.DISH_UPDATED: (kitchen.DishSnapshot, "kitchen → notifications, live view"),
+    kitchen.DISH_RETIRED: (kitchen.DishSnapshot, "kitchen → notifications, live view"),
+    auth.USER_REGISTERED: (auth.UserRegistered, "auth → notifications, payments"),
+    auth.USER_ROLE_CHANGED: (auth.UserRoleChanged, "auth → notifications"),
+    auth.JWKS: (auth.JwksRequest, "every service → auth (request-reply, answers JwksReply)"),
+    kitchen.ORDER_GET: (kitchen.OrderRequest, "payments → kitchen (request-reply, answers OrderSnapshot)"),
     market.BUY: (market.BuyRequest, "warehouse → market (request-reply, answers BuyReply)"),
 }

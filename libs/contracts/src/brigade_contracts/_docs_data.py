@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from brigade_contracts import kitchen, market, payments, warehouse
+from brigade_contracts import auth, kitchen, market, payments, warehouse
 
 # The envelope every message travels in (brigade_common.envelope.Envelope; the contracts do not import
 # the common library, the docs test checks the two agree).
@@ -43,6 +43,23 @@ EXAMPLE_CORRELATION = ORDER_ID
 REQUEST_ID = "8a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a5b"
 CUSTOMER_ID = "customer-demo"
 PAYMENT_ID = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
+USER_ID = "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
+ADMIN_ID = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
+_DISH = {
+    "dish_id": "ensalada-cesar",
+    "name": "Ensalada Cesar",
+    "description": "Lechuga romana con pollo a la plancha.",
+    "price_cents": 850,
+    "ingredients": {"lechuga": 5, "pollo": 2},
+}
+_JWK = {
+    "kty": "OKP",
+    "crv": "Ed25519",
+    "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    "kid": "kFkY0oFJ4m2M3zJ8rQy8S0eQ3b9jV2WkqXw4pT7mN1c",
+    "alg": "EdDSA",
+    "use": "sig",
+}
 
 # Seed 000: two Ensalada Cesar need 10 lechuga, the pantry has 4, so the kitchen asks the warehouse for 6;
 # the warehouse has 2 and buys the rest.
@@ -130,12 +147,49 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "reason": "Your card was declined.",
     },
     market.BUY: {"ingredient": "lechuga", "amount": 4},
+    payments.PAYMENT_REFUNDED: {
+        "payment_id": PAYMENT_ID,
+        "order_id": ORDER_ID,
+        "customer_id": CUSTOMER_ID,
+        "amount_cents": 1700,
+        "reason": "the order had expired when the payment reached the kitchen",
+    },
+    kitchen.PAYMENT_REFUSED: {
+        "payment_id": PAYMENT_ID,
+        "order_id": ORDER_ID,
+        "customer_id": CUSTOMER_ID,
+        "amount_cents": 1700,
+        "order_status": "expired",
+        "reason": "the order had expired when the payment reached the kitchen",
+    },
+    kitchen.DISH_CREATED: {**_DISH, "version": 1},
+    kitchen.DISH_UPDATED: {**_DISH, "price_cents": 900, "version": 2},
+    kitchen.DISH_RETIRED: {**_DISH, "price_cents": 900, "version": 3},
+    auth.USER_REGISTERED: {
+        "user_id": USER_ID,
+        "email": "ana@example.com",
+        "display_name": "Ana",
+        "roles": ["customer"],
+    },
+    auth.USER_ROLE_CHANGED: {
+        "user_id": USER_ID,
+        "roles": ["customer", "staff"],
+        "previous_roles": ["customer"],
+        "changed_by": ADMIN_ID,
+    },
+    auth.JWKS: {},
+    kitchen.ORDER_GET: {"order_id": ORDER_ID},
 }
 REPLY_EXAMPLES: dict[str, dict[str, Any]] = {
     market.BUY: {"ingredient": "lechuga", "amount": 3, "supplier": "La Granja"},
+    auth.JWKS: {"keys": [_JWK]},
+    kitchen.ORDER_GET: {**_ORDER, "status": "reserved", "version": 2, "expires_at": _EXPIRES},
 }
 
 RPC_NOTES: dict[str, str] = {
+    auth.JWKS: "Every service asks once at start, caches the answer, and asks again when a token names a `kid` "
+    "it does not know (a key rotated in): never once per request.",
+    kitchen.ORDER_GET: "Error `404` (`nats.micro` error headers) for an order the kitchen does not have.",
     market.BUY: "Errors come back as `nats.micro` error headers (`Nats-Service-Error-Code`, "
     "`Nats-Service-Error`): `400` for a request that fails validation, `503` when no supplier "
     "answered (injected failure). No responder at all means the market is down; the warehouse "
@@ -155,10 +209,24 @@ CAUSES: dict[str, str] = {
     kitchen.ORDER_EXPIRED: kitchen.ORDER_EXPIRY_DUE,
     kitchen.ORDER_SERVED: payments.PAYMENT_SUCCEEDED,
     kitchen.PANTRY_MOVED: warehouse.SUPPLY_DELIVERED,
+    kitchen.PAYMENT_REFUSED: payments.PAYMENT_SUCCEEDED,
+    payments.PAYMENT_REFUNDED: kitchen.PAYMENT_REFUSED,
 }
 # Messages that start a chain of their own (an HTTP request, not a message, caused them).
 FIRST_CAUSES = frozenset(
-    {kitchen.ORDER_PLACED, kitchen.ORDER_CANCELLED, payments.PAYMENT_SUCCEEDED, payments.PAYMENT_FAILED}
+    {
+        kitchen.ORDER_PLACED,
+        kitchen.ORDER_CANCELLED,
+        payments.PAYMENT_SUCCEEDED,
+        payments.PAYMENT_FAILED,
+        kitchen.DISH_CREATED,
+        kitchen.DISH_UPDATED,
+        kitchen.DISH_RETIRED,
+        auth.USER_REGISTERED,
+        auth.USER_ROLE_CHANGED,
+        auth.JWKS,
+        kitchen.ORDER_GET,
+    }
 )
 
 # Field descriptions until the contracts carry their own: "Model.field" first, then "field".
@@ -198,6 +266,22 @@ GLOSSARY: dict[str, str] = {
     "payment_id": "The payment.",
     "amount_cents": "The amount charged, in cents.",
     "PaymentFailed.reason": "The provider's decline message.",
+    "PaymentRefunded.reason": "Why the charge was given back.",
+    "PaymentRefused.order_status": "The order's status when the payment reached the kitchen.",
+    "PaymentRefused.reason": "Why the kitchen could not serve it.",
+    "DishSnapshot.dish_id": "Dish slug (`ensalada-cesar`).",
+    "name": "The dish's name.",
+    "description": "What the dish is, for the menu.",
+    "price_cents": "Price of one portion, in cents.",
+    "DishSnapshot.version": "1 when created, +1 per change (retiring included).",
+    "ingredients": "Units of each ingredient in one portion.",
+    "user_id": "The user (the `sub` of their tokens).",
+    "email": "The user's e-mail address, normalised (lower case).",
+    "display_name": "The name the user chose to be shown.",
+    "roles": "The user's roles: `customer`, `staff`, `admin`.",
+    "previous_roles": "The roles before the change.",
+    "changed_by": "The admin who changed them.",
+    "keys": "The JWKS keys: Ed25519 (`OKP`) public keys with their `kid`.",
     "BuyRequest.amount": "Whole units wanted.",
     "BuyReply.amount": "Whole units obtained: 0 up to the market's maximum (10), never more than asked.",
 }

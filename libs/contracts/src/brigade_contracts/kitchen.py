@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import Field
+
 from brigade_contracts._base import Message
 
 
@@ -30,6 +32,14 @@ ORDER_CANCELLED = ORDER_EVENT_TYPES[OrderStatus.CANCELLED]
 ORDER_EXPIRED = ORDER_EVENT_TYPES[OrderStatus.EXPIRED]
 ORDER_FAILED = ORDER_EVENT_TYPES[OrderStatus.FAILED]
 PANTRY_MOVED = "kitchen.pantry.moved.v1"
+# The kitchen could not serve a paid order (it had expired or been cancelled): payments refunds it.
+PAYMENT_REFUSED = "kitchen.payment.refused.v1"
+DISH_CREATED = "kitchen.dish.created.v1"
+DISH_UPDATED = "kitchen.dish.updated.v1"
+DISH_RETIRED = "kitchen.dish.retired.v1"
+# Request-reply (NATS service `kitchen`): one order's current snapshot, for a replica that has not
+# heard of it yet. Outside `kitchen.>` (the KITCHEN stream), like every request-reply subject.
+ORDER_GET = "rpc.kitchen.order.get"
 # The scheduled message fires this (JetStream message schedules, `Nats-Schedule: @at …`).
 ORDER_EXPIRY_DUE = "kitchen.order.expiry_due.v1"
 ORDER_EVENTS = "kitchen.order.*.v1"
@@ -78,3 +88,31 @@ class PantryMoved(Message):
     on_hand: int
     reserved: int
     order_id: str | None = None
+
+
+class PaymentRefused(Message):
+    """A payment arrived for an order the kitchen no longer holds: nothing is served, give it back."""
+
+    payment_id: str
+    order_id: str
+    customer_id: str
+    amount_cents: int
+    order_status: OrderStatus
+    reason: str
+
+
+class DishSnapshot(Message):
+    """Event-carried state of a dish; `version` grows by one with every change."""
+
+    dish_id: str
+    name: str
+    description: str
+    price_cents: int = Field(gt=0)
+    version: int
+    ingredients: dict[str, int]
+
+
+class OrderRequest(Message):
+    """Ask for one order."""
+
+    order_id: str

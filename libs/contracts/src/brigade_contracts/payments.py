@@ -8,6 +8,7 @@ from brigade_contracts._base import Message
 
 PAYMENT_SUCCEEDED = "payments.payment.succeeded.v1"
 PAYMENT_FAILED = "payments.payment.failed.v1"
+PAYMENT_REFUNDED = "payments.payment.refunded.v1"
 
 
 class PaymentSucceeded(Message):
@@ -22,4 +23,15 @@ class PaymentFailed(Message):
     order_id: str
     customer_id: str
     amount_cents: int
+    reason: str
+
+
+class PaymentRefunded(Message):
+    """A successful charge was given back (the order could not be served: it had expired or been
+    cancelled by the time the payment reached the kitchen)."""
+
+    payment_id: str
+    order_id: str
+    customer_id: str
+    amount_cents: int = Field(gt=0)
     reason: str
