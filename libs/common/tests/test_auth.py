@@ -24,7 +24,8 @@ from starlette.websockets import WebSocket
 
 from brigade_common.auth.__main__ import main
 from brigade_common.auth.keys import generate_key, jwks
-from brigade_common.auth.requests import bearer_token, require_principal
+from brigade_common.auth.keysource import KeysUnavailable
+from brigade_common.auth.requests import ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, bearer_token, require_principal
 from brigade_common.auth.tokens import mint_token
 from brigade_common.auth.verifier import JwtVerifier, Principal
 from brigade_common.http import create_app, json_response
@@ -260,3 +261,85 @@ def test_a_remembered_token_gives_the_same_principal_and_a_refused_one_stays_ref
     for _ in range(2):
         with pytest.raises(Unauthorized):
             verifier.verify(tampered)
+
+
+# ------------------------------------------------------------------------ cookies and key rotation
+
+
+class CountingKeys:
+    """A key source whose document the test changes (a rotation), counting the fetches."""
+
+    def __init__(self, *publics: dict[str, str]) -> None:
+        self.document = jwks(list(publics))
+        self.fetches = 0
+        self.down = False
+
+    async def fetch(self) -> str:
+        self.fetches += 1
+        if self.down:
+            raise KeysUnavailable("auth is down")
+        return self.document
+
+
+async def test_keys_are_fetched_once_and_again_only_for_an_unknown_kid() -> None:
+    old_pem, old_public = generate_key("old")
+    new_pem, new_public = generate_key("new")
+    source = CountingKeys(old_public)
+    verifier = JwtVerifier(source, min_refresh_s=3600)
+    old = mint_token(old_pem, "old", sub="alice", roles=["customer"])
+    assert (await verifier.authenticate(old)).sub == "alice"
+    assert (await verifier.authenticate(mint_token(old_pem, "old", sub="bob", roles=[]))).sub == "bob"
+    assert source.fetches == 1
+    source.document = jwks([old_public, new_public])  # a key rotated in
+    new = mint_token(new_pem, "new", sub="carol", roles=["customer"])
+    assert (await verifier.authenticate(new)).sub == "carol"
+    assert (await verifier.authenticate(old)).sub == "alice"  # the old key still verifies
+    assert source.fetches == 2
+    forged = mint_token(generate_key("made-up")[0], "made-up", sub="mallory", roles=["admin"])
+    for _ in range(3):
+        with pytest.raises(Unauthorized):
+            await verifier.authenticate(forged)
+    assert source.fetches == 2  # an unknown kid cannot make it ask more than once per interval
+
+
+async def test_tokens_cannot_be_verified_while_the_keys_are_out_of_reach() -> None:
+    pem, public = generate_key("k")
+    source = CountingKeys(public)
+    source.down = True
+    app = create_app(service="svc", routes=[Route("/me", anyone)], jwt_verifier=JwtVerifier(source))
+    token = mint_token(pem, "k", sub="alice", roles=["customer"])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        down = await c.get("/me", headers={"Authorization": f"Bearer {token}"})
+        assert down.status_code == 503 and down.json()["dependency"] == "auth"
+        assert down.headers["retry-after"]
+        source.down = False
+        assert (await c.get("/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+
+
+async def shout(request: Request) -> Response:
+    principal = await require_principal(request)
+    return json_response({"sub": principal.sub})
+
+
+async def test_a_cookie_signs_in_but_an_unsafe_request_by_cookie_must_come_from_the_site(
+    key: tuple[str, dict[str, str]], verifier: JwtVerifier
+) -> None:
+    app = create_app(
+        service="svc", routes=[Route("/me", anyone), Route("/shout", shout, methods=["POST"])], jwt_verifier=verifier
+    )
+    token = mint_token(key[0], "k1", sub="alice", roles=["customer"])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://kitchen.local", cookies={ACCESS_COOKIE: token}
+    ) as c:
+        assert (await c.get("/me")).json()["sub"] == "alice"
+        refused = await c.post("/shout")
+        assert refused.status_code == 403 and refused.json()["type"].endswith("/cross-site-request")
+        foreign = await c.post("/shout", headers={"Origin": "https://evil.example"})
+        assert foreign.status_code == 403
+        assert (await c.post("/shout", headers={"Origin": "http://kitchen.local"})).status_code == 200
+        c.cookies.set(CSRF_COOKIE, "s3cret")
+        assert (await c.post("/shout", headers={CSRF_HEADER: "s3cret"})).status_code == 200
+        assert (await c.post("/shout", headers={CSRF_HEADER: "guess"})).status_code == 403
+    # A bearer token is not sent by the browser on its own: no cross-site check for it.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kitchen.local") as c:
+        assert (await c.post("/shout", headers={"Authorization": f"Bearer {token}"})).status_code == 200

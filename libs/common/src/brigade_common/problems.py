@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketState
 
 from brigade_common import idempotency
+from brigade_common.auth.keysource import KeysUnavailable
 from brigade_common.dependencies import RETRY_AFTER_S, unavailable
 
 PROBLEM_BASE = "https://brigade.dev/problems/"
@@ -322,9 +323,20 @@ def _idempotency_key_reused(exc: Exception) -> Problem:
     )
 
 
+def _keys_unavailable(exc: Exception) -> Problem:
+    return ServiceUnavailable(
+        "tokens cannot be verified right now (the auth service's keys are out of reach); try again shortly",
+        type="dependency-unavailable",
+        title="Dependency Unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+        extensions={"dependency": "auth"},
+    )
+
+
 # The common library's own errors, as every service answers them.
 COMMON_PROBLEMS: Mapping[type[Exception], ProblemMapper] = {
     idempotency.IdempotencyKeyReused: _idempotency_key_reused,
+    KeysUnavailable: _keys_unavailable,
 }
 
 

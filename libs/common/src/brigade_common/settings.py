@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr
@@ -58,10 +59,19 @@ class ConsumerSettings(BaseSettings):
 
 
 class JwtSettings(BaseSettings):
-    """Mixin for services that verify bearer tokens: a JWKS document with Ed25519 public keys."""
+    """Mixin for services that verify access tokens: with the auth service's keys, asked for over NATS
+    (the default), or with a fixed JWKS document of Ed25519 public keys (`JWT_PUBLIC_KEYS`)."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
-    jwt_public_keys: str
+    jwt_public_keys: str | None = None
     jwt_issuer: str = "brigade"
     jwt_audience: str = "brigade"
+
+    def jwt_verifier(self, connection: Callable[[], Any]) -> Any:
+        """The verifier these settings describe; `connection` gives the NATS client once there is one."""
+        from brigade_common.auth.keysource import AuthServiceKeys
+        from brigade_common.auth.verifier import JwtVerifier
+
+        keys = self.jwt_public_keys if self.jwt_public_keys else AuthServiceKeys(connection)
+        return JwtVerifier(keys, issuer=self.jwt_issuer, audience=self.jwt_audience)

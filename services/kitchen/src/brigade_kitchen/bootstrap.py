@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 
-from brigade_common.auth.verifier import JwtVerifier
+from brigade_common.auth.keysource import LateConnection
 from brigade_common.health import ReadinessChecks
 from brigade_common.http import create_app as create_http_app
 from brigade_common.idempotency import purge_expired
@@ -36,9 +36,13 @@ def _new_id() -> str:
 
 
 @asynccontextmanager
-async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = None) -> AsyncIterator[Kitchen]:
+async def open_kitchen(
+    settings: Settings, readiness: ReadinessChecks | None = None, connection: LateConnection | None = None
+) -> AsyncIterator[Kitchen]:
     """The kitchen with everything it runs on, until the context exits."""
     runtime = await Runtime.open(KITCHEN, settings, readiness)
+    if connection is not None:
+        connection.nc = runtime.nc  # the verifier asks the auth service for its keys over it
     waiters = NatsOrderWaiters()
     try:
         await waiters.start(runtime.nc)
@@ -65,10 +69,11 @@ async def open_kitchen(settings: Settings, readiness: ReadinessChecks | None = N
 
 def create_app(settings: Settings) -> Starlette:
     readiness = ReadinessChecks()
+    connection = LateConnection()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_kitchen(settings, readiness) as kitchen:
+        async with open_kitchen(settings, readiness, connection) as kitchen:
             app.state.kitchen = kitchen
             yield
 
@@ -78,5 +83,5 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
         readiness=readiness,
         problems=PROBLEMS,
-        jwt_verifier=JwtVerifier(settings.jwt_public_keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+        jwt_verifier=settings.jwt_verifier(connection),
     )

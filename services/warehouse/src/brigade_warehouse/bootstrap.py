@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 
-from brigade_common.auth.verifier import JwtVerifier
+from brigade_common.auth.keysource import LateConnection
 from brigade_common.health import ReadinessChecks
 from brigade_common.http import create_app as create_http_app
 from brigade_common.runtime import Runtime
@@ -30,9 +30,13 @@ def _now() -> datetime:
 
 
 @asynccontextmanager
-async def open_warehouse(settings: Settings, readiness: ReadinessChecks | None = None) -> AsyncIterator[Warehouse]:
+async def open_warehouse(
+    settings: Settings, readiness: ReadinessChecks | None = None, connection: LateConnection | None = None
+) -> AsyncIterator[Warehouse]:
     """The warehouse with everything it runs on, until the context exits."""
     runtime = await Runtime.open(WAREHOUSE, settings, readiness)
+    if connection is not None:
+        connection.nc = runtime.nc  # the verifier asks the auth service for its keys over it
 
     async def pause() -> None:
         await asyncio.sleep(settings.market_retry_s)
@@ -57,10 +61,11 @@ async def open_warehouse(settings: Settings, readiness: ReadinessChecks | None =
 
 def create_app(settings: Settings) -> Starlette:
     readiness = ReadinessChecks()
+    connection = LateConnection()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_warehouse(settings, readiness) as warehouse:
+        async with open_warehouse(settings, readiness, connection) as warehouse:
             app.state.warehouse = warehouse
             yield
 
@@ -69,5 +74,5 @@ def create_app(settings: Settings) -> Starlette:
         openapi=api,
         lifespan=lifespan,
         readiness=readiness,
-        jwt_verifier=JwtVerifier(settings.jwt_public_keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+        jwt_verifier=settings.jwt_verifier(connection),
     )

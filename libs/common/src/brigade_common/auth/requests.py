@@ -1,17 +1,30 @@
-"""The caller of an HTTP request: its bearer token, verified by the app's `JwtVerifier`.
+"""The caller of an HTTP request: its access token, verified by the app's `JwtVerifier`.
 
-Tokens travel in the `Authorization` header only, never in a URL (URLs end up in access logs,
-browser history and `Referer` headers).
+An API client sends `Authorization: Bearer <token>`; a browser holds the token in the httpOnly
+`brigade_access` cookie (set by the auth service). Tokens never travel in a URL (URLs end up in
+access logs, browser history and `Referer` headers).
+
+A cookie goes with every request the browser makes to the site, whoever made the page that asked,
+so an unsafe request (POST, PUT, PATCH, DELETE) authenticated by the cookie must also show it comes
+from the site itself: an `Origin` header naming the request's own host, or an `X-CSRF-Token` header
+equal to the `brigade_csrf` cookie (double submit, for clients that send no Origin).
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
 from brigade_common.auth.verifier import JwtVerifier, Principal
 from brigade_common.problems import Forbidden
+
+ACCESS_COOKIE = "brigade_access"
+CSRF_COOKIE = "brigade_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def bearer_token(conn: HTTPConnection) -> str | None:
@@ -23,13 +36,40 @@ def bearer_token(conn: HTTPConnection) -> str | None:
     return None
 
 
+def _same_origin(conn: HTTPConnection) -> bool:
+    origin = conn.headers.get("origin")
+    if origin:
+        return urlsplit(origin).netloc.lower() == conn.headers.get("host", "").lower()
+    csrf = conn.cookies.get(CSRF_COOKIE)
+    sent = conn.headers.get(CSRF_HEADER)
+    return bool(csrf and sent and hmac.compare_digest(csrf, sent))
+
+
+def credentials(conn: HTTPConnection) -> str | None:
+    """The request's access token: the bearer header, else the cookie (checked for cross-site use)."""
+    token = bearer_token(conn)
+    if token is not None:
+        return token
+    cookie = conn.cookies.get(ACCESS_COOKIE)
+    if not cookie:
+        return None
+    method = conn.scope.get("method", "GET")
+    if method not in SAFE_METHODS and not _same_origin(conn):
+        raise Forbidden(
+            "a request signed in by cookie must come from this site: send Origin, or X-CSRF-Token",
+            type="cross-site-request",
+            field="Origin",
+        )
+    return cookie
+
+
 async def require_principal(request: HTTPConnection, *, roles: Iterable[str] | None = None) -> Principal:
     """The caller's principal (verified with `request.app.state.jwt_verifier`), also stored as
     `request.state.principal`. With `roles`, the caller must hold at least one of them (`Forbidden`)."""
     verifier: JwtVerifier | None = getattr(request.app.state, "jwt_verifier", None)
     if verifier is None:
         raise RuntimeError("app.state.jwt_verifier is not set: pass jwt_verifier= to create_app")
-    principal = verifier.verify(bearer_token(request))
+    principal = await verifier.authenticate(credentials(request))
     wanted = frozenset(roles or ())
     if wanted and not principal.has_any_role(wanted):
         raise Forbidden(f"requires one of the roles: {', '.join(sorted(wanted))}", type="insufficient-role")

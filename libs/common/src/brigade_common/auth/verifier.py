@@ -3,6 +3,10 @@
 Only EdDSA with an Ed25519 key named by the token's `kid` is accepted, so algorithm-confusion tokens
 (`alg: none`, or HS256 "signed" with the public key) never verify. Every refusal is an
 `Unauthorized` problem of type `invalid-token`.
+
+The keys come from a `KeySource` (brigade_common.auth.keysource): `authenticate` loads them on first
+use and again when a token names a `kid` the verifier does not know (rotation), at most once every
+`min_refresh_s`; `verify` uses the keys it has.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from brigade_common.auth.keys import ALGORITHM
+from brigade_common.auth.keysource import KeySource, RefreshGate
 from brigade_common.problems import Unauthorized
 
 INVALID_TOKEN = "invalid-token"  # noqa: S105 - a problem type, not a secret
@@ -61,15 +66,27 @@ def ed25519_keys(jwks_json: str) -> dict[str, Ed25519PublicKey]:
 
 
 class JwtVerifier:
-    """Verifies bearer tokens against the Ed25519 keys of a JWKS document."""
+    """Verifies bearer tokens against the Ed25519 keys of a JWKS document (text, or a `KeySource`)."""
 
     def __init__(
-        self, jwks_json: str, *, issuer: str = "brigade", audience: str = "brigade", leeway_s: int = 30
+        self,
+        keys: str | KeySource,
+        *,
+        issuer: str = "brigade",
+        audience: str = "brigade",
+        leeway_s: int = 30,
+        min_refresh_s: float = 10.0,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.leeway_s = leeway_s
-        self._keys = ed25519_keys(jwks_json)
+        self._source: KeySource | None = None
+        self._keys: dict[str, Ed25519PublicKey] = {}
+        if isinstance(keys, str):
+            self._keys = ed25519_keys(keys)
+        else:
+            self._source = keys
+        self._gate = RefreshGate(min_refresh_s)
         # A client sends the same token with every request for its lifetime, and an Ed25519 check is
         # a tenth of an order's CPU: a token that verified is remembered until it expires. Failures
         # are never remembered.
@@ -79,6 +96,21 @@ class JwtVerifier:
     def kids(self) -> frozenset[str]:
         """The key ids this verifier accepts."""
         return frozenset(self._keys)
+
+    async def authenticate(self, token: str | None) -> Principal:
+        """`verify`, after loading the keys when the token names a `kid` not known yet."""
+        # Until the first load succeeds, every request tries (a failure is a 503, not a refusal).
+        if self._source is not None and token and self._unknown_kid(token) and (not self._keys or self._gate.allow()):
+            self._keys = ed25519_keys(await self._source.fetch())
+        return self.verify(token)
+
+    def _unknown_kid(self, token: str) -> bool:
+        if token in self._verified:
+            return False
+        try:
+            return str(jwt.get_unverified_header(token).get("kid")) not in self._keys
+        except jwt.InvalidTokenError:
+            return False
 
     def verify(self, token: str | None) -> Principal:
         """The principal of a valid token; `Unauthorized` (type `invalid-token`) for anything else."""
