@@ -25,11 +25,15 @@ def get_json(http: httpx.Client, path: str, **kwargs: Any) -> Any:
     return response.json()
 
 
-def all_pages(http: httpx.Client, path: str) -> list[dict[str, Any]]:
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def all_pages(http: httpx.Client, path: str, token: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     cursor = None
     for _ in range(MAX_PAGES):
-        page = get_json(http, path, params={"cursor": cursor} if cursor else None)
+        page = get_json(http, path, params={"cursor": cursor} if cursor else None, headers=bearer(token))
         items += page["items"]
         cursor = page["next_cursor"]
         if not cursor:
@@ -37,18 +41,19 @@ def all_pages(http: httpx.Client, path: str) -> list[dict[str, Any]]:
     pytest.fail(f"{path}: more than {MAX_PAGES} pages")
 
 
-def ledger_sum(http: httpx.Client, path: str, field: str) -> Counter[str]:
+def ledger_sum(http: httpx.Client, path: str, field: str, token: str) -> Counter[str]:
     total: Counter[str] = Counter()
-    for row in all_pages(http, path):
+    for row in all_pages(http, path, token):
         total[row["ingredient"]] += row[field]
     return total
 
 
-def balances(http: httpx.Client) -> dict[str, Any]:
+def balances(http: httpx.Client, staff: str) -> dict[str, Any]:
+    """The pantry, the stock and what was bought, read with the `staff` token."""
     return {
-        "pantry": {p["ingredient"]: p for p in get_json(http, "/api/kitchen/pantry")},
-        "stock": {s["ingredient"]: s["on_hand"] for s in get_json(http, "/api/warehouse/stock")},
-        "bought": ledger_sum(http, "/api/warehouse/purchases", "received"),
+        "pantry": {p["ingredient"]: p for p in get_json(http, "/api/kitchen/pantry", headers=bearer(staff))},
+        "stock": {s["ingredient"]: s["on_hand"] for s in get_json(http, "/api/warehouse/stock", headers=bearer(staff))},
+        "bought": ledger_sum(http, "/api/warehouse/purchases", "received", staff),
     }
 
 
@@ -69,7 +74,7 @@ def place_order(http: httpx.Client, token: str, dish: dict[str, Any], quantity: 
     response = http.post(
         "/api/kitchen/orders",
         json={"dish_id": dish["id"], "quantity": quantity},
-        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+        headers={**bearer(token), "Idempotency-Key": str(uuid.uuid4())},
     )
     assert response.status_code in (201, 202), f"{response.status_code} {response.text[:300]}"
     return response.json(), response.headers["location"]
@@ -81,21 +86,20 @@ def follow_order(
     """Polls the order until it leaves `pending` and returns it; fails after `timeout_s`."""
     if order["status"] != "pending":
         return order
-    auth = {"Authorization": f"Bearer {token}"}
 
     def settled() -> dict[str, Any] | None:
-        latest: dict[str, Any] = get_json(http, location, headers=auth)
+        latest: dict[str, Any] = get_json(http, location, headers=bearer(token))
         return latest if latest["status"] != "pending" else None
 
     return wait_until(settled, timeout_s, f"order {location} leaving pending", 0.5)
 
 
 def assert_reconciled(
-    http: httpx.Client, before: dict[str, Any], dish: dict[str, Any], quantity: int
+    http: httpx.Client, staff: str, before: dict[str, Any], dish: dict[str, Any], quantity: int
 ) -> dict[str, Any]:
     """Not a unit lost between the warehouse and the pantry, the order's units held, every balance the
-    sum of its ledger. Returns the balances after."""
-    after = balances(http)
+    sum of its ledger (read with the `staff` token). Returns the balances after."""
+    after = balances(http, staff)
     for ingredient, per_dish in dish["ingredients"].items():
         p0 = before["pantry"].get(ingredient, {"on_hand": 0, "reserved": 0})
         p1 = after["pantry"][ingredient]
@@ -112,8 +116,8 @@ def assert_reconciled(
         assert 0 <= item["reserved"] <= item["on_hand"], item
     assert all(on_hand >= 0 for on_hand in after["stock"].values()), after["stock"]
 
-    pantry_ledger = ledger_sum(http, "/api/kitchen/pantry/movements", "delta")
-    stock_ledger = ledger_sum(http, "/api/warehouse/stock/movements", "delta")
+    pantry_ledger = ledger_sum(http, "/api/kitchen/pantry/movements", "delta", staff)
+    stock_ledger = ledger_sum(http, "/api/warehouse/stock/movements", "delta", staff)
     assert {i: p["on_hand"] for i, p in after["pantry"].items()} == {i: pantry_ledger[i] for i in after["pantry"]}
     assert after["stock"] == {i: stock_ledger[i] for i in after["stock"]}
     return after

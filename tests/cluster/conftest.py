@@ -123,8 +123,7 @@ def http(rolled_out: Kube) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="session")
-def customer_token(kube: Kube) -> str:
+def _token(kube: Kube, role: str) -> str:
     """A token the services accept, signed with the cluster's own key (Secret brigade-jwt)."""
     import base64
     import uuid
@@ -134,6 +133,15 @@ def customer_token(kube: Kube) -> str:
 
     secret = kube.core.read_namespaced_secret("brigade-jwt", kube.namespace)
     pem = base64.b64decode(secret.data["private.pem"]).decode()
-    return mint_token(
-        pem, public_jwk(pem)["kid"], sub=f"cluster-test-{uuid.uuid4().hex[:8]}", roles=["customer"], ttl_s=900
-    )
+    return mint_token(pem, public_jwk(pem)["kid"], sub=f"cluster-test-{uuid.uuid4().hex[:8]}", roles=[role], ttl_s=900)
+
+
+@pytest.fixture(scope="session")
+def customer_token(kube: Kube) -> str:
+    return _token(kube, "customer")
+
+
+@pytest.fixture(scope="session")
+def staff_token(kube: Kube) -> str:
+    """Staff read the pantry and the warehouse."""
+    return _token(kube, "staff")

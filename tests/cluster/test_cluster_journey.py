@@ -47,10 +47,10 @@ def test_the_ingress_answers(http: httpx.Client, path: str, content_type: str) -
 
 
 def test_an_order_completes_while_the_warehouse_restarts_and_nothing_is_lost(
-    http: httpx.Client, rolled_out: Kube, customer_token: str
+    http: httpx.Client, rolled_out: Kube, customer_token: str, staff_token: str
 ) -> None:
     kube = rolled_out
-    before = balances(http)
+    before = balances(http, staff_token)
     dish, quantity = pick_order(http, before["pantry"])
 
     # Kill the warehouse outright, then order: the supply command waits in JetStream for the new pod.
@@ -62,4 +62,4 @@ def test_an_order_completes_while_the_warehouse_restarts_and_nothing_is_lost(
     order = follow_order(http, customer_token, order, location, ORDER_TIMEOUT_S)
     assert order["status"] == "reserved", f"order ended {order['status']}: {order.get('reason')}"
     assert not old & {p.metadata.name for p in warehouse_pods(kube)}, "the warehouse pod was not replaced"
-    assert_reconciled(http, before, dish, quantity)
+    assert_reconciled(http, staff_token, before, dish, quantity)

@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from starlette.applications import Starlette
+
 from brigade_common.service import ServiceDefinition
 from tests.contract import identities
 from tests.e2e.harness import ROOT, installed
@@ -32,11 +34,18 @@ SERVICES = tuple(installed().names)
 DB_SERVICES = tuple(s.name for s in installed().with_database)
 
 
-def _document(definition: ServiceDefinition[Any]) -> dict[str, Any]:
+def built_app(definition: ServiceDefinition[Any]) -> Starlette:
+    """The service's app with placeholder settings, trusting the contract key (`identities`); its
+    lifespan never runs, so it holds no connection: what answers is what precedes any use of one."""
     fields = definition.settings.model_fields
     values = {**PLACEHOLDER_SETTINGS, "jwt_public_keys": identities.signing_key()[1]}
     settings = definition.settings(**{k: v for k, v in values.items() if k in fields})
-    document: dict[str, Any] = definition.app_factory(settings).state.openapi.document()
+    app: Starlette = definition.app_factory(settings)
+    return app
+
+
+def _document(definition: ServiceDefinition[Any]) -> dict[str, Any]:
+    document: dict[str, Any] = built_app(definition).state.openapi.document()
     return document
 
 

@@ -17,7 +17,9 @@ def load(service: str, identity: type[identities.Bearer] = identities.CustomerTo
     """`service`'s schema; every request carries a token of `identity` (schemathesis takes it off, or
     spoils it, where a check needs a request without valid credentials)."""
     schema = fresh_idempotency_keys(schemathesis.openapi.from_dict(declared()[service], config=settings.config()))
-    schema.auth()(identity)
+    # No caching: the token depends on the operation (CustomerToken), and schemathesis would otherwise
+    # reuse the first one it got for five minutes.
+    schema.auth(refresh_interval=None)(identity)
     return schema
 
 

@@ -56,13 +56,23 @@ async def settled(http: httpx.AsyncClient, stack: Stack, order_id: str, sub: str
 
 
 async def pantry(http: httpx.AsyncClient, stack: Stack) -> dict[str, dict[str, int]]:
-    r = await http.get(f"{stack.url('kitchen')}/api/kitchen/pantry")
+    r = await http.get(f"{stack.url('kitchen')}/api/kitchen/pantry", headers=stack.staff())
+    assert r.status_code == 200, r.text
     return {row["ingredient"]: row for row in r.json()}
 
 
 async def stock(http: httpx.AsyncClient, stack: Stack) -> dict[str, int]:
-    r = await http.get(f"{stack.url('warehouse')}/api/warehouse/stock")
+    r = await http.get(f"{stack.url('warehouse')}/api/warehouse/stock", headers=stack.staff())
+    assert r.status_code == 200, r.text
     return {row["ingredient"]: row["on_hand"] for row in r.json()}
+
+
+async def purchases(http: httpx.AsyncClient, stack: Stack) -> list[dict[str, Any]]:
+    """The newest page of the warehouse's purchases from the market."""
+    r = await http.get(f"{stack.url('warehouse')}/api/warehouse/purchases", headers=stack.staff())
+    assert r.status_code == 200, r.text
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items
 
 
 async def publish(stack: Stack, envelope: Envelope, msg_id: str | None = None) -> None:

@@ -115,6 +115,10 @@ class Stack:
     def auth(self, sub: str = "customer-demo", roles: tuple[str, ...] = ("customer",)) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(sub, roles)}"}
 
+    def staff(self) -> dict[str, str]:
+        """`Authorization` headers of a staff member: the pantry and the warehouse are theirs to read."""
+        return self.auth("staff-demo", ("staff",))
+
     def _env(self, name: str, port: int) -> dict[str, str]:
         """The environment of `name`'s process: this one's, without any service's settings, plus its own."""
         service = self.catalog.get(name)

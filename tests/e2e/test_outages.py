@@ -143,9 +143,9 @@ async def answered_503_with_retry_after(http: httpx.AsyncClient, stack: Stack) -
     body = r.json()
     assert body["type"].endswith("/dependency-unavailable") and body["dependency"] == "database"
     for path in ("/api/kitchen/pantry", "/api/kitchen/dishes/today"):
-        got = await http.get(f"{stack.url('kitchen')}{path}")
+        got = await http.get(f"{stack.url('kitchen')}{path}", headers=stack.staff())
         assert got.status_code == 503 and got.headers["retry-after"] == "5"
-    assert (await http.get(f"{stack.url('warehouse')}/api/warehouse/stock")).status_code == 503
+    assert (await http.get(f"{stack.url('warehouse')}/api/warehouse/stock", headers=stack.staff())).status_code == 503
     ready = await http.get(f"{stack.url('kitchen')}/readyz")
     assert ready.status_code == 503 and "database" in ready.text
 

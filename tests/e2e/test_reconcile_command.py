@@ -17,7 +17,7 @@ from brigade_common.auth.keys import generate_key
 from brigade_common.auth.tokens import mint_token
 from brigade_common.devservers import free_port
 from brigade_devstack.reconcile import reconcile
-from tests.e2e.client import order, payment, publish, settled, wait_status
+from tests.e2e.client import order, payment, publish, purchases, settled, wait_status
 from tests.e2e.harness import ROOT, Stack
 from tests.load.stack import start_with_gateway
 
@@ -47,8 +47,8 @@ async def saga(http: httpx.AsyncClient, stack: Stack) -> dict[str, str]:
     second = await order(http, stack, "ensalada-cesar")
     assert second.status_code in (201, 202), second.text
     assert (await settled(http, stack, second.json()["order_id"]))["status"] == "reserved"
-    purchases = (await http.get(f"{stack.url('warehouse')}/api/warehouse/purchases")).json()["items"]
-    assert purchases, "the second salad should have been bought from the market"
+    bought = await purchases(http, stack)
+    assert bought, "the second salad should have been bought from the market"
     # Covered by the pantry: one is paid (consumed), one cancelled (released).
     paid = (await order(http, stack, "pan-simple")).json()
     await publish(stack, payment(paid))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
-from tests.e2e.client import order, pantry, settled, stock
+from tests.e2e.client import order, pantry, purchases, settled, stock
 from tests.e2e.harness import Stack
 from tests.e2e.reconcile import reconcile
 
@@ -20,17 +20,17 @@ async def test_seed_000_story_first_from_the_warehouse_then_from_the_market(
     assert (await stock(http, stack))["lechuga"] == 1
     p = await pantry(http, stack)
     assert p["lechuga"] == {"ingredient": "lechuga", "on_hand": 5, "reserved": 5, "available": 0}
-    purchases = (await http.get(f"{stack.url('warehouse')}/api/warehouse/purchases")).json()["items"]
-    assert purchases == []
+    bought = await purchases(http, stack)
+    assert bought == []
 
     # The next salad needs 5 lechuga and 2 pollo more: the warehouse must buy lechuga from the market.
     second = await order(http, stack, "ensalada-cesar")
     assert second.status_code in (201, 202), second.text
     body = await settled(http, stack, second.json()["order_id"])
     assert body["status"] == "reserved"
-    purchases = (await http.get(f"{stack.url('warehouse')}/api/warehouse/purchases")).json()["items"]
-    assert purchases and {p["ingredient"] for p in purchases} == {"lechuga"}
-    assert all(0 <= p["received"] <= 10 and p["supplier"] for p in purchases)
+    bought = await purchases(http, stack)
+    assert bought and {p["ingredient"] for p in bought} == {"lechuga"}
+    assert all(0 <= p["received"] <= 10 and p["supplier"] for p in bought)
     p = await pantry(http, stack)
     assert p["lechuga"]["reserved"] == 10 and p["pollo"]["reserved"] == 4
 

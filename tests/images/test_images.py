@@ -63,7 +63,8 @@ def test_the_chart_runs_on_the_images_and_an_order_survives_a_warehouse_restart(
         assert get_json(http, f"/api/{service}/openapi.json")["openapi"].startswith("3.")
 
     token = system.token("images-test-customer")
-    before = balances(http)
+    staff = system.token("images-test-staff", "staff")
+    before = balances(http, staff)
     dish, quantity = pick_order(http, before["pantry"])
 
     system.delete_pods("warehouse")
@@ -72,7 +73,7 @@ def test_the_chart_runs_on_the_images_and_an_order_survives_a_warehouse_restart(
     system.scale_up("warehouse")
     order = follow_order(http, token, order, location, ORDER_TIMEOUT_S)
     assert order["status"] == "reserved", f"order ended {order['status']}: {order.get('reason')}"
-    assert_reconciled(http, before, dish, quantity)
+    assert_reconciled(http, staff, before, dish, quantity)
 
 
 @pytest.mark.parametrize("system", ["kind"], indirect=True)

@@ -237,6 +237,9 @@ def test_duplicate_operation_ids_are_refused() -> None:
     assert len(api.routes) == 2
 
 
+KEY = generate_key("k1")
+
+
 def test_an_endpoint_must_take_exactly_what_its_declaration_gives() -> None:
     api = OpenAPI(title="t", version="1")
 
@@ -254,7 +257,19 @@ def test_an_endpoint_must_take_exactly_what_its_declaration_gives() -> None:
         api.route("POST", "/c", auth=True)(ignores_its_body)
 
 
-KEY = generate_key("k1")
+async def test_an_endpoint_for_some_roles_may_leave_out_who_the_caller_is() -> None:
+    api = OpenAPI(title="t", version="1")
+
+    @api.route("GET", "/api/kitchen/ledger", auth=["staff"])
+    async def ledger(request: Request) -> Response:
+        return Response("the ledger")
+
+    app = create_app(service="kitchen", openapi=api, jwt_verifier=JwtVerifier(jwks([KEY[1]])))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.get("/api/kitchen/ledger")).status_code == 401
+        assert (await c.get("/api/kitchen/ledger", headers=bearer("customer"))).status_code == 403
+        allowed = await c.get("/api/kitchen/ledger", headers=bearer("staff"))
+        assert (allowed.status_code, allowed.text) == (200, "the ledger")
 
 
 @pytest.fixture

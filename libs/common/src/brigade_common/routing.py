@@ -5,7 +5,8 @@ params>, context)` into a Starlette endpoint that verifies the caller (when the 
 `auth`), reads the declared headers, path parameters, query and body in that order (so a request
 without credentials is a 401 before its body is looked at) and passes them as keywords. The endpoint
 must take exactly the keywords its declaration implies, checked when it is declared, so the
-document and the code cannot drift apart.
+document and the code cannot drift apart (an endpoint declared for some roles may leave out
+`principal` when who the caller is changes nothing).
 
 `routes` gives one Starlette route per path, serving every method declared on it: `OPTIONS` and
 undeclared methods get a 405 whose `Allow` lists them all.
@@ -63,20 +64,29 @@ class Operation:
         return names
 
 
-def _signature_check(op: Operation, endpoint: Callable[..., Any], path_names: Sequence[str]) -> bool:
+@dataclass(frozen=True)
+class _Wants:
+    """What an endpoint takes beyond its declared inputs."""
+
+    context: bool
+    principal: bool
+
+
+def _signature_check(op: Operation, endpoint: Callable[..., Any], path_names: Sequence[str]) -> _Wants:
     """Raise unless `endpoint` takes the request and exactly the declared keywords (plus, if it
-    wants it, `context`); True when it wants `context`."""
+    wants it, `context`; and `principal` may be left out by an endpoint that needs only the caller's
+    roles checked, which its declaration does)."""
     params = list(inspect.signature(endpoint).parameters)
     if not params:
         raise TypeError(f"{op.operation_id}: an endpoint takes the request first")
     taken = set(params[1:])
-    wants_context = "context" in taken
     expected = op.keywords(path_names)
-    if taken - {"context"} != expected:
+    optional = {"context"} | ({"principal"} if op.roles else set())
+    if taken - optional != expected - optional:
         raise TypeError(
             f"{op.operation_id}: the declaration gives {sorted(expected)}, the endpoint takes {sorted(taken)}"
         )
-    return wants_context
+    return _Wants(context="context" in taken, principal="principal" in taken)
 
 
 def _path_values(op: Operation, request: Request) -> dict[str, Any]:
@@ -94,12 +104,14 @@ def _path_values(op: Operation, request: Request) -> dict[str, Any]:
 
 def bind(op: Operation, endpoint: Endpoint, path_names: Sequence[str]) -> Callable[[Request], Awaitable[Response]]:
     """The Starlette endpoint that parses and enforces what `op` declares, then calls `endpoint`."""
-    wants_context = _signature_check(op, endpoint, path_names)
+    wants = _signature_check(op, endpoint, path_names)
 
     async def route(request: Request) -> Response:
         kwargs: dict[str, Any] = {}
         if op.auth:
-            kwargs["principal"] = await require_principal(request, roles=op.roles)
+            principal = await require_principal(request, roles=op.roles)
+            if wants.principal:
+                kwargs["principal"] = principal
         for header in op.headers:
             kwargs[header.param] = header.read(request)
         kwargs.update(_path_values(op, request))
@@ -107,7 +119,7 @@ def bind(op: Operation, endpoint: Endpoint, path_names: Sequence[str]) -> Callab
             kwargs["query"] = parse_query(request, op.query)
         if op.body is not None:
             kwargs["body"] = await parse_json(request, op.body)
-        if wants_context:
+        if wants.context:
             kwargs["context"] = message_context(request)
         return await endpoint(request, **kwargs)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import httpx
@@ -25,3 +26,13 @@ class KitchenClient:
 
     def auth(self, sub: str = "customer-demo", roles: tuple[str, ...] = ("customer",)) -> dict[str, str]:
         return self.keys.auth(sub, roles)
+
+    def staff(self) -> dict[str, str]:
+        """`Authorization` headers of a staff member (the pantry is theirs to read)."""
+        return self.keys.auth("staff-demo", ("staff",))
+
+    async def pantry(self) -> dict[str, dict[str, Any]]:
+        """Ingredient → its pantry row, as staff read it."""
+        r = await self.http.get("/api/kitchen/pantry", headers=self.staff())
+        assert r.status_code == 200, r.text
+        return {row["ingredient"]: row for row in r.json()}

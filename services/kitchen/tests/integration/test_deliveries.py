@@ -59,7 +59,7 @@ async def test_deliveries_that_queue_on_one_order_each_see_what_the_one_before_d
         "SELECT ingredient, needed, reserved FROM order_lines WHERE order_id = $1::uuid", order_id
     )
     assert all(r["reserved"] == r["needed"] for r in lines)
-    pantry = {r["ingredient"]: r for r in (await kitchen.http.get("/api/kitchen/pantry")).json()}
+    pantry = await kitchen.pantry()
     assert (pantry["lechuga"]["on_hand"], pantry["lechuga"]["reserved"]) == (10, 10)
     assert (pantry["pollo"]["on_hand"], pantry["pollo"]["reserved"]) == (4, 4)
 
@@ -85,7 +85,7 @@ async def test_an_order_whose_expiry_check_never_comes_is_expired_by_the_sweep(k
 
     done = await eventually(expired, 15, "the order expired by the sweep")
     assert done["reason"] == "not paid in time"
-    pantry = {p["ingredient"]: p for p in (await kitchen.http.get("/api/kitchen/pantry")).json()}
+    pantry = await kitchen.pantry()
     assert pantry["jamon"]["reserved"] == 0 and pantry["jamon"]["on_hand"] == 86
     # The schedule never fired: no expiry message reached the kitchen's expiry consumer.
     assert (await js.consumer_info("KITCHEN", "kitchen-expiry")).delivered.stream_seq == 0

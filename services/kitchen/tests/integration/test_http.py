@@ -104,7 +104,7 @@ async def test_an_order_the_pantry_covers_is_reserved_at_once(kitchen: KitchenCl
     assert r.status_code == 201, r.text
     order = r.json()
     assert order["status"] == "reserved" and order["total_cents"] == 900 and order["expires_at"]
-    pantry = {p["ingredient"]: p for p in (await kitchen.http.get("/api/kitchen/pantry")).json()}
+    pantry = await kitchen.pantry()
     assert pantry["jamon"] == {"ingredient": "jamon", "on_hand": 86, "reserved": 10, "available": 76}
     got = await kitchen.http.get(f"{ORDERS}/{order['order_id']}", headers=kitchen.auth())
     assert got.json() == order
@@ -132,7 +132,7 @@ async def test_the_same_idempotency_key_gives_the_same_order_and_reserves_once(k
     responses = await asyncio.gather(*(kitchen.http.post(ORDERS, json=body, headers=headers) for _ in range(5)))
     assert {r.json()["order_id"] for r in responses} == {responses[0].json()["order_id"]}
     assert {r.status_code for r in responses} == {201}
-    pantry = {p["ingredient"]: p for p in (await kitchen.http.get("/api/kitchen/pantry")).json()}
+    pantry = await kitchen.pantry()
     assert pantry["jamon"]["reserved"] == 5
     other = await kitchen.http.post(ORDERS, json={**body, "quantity": 2}, headers=headers)
     assert other.status_code == 422
@@ -148,7 +148,7 @@ async def test_cancel_releases_the_hold_and_only_the_owner_may_cancel(kitchen: K
     assert (await kitchen.http.post(url, headers=kitchen.auth("mallory"))).status_code == 404
     r = await kitchen.http.post(url, headers=kitchen.auth())
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
-    pantry = {p["ingredient"]: p for p in (await kitchen.http.get("/api/kitchen/pantry")).json()}
+    pantry = await kitchen.pantry()
     assert pantry["jamon"] == {"ingredient": "jamon", "on_hand": 86, "reserved": 0, "available": 86}
 
 
@@ -164,15 +164,21 @@ async def test_menu_lists_dishes_and_todays_menu_is_seven_stable_dishes(kitchen:
 
 
 async def test_movements_are_newest_first_and_paginate(kitchen: KitchenClient) -> None:
-    first = (await kitchen.http.get("/api/kitchen/pantry/movements", params={"limit": 4})).json()
+    first = (
+        await kitchen.http.get("/api/kitchen/pantry/movements", params={"limit": 4}, headers=kitchen.staff())
+    ).json()
     assert len(first["items"]) == 4 and first["next_cursor"]
     ids = [m["id"] for m in first["items"]]
     assert ids == sorted(ids, reverse=True)
     rest = (
-        await kitchen.http.get("/api/kitchen/pantry/movements", params={"limit": 100, "cursor": first["next_cursor"]})
+        await kitchen.http.get(
+            "/api/kitchen/pantry/movements",
+            params={"limit": 100, "cursor": first["next_cursor"]},
+            headers=kitchen.staff(),
+        )
     ).json()
     assert len(rest["items"]) == 9 - 4 and rest["next_cursor"] is None
-    bad = await kitchen.http.get("/api/kitchen/pantry/movements", params={"limit": 0})
+    bad = await kitchen.http.get("/api/kitchen/pantry/movements", params={"limit": 0}, headers=kitchen.staff())
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "limit"
 
 

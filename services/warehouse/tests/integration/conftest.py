@@ -28,4 +28,6 @@ async def warehouse(
     keys = TestKeys()
     settings = Settings(database_url=database_url, nats_url=nats_url, jwt_public_keys=keys.jwks, **warehouse_settings)  # type: ignore[arg-type]
     async with in_process(create_app(settings), "http://warehouse", database_url, nats_url, SCHEMA) as app:
-        yield WarehouseClient(app)
+        # The warehouse's API is for staff: the tests read it as a staff member.
+        app.http.headers.update(keys.auth("staff-demo", ("staff",)))
+        yield WarehouseClient(app, keys)

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from brigade_common import outbox
 from brigade_common.dlq import DeadLetter, read_dead_letters
 from brigade_common.envelope import MSG_ID, Envelope
-from brigade_common.testing.inprocess import InProcess
+from brigade_common.testing.inprocess import InProcess, TestKeys
 from brigade_common.testing.waiting import eventually
 from brigade_contracts import warehouse as w
 from brigade_market.app import create_app as create_market_app
@@ -49,6 +49,7 @@ async def market(nats_url: str, **settings: Any) -> AsyncIterator[httpx.AsyncCli
 @dataclass
 class WarehouseClient:
     app: InProcess
+    keys: TestKeys
 
     @property
     def http(self) -> httpx.AsyncClient:

@@ -38,6 +38,15 @@ async def test_openapi_documents_every_route_with_its_models(warehouse: Warehous
         assert "422" in op["responses"]
 
 
+@pytest.mark.parametrize("path", PATHS)
+async def test_the_warehouse_is_for_staff(warehouse: WarehouseClient, path: str) -> None:
+    anonymous = await warehouse.http.get(path, headers={"Authorization": ""})
+    assert anonymous.status_code == 401
+    customer = await warehouse.http.get(path, headers=warehouse.keys.auth("customer-demo", ("customer",)))
+    assert customer.status_code == 403
+    assert customer.json()["type"].endswith("insufficient-role")
+
+
 async def test_stock_lists_every_ingredient(warehouse: WarehouseClient) -> None:
     r = await warehouse.http.get("/api/warehouse/stock")
     assert r.status_code == 200

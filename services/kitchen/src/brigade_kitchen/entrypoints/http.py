@@ -21,6 +21,7 @@ from brigade_common.messaging import MessageContext
 from brigade_common.openapi import OpenAPI
 from brigade_common.pagination import IdPageQuery, Page, id_page, time_cursor
 from brigade_common.problems import Conflict, NotFound, ProblemMapper
+from brigade_contracts.auth import Role
 from brigade_kitchen.domain.errors import InvalidTransition, UnknownDish, UnknownOrder
 from brigade_kitchen.entrypoints.schemas import (
     DishOut,
@@ -36,6 +37,7 @@ from brigade_kitchen.service.kitchen import Kitchen, Placement
 
 PREFIX = "/api/kitchen"
 api = OpenAPI(title="Brigade kitchen", version="1.0.0")
+STAFF = (Role.STAFF,)
 
 # The kitchen's errors as HTTP answers: the one place they are mapped.
 PROBLEMS: Mapping[type[Exception], ProblemMapper] = {
@@ -56,7 +58,7 @@ def _kitchen(request: Request) -> Kitchen:
 
 
 def _is_staff(principal: Principal) -> bool:
-    return "staff" in principal.roles
+    return Role.STAFF in principal.roles
 
 
 def _placed(placement: Placement) -> Response:
@@ -186,8 +188,9 @@ async def cancel_order(
 @api.route(
     "GET",
     f"{PREFIX}/pantry",
+    auth=STAFF,
     responses={200: list[PantryItem]},
-    summary="Per ingredient: on hand, reserved for orders, available",
+    summary="Per ingredient: on hand, reserved for orders, available (staff)",
 )
 async def pantry(request: Request) -> Response:
     return json_response([PantryItem.of(b) for b in await _kitchen(request).views.pantry()])
@@ -196,9 +199,10 @@ async def pantry(request: Request) -> Response:
 @api.route(
     "GET",
     f"{PREFIX}/pantry/movements",
+    auth=STAFF,
     query=IdPageQuery,
     responses={200: Page[MovementOut]},
-    summary="The pantry ledger, newest first (cursor-paginated)",
+    summary="The pantry ledger, newest first (cursor-paginated; staff)",
 )
 async def movements(request: Request, *, query: IdPageQuery) -> Response:
     rows = await _kitchen(request).views.movements(before=query.before(), limit=query.limit + 1)

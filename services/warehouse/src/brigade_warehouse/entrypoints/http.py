@@ -1,4 +1,4 @@
-"""Warehouse HTTP routes under /api/warehouse (read-only: the warehouse is driven by commands)."""
+"""Warehouse HTTP routes under /api/warehouse: read-only (the warehouse is driven by commands), for staff."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from starlette.responses import Response
 from brigade_common.http import json_response
 from brigade_common.openapi import OpenAPI
 from brigade_common.pagination import IdPageQuery, Page, id_page
+from brigade_contracts.auth import Role
 from brigade_contracts.warehouse import StockReason
 from brigade_warehouse.service.warehouse import Warehouse
 
 PREFIX = "/api/warehouse"
 api = OpenAPI(title="Brigade warehouse", version="1.0.0")
+STAFF = (Role.STAFF,)
 
 
 class StockItem(BaseModel):
@@ -47,7 +49,7 @@ def _warehouse(request: Request) -> Warehouse:
     return warehouse
 
 
-@api.route("GET", f"{PREFIX}/stock", responses={200: list[StockItem]}, summary="Stock per ingredient")
+@api.route("GET", f"{PREFIX}/stock", auth=STAFF, responses={200: list[StockItem]}, summary="Stock per ingredient")
 async def stock(request: Request) -> Response:
     items = await _warehouse(request).views.stock()
     return json_response([StockItem(ingredient=i.ingredient, on_hand=i.on_hand) for i in items])
@@ -56,6 +58,7 @@ async def stock(request: Request) -> Response:
 @api.route(
     "GET",
     f"{PREFIX}/stock/movements",
+    auth=STAFF,
     query=IdPageQuery,
     responses={200: Page[StockMovement]},
     summary="The stock ledger, newest first (cursor-paginated)",
@@ -69,6 +72,7 @@ async def movements(request: Request, *, query: IdPageQuery) -> Response:
 @api.route(
     "GET",
     f"{PREFIX}/purchases",
+    auth=STAFF,
     query=IdPageQuery,
     responses={200: Page[Purchase]},
     summary="Purchases from the market, newest first (cursor-paginated)",
