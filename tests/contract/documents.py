@@ -28,6 +28,8 @@ PLACEHOLDER_SETTINGS: dict[str, Any] = {
     "database_url": "postgresql://unused@127.0.0.1:1/unused",
     "routes_file": ROUTES_FILE,
     "static_dir": Path(tempfile.gettempdir()),
+    # A WebSocket that does not sign in is closed after this long (the security matrix waits it out).
+    "auth_grace_s": 0.2,
 }
 
 SERVICES = tuple(installed().names)

@@ -10,18 +10,21 @@ Each secured operation is then called with every kind of bad credential a client
 must answer 401 (a bad or missing token, with a `WWW-Authenticate` challenge), 403 (a role it does
 not hold; a cookie on an unsafe request that does not show it comes from the site), and must let
 the right caller past. The refusals all happen before the endpoint touches a database, so the apps
-need none. Someone else's resource (404) needs data: tests/e2e/test_ownership.py.
+need none. Every WebSocket signs in by its own protocol (a cookie from the site, or a first frame)
+and is served for real to be refused the same ways. Someone else's resource (404) needs data:
+tests/e2e/test_ownership.py.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,11 +33,14 @@ import pytest
 from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from brigade_common.auth.keys import generate_key
 from brigade_common.auth.requests import ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, SAFE_METHODS
 from brigade_common.auth.tokens import mint_token
 from brigade_common.routing import Operation
+from brigade_common.testing.serving import serving
 from brigade_contracts.auth import Role
 from tests.contract import identities
 from tests.contract.documents import built_app
@@ -103,6 +109,8 @@ EVERY = [found for service, app in APPS.items() for found in _served(service, ap
 SERVED = [s for s in EVERY if isinstance(s, Served)]
 MOUNTS = [m for m in EVERY if isinstance(m, tuple)]
 SECURED = [s for s in SERVED if s.operation is not None and s.operation.auth]
+# A WebSocket signs in by its own protocol (a cookie, or a first frame): every one is secured.
+SOCKETS = [s for s in SERVED if s.method == "WEBSOCKET"]
 
 
 def _infrastructure(served: Served) -> bool:
@@ -113,7 +121,10 @@ def test_every_route_is_secured_or_public_on_purpose() -> None:
     unexplained = [
         str(s)
         for s in SERVED
-        if not (s.operation is not None and s.operation.auth) and s.key not in PUBLIC and not _infrastructure(s)
+        if not (s.operation is not None and s.operation.auth)
+        and s not in SOCKETS
+        and s.key not in PUBLIC
+        and not _infrastructure(s)
     ]
     assert not unexplained, (
         "routes that neither declare auth= nor are public on purpose (PUBLIC, with the reason): "
@@ -122,13 +133,11 @@ def test_every_route_is_secured_or_public_on_purpose() -> None:
     assert {m for m in MOUNTS} <= set(PASS_THROUGH), (
         f"mounted apps nobody vouched for: {set(MOUNTS) - set(PASS_THROUGH)}"
     )
-    sockets = [str(s) for s in SERVED if s.method == "WEBSOCKET" and s.key not in PUBLIC]
-    assert not sockets, f"a WebSocket authenticates in its own protocol: give these their checks here: {sockets}"
 
 
 def test_the_lists_name_only_what_is_served() -> None:
     """A public route that went away (or moved, or became secured) leaves the list."""
-    public_now = {s.key for s in SERVED if not (s.operation and s.operation.auth)}
+    public_now = {s.key for s in SERVED if not (s.operation and s.operation.auth) and s not in SOCKETS}
     assert set(PUBLIC) <= public_now, f"listed as public, not served as public: {set(PUBLIC) - public_now}"
     assert set(PASS_THROUGH) <= set(MOUNTS), f"listed mounts not mounted: {set(PASS_THROUGH) - set(MOUNTS)}"
     assert SECURED, "no secured operation at all: the matrix would prove nothing"
@@ -292,3 +301,79 @@ async def test_the_double_submit_csrf_header_lets_a_cookie_through(served: Serve
     token = identities.token("matrix-user", _allowed_roles(served))
     r = await _call(served, {CSRF_HEADER: "same"}, cookies={ACCESS_COOKIE: token, CSRF_COOKIE: "same"})
     assert r.status_code not in (401, 403), r.text
+
+
+# ---------------------------------------------------------------------------------- the WebSockets
+
+CLOSED_UNAUTHENTICATED = 4401
+HANDSHAKE_REFUSED = 403
+SITE = "site"  # the Origin of the server's own address
+
+
+@pytest.fixture(scope="module")
+async def socket_urls() -> AsyncIterator[dict[str, str]]:
+    """Each app that has a WebSocket, served for real (its lifespan off: nothing to connect to)."""
+    async with contextlib.AsyncExitStack() as stack:
+        urls = {}
+        for service in {s.service for s in SOCKETS}:
+            base = await stack.enter_async_context(serving(APPS[service], lifespan="off"))
+            urls[service] = base.replace("http://", "ws://")
+        yield urls
+
+
+async def _socket(
+    urls: dict[str, str], served: Served, first: str | None = None, origin: str | None = None, cookie: str | None = None
+) -> int | dict[str, Any]:
+    """The close code the socket ends with (the HTTP status of a refused handshake), or its first frame."""
+    url = urls[served.service]
+    headers = {"Cookie": f"{ACCESS_COOKIE}={cookie}"} if cookie else {}
+    if origin == SITE:
+        origin = url.replace("ws://", "http://")
+    try:
+        async with connect(url + served.path, additional_headers=headers, origin=origin, open_timeout=5) as ws:
+            if first is not None:
+                await ws.send(json.dumps({"type": "auth", "token": first}))
+            frame: dict[str, Any] = json.loads(await ws.recv())
+            return frame
+    except InvalidStatus as refused:
+        return refused.response.status_code
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd is not None else -1  # -1: no close frame at all
+
+
+@pytest.mark.parametrize("served", SOCKETS, ids=str)
+async def test_a_socket_that_does_not_sign_in_is_closed(served: Served, socket_urls: dict[str, str]) -> None:
+    assert await _socket(socket_urls, served) == CLOSED_UNAUTHENTICATED
+
+
+SOCKET_BAD = [(served, name) for served in SOCKETS for name in BAD_TOKENS]
+
+
+@pytest.mark.parametrize(("served", "bad"), SOCKET_BAD, ids=[f"{s} | {n}" for s, n in SOCKET_BAD])
+async def test_a_socket_with_a_bad_token_is_closed(served: Served, bad: str, socket_urls: dict[str, str]) -> None:
+    token = BAD_TOKENS[bad]()
+    assert await _socket(socket_urls, served, first=token) == CLOSED_UNAUTHENTICATED
+    assert await _socket(socket_urls, served, origin=SITE, cookie=token) == CLOSED_UNAUTHENTICATED
+
+
+@pytest.mark.parametrize("served", SOCKETS, ids=str)
+async def test_a_socket_opened_with_the_cookie_from_another_site_is_refused(
+    served: Served, socket_urls: dict[str, str]
+) -> None:
+    """Cross-site WebSocket hijacking: a page elsewhere opening the socket with the visitor's cookie."""
+    token = identities.token("matrix-user", ("staff",))
+    for origin in (None, "https://attacker.example", f"{socket_urls[served.service]}.attacker.example"):
+        assert await _socket(socket_urls, served, origin=origin, cookie=token) == HANDSHAKE_REFUSED, origin
+
+
+@pytest.mark.parametrize("served", SOCKETS, ids=str)
+async def test_a_socket_signed_in_by_first_frame_or_by_cookie_is_ready(
+    served: Served, socket_urls: dict[str, str]
+) -> None:
+    token = identities.token("matrix-user", ("customer",))
+    for ready in (
+        await _socket(socket_urls, served, first=token),
+        await _socket(socket_urls, served, origin=SITE, cookie=token),
+    ):
+        assert isinstance(ready, dict) and ready["type"] == "ready" and ready["user"] == "matrix-user", ready
+        assert token not in json.dumps(ready)

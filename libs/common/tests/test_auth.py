@@ -17,7 +17,7 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
@@ -25,11 +25,18 @@ from starlette.websockets import WebSocket
 from brigade_common.auth.__main__ import main
 from brigade_common.auth.keys import generate_key, jwks
 from brigade_common.auth.keysource import KeysUnavailable
-from brigade_common.auth.requests import ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, bearer_token, require_principal
+from brigade_common.auth.requests import (
+    ACCESS_COOKIE,
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    bearer_token,
+    handshake_token,
+    require_principal,
+)
 from brigade_common.auth.tokens import mint_token
 from brigade_common.auth.verifier import JwtVerifier, Principal
 from brigade_common.http import create_app, json_response
-from brigade_common.problems import Unauthorized
+from brigade_common.problems import Forbidden, Unauthorized
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +85,13 @@ def test_a_minted_token_verifies_to_its_principal(key: tuple[str, dict[str, str]
     private_pem, public = key
     assert (public["kid"], public["kty"], public["crv"]) == ("k1", "OKP", "Ed25519")
     assert "d" not in public  # the private part never leaves the PEM
-    token = mint_token(private_pem, "k1", sub="alice", roles=["customer", "staff"], name="Alice")
+    token = mint_token(private_pem, "k1", sub="alice", roles=["customer", "staff"], name="Alice", ttl_s=600)
     assert jwt.get_unverified_header(token)["alg"] == "EdDSA"
-    assert verifier.verify(token) == Principal(sub="alice", roles=frozenset({"customer", "staff"}), name="Alice")
+    exp = float(jwt.decode(token, options={"verify_signature": False})["exp"])
+    assert verifier.verify(token) == Principal(
+        sub="alice", roles=frozenset({"customer", "staff"}), name="Alice", expires_at=exp
+    )
+    assert 590 <= exp - time.time() <= 600
 
 
 def test_keys_are_selected_by_kid() -> None:
@@ -225,7 +236,8 @@ def test_keygen_is_idempotent_and_token_prints_a_verifiable_token(
     assert main(argv) == 0
     token = capsys.readouterr().out.strip()
     principal = JwtVerifier(document).verify(token)
-    assert principal == Principal(sub="alice", roles=frozenset({"customer", "staff"}), name=None)
+    assert (principal.sub, principal.roles, principal.name) == ("alice", frozenset({"customer", "staff"}), None)
+    assert principal.expires_at is not None and 110 <= principal.expires_at - time.time() <= 120
     assert main(["token", "--key-dir", str(tmp_path / "none"), "--sub", "a"]) == 1
 
 
@@ -343,3 +355,21 @@ async def test_a_cookie_signs_in_but_an_unsafe_request_by_cookie_must_come_from_
     # A bearer token is not sent by the browser on its own: no cross-site check for it.
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kitchen.local") as c:
         assert (await c.post("/shout", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+
+
+def _handshake(headers: dict[str, str]) -> HTTPConnection:
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    return HTTPConnection({"type": "websocket", "path": "/ws", "headers": raw})
+
+
+def test_a_websocket_handshake_signs_in_by_cookie_only_from_the_site() -> None:
+    cookie = f"{ACCESS_COOKIE}=the-token"
+    assert handshake_token(_handshake({"host": "kitchen.local"})) is None  # it signs in by its first message
+    here = _handshake({"host": "kitchen.local", "origin": "http://kitchen.local", "cookie": cookie})
+    assert handshake_token(here) == "the-token"
+    # Through the gateway, the upstream handshake names the upstream in Host, the site in X-Forwarded-Host.
+    proxied = {"host": "127.0.0.1:8007", "x-forwarded-host": "kitchen.local", "cookie": cookie}
+    assert handshake_token(_handshake({**proxied, "origin": "http://kitchen.local"})) == "the-token"
+    for origin in ({}, {"origin": "https://evil.example"}, {"origin": "http://kitchen.local.evil.example"}):
+        with pytest.raises(Forbidden):
+            handshake_token(_handshake({**proxied, **origin}))

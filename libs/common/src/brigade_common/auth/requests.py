@@ -36,13 +36,29 @@ def bearer_token(conn: HTTPConnection) -> str | None:
     return None
 
 
+def requested_host(conn: HTTPConnection) -> str:
+    """The host the client addressed: `X-Forwarded-Host` when a proxy in front set it (the gateway's
+    WebSocket handshake names the upstream in `Host`), else `Host`. A page on another site cannot
+    set either (a browser refuses both to scripts), so it cannot pass for this one."""
+    forwarded = conn.headers.get("x-forwarded-host", "").split(",")[0].strip()
+    return (forwarded or conn.headers.get("host", "")).lower()
+
+
 def _same_origin(conn: HTTPConnection) -> bool:
     origin = conn.headers.get("origin")
     if origin:
-        return urlsplit(origin).netloc.lower() == conn.headers.get("host", "").lower()
+        return urlsplit(origin).netloc.lower() == requested_host(conn)
     csrf = conn.cookies.get(CSRF_COOKIE)
     sent = conn.headers.get(CSRF_HEADER)
     return bool(csrf and sent and hmac.compare_digest(csrf, sent))
+
+
+def cross_site() -> Forbidden:
+    return Forbidden(
+        "a request signed in by cookie must come from this site: send Origin, or X-CSRF-Token",
+        type="cross-site-request",
+        field="Origin",
+    )
 
 
 def credentials(conn: HTTPConnection) -> str | None:
@@ -55,11 +71,20 @@ def credentials(conn: HTTPConnection) -> str | None:
         return None
     method = conn.scope.get("method", "GET")
     if method not in SAFE_METHODS and not _same_origin(conn):
-        raise Forbidden(
-            "a request signed in by cookie must come from this site: send Origin, or X-CSRF-Token",
-            type="cross-site-request",
-            field="Origin",
-        )
+        raise cross_site()
+    return cookie
+
+
+def handshake_token(conn: HTTPConnection) -> str | None:
+    """The access token of a WebSocket handshake: the cookie, which a browser sends with a handshake
+    from any site, so only with an `Origin` naming this one (cross-site WebSocket hijacking);
+    `Forbidden` otherwise. None without a cookie: the socket authenticates by its first message."""
+    cookie = conn.cookies.get(ACCESS_COOKIE)
+    if not cookie:
+        return None
+    origin = conn.headers.get("origin")
+    if not origin or urlsplit(origin).netloc.lower() != requested_host(conn):
+        raise cross_site()
     return cookie
 
 

@@ -33,6 +33,8 @@ class Principal:
     sub: str
     roles: frozenset[str]
     name: str | None = None
+    # When the token that says so expires (seconds since the epoch); a long-lived connection ends then.
+    expires_at: float | None = None
 
     def has_any_role(self, roles: Iterable[str]) -> bool:
         """True when the principal holds at least one of `roles`."""
@@ -148,7 +150,7 @@ class JwtVerifier:
             raise invalid_token("token rejected: roles must be a list of strings")
         if not isinstance(claims["sub"], str) or not claims["sub"] or not isinstance(name, str | None):
             raise invalid_token("token rejected: bad subject or name")
-        principal = Principal(sub=claims["sub"], roles=frozenset(roles), name=name)
+        principal = Principal(sub=claims["sub"], roles=frozenset(roles), name=name, expires_at=float(claims["exp"]))
         self._remember(token, principal, float(claims["exp"]))
         return principal
 

@@ -1,0 +1,27 @@
+"""Brigade's channels: the streams and event types of each (brigade_live.domain.channels says what one is)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from brigade_contracts import streams
+from brigade_contracts.kitchen import ORDER_EVENT_TYPES, PANTRY_MOVED
+from brigade_contracts.warehouse import PURCHASE_MADE, STOCK_MOVED
+from brigade_live.domain.channels import STAFF, Channel
+
+CHANNELS: Mapping[str, Channel] = {
+    c.name: c
+    for c in (
+        # The kitchen's pantry ledger, and the warehouse's stock ledger with its market purchases: staff's.
+        Channel("pantry", streams.KITCHEN.name, PANTRY_MOVED, frozenset({PANTRY_MOVED}), roles=STAFF),
+        Channel("stock", streams.WAREHOUSE.name, "warehouse.>", frozenset({STOCK_MOVED, PURCHASE_MADE}), roles=STAFF),
+        # Every change of an order: a customer's own, every one for staff.
+        Channel(
+            "orders",
+            streams.KITCHEN.name,
+            "kitchen.order.*.v1",
+            frozenset(ORDER_EVENT_TYPES.values()),
+            owner_field="customer_id",
+        ),
+    )
+}

@@ -1,0 +1,112 @@
+"""The feed against a real nats-server and real sockets: resume, reset, who sees what, signing in."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from brigade_contracts.kitchen import PANTRY_MOVED
+from services.live.tests.integration.harness import LiveServer, client, live_server
+
+CLOSED_UNAUTHENTICATED = 4401
+
+
+@pytest.mark.parametrize("missed", [1, 1_000, 50_000])
+async def test_a_client_that_comes_back_gets_exactly_the_events_it_missed(live: LiveServer, missed: int) -> None:
+    applied = await live.publish_many(PANTRY_MOVED, 5, ingredient="pan")
+    gone = await live.publish_many(PANTRY_MOVED, missed, ingredient="pan")
+    async with client(live, live.token()) as c:
+        started = time.perf_counter()
+        await c.send({"type": "subscribe", "channel": "pantry", "after": applied[-1]})
+        live_frame = await c.until("live", "pantry", timeout=120)
+        elapsed = time.perf_counter() - started
+        assert c.seqs("pantry") == gone  # exactly those, once each, in order
+        assert live_frame["seq"] == gone[-1]
+        after = await live.moved(2)
+        await c.until_seq("pantry", after[-1])
+        assert c.seqs("pantry") == gone + after
+    print(f"\ncaught up {missed} events in {elapsed:.2f}s ({missed / elapsed:,.0f}/s)")
+
+
+async def test_a_client_without_after_gets_only_what_comes_next(live: LiveServer) -> None:
+    await live.moved(3)
+    async with client(live, live.token()) as c:
+        await c.send({"type": "subscribe", "channel": "pantry"})
+        assert (await c.until("live", "pantry"))["seq"] == 3
+        new = await live.moved(2)
+        await c.until_seq("pantry", new[-1])
+        assert c.seqs("pantry") == new
+
+
+async def test_an_after_older_than_the_stream_keeps_is_a_reset(live: LiveServer) -> None:
+    seqs = await live.moved(10)
+    await live.nc.jetstream().purge_stream("KITCHEN", seq=seqs[6])  # keeps 7 onwards
+    async with client(live, live.token()) as c:
+        await c.send({"type": "subscribe", "channel": "pantry", "after": seqs[2]})
+        reset = await c.until("reset", "pantry")
+        assert "no longer holds the events after 3" in reset["reason"]
+        await c.send({"type": "subscribe", "channel": "pantry", "after": seqs[5]})
+        await c.until("live", "pantry")
+        assert c.seqs("pantry") == seqs[6:]
+
+
+async def test_a_customer_never_receives_another_customers_order(live: LiveServer) -> None:
+    async with (
+        client(live, live.token("alice", ("customer",))) as alice,
+        client(live, live.token("sam", ("staff",))) as staff,
+    ):
+        earlier = [await live.placed("bob"), await live.placed("alice")]
+        for c in (alice, staff):
+            await c.send({"type": "subscribe", "channel": "orders", "after": 0})
+            await c.until("live", "orders")
+        later = [await live.placed("bob"), await live.placed("alice"), await live.placed("carol")]
+        await staff.until_seq("orders", later[-1])
+        await alice.send({"type": "ping"})
+        await alice.until("pong")  # everything sent to alice before the pong has arrived
+        assert alice.seqs("orders") == [earlier[1], later[1]]
+        assert {f["event"]["data"]["customer_id"] for f in alice.of("event")} == {"alice"}
+        assert staff.seqs("orders") == earlier + later
+        await alice.send({"type": "subscribe", "channel": "stock"})
+        refused = await alice.until("error")
+        assert refused["code"] == "forbidden"
+
+
+async def test_a_socket_that_never_signs_in_is_closed(live: LiveServer) -> None:
+    async with client(live) as c:
+        started = time.perf_counter()
+        assert await c.closed() == CLOSED_UNAUTHENTICATED
+        assert time.perf_counter() - started >= 0.4  # the grace period (0.5 s here) first
+    async with client(live) as c:
+        await c.send({"type": "subscribe", "channel": "pantry"})  # not signing in first
+        assert await c.closed() == CLOSED_UNAUTHENTICATED
+        assert c.of("event") == []
+
+
+async def test_a_token_that_expires_closes_the_socket_unless_a_fresh_one_came(live: LiveServer) -> None:
+    async with client(live, live.token(ttl_s=1)) as stale:
+        assert await stale.closed(timeout=5) == CLOSED_UNAUTHENTICATED
+    async with client(live, live.token(ttl_s=1)) as kept:
+        await kept.send({"type": "auth", "token": live.token(ttl_s=3600)})
+        assert (await kept.until("ready"))["expires_at"] > time.time() + 3000
+        await kept.send({"type": "subscribe", "channel": "pantry"})
+        await kept.until("live", "pantry")
+        later = await live.moved()
+        await kept.until_seq("pantry", later[-1])  # still open past the first token's expiry
+        await kept.send({"type": "auth", "token": live.token("someone-else")})
+        assert await kept.closed() == CLOSED_UNAUTHENTICATED
+
+
+async def test_a_bad_frame_is_answered_and_the_socket_stays(live: LiveServer) -> None:
+    async with client(live, live.token()) as c:
+        await c.ws.send("{nope")
+        assert (await c.until("error"))["code"] == "bad-frame"
+        await c.send({"type": "subscribe", "channel": "pantry", "after": -3})
+        assert "after" in (await c.until("error"))["message"]
+        await c.send({"type": "subscribe", "channel": "pantry"})
+        await c.until("live", "pantry")
+
+
+async def test_the_server_pings(nats_url: str, keys) -> None:  # type: ignore[no-untyped-def]
+    async with live_server(nats_url, keys, ping_s=0.2) as live, client(live, live.token()) as c:
+        await c.until("ping", timeout=5)
