@@ -36,7 +36,9 @@ def bearer_token(conn: HTTPConnection) -> str | None:
     return None
 
 
-def _same_origin(conn: HTTPConnection) -> bool:
+def same_origin(conn: HTTPConnection) -> bool:
+    """Whether the request shows it comes from the site itself: an `Origin` naming the request's own
+    host, or (for clients that send no Origin) an `X-CSRF-Token` equal to the `brigade_csrf` cookie."""
     origin = conn.headers.get("origin")
     if origin:
         return urlsplit(origin).netloc.lower() == conn.headers.get("host", "").lower()
@@ -53,14 +55,20 @@ def credentials(conn: HTTPConnection) -> str | None:
     cookie = conn.cookies.get(ACCESS_COOKIE)
     if not cookie:
         return None
+    require_same_site(conn)
+    return cookie
+
+
+def require_same_site(conn: HTTPConnection) -> None:
+    """For a request that a cookie authenticates: an unsafe one must come from the site itself
+    (`same_origin`), else `Forbidden` (type `cross-site-request`)."""
     method = conn.scope.get("method", "GET")
-    if method not in SAFE_METHODS and not _same_origin(conn):
+    if method not in SAFE_METHODS and not same_origin(conn):
         raise Forbidden(
             "a request signed in by cookie must come from this site: send Origin, or X-CSRF-Token",
             type="cross-site-request",
             field="Origin",
         )
-    return cookie
 
 
 async def require_principal(request: HTTPConnection, *, roles: Iterable[str] | None = None) -> Principal:
