@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from itertools import count
 
@@ -10,6 +11,7 @@ import httpx
 
 from brigade_auth.config import Settings
 from brigade_common.testing.inprocess import InProcess
+from brigade_common.testing.waiting import eventually
 
 BASE_URL = "http://brigade.test"
 ORIGIN = {"Origin": BASE_URL}
@@ -57,3 +59,18 @@ class AuthClient:
 
     async def bearer(self, email: str, password: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {await self.token(email, password)}"}
+
+    async def published(self) -> list[tuple[str, dict[str, object]]]:
+        """(subject, envelope) of every message in the AUTH stream, once the outbox is empty."""
+
+        async def relayed() -> bool:
+            return await self.db.fetchval("SELECT count(*) FROM outbox") == 0
+
+        await eventually(relayed, 10, "the outbox relayed")
+        js = self.app.nc.jetstream()
+        info = await js.stream_info("AUTH")
+        out = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            msg = await js.get_msg("AUTH", seq)
+            out.append((msg.subject, json.loads(msg.data or b"{}")))
+        return out
