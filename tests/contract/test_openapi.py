@@ -38,6 +38,8 @@ for _service in SERVICES:
     globals()[f"test_{_service}"] = _conformance(_service)
 # Staff may read and cancel any order: the same operations again, down the staff branches.
 test_kitchen_as_staff = _conformance("kitchen", identities.StaffToken, secured_only=True)
+# The user administration, down the admin branches (a customer's token gets its 403s above).
+test_auth_as_admin = _conformance("auth", identities.AdminToken, secured_only=True)
 
 
 @pytest.mark.parametrize("service", SERVICES)
