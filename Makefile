@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make up         run PostgreSQL, NATS and every service locally (http://localhost:8080)"
 	@echo "make test       lint, type-check and run every test against real servers"
-	@echo "make token      print a dev JWT (ROLE=staff, AS=alice)"
+	@echo "make token      sign in through auth and print an access token (ROLE=staff|admin, AS=alice)"
 	@echo "make reset      wipe local data (.brigade/)"
 	@echo "make reconcile  check the saga's invariants over the HTTP APIs (RECONCILE_ARGS=\"--url … --token …\")"
 	@echo "make bench      measure the order path and write docs/benchmarks.md"
