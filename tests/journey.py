@@ -19,6 +19,19 @@ from brigade_common.testing.waiting import wait_until
 MAX_PAGES = 500
 
 
+def new_customer(http: httpx.Client, name: str) -> str:
+    """A customer signed up and in through the auth service, as a person would: its access token."""
+    email, password = f"{name}-{uuid.uuid4().hex[:8]}@example.com", f"{uuid.uuid4()}"
+    body = {"email": email, "password": password, "display_name": name}
+    response = http.post("/api/auth/signup", json=body)
+    assert response.status_code == 201, f"sign-up: {response.status_code} {response.text[:300]}"
+    response = http.post("/api/auth/signin", json={"email": email, "password": password})
+    assert response.status_code == 200, f"sign-in: {response.status_code} {response.text[:300]}"
+    http.cookies.clear()  # the token travels as a bearer header
+    token: str = response.json()["access_token"]
+    return token
+
+
 def get_json(http: httpx.Client, path: str, **kwargs: Any) -> Any:
     response = http.get(path, **kwargs)
     assert response.status_code == 200, f"GET {path}: {response.status_code} {response.text[:300]}"

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from brigade_common.testing.waiting import wait_until
+from tests.journey import new_customer
 from tests.optin import opt_in
 
 HERE = Path(__file__).resolve().parent
@@ -124,16 +125,6 @@ def http(rolled_out: Kube) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="session")
-def customer_token(kube: Kube) -> str:
-    """A token the services accept, signed with the cluster's own key (Secret brigade-jwt)."""
-    import base64
-    import uuid
-
-    from brigade_common.auth.keys import public_jwk
-    from brigade_common.auth.tokens import mint_token
-
-    secret = kube.core.read_namespaced_secret("brigade-jwt", kube.namespace)
-    pem = base64.b64decode(secret.data["private.pem"]).decode()
-    return mint_token(
-        pem, public_jwk(pem)["kid"], sub=f"cluster-test-{uuid.uuid4().hex[:8]}", roles=["customer"], ttl_s=900
-    )
+def customer_token(http: httpx.Client) -> str:
+    """A customer of the cluster's own auth service, signed up and in through the Ingress."""
+    return new_customer(http, "cluster-test")
