@@ -12,15 +12,16 @@ export PATH := $(dir $(UV)):$(PATH)
 
 PYTEST_ARGS ?=
 
-.PHONY: help install test lint typecheck unit docs catalog bench load clean
+.PHONY: help install test lint typecheck unit docs catalog bench bench-signin load clean
 
 help:
 	@echo "make up         run PostgreSQL, NATS and every service locally (http://localhost:8080)"
 	@echo "make test       lint, type-check and run every test against real servers"
-	@echo "make token      print a dev JWT (ROLE=staff, AS=alice)"
+	@echo "make token      sign in through auth and print an access token (ROLE=staff|admin, AS=alice)"
 	@echo "make reset      wipe local data (.brigade/)"
 	@echo "make reconcile  check the saga's invariants over the HTTP APIs (RECONCILE_ARGS=\"--url … --token …\")"
 	@echo "make bench      measure the order path and write docs/benchmarks.md"
+	@echo "make bench-signin   sign-in per second and argon2id per core: its section of docs/benchmarks.md"
 	@echo "make load       locust against a local stack it starts (or LOAD_HOST=http://localhost:8080);"
 	@echo "                records the figures in docs/benchmarks.md (LOAD_USERS, LOAD_DURATION_S, ...)"
 	@echo "                LOAD_OUTAGE_S=60: kill PostgreSQL for 60 s under the load, measure the recovery"
@@ -60,6 +61,10 @@ test: install helm lint typecheck
 
 bench: install
 	$(UV) run --frozen python -m tests.bench
+
+# Sign-in per second and p50/p99 at 1 and 16 clients, argon2id per core: the `signin` section.
+bench-signin: install
+	$(UV) run --frozen python -m tests.bench.signin
 
 # Flags go through LOAD_ARGS (e.g. LOAD_ARGS="--users 20 --duration 30"), or set LOAD_* variables.
 load: install

@@ -4,7 +4,8 @@
 #   make up                  PostgreSQL, NATS and every service on this machine; Ctrl-C stops it all
 #                            (whatever crashes, PostgreSQL and nats-server too, is restarted with back-off)
 #   make reset               delete all local data (.brigade/ or $BRIGADE_HOME); refused while `up` runs
-#   make token [ROLE=staff] [AS=alice]   a dev JWT (demo customer by default)
+#   make token [ROLE=staff|admin] [AS=alice]   sign in through the stack's auth service: an access token
+#                            (the demo customer by default; AS=alice signs alice@example.com up on first use)
 #   make logs                follow every service's log file
 #   make dlq [ARGS="…"]      the dead-letter stream: list (default), show SEQ, replay SEQ… | --consumer NAME
 #                            [--error TEXT] [--dry-run], drop SEQ… (`make dlq ARGS=--help`)

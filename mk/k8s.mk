@@ -27,7 +27,7 @@ k8s-lint: helm
 	$(HELM) template brigade-postgres $(POSTGRES_CHART) -n $(K8S_NAMESPACE) >/dev/null
 	@echo "charts lint and render cleanly"
 
-## k8s-prepare: namespace + JWT key Secret in the current kube context (Skaffold runs it too)
+## k8s-prepare: the namespace in the current kube context (Skaffold runs it too)
 k8s-prepare:
 	bash infra/k8s/prepare.sh
 

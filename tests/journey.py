@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,6 +18,36 @@ import pytest
 from brigade_common.testing.waiting import wait_until
 
 MAX_PAGES = 500
+
+
+def new_customer(http: httpx.Client, name: str) -> str:
+    """A customer signed up and in through the auth service, as a person would: its access token."""
+    email, password = f"{name}-{uuid.uuid4().hex[:8]}@example.com", f"{uuid.uuid4()}"
+    body = {"email": email, "password": password, "display_name": name}
+    response = http.post("/api/auth/signup", json=body)
+    assert response.status_code == 201, f"sign-up: {response.status_code} {response.text[:300]}"
+    response = http.post("/api/auth/signin", json={"email": email, "password": password})
+    assert response.status_code == 200, f"sign-in: {response.status_code} {response.text[:300]}"
+    http.cookies.clear()  # the token travels as a bearer header
+    token: str = response.json()["access_token"]
+    return token
+
+
+def new_staff(http: httpx.Client, name: str, grant_admin: Callable[[str], None]) -> str:
+    """A staff member's access token, made as an operator would: a person signs up, the operator runs
+    `python -m brigade_auth admin EMAIL` in an auth pod (`grant_admin`, which makes them admin and
+    staff), and they sign in again for a token carrying the new roles."""
+    email, password = f"{name}-{uuid.uuid4().hex[:8]}@example.com", f"{uuid.uuid4()}"
+    body = {"email": email, "password": password, "display_name": name}
+    response = http.post("/api/auth/signup", json=body)
+    assert response.status_code == 201, f"sign-up: {response.status_code} {response.text[:300]}"
+    grant_admin(email)
+    response = http.post("/api/auth/signin", json={"email": email, "password": password})
+    assert response.status_code == 200, f"sign-in: {response.status_code} {response.text[:300]}"
+    http.cookies.clear()
+    token: str = response.json()["access_token"]
+    assert "staff" in response.json()["user"]["roles"], response.text[:300]
+    return token
 
 
 def get_json(http: httpx.Client, path: str, **kwargs: Any) -> Any:

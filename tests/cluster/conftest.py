@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from brigade_common.testing.waiting import wait_until
+from tests.journey import new_customer, new_staff
 from tests.optin import opt_in
 
 HERE = Path(__file__).resolve().parent
@@ -60,6 +61,9 @@ class Kube:
     apps: Any
     custom: Any
     namespace: str
+
+
+AUTH_PODS = "app.kubernetes.io/name=brigade,app.kubernetes.io/component=auth"
 
 
 @pytest.fixture(scope="session")
@@ -123,25 +127,32 @@ def http(rolled_out: Kube) -> Iterator[httpx.Client]:
         yield client
 
 
-def _token(kube: Kube, role: str) -> str:
-    """A token the services accept, signed with the cluster's own key (Secret brigade-jwt)."""
-    import base64
-    import uuid
-
-    from brigade_common.auth.keys import public_jwk
-    from brigade_common.auth.tokens import mint_token
-
-    secret = kube.core.read_namespaced_secret("brigade-jwt", kube.namespace)
-    pem = base64.b64decode(secret.data["private.pem"]).decode()
-    return mint_token(pem, public_jwk(pem)["kid"], sub=f"cluster-test-{uuid.uuid4().hex[:8]}", roles=[role], ttl_s=900)
+@pytest.fixture(scope="session")
+def customer_token(http: httpx.Client) -> str:
+    """A customer of the cluster's own auth service, signed up and in through the Ingress."""
+    return new_customer(http, "cluster-test")
 
 
 @pytest.fixture(scope="session")
-def customer_token(kube: Kube) -> str:
-    return _token(kube, "customer")
+def staff_token(http: httpx.Client, rolled_out: Kube) -> str:
+    """Staff read the pantry and the warehouse: a user made admin (and staff) by the operator's
+    command in the auth pod, as an operator makes the first one."""
+    from kubernetes.stream import stream
 
+    def grant_admin(email: str) -> None:
+        pods = rolled_out.core.list_namespaced_pod(rolled_out.namespace, label_selector=AUTH_PODS).items
+        assert pods, f"no pod matches {AUTH_PODS}"
+        command = ["python", "-m", "brigade_auth", "admin", email]
+        output = stream(
+            rolled_out.core.connect_get_namespaced_pod_exec,
+            pods[0].metadata.name,
+            rolled_out.namespace,
+            command=command,
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+        )
+        assert "now has the roles" in output, output
 
-@pytest.fixture(scope="session")
-def staff_token(kube: Kube) -> str:
-    """Staff read the pantry and the warehouse."""
-    return _token(kube, "staff")
+    return new_staff(http, "cluster-staff", grant_admin)

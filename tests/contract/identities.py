@@ -20,6 +20,8 @@ from brigade_common.auth.tokens import mint_token
 KID = "contract-key"
 CUSTOMER = "customer-contract"
 STAFF = "staff-contract"
+ADMIN = "admin-contract"
+OPERATOR = "operator-contract"
 # Two customers who must not see each other's orders.
 PEERS = ("alice", "bob")
 
@@ -64,6 +66,16 @@ class CustomerToken(Bearer):
 
 class StaffToken(Bearer):
     sub, roles = STAFF, ("staff",)
+
+
+class AdminToken(Bearer):
+    sub, roles = ADMIN, ("staff", "admin")
+
+
+class EveryRoleToken(Bearer):
+    """For tests of input validation: every route lets it past its role check to the inputs."""
+
+    sub, roles = OPERATOR, ("customer", "staff", "admin")
 
 
 def write_peers(path: Path) -> Path:

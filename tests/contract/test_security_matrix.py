@@ -53,6 +53,11 @@ PUBLIC: dict[tuple[str, str, str], str] = {
     ("kitchen", "GET", "/api/kitchen/dishes"): "the menu is for everyone, signed in or not",
     ("kitchen", "GET", "/api/kitchen/dishes/today"): "today's menu is the shop window",
     ("kitchen", "GET", "/api/kitchen/dishes/{dish_id}"): "one dish of the menu",
+    ("auth", "POST", "/api/auth/signup"): "anyone may become a customer",
+    ("auth", "POST", "/api/auth/signin"): "signing in is how a caller gets a token (throttled)",
+    ("auth", "POST", "/api/auth/refresh"): "the refresh token in its cookie or body is the credential",
+    ("auth", "POST", "/api/auth/signout"): "revokes the refresh token it is given; without one, only clears cookies",
+    ("auth", "GET", "/.well-known/jwks.json"): "the public keys tokens are verified with",
     ("market", "GET", "/api/market/suppliers"): "the simulated market's own catalogue, public like a real supplier's",
 }
 # Mounted apps: what they pass requests to checks them.
@@ -111,6 +116,8 @@ MOUNTS = [m for m in EVERY if isinstance(m, tuple)]
 SECURED = [s for s in SERVED if s.operation is not None and s.operation.auth]
 # A WebSocket signs in by its own protocol (a cookie, or a first frame): every one is secured.
 SOCKETS = [s for s in SERVED if s.method == "WEBSOCKET"]
+# A WebSocket's path over plain HTTP only says to upgrade (426), whoever asks.
+UPGRADES = [s for s in SERVED if s.method != "WEBSOCKET" and s.operation is not None and s.operation.websocket]
 
 
 def _infrastructure(served: Served) -> bool:
@@ -123,6 +130,7 @@ def test_every_route_is_secured_or_public_on_purpose() -> None:
         for s in SERVED
         if not (s.operation is not None and s.operation.auth)
         and s not in SOCKETS
+        and s not in UPGRADES
         and s.key not in PUBLIC
         and not _infrastructure(s)
     ]
@@ -137,7 +145,9 @@ def test_every_route_is_secured_or_public_on_purpose() -> None:
 
 def test_the_lists_name_only_what_is_served() -> None:
     """A public route that went away (or moved, or became secured) leaves the list."""
-    public_now = {s.key for s in SERVED if not (s.operation and s.operation.auth) and s not in SOCKETS}
+    public_now = {
+        s.key for s in SERVED if not (s.operation and s.operation.auth) and s not in SOCKETS and s not in UPGRADES
+    }
     assert set(PUBLIC) <= public_now, f"listed as public, not served as public: {set(PUBLIC) - public_now}"
     assert set(PASS_THROUGH) <= set(MOUNTS), f"listed mounts not mounted: {set(PASS_THROUGH) - set(MOUNTS)}"
     assert SECURED, "no secured operation at all: the matrix would prove nothing"
@@ -219,6 +229,13 @@ async def _call(
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}", cookies=cookies) as client:
         return await client.request(served.method, _path(served), headers=headers or {})
+
+
+@pytest.mark.parametrize("served", UPGRADES, ids=str)
+async def test_a_websocket_path_over_plain_http_only_says_to_upgrade(served: Served) -> None:
+    r = await _call(served, {"Authorization": f"Bearer {identities.token('mallory', ROLES)}"})
+    assert (r.status_code, r.headers["upgrade"]) == (426, "websocket"), r.text
+    assert r.json()["type"].endswith("/upgrade-required") and "items" not in r.json()
 
 
 @pytest.mark.parametrize("served", SECURED, ids=str)

@@ -56,6 +56,7 @@ LISTS: dict[Key, tuple[Make, Callable[[dict[str, Any]], set[str]]]] = {
     ("kitchen", "GET", "/api/kitchen/orders"): (an_order, lambda page: {o["order_id"] for o in page["items"]}),
 }
 OWN_BY_CONSTRUCTION: dict[Key, str] = {
+    ("auth", "GET", "/api/auth/me"): "the caller's own account: the token's subject, no identifier to change",
     (
         "kitchen",
         "POST",

@@ -30,11 +30,10 @@ import httpx
 import pytest
 import yaml
 
-from brigade_common.auth.keys import generate_key, jwks
-from brigade_common.auth.tokens import mint_token
 from brigade_common.devservers import FAST_SETTINGS, NatsServer, PostgresServer, free_port
 from tests.images.engine import Engine, build_all, find_engine
 from tests.images.pods import Obj, Pod, PodRunner
+from tests.journey import new_customer, new_staff
 from tests.k8s.build_config import REPO, releases, with_profile
 from tests.k8s.render import CHART, POSTGRES_CHART, find_helm, template
 from tests.optin import opt_in
@@ -157,8 +156,6 @@ class System:
     objects: list[Obj]
     pods: dict[str, list[Pod]]  # Deployment name → its running pods (spec.replicas of them)
     http: httpx.Client
-    private_pem: str
-    kid: str
 
     def deployment(self, name: str) -> Obj:
         return next(o for o in self.objects if o["kind"] == "Deployment" and o["metadata"]["name"] == name)
@@ -178,8 +175,19 @@ class System:
             self.runner.wait_started(pod)
         return pods
 
-    def token(self, sub: str, role: str = "customer") -> str:
-        return mint_token(self.private_pem, self.kid, sub=sub, roles=[role], ttl_s=900)
+    def token(self, name: str, role: str = "customer") -> str:
+        """A customer signed up and in through the chart's auth service; for staff, made admin (and
+        staff) by the operator's command in the auth pod first."""
+        if role == "customer":
+            return new_customer(self.http, name)
+        assert role == "staff", role
+
+        def grant_admin(email: str) -> None:
+            auth = self.pods["auth"][0].containers[0]
+            result = self.runner.engine.run("exec", auth, "python", "-m", "brigade_auth", "admin", email)
+            assert "now has the roles" in result.stdout, result.stdout + result.stderr
+
+        return new_staff(self.http, name, grant_admin)
 
 
 def _hook_order(obj: Obj) -> tuple[int, str]:
@@ -262,8 +270,7 @@ def system(
     objects = template(helm, CHART, "brigade", *brigade_args).docs
     pg_objects = template(helm, POSTGRES_CHART, "brigade-postgres", *helm_args(profile, "brigade-postgres")).docs
 
-    pem, public = generate_key()  # as infra/k8s/prepare.sh makes the brigade-jwt Secret
-    secrets = {"brigade-jwt": {"jwks.json": jwks([public]), "private.pem": pem}}
+    secrets: dict[str, dict[str, str]] = {}  # the database credentials: no other Secret exists
     for secret in (o for o in pg_objects if o["kind"] == "Secret"):
         secrets[secret["metadata"]["name"]] = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
     cluster = next(o for o in pg_objects if o["kind"] == "Cluster")
@@ -297,7 +304,7 @@ def system(
         # Clients outside the cluster come through the controller, as http://kitchen.local.
         address = f"http://127.0.0.1:{ingress.port}"
         with httpx.Client(base_url=address, headers={"host": "kitchen.local"}, timeout=30) as http:
-            system = System(runner, objects, pods, http, pem, public["kid"])
+            system = System(runner, objects, pods, http)
             for deployment in (o for o in objects if o["kind"] == "Deployment"):
                 system.scale_up(deployment["metadata"]["name"])
             yield system

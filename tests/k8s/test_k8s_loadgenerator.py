@@ -1,6 +1,6 @@
 """The locust load generator in the chart (`components.loadgenerator`, skaffold's `load` profile): off by
 default; on, a hardened Deployment that reaches the app only through the ingress controller, with
-its signing key from the `brigade-jwt` Secret, never a literal."""
+no key and no literal credential: it signs its users up and in through the auth service."""
 
 from __future__ import annotations
 
@@ -54,10 +54,9 @@ def test_it_runs_locust_from_its_own_image_with_probes_and_limits(render: Callab
     assert "initContainers" not in spec, "no dev-mode source sync: the locustfile is in the image"
 
 
-def test_it_signs_tokens_with_the_key_from_the_secret_never_a_literal(render: Callable[[str], Rendered]) -> None:
+def test_it_signs_in_through_auth_and_holds_no_key_or_literal_credential(render: Callable[[str], Rendered]) -> None:
     variables = env(render("kind-load"))
-    ref = variables["LOAD_JWT_PRIVATE_KEY"]["valueFrom"]["secretKeyRef"]
-    assert ref == {"name": VALUES["jwt"]["existingSecret"], "key": VALUES["jwt"]["privateKeyKey"]}
+    assert not [name for name in variables if "JWT" in name], "the load mints no token: it signs in"
     for name, entry in variables.items():
         if re.search(r"KEY|TOKEN|SECRET|PASSWORD", name):
             assert "value" not in entry, f"{name} is a literal"

@@ -3,8 +3,6 @@ flows each component needs; every public component routed under kitchen.local.""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.k8s.build_config import CHART_CATALOG
@@ -17,7 +15,6 @@ from tests.k8s.objects import (
     selects,
     workloads,
 )
-from tests.k8s.render import CHART, template
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -147,15 +144,11 @@ def test_the_ingress_routes_every_public_component_under_kitchen_local(rendered:
     assert public <= {r["component"] for r in expected.values()}
 
 
-def test_websocket_routes_get_an_ingress_of_their_own_with_long_proxy_timeouts(helm: str, tmp_path: Path) -> None:
-    """No service has a WebSocket route yet (`live` will): a throwaway one in a copy of the chart."""
-    chart = tmp_path / "brigade"
-    shutil.copytree(CHART, chart)
-    with (chart / "catalog.yaml").open("a") as catalog:
-        catalog.write("relay:\n  module: brigade_relay\n  networkPolicy: {fromComponents: [web]}\n")
-    routes = chart / "routes.yaml"
-    routes.write_text("- prefix: /api/relay/ws\n  component: relay\n  websocket: true\n" + routes.read_text())
-    rendered = template(helm, chart, "brigade")
+def test_websocket_routes_get_an_ingress_of_their_own_with_long_proxy_timeouts(
+    render: Callable[[str], Rendered],
+) -> None:
+    """The live feed's sockets stay open for hours: nginx must not cut them at its 60 s default."""
+    rendered = render("default")
     live = rendered.get("Ingress", "brigade-live")
     annotations = live["metadata"]["annotations"]
     for key in ("proxy-read-timeout", "proxy-send-timeout"):
@@ -163,12 +156,12 @@ def test_websocket_routes_get_an_ingress_of_their_own_with_long_proxy_timeouts(h
     main = rendered.get("Ingress", "brigade")
     assert not any("timeout" in k for k in main["metadata"].get("annotations", {}))
     paths = {(p["path"], p["backend"]["service"]["name"]) for r in live["spec"]["rules"] for p in r["http"]["paths"]}
-    assert paths == {("/api/relay/ws", "relay")}
+    assert paths == {("/api/live", "live")}
     main_paths = {p["path"] for rule in main["spec"]["rules"] for p in rule["http"]["paths"]}
-    assert "/api/relay/ws" not in main_paths
+    assert "/api/live" not in main_paths
 
 
 def test_ingress_and_route_table_agree_on_the_default_components(render: Callable[[str], Rendered]) -> None:
     rendered = render("default")
-    assert rendered.names("Ingress") == {"brigade"}, "no WebSocket component is enabled by default"
+    assert rendered.names("Ingress") == {"brigade", "brigade-live"}, "the live feed's sockets have their own"
     assert {component_of(d) for d in rendered.of_kind("Deployment")} == set(CHART_CATALOG), "every service, by default"

@@ -100,9 +100,10 @@ def test_brigade_services_listen_on_8080_with_the_settings_the_contract_names(re
             assert env[f"{prefix}_NATS_URL"]["value"] == "nats://nats:4222"
         else:
             assert f"{prefix}_NATS_URL" not in env
+        # No key is mounted anywhere: tokens are verified with the auth service's keys, over NATS.
+        assert f"{prefix}_JWT_PUBLIC_KEYS" not in env
         if component_setting(name, "jwt"):
-            ref = env[f"{prefix}_JWT_PUBLIC_KEYS"]["valueFrom"]["secretKeyRef"]
-            assert ref == {"name": "brigade-jwt", "key": "jwks.json"}
+            assert env[f"{prefix}_JWT_AUDIENCE"]["value"] == "brigade"
         if component_setting(name, "database", "enabled"):
             ref = env[f"{prefix}_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
             assert ref == {"name": f"brigade-db-{name}", "key": "uri"}
@@ -219,8 +220,8 @@ def test_the_app_chart_renders_no_secret_and_references_only_generated_ones(
         for e in c.get("env", [])
         if "secretKeyRef" in e.get("valueFrom", {})
     }
-    # brigade-jwt comes from infra/k8s/prepare.sh, the database credentials from brigade-postgres.
-    assert referenced <= render_postgres().names("Secret") | {"brigade-jwt"}
+    # Every Secret referenced is a database credential the brigade-postgres chart generates.
+    assert referenced <= render_postgres().names("Secret")
 
 
 def test_generated_database_credentials_are_random_not_literal(
@@ -271,7 +272,7 @@ def test_no_values_file_holds_a_credential(path: Path) -> None:
 
 def test_the_credential_scan_would_catch_one() -> None:
     leaked = {
-        "jwt": {"existingSecret": "brigade-jwt", "privateKey": "-----BEGIN"},
+        "jwt": {"issuer": "brigade", "privateKey": "-----BEGIN"},
         "env": [{"name": "KITCHEN_DATABASE_URL", "value": "postgresql://u:p@h/db"}],
     }
     assert list(literal_secrets(leaked)) == [".jwt.privateKey", ".env[0]"]

@@ -21,12 +21,20 @@ from tests.load.options import Options, parse
 from tests.load.outage import OutageFigures, answers, database_outage, expected_only
 from tests.load.report import OUTAGE_SECTION, SECTION, Results, lost_orders, outage_body, section_body, terminal
 from tests.load.runner import LocustRun, Summary, run_locust
-from tests.load.stack import load_env, pss_kib, rss_kib, start_with_gateway
+from tests.load.stack import (
+    load_env,
+    make_up_staff,
+    pss_kib,
+    rss_kib,
+    signed_in,
+    signing_in_through_auth,
+    start_with_gateway,
+)
 
 # As in the Helm chart: JSON logs at INFO (the harness's default, console logs, costs more per request).
 SERVICE_ENV = {
     f"{svc}_{key}": value
-    for svc in ("KITCHEN", "WAREHOUSE", "MARKET", "WEB")
+    for svc in ("AUTH", "KITCHEN", "WAREHOUSE", "MARKET", "WEB")
     for key, value in (("LOG_FORMAT", "json"), ("LOG_LEVEL", "INFO"))
 }
 
@@ -52,10 +60,11 @@ async def _run_locust(run: LocustRun, workdir: Path) -> Summary:
 
 
 async def run_remote(opts: Options, command: str) -> Results:
-    """Against a stack someone else started (LOAD_HOST): the key of `make up` unless LOAD_* says otherwise."""
+    """Against a stack someone else started (LOAD_HOST): the demo staff user of `make up` unless LOAD_*
+    says otherwise."""
     assert opts.host is not None
     with tempfile.TemporaryDirectory(prefix="brigade-load-") as tmp:
-        summary = await _run_locust(_locust_run(opts, opts.host, {}), Path(tmp))
+        summary = await _run_locust(_locust_run(opts, opts.host, make_up_staff()), Path(tmp))
     machine = Machine.probe("–", "–")
     memory = {"locust": summary.peak_rss_kib}
     cpu = {"locust": round(summary.cpu_s / summary.elapsed_s, 2)}
@@ -73,7 +82,7 @@ async def run_local(opts: Options, command: str) -> Results:
         machine = Machine.probe(pg_version, nats_version)
         nats_server = infra.start_nats()
         database_url = await infra.fresh_database("load")
-        stack = Stack(database_url, nats_server.url, infra.root, dict(SERVICE_ENV))
+        stack = signing_in_through_auth(Stack(database_url, nats_server.url, infra.root, dict(SERVICE_ENV)))
         await stack.prepare()
         try:
             host = await start_with_gateway(stack)
@@ -85,9 +94,8 @@ async def run_local(opts: Options, command: str) -> Results:
             meter.start()
             locust = _run_locust(_locust_run(opts, host, load_env(stack)), infra.root / "locust")
             if opts.outage_s:
-                outage_run = database_outage(
-                    infra.pg, host, stack.auth("outage-probe"), at_s=opts.outage_at_s, down_s=opts.outage_s
-                )
+                probe = await signed_in(host)
+                outage_run = database_outage(infra.pg, host, probe, at_s=opts.outage_at_s, down_s=opts.outage_s)
                 summary, outage = await asyncio.gather(locust, outage_run)
             else:
                 summary = await locust

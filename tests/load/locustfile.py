@@ -6,11 +6,12 @@
 The host is the gateway locally or the ingress controller in a cluster (the chart's `loadgenerator`
 component sets LOCUST_HOST). Environment:
 
-    LOAD_TOKEN                  one fixed bearer token for every user (then all share its subject)
-    LOAD_JWT_PRIVATE_KEY        else tokens are minted: the Ed25519 signing key's PEM (the chart sets
-                                it from the `brigade-jwt` Secret) …
-    LOAD_JWT_PRIVATE_KEY_FILE   … or a file holding it (default .brigade/jwt/private.pem, `make up`'s key)
-    LOAD_JWT_KID                the key's kid (default its RFC 7638 thumbprint, as `keygen` names it)
+    LOAD_TOKEN                  one fixed bearer token for every user (then all share its subject);
+                                else each customer signs up and in through the auth service, as a
+                                person would (a new address each), and signs in again before its
+                                access token expires
+    LOAD_STAFF_EMAIL            the account the staff users sign in with (roles are an admin's to
+    LOAD_STAFF_PASSWORD         give, so a load cannot make its own staff); unset: no staff users
     LOAD_THINK_S                "min,max" seconds a user pauses between tasks (default "1,3")
     LOAD_ORDER_TIMEOUT_S        how long a customer follows a pending order (default 60)
     LOAD_CANCEL_SHARE           share of reserved orders the customer cancels (default 0.25)
@@ -32,6 +33,7 @@ import logging
 import math
 import os
 import random
+import secrets
 import sys
 import time
 import uuid
@@ -49,15 +51,14 @@ from locust.exception import StopUser
 from locust.runners import MasterRunner
 from locust.stats import StatsEntry
 
-from brigade_common.auth.keys import public_jwk
-from brigade_common.auth.tokens import mint_token
-
 KITCHEN = "/api/kitchen"
+AUTH = "/api/auth"
 ORDER = f"{KITCHEN}/orders/{{order_id}}"
 SETTLED = {"reserved", "failed", "served", "cancelled", "expired"}
 REFUSALS = (409, 422)
-TOKEN_TTL_S = 3600
 POLL_INTERVAL_S = 0.25
+# Sign in again this long before the access token expires.
+RENEW_BEFORE_S = 60
 
 
 @dataclass(frozen=True)
@@ -85,33 +86,19 @@ class Settings:
 SETTINGS = Settings.from_env()
 
 
+@dataclass(frozen=True)
 class Credentials:
-    """Bearer tokens for simulated users: a fixed one, or minted per subject (and renewed before expiry)."""
+    """How simulated users get their tokens: a fixed one, or by signing in (see the module's doc)."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.fixed = env.get("LOAD_TOKEN") or None
-        self.private_pem = ""
-        self.kid = ""
-        if self.fixed:
-            return
-        pem = env.get("LOAD_JWT_PRIVATE_KEY", "")
-        if not pem:
-            path = Path(env.get("LOAD_JWT_PRIVATE_KEY_FILE") or ".brigade/jwt/private.pem")
-            try:
-                pem = path.read_text()
-            except OSError as exc:
-                raise ValueError(
-                    f"no signing key: set LOAD_TOKEN, LOAD_JWT_PRIVATE_KEY or LOAD_JWT_PRIVATE_KEY_FILE ({exc})"
-                ) from None
-        self.private_pem = pem
-        self.kid = env.get("LOAD_JWT_KID") or public_jwk(pem)["kid"]
+    fixed: str | None
+    staff: tuple[str, str] | None
 
-    def token(self, sub: str, roles: list[str]) -> tuple[str, float]:
-        """A token and the time (monotonic) after which to mint a new one."""
-        if self.fixed:
-            return self.fixed, math.inf
-        token = mint_token(self.private_pem, self.kid, sub=sub, roles=roles, ttl_s=TOKEN_TTL_S)
-        return token, time.monotonic() + TOKEN_TTL_S - 60
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Credentials:
+        email, password = env.get("LOAD_STAFF_EMAIL", ""), env.get("LOAD_STAFF_PASSWORD", "")
+        if bool(email) != bool(password):
+            raise ValueError("set both LOAD_STAFF_EMAIL and LOAD_STAFF_PASSWORD, or neither")
+        return cls(env.get("LOAD_TOKEN") or None, (email, password) if email else None)
 
 
 class JourneyBudget:
@@ -152,7 +139,7 @@ def _check_credentials(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, MasterRunner):
         return  # a master runs no users
     try:
-        RUN.credentials = Credentials(os.environ)
+        RUN.credentials = Credentials.from_env(os.environ)
     except ValueError as exc:
         logging.getLogger(__name__).error("%s", exc)
         sys.exit(2)
@@ -185,12 +172,44 @@ class BrigadeUser(HttpUser):
         return RUN.credentials
 
     def on_start(self) -> None:
-        self.subject = f"load-{'-'.join(self.roles)}-{uuid.uuid4().hex[:12]}"
-        self._token, self._renew_at = self.credentials.token(self.subject, self.roles)
+        self._renew_at = math.inf
+        if self.credentials.fixed:
+            self._token = self.credentials.fixed
+            return
+        self.account = self.new_account()
+        if self.account is None:
+            raise StopUser()
+        self._token = ""
+        self.sign_in()
+
+    def new_account(self) -> tuple[str, str] | None:
+        """The e-mail address and password this user signs in with (None: it cannot run)."""
+        email = f"load-{'-'.join(self.roles)}-{uuid.uuid4().hex[:12]}@example.com"
+        password = secrets.token_urlsafe(16)
+        body = {"email": email, "password": password, "display_name": f"Load {self.roles[0]}"}
+        with self.client.post(f"{AUTH}/signup", json=body, name=f"{AUTH}/signup", catch_response=True) as r:
+            if r.status_code != 201:
+                r.failure(_failure(r))
+                return None
+        return email, password
+
+    def sign_in(self) -> None:
+        email, password = self.account
+        body = {"email": email, "password": password}
+        with self.client.post(f"{AUTH}/signin", json=body, name=f"{AUTH}/signin", catch_response=True) as r:
+            if r.status_code != 200:
+                r.failure(_failure(r))
+                self._renew_at = time.monotonic() + POLL_INTERVAL_S  # try again at the next request
+                return
+            session = r.json()
+            self._token = session["access_token"]
+            self._renew_at = time.monotonic() + float(session["expires_in"]) - RENEW_BEFORE_S
+        # The tokens travel as `Authorization: Bearer`, like an API client's; no cookie session.
+        self.client.cookies.clear()
 
     def auth(self) -> dict[str, str]:
         if time.monotonic() > self._renew_at:
-            self._token, self._renew_at = self.credentials.token(self.subject, self.roles)
+            self.sign_in()
         return {"Authorization": f"Bearer {self._token}"}
 
     @contextmanager
@@ -301,10 +320,15 @@ class Customer(BrigadeUser):
 
 
 class Staff(BrigadeUser):
-    """Checks the pantry and the warehouse now and then."""
+    """Checks the pantry and the warehouse now and then, signed in as LOAD_STAFF_EMAIL."""
 
     weight = 1
     roles = ["staff"]
+
+    def new_account(self) -> tuple[str, str] | None:
+        if self.credentials.staff is None:
+            logging.getLogger(__name__).info("no LOAD_STAFF_EMAIL: this staff user stops")
+        return self.credentials.staff
 
     @task
     def pantry(self) -> None:

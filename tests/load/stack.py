@@ -4,8 +4,14 @@ routing /api/<service> from infra/helm/brigade/routes.yaml exactly as the ingres
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from pathlib import Path
 
+import httpx
+
+from brigade_devstack.demo_users import demo_user, users_file
+from brigade_devstack.layout import Layout
 from tests.e2e.harness import ROOT, Stack
 
 ROUTES_FILE = ROOT / "infra/helm/brigade/routes.yaml"
@@ -27,9 +33,45 @@ async def start_with_gateway(stack: Stack) -> str:
     return stack.url(gateway.name)
 
 
+# The staff account of the load: roles are an admin's to give, so the auth service's `seed` provides it.
+STAFF_EMAIL = "load-staff@example.com"
+STAFF_PASSWORD = "the load's staff password"
+
+
+def signing_in_through_auth(stack: Stack) -> Stack:
+    """`stack` as `make up` runs: no fixed JWKS (each service asks auth for its keys over NATS), and
+    the load's staff account among auth's seeded users."""
+    stack.jwks = ""  # an empty JWT_PUBLIC_KEYS: the auth service's keys
+    staff = {"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "display_name": "Load staff", "roles": ["staff"]}
+    stack.overrides.setdefault("AUTH_DEMO_USERS", json.dumps([staff]))
+    return stack
+
+
 def load_env(stack: Stack) -> dict[str, str]:
-    """The locustfile's settings to mint tokens the stack accepts (the harness signs with kid `test-key`)."""
-    return {"LOAD_JWT_PRIVATE_KEY": stack.private_pem, "LOAD_JWT_KID": "test-key"}
+    """The locustfile's settings: customers sign up and in by themselves, staff with the seeded account."""
+    return {"LOAD_STAFF_EMAIL": STAFF_EMAIL, "LOAD_STAFF_PASSWORD": STAFF_PASSWORD}
+
+
+def make_up_staff() -> dict[str, str]:
+    """LOAD_STAFF_* for `make up`'s demo staff user (.brigade/users.json), unless already set."""
+    if os.environ.get("LOAD_STAFF_EMAIL"):
+        return {}
+    layout = Layout.discover()
+    if not users_file(layout).exists():
+        return {}
+    staff = demo_user(layout, "staff")
+    return {"LOAD_STAFF_EMAIL": staff.email, "LOAD_STAFF_PASSWORD": staff.password}
+
+
+async def signed_in(host: str) -> dict[str, str]:
+    """`Authorization` headers of a customer signed up and in through the gateway at `host`."""
+    email, password = f"probe-{uuid.uuid4().hex[:12]}@example.com", "the outage probe's password"
+    async with httpx.AsyncClient(base_url=host, timeout=30) as client:
+        r = await client.post("/api/auth/signup", json={"email": email, "password": password, "display_name": "Probe"})
+        assert r.status_code == 201, r.text
+        r = await client.post("/api/auth/signin", json={"email": email, "password": password})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def _status_kib(pid: int, field: str) -> int:

@@ -47,9 +47,14 @@ async def test_customers_order_through_the_gateway_and_find_their_orders(
     assert {r["status"] for r in rows} <= {"reserved", "cancelled"}
     cancels = summary.request("POST", "/api/kitchen/orders/{order_id}/cancel")
     assert sum(r["status"] == "cancelled" for r in rows) == (cancels.requests if cancels else 0)
+    # Each simulated customer signed up and in through the auth service: its orders are its user's.
     customers = {r["customer_id"] for r in rows}
-    assert all(c.startswith("load-customer-") for c in customers)
+    signed_up = await db.fetch("SELECT id::text AS id FROM auth.users WHERE email LIKE 'load-customer-%'")
+    assert customers <= {r["id"] for r in signed_up}
     assert len(customers) > 1
+    for route in ("/api/auth/signup", "/api/auth/signin"):
+        entry = summary.request("POST", route)
+        assert entry is not None and entry.requests >= len(customers) and entry.failures == 0
     await reconcile(db)
 
     # What the service refuses is a locust failure, and the run says so: a token it does not trust.

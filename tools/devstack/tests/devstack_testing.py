@@ -45,7 +45,7 @@ class Fakes:
         modes = modes or {}
         out = []
         for svc in config.services:
-            command = config.command(svc, "api", self.environ, jwks='{"keys": []}')
+            command = config.command(svc, "api", self.environ)
             env = {**command.env, "FAKE_NAME": svc.name, "FAKE_MODE": modes.get(svc.name, "ok")}
             out.append(replace(command, env=env))
         return out

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
-import jwt
 import psutil
 import pytest
 
-from brigade_common.auth.verifier import JwtVerifier
 from brigade_common.devservers import free_port
 from brigade_common.testing.waiting import wait_until
-from brigade_devstack.__main__ import main
 from brigade_devstack.catalog import service_table
+from brigade_devstack.demo_users import load_users, seed_setting, users_file
 from brigade_devstack.errors import DevstackError
 from brigade_devstack.layout import Layout
 from brigade_devstack.lockfile import StackLock
 from brigade_devstack.registry import Entry, Registry, create_time
 from brigade_devstack.reset import reset
+from brigade_devstack.tokens import sign_in_token
 from tools.devstack.tests.devstack_testing import REPO_ROOT, alive
 
 
@@ -102,25 +103,20 @@ def test_reset_refuses_a_folder_brigade_did_not_make(tmp_path: Path) -> None:
     assert (tmp_path / "thesis.tex").exists()
 
 
-def test_token_for_the_demo_customer_staff_and_others(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("BRIGADE_HOME", str(tmp_path / "home"))
-
-    def token(*args: str) -> str:
-        assert main(["token", *args]) == 0
-        return capsys.readouterr().out.strip()
-
-    jwks = tmp_path / "home" / "jwt" / "jwks.json"
-    demo = token()
-    verifier = JwtVerifier(jwks.read_text())  # keys were created on first use
-    assert verifier.verify(demo).sub == "customer-demo"
-    assert verifier.verify(demo).roles == {"customer"}
-    assert verifier.verify(token("--role", "staff")).roles == {"staff"}
-    alice = verifier.verify(token("--as", "alice"))
-    assert (alice.sub, alice.roles) == ("alice", {"customer"})
-    claims = jwt.decode(demo, options={"verify_signature": False})
-    assert claims["exp"] - claims["iat"] == 12 * 3600
+def test_the_demo_users_are_made_once_and_kept_private(tmp_path: Path) -> None:
+    layout = Layout(root=tmp_path, home=tmp_path / "home")
+    users = load_users(layout)
+    assert [(u.email, u.roles) for u in users] == [
+        ("customer@example.com", ("customer",)),
+        ("staff@example.com", ("customer", "staff")),
+        ("admin@example.com", ("customer", "staff", "admin")),
+    ]
+    assert all(len(u.password) >= 12 for u in users) and len({u.password for u in users}) == 3
+    assert load_users(layout) == users  # the same passwords at every `make up`
+    assert stat.S_IMODE(users_file(layout).stat().st_mode) == 0o600
+    assert [u["email"] for u in json.loads(seed_setting(users))] == [u.email for u in users]
+    with pytest.raises(DevstackError, match="ROLE must be one of"):
+        sign_in_token(layout, "http://127.0.0.1:1", role="chef")
 
 
 def test_up_refuses_taken_ports_before_starting_anything(tmp_path: Path) -> None:

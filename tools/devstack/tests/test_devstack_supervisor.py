@@ -108,11 +108,11 @@ async def test_migrate_and_seed_are_one_shot_commands(fakes: Fakes) -> None:
     console, out = fakes.console(["alpha"])
     svc = config.services[0]
     for verb in ("migrate", "seed"):
-        command = config.command(svc, verb, {**fakes.environ, "FAKE_NAME": "alpha"}, jwks="{}")
+        command = config.command(svc, verb, {**fakes.environ, "FAKE_NAME": "alpha"})
         assert await run_once(command, console) == 0
     assert fakes.lines("alpha", "commands") == ["migrate", "seed"]
     assert "alpha    | alpha seed done" in out.getvalue().splitlines()  # padded to "devstack"
 
     environ = {**fakes.environ, "FAKE_NAME": "alpha", "FAKE_MIGRATE_EXIT": "4"}
-    failing = config.command(svc, "migrate", environ, jwks="{}")
+    failing = config.command(svc, "migrate", environ)
     assert await run_once(failing, console) == 4

@@ -54,37 +54,41 @@ def test_services_that_cannot_run_yet_are_skipped_with_a_reason() -> None:
 
 def test_environment_of_each_service() -> None:
     table = [
+        ServiceSpec("auth", "a", 8004, has_database=True),
         ServiceSpec("kitchen", "k", 8001, has_database=True),
         ServiceSpec("market", "m", 8003),
         ServiceSpec("web", "w", 8080, gateway=True),
     ]
     environ = {"BRIGADE_PG_PORT": "6543", "MARKET_HTTP_PORT": "9003", "KITCHEN_LOG_FORMAT": "json", "PATH": "/bin"}
     config = resolve(LAYOUT, table, environ, unavailable=lambda spec: None)
-    kitchen, market, web = config.services
+    auth, kitchen, market, web = config.services
     assert market.port == 9003
 
-    env = config.environment(kitchen, environ, jwks='{"keys": []}')
+    env = config.environment(kitchen, environ, demo_users='[{"email": "customer@example.com"}]')
     assert env["PATH"] == "/bin"
     assert env["PYTHONUNBUFFERED"] == "1"
     assert env["KITCHEN_HTTP_HOST"] == "127.0.0.1"
     assert env["KITCHEN_HTTP_PORT"] == "8001"
     assert env["KITCHEN_NATS_URL"] == "nats://127.0.0.1:4222"
     assert env["KITCHEN_DATABASE_URL"] == "postgresql://postgres@127.0.0.1:6543/brigade"
-    assert env["KITCHEN_JWT_PUBLIC_KEYS"] == '{"keys": []}'
+    # No key file: the kitchen verifies tokens with the auth service's keys; only auth sees the users.
+    assert not any("JWT" in name or "DEMO_USERS" in name for name in env)
+    assert config.environment(auth, environ, demo_users="[]")["AUTH_DEMO_USERS"] == "[]"
     assert env["KITCHEN_LOG_FORMAT"] == "json"  # the developer's choice wins over the default
 
-    assert "MARKET_DATABASE_URL" not in config.environment(market, environ, jwks="{}")
-    assert config.environment(market, environ, jwks="{}")["MARKET_LOG_FORMAT"] == "console"
+    assert "MARKET_DATABASE_URL" not in config.environment(market, environ, demo_users="[]")
+    assert config.environment(market, environ, demo_users="[]")["MARKET_LOG_FORMAT"] == "console"
 
-    web_env = config.environment(web, environ, jwks="{}")
+    web_env = config.environment(web, environ, demo_users="[]")
     assert json.loads(web_env["WEB_UPSTREAMS"]) == {
+        "auth": "http://127.0.0.1:8004",
         "kitchen": "http://127.0.0.1:8001",
         "market": "http://127.0.0.1:9003",
     }
     assert web_env["WEB_ROUTES_FILE"] == "/repo/infra/helm/brigade/routes.yaml"
     assert web_env["WEB_STATIC_DIR"] == "/repo/services/web/frontend/dist"
 
-    command = config.command(market, "api", environ, jwks="{}")
+    command = config.command(market, "api", environ, demo_users="[]")
     assert list(command.argv[1:]) == ["-m", "m", "api"]
 
 

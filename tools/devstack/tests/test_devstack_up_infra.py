@@ -13,9 +13,10 @@ import nats
 import pytest
 
 from brigade_common.testing.waiting import eventually
+from brigade_devstack.layout import Layout
 from brigade_devstack.pgdata import users
-from brigade_devstack.tokens import dev_token
-from tools.devstack.tests.devstack_testing import RunningUp, alive, running_up, zombies
+from brigade_devstack.tokens import sign_in_token
+from tools.devstack.tests.devstack_testing import REPO_ROOT, RunningUp, alive, running_up, zombies
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +71,8 @@ async def kill_and_recover(up: RunningUp, client: httpx.AsyncClient, victims: li
 
 async def test_killed_postgres_and_nats_are_restarted_and_orders_go_through(tmp_path: Path) -> None:
     async with running_up(tmp_path) as up:
-        token = dev_token(up.home / "jwt", subject="customer-demo", role="customer", ttl_seconds=600)
+        layout = Layout(root=REPO_ROOT, home=up.home)
+        token, _ = sign_in_token(layout, f"http://127.0.0.1:{up.ports['auth']}")
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=up.gateway, headers=headers, timeout=15) as client:
             first = await reserved_order(client)

@@ -120,12 +120,8 @@ the standard ones (standardEnv), then the component's `settings` and `secretEnv`
 - name: {{ $p }}_NATS_URL
   value: {{ $v.nats.url | quote }}
 {{- end }}
+{{- /* Tokens are verified with the auth service's keys, asked for over NATS: no key to mount. */}}
 {{- if $c.jwt }}
-- name: {{ $p }}_JWT_PUBLIC_KEYS
-  valueFrom:
-    secretKeyRef:
-      name: {{ $v.jwt.existingSecret }}
-      key: {{ $v.jwt.publicKeysKey }}
 - name: {{ $p }}_JWT_ISSUER
   value: {{ $v.jwt.issuer | quote }}
 - name: {{ $p }}_JWT_AUDIENCE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 import asyncpg
@@ -35,3 +36,13 @@ async def create_pool(
     )
     assert pool is not None
     return pool
+
+
+def is_uuid(text: str) -> bool:
+    """Whether `text` is a UUID: a lookup by any other text matches no row of a uuid column, and is
+    answered without asking PostgreSQL (which would refuse the cast)."""
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

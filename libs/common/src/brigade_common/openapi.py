@@ -229,7 +229,8 @@ class OpenAPI:
                     method="GET",
                     path=path,
                     operation_id=operation_id or endpoint.__name__,
-                    responses={101: None},
+                    # A plain HTTP request on the path is told to upgrade (routing.upgrade_required).
+                    responses={101: None, 426: Problem},
                     summary=summary,
                     description=description or endpoint.__doc__,
                     tags=tuple(tags),

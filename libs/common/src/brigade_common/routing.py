@@ -9,7 +9,8 @@ document and the code cannot drift apart (an endpoint declared for some roles ma
 `principal` when who the caller is changes nothing).
 
 `routes` gives one Starlette route per path, serving every method declared on it: `OPTIONS` and
-undeclared methods get a 405 whose `Allow` lists them all.
+undeclared methods get a 405 whose `Allow` lists them all. A WebSocket's path answers a plain HTTP
+GET with 426 Upgrade Required (and other methods with 405), not with a 404 that says it is not there.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from brigade_common.auth.requests import require_principal
 from brigade_common.http_context import message_context
 from brigade_common.inputs import Header, parse_json, parse_query, path_parameters
-from brigade_common.problems import NotFound
+from brigade_common.problems import NotFound, Problem
 
 Endpoint = Callable[..., Awaitable[Response]]
 
@@ -134,12 +135,24 @@ def routes(bound: Sequence[tuple[Operation, Callable[..., Any]]]) -> list[BaseRo
     for op, endpoint in bound:
         if op.websocket:
             sockets.append(WebSocketRoute(op.path, endpoint, name=op.operation_id))
+            by_path.setdefault(op.path, {})["GET"] = upgrade_required
         else:
             by_path.setdefault(op.path, {})[op.method] = endpoint
     out: list[BaseRoute] = []
     for path, methods in by_path.items():
         out.append(Route(path, _dispatch(dict(methods)), methods=sorted(methods)))
     return [*out, *sockets]
+
+
+async def upgrade_required(request: Request) -> Response:
+    """A WebSocket's path asked for over plain HTTP."""
+    raise Problem(
+        "this path is a WebSocket: connect with an Upgrade: websocket handshake",
+        type="upgrade-required",
+        title="Upgrade Required",
+        status=426,
+        headers={"Upgrade": "websocket", "Connection": "Upgrade"},
+    )
 
 
 def _dispatch(methods: dict[str, Callable[[Request], Awaitable[Response]]]) -> Callable[[Request], Awaitable[Response]]:

@@ -14,37 +14,18 @@ import copy
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from types import TracebackType
 
 from brigade_common.idempotency import IdempotencyKey, IdempotencyKeyReused
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
+from brigade_common.testing.fakes import FakeClock, Ids
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.events import Event, OrderState, PantryMoved
 from brigade_kitchen.domain.model import TRANSITIONS, Balance, Deadlines, Dish, Order
 from brigade_kitchen.seed_data import DISHES, PANTRY
 from brigade_kitchen.service.handlers import Deps
 from brigade_kitchen.service.ports import Movement, OrderEntry
-
-
-class FakeClock:
-    def __init__(self, now: datetime | None = None) -> None:
-        self.now = now or datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class Ids:
-    def __init__(self) -> None:
-        self.n = 0
-
-    def __call__(self) -> str:
-        self.n += 1
-        return f"00000000-0000-4000-8000-{self.n:012d}"
 
 
 @dataclass

@@ -10,27 +10,16 @@ import copy
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 from brigade_common.messaging import InboxEntry, MessageContext
+from brigade_common.testing.fakes import FakeClock
 from brigade_contracts.warehouse import StockReason
 from brigade_warehouse.domain.errors import MarketUnavailable
 from brigade_warehouse.domain.events import Event, PurchaseMade, StockMoved
 from brigade_warehouse.domain.model import SupplyRequest
 from brigade_warehouse.service.handlers import Deps
 from brigade_warehouse.service.ports import Bought
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass

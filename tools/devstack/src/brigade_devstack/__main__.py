@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -10,7 +11,7 @@ from brigade_devstack import reconcile
 from brigade_devstack.errors import DevstackError
 from brigade_devstack.layout import Layout
 from brigade_devstack.reset import reset
-from brigade_devstack.tokens import DEMO_SUBJECT, dev_token
+from brigade_devstack.tokens import local_auth_url, sign_in_token
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,10 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="run PostgreSQL, NATS and every service until Ctrl-C")
     commands.add_parser("reset", help="delete all local data (.brigade/ or $BRIGADE_HOME)")
-    token = commands.add_parser("token", help="print a dev JWT signed with the stack's key")
-    token.add_argument("--as", dest="subject", default=DEMO_SUBJECT, help=f"subject (default {DEMO_SUBJECT})")
-    token.add_argument("--role", default="customer", help="role claim (default customer; e.g. staff)")
-    token.add_argument("--hours", type=float, default=12.0, help="validity in hours (default 12)")
+    token = commands.add_parser("token", help="sign in through the stack's auth service and print the access token")
+    token.add_argument("--as", dest="who", default=None, help="a user (alice, or an address): signed up on first use")
+    token.add_argument("--role", default=None, help="customer (default), staff or admin")
     catalog = commands.add_parser("catalog", help="write the files derived from the service catalog")
     catalog.add_argument("--check", action="store_true", help="only report the files that are out of date")
     reconcile.add_command(commands)
@@ -45,12 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "reset":
             print(reset(layout))
             return 0
-        subject = args.subject or DEMO_SUBJECT
-        role = args.role or "customer"
-        token = dev_token(layout.jwt_dir, subject=subject, role=role, ttl_seconds=int(args.hours * 3600))
+        token, user = sign_in_token(
+            layout, local_auth_url(layout, os.environ), role=args.role or None, who=args.who or None
+        )
         print(token)
         print(
-            f"# {subject} (role {role}), valid {args.hours:g}h. Use it like this:\n"
+            f"# {user.email} ({', '.join(user.roles)}), valid 15 minutes. Use it like this:\n"
             '#   TOKEN=$(make -s token) && curl -H "Authorization: Bearer $TOKEN" '
             "http://localhost:8080/api/kitchen/orders",
             file=sys.stderr,

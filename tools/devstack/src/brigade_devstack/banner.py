@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from brigade_devstack.console import Console
+from brigade_devstack.demo_users import DemoUser
 from brigade_devstack.stackconfig import StackConfig
 
 
-def ready_banner(config: StackConfig, console: Console) -> list[str]:
+def ready_banner(config: StackConfig, console: Console, users: list[DemoUser] | None = None) -> list[str]:
     gateway = config.gateway
     if gateway:
         lines = [console.highlight(f"Brigade is ready: http://localhost:{gateway.port}")]
@@ -20,11 +21,15 @@ def ready_banner(config: StackConfig, console: Console) -> list[str]:
     rows += [
         ("database", config.database_url, ""),
         ("nats", config.nats_url, ""),
-        ("token", "make token", "(ROLE=staff for a staff token, AS=alice for another user)"),
+        ("token", "make token", "(ROLE=staff or ROLE=admin, AS=alice for another user: signs in through auth)"),
         ("logs", "make logs", f"({config.layout.logs})"),
         ("stop", "Ctrl-C", ""),
     ]
     first = max(len(r[0]) for r in rows)
     second = max(len(r[1]) for r in rows)
     lines += [f"  {a:<{first}}  {b:<{second}}  {c}".rstrip() for a, b, c in rows]
+    if users and config.auth is not None:
+        lines.append("  sign in as (local demo users; passwords kept in .brigade/users.json):")
+        width = max(len(u.email) for u in users)
+        lines += [f"    {u.email:<{width}}  {u.password}  ({', '.join(u.roles)})" for u in users]
     return lines

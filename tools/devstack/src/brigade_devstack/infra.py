@@ -1,8 +1,7 @@
-"""The `brigade` database, an external NATS and the dev JWT keys: what services need before they start."""
+"""The `brigade` database and an external NATS: what services need before they start."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -30,19 +29,6 @@ def check_external_nats(url: str) -> None:
     host, port = parts.hostname or "127.0.0.1", parts.port or 4222
     if not is_taken(port, host):
         raise DevstackError(f"NATS_URL={url} but nothing answers at {host}:{port}: start that server or unset NATS_URL")
-
-
-def keys_present(jwt_dir: Path) -> bool:
-    return (jwt_dir / "private.pem").is_file() and (jwt_dir / "jwks.json").is_file()
-
-
-def ensure_jwt_keys(jwt_dir: Path) -> str:
-    """The dev signing key's kid, generating the key pair once (what `python -m brigade_common.auth
-    keygen --dir` does: `private.pem` and `jwks.json`)."""
-    from brigade_common.auth.keys import keygen
-
-    kid, _created = keygen(jwt_dir)
-    return kid
 
 
 def prepare_home(layout: Layout) -> None:

@@ -52,10 +52,6 @@ class Layout:
         return self.home / "logs"
 
     @property
-    def jwt_dir(self) -> Path:
-        return self.home / "jwt"
-
-    @property
     def run_dir(self) -> Path:
         return self.home / "run"
 

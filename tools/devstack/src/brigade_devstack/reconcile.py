@@ -48,12 +48,14 @@ import time
 from datetime import timedelta
 from typing import TextIO
 
+from brigade_devstack.demo_users import users_file
+from brigade_devstack.errors import DevstackError
 from brigade_devstack.layout import Layout
 from brigade_devstack.reconcile_checks import check_all
 from brigade_devstack.reconcile_http import ApiReader, Unreadable
 from brigade_devstack.reconcile_reads import KITCHEN, read_snapshot
 from brigade_devstack.reconcile_verdict import Passes, exit_code, render
-from brigade_devstack.tokens import dev_token
+from brigade_devstack.tokens import local_auth_url, sign_in_token
 
 TOKEN_ENV = "BRIGADE_TOKEN"  # noqa: S105 - the variable that holds one, not a token
 CANNOT_READ = 2
@@ -69,7 +71,7 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     command.formatter_class = argparse.RawDescriptionHelpFormatter
     command.add_argument("--url", help="the gateway (default http://localhost:$WEB_HTTP_PORT, the `make up` one)")
     command.add_argument(
-        "--token", help=f"a staff bearer token (default ${TOKEN_ENV}, else a dev token signed with .brigade/jwt)"
+        "--token", help=f"a staff bearer token (default ${TOKEN_ENV}, else the demo staff user of `make up` signs in)"
     )
     command.add_argument(
         "--grace-s", type=float, default=30.0, help="how late a deadline or a delivery may be (default 30)"
@@ -85,15 +87,19 @@ def run(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get(TOKEN_ENV)
     hint = ""
     if not token:
-        jwt_dir = Layout.discover().jwt_dir
-        if not (jwt_dir / "private.pem").exists():  # a read-only command does not create the stack's key
+        layout = Layout.discover()
+        if not users_file(layout).exists():
             print(
-                f"reconcile: no dev key in {jwt_dir} (make up never ran here): pass --token or {TOKEN_ENV}",
+                f"reconcile: no demo users in {layout.home} (make up never ran here): pass --token or {TOKEN_ENV}",
                 file=sys.stderr,
             )
             return CANNOT_READ
-        token = dev_token(jwt_dir, subject="reconcile", role="staff", ttl_seconds=600)
-        hint = f" (with a dev token signed by {jwt_dir}: for another deployment pass --url and --token)"
+        try:  # a read-only command: it signs in as the demo staff user, it signs nobody up
+            token, user = sign_in_token(layout, local_auth_url(layout, os.environ), role="staff")
+        except DevstackError as exc:
+            print(f"reconcile: no staff token ({exc}): pass --token or {TOKEN_ENV}", file=sys.stderr)
+            return CANNOT_READ
+        hint = f" (signed in as {user.email}: for another deployment pass --url and --token)"
     return reconcile(url, token, grace=timedelta(seconds=args.grace_s), passes=max(args.passes, 1), hint=hint)
 
 

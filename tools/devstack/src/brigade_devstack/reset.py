@@ -11,7 +11,8 @@ from brigade_devstack.pgdata import stop_stale_postgres
 from brigade_devstack.registry import Registry
 
 # Anything else in the folder means $BRIGADE_HOME points somewhere it should not: refuse to delete.
-KNOWN_ENTRIES = {"postgres", "nats", "logs", "jwt", "run"}
+# (`jwt` held the development key pair of older stacks.)
+KNOWN_ENTRIES = {"postgres", "nats", "logs", "jwt", "run", "users.json"}
 
 
 def reset(layout: Layout) -> str:
@@ -30,4 +31,4 @@ def reset(layout: Layout) -> str:
         shutil.rmtree(home)
     finally:
         lock.release()
-    return f"removed {home}: the next `make up` starts from empty databases and new keys"
+    return f"removed {home}: the next `make up` starts from empty databases, new keys and new demo passwords"

@@ -14,8 +14,9 @@ from brigade_devstack import servers
 from brigade_devstack.backoff import CrashLoopBackOff
 from brigade_devstack.banner import ready_banner
 from brigade_devstack.console import Console
+from brigade_devstack.demo_users import load_users, seed_setting
 from brigade_devstack.errors import DevstackError, LaunchError
-from brigade_devstack.infra import ensure_database, ensure_jwt_keys, keys_present
+from brigade_devstack.infra import ensure_database
 from brigade_devstack.process import run_once
 from brigade_devstack.readiness import wait_ready
 from brigade_devstack.registry import Registry
@@ -114,10 +115,7 @@ class Stack:
         exits.push_async_callback(self._stop_supervisor, infra, ", ".join(infra.services))
         nats_text = f"nats-server on port {config.nats_port}" if len(needed) > 1 else f"NATS at {config.nats_url}"
         console.info(f"starting PostgreSQL on port {config.pg_port}, {nats_text} (logs in {layout.logs})")
-        keys = asyncio.to_thread(self._keys)
-        results = await self._until_stopped(
-            asyncio.gather(*(s.started() for s in needed), keys, return_exceptions=True)
-        )
+        results = await self._until_stopped(asyncio.gather(*(s.started() for s in needed), return_exceptions=True))
         for result in results:
             if isinstance(result, LaunchError):
                 raise DevstackError(f"{result} (see {layout.logs})")
@@ -125,7 +123,7 @@ class Stack:
                 raise result
         if await self._until_stopped(ensure_database(config.admin_database_url, DATABASE)):
             console.info(f"created database {DATABASE}")
-        jwks = str(results[-1])
+        users = seed_setting(load_users(layout))
 
         supervisor = self._supervisor = self._new_supervisor()
         exits.push_async_callback(self._stop_supervisor, supervisor, "services")
@@ -133,45 +131,37 @@ class Stack:
         exits.callback(announcer.cancel)
         # Services without a schema start at once; the others right after their migrations and seed.
         supervisor.launch_all(
-            config.command(s, "api", self.environ, jwks) for s in config.services if not s.spec.has_database
+            config.command(s, "api", self.environ, users) for s in config.services if not s.spec.has_database
         )
-        await self._until_stopped(self._prepare_all(supervisor, jwks))
+        await self._until_stopped(self._prepare_all(supervisor, users))
 
     def _new_supervisor(self) -> Supervisor:
         return Supervisor(self.console, watcher=self.registry, backoff=self.options.backoff, grace=self.options.grace)
-
-    def _keys(self) -> str:
-        jwt_dir = self.config.layout.jwt_dir
-        created = not keys_present(jwt_dir)
-        ensure_jwt_keys(jwt_dir)
-        if created:
-            self.console.info(f"generated dev JWT keys in {jwt_dir}")
-        return (jwt_dir / "jwks.json").read_text()
 
     async def _stop_supervisor(self, supervisor: Supervisor, what: str) -> None:
         self.console.info(f"stopping {what}")
         await supervisor.stop()
 
-    async def _prepare_all(self, supervisor: Supervisor, jwks: str) -> None:
+    async def _prepare_all(self, supervisor: Supervisor, users: str) -> None:
         services = [s for s in self.config.services if s.spec.has_database]
         try:
             async with asyncio.TaskGroup() as group:
                 for svc in services:
-                    group.create_task(self._prepare_and_launch(svc, supervisor, jwks))
+                    group.create_task(self._prepare_and_launch(svc, supervisor, users))
         except BaseExceptionGroup as failures:
             first = failures.exceptions[0]
             raise first if isinstance(first, Exception) else failures from None
 
-    async def _prepare_and_launch(self, svc: PlannedService, supervisor: Supervisor, jwks: str) -> None:
+    async def _prepare_and_launch(self, svc: PlannedService, supervisor: Supervisor, users: str) -> None:
         for verb in ("migrate", "seed"):
             self.console.info(f"{svc.name}: {verb}", about=svc.name)
-            code = await run_once(self.config.command(svc, verb, self.environ, jwks), self.console)
+            code = await run_once(self.config.command(svc, verb, self.environ, users), self.console)
             if code != 0:
                 raise DevstackError(
                     f"`python -m {svc.spec.module} {verb}` failed with {describe_exit(code)}; "
                     f"see {self.config.layout.log_file(svc.name)}"
                 )
-        supervisor.launch(self.config.command(svc, "api", self.environ, jwks))
+        supervisor.launch(self.config.command(svc, "api", self.environ, users))
 
     async def _announce(self, supervisor: Supervisor) -> None:
         urls = {s.name: f"{s.base_url}/readyz" for s in self.config.services}
@@ -191,5 +181,5 @@ class Stack:
             await wait_ready(
                 {n: urls[n] for n in pending}, self.console, timeout=math.inf, interval=1.0, report_every=math.inf
             )
-        for text in ready_banner(self.config, self.console):
+        for text in ready_banner(self.config, self.console, load_users(self.config.layout)):
             self.console.info(text)

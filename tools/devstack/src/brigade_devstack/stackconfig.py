@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from brigade_devstack.catalog import ServiceSpec, unavailable_reason
+from brigade_devstack.demo_users import AUTH_SERVICE
 from brigade_devstack.errors import DevstackError
 from brigade_devstack.layout import Layout
 from brigade_devstack.ports import HOST, PortClaim
@@ -83,7 +84,14 @@ class StackConfig:
         """component → base URL of every public API the gateway routes to."""
         return {s.name: s.base_url for s in self.services if s.spec.public and not s.spec.gateway}
 
-    def environment(self, svc: PlannedService, base: Mapping[str, str], jwks: str | None) -> dict[str, str]:
+    @property
+    def auth(self) -> PlannedService | None:
+        """The auth service: it signs the tokens every other service verifies with its keys."""
+        return next((s for s in self.services if s.name == AUTH_SERVICE), None)
+
+    def environment(
+        self, svc: PlannedService, base: Mapping[str, str], demo_users: str | None = None
+    ) -> dict[str, str]:
         prefix = svc.spec.env_prefix
         env = dict(base)
         env.setdefault(f"{prefix}LOG_FORMAT", "console")
@@ -97,20 +105,23 @@ class StackConfig:
         )
         if svc.spec.has_database:
             env[f"{prefix}DATABASE_URL"] = self.database_url
-        if jwks is not None:
-            env[f"{prefix}JWT_PUBLIC_KEYS"] = jwks
+        # No key file: every service asks the auth service for its keys over NATS.
+        if svc.name == AUTH_SERVICE and demo_users is not None:
+            env[f"{prefix}DEMO_USERS"] = demo_users
         if svc.spec.gateway:
             env[f"{prefix}UPSTREAMS"] = json.dumps(self.upstreams())
             env[f"{prefix}ROUTES_FILE"] = str(self.layout.routes_file)
             env[f"{prefix}STATIC_DIR"] = str(self.layout.static_dir)
         return env
 
-    def command(self, svc: PlannedService, verb: str, base: Mapping[str, str], jwks: str | None) -> Command:
+    def command(
+        self, svc: PlannedService, verb: str, base: Mapping[str, str], demo_users: str | None = None
+    ) -> Command:
         """`python -m <module> <verb>` for `svc`, run from the repository root."""
         return Command(
             name=svc.name,
             argv=[sys.executable, "-m", svc.spec.module, verb],
-            env=self.environment(svc, base, jwks),
+            env=self.environment(svc, base, demo_users),
             cwd=self.layout.root,
         )
 

@@ -44,7 +44,10 @@ def requested_host(conn: HTTPConnection) -> str:
     return (forwarded or conn.headers.get("host", "")).lower()
 
 
-def _same_origin(conn: HTTPConnection) -> bool:
+def same_origin(conn: HTTPConnection) -> bool:
+    """Whether the request shows it comes from the site itself: an `Origin` naming the host the
+    client addressed, or (for clients that send no Origin) an `X-CSRF-Token` equal to the
+    `brigade_csrf` cookie."""
     origin = conn.headers.get("origin")
     if origin:
         return urlsplit(origin).netloc.lower() == requested_host(conn)
@@ -69,10 +72,16 @@ def credentials(conn: HTTPConnection) -> str | None:
     cookie = conn.cookies.get(ACCESS_COOKIE)
     if not cookie:
         return None
-    method = conn.scope.get("method", "GET")
-    if method not in SAFE_METHODS and not _same_origin(conn):
-        raise cross_site()
+    require_same_site(conn)
     return cookie
+
+
+def require_same_site(conn: HTTPConnection) -> None:
+    """For a request that a cookie authenticates: an unsafe one must come from the site itself
+    (`same_origin`), else `Forbidden` (type `cross-site-request`)."""
+    method = conn.scope.get("method", "GET")
+    if method not in SAFE_METHODS and not same_origin(conn):
+        raise cross_site()
 
 
 def handshake_token(conn: HTTPConnection) -> str | None:

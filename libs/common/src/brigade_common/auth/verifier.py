@@ -12,33 +12,17 @@ use and again when a token names a `kid` the verifier does not know (rotation), 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from brigade_common.auth.keys import ALGORITHM
 from brigade_common.auth.keysource import KeySource, RefreshGate
+from brigade_common.auth.principal import Principal as Principal  # its home before it had its own module
 from brigade_common.problems import Unauthorized
 
 INVALID_TOKEN = "invalid-token"  # noqa: S105 - a problem type, not a secret
 MAX_REMEMBERED_TOKENS = 10_000
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the token's subject, roles and display name."""
-
-    sub: str
-    roles: frozenset[str]
-    name: str | None = None
-    # When the token that says so expires (seconds since the epoch); a long-lived connection ends then.
-    expires_at: float | None = None
-
-    def has_any_role(self, roles: Iterable[str]) -> bool:
-        """True when the principal holds at least one of `roles`."""
-        return not self.roles.isdisjoint(roles)
 
 
 def invalid_token(detail: str, *, error: bool = True) -> Unauthorized:

@@ -13,12 +13,12 @@ supply requests that were settled), and hands over the events the orders recorde
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
+from brigade_common.db import is_uuid
 from brigade_common.writes import Session, Table
 from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.domain.events import Event, OrderState
@@ -87,14 +87,6 @@ def order_state(row: asyncpg.Record | dict[str, Any]) -> OrderState:
         row["expires_at"],
         row["reason"],
     )
-
-
-def is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ from datetime import datetime
 
 import asyncpg
 
+from brigade_common.db import is_uuid
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.adapters.dishes import fetch_dishes
-from brigade_kitchen.adapters.orders import STATE_COLUMNS, is_uuid, order_state
+from brigade_kitchen.adapters.orders import STATE_COLUMNS, order_state
 from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.domain.model import Balance, Dish
 from brigade_kitchen.service.ports import Movement, OrderEntry

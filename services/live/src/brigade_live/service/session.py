@@ -19,7 +19,7 @@ from brigade_live.domain.channels import Channel, Event
 from brigade_live.service.ports import Socket
 
 if TYPE_CHECKING:
-    from brigade_common.auth.verifier import Principal
+    from brigade_common.auth.principal import Principal
 
 log = structlog.get_logger("brigade_live.session")
 
