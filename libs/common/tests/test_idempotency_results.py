@@ -55,7 +55,7 @@ async def begin(db: asyncpg.Pool, k: IdempotencyKey, resource_id: str) -> Replay
 async def test_the_first_result_is_replayed_once_the_request_completed(db: asyncpg.Pool) -> None:
     assert await begin(db, key(), "p1") is None
     async with db.acquire() as conn:
-        await complete_key(conn, key(), {"status": "succeeded", "amount_cents": 900})
+        await complete_key(conn, "p1", {"status": "succeeded", "amount_cents": 900})
     assert await begin(db, key(), "p2") == Replay("p1", {"status": "succeeded", "amount_cents": 900})
     with pytest.raises(IdempotencyKeyReused):
         await begin(db, key(body={"order_id": "o2", "token": "tok_visa"}), "p3")
@@ -66,18 +66,18 @@ async def test_a_key_whose_request_still_runs_is_refused_until_it_completes(db: 
     with pytest.raises(RequestInProgress):
         await begin(db, key(), "p2")
     async with db.acquire() as conn:
-        await complete_key(conn, key(), {"status": "failed"})
+        await complete_key(conn, "p1", {"status": "failed"})
     assert await begin(db, key(), "p2") == Replay("p1", {"status": "failed"})
 
 
 async def test_a_released_key_runs_anew_but_a_completed_one_cannot_be_released(db: asyncpg.Pool) -> None:
     assert await begin(db, key(), "p1") is None
     async with db.acquire() as conn:
-        await release_key(conn, key())
+        await release_key(conn, "p1")
     assert await begin(db, key(), "p2") is None  # the retry is a new request
     async with db.acquire() as conn:
-        await complete_key(conn, key(), {"status": "succeeded"})
-        await release_key(conn, key())
+        await complete_key(conn, "p2", {"status": "succeeded"})
+        await release_key(conn, "p2")
     assert await begin(db, key(), "p3") == Replay("p2", {"status": "succeeded"})
 
 
@@ -104,7 +104,7 @@ async def test_a_second_request_waits_for_the_first_transaction_not_the_whole_wo
 async def test_an_expired_key_counts_as_new_and_is_purged(db: asyncpg.Pool) -> None:
     assert await begin(db, key(), "p1") is None
     async with db.acquire() as conn:
-        await complete_key(conn, key(), {"status": "succeeded"})
+        await complete_key(conn, "p1", {"status": "succeeded"})
         await conn.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
     assert await begin(db, key(), "p2") is None  # a new request: no result yet
     with pytest.raises(RequestInProgress):

@@ -56,6 +56,7 @@ CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (crea
 IDEMPOTENCY_RESULTS_DDL = """
 ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS result jsonb;
 ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS completed_at timestamptz;
+CREATE INDEX IF NOT EXISTS idempotency_keys_unfinished ON idempotency_keys (resource_id) WHERE completed_at IS NULL;
 """
 
 
@@ -229,22 +230,20 @@ async def begin_key(
     return Replay(row["resource_id"], json.loads(row["result"]))
 
 
-async def complete_key(db: Queries, key: IdempotencyKey, result: Mapping[str, Any]) -> None:
-    """The request `begin_key` claimed `key` for has ended with `result` (JSON): later requests with
-    the key replay it. Call it in the transaction that records the outcome."""
+async def complete_key(db: Queries, resource_id: str, result: Mapping[str, Any]) -> None:
+    """The request that `begin_key` claimed a key for, naming `resource_id`, has ended with `result`
+    (JSON): later requests with the key replay it. Call it in the transaction that records the
+    outcome. By resource, so that whoever finishes the work (the request, or a job that settles
+    work a crashed process left) need not know the key."""
     await db.execute(
-        "UPDATE idempotency_keys SET result = $3::text::jsonb, completed_at = now() WHERE principal = $1 AND key = $2",
-        key.principal,
-        key.key,
+        "UPDATE idempotency_keys SET result = $2::text::jsonb, completed_at = now() "
+        "WHERE resource_id = $1 AND completed_at IS NULL",
+        resource_id,
         json.dumps(result, sort_keys=True, default=str),
     )
 
 
-async def release_key(db: Queries, key: IdempotencyKey) -> None:
-    """Give up a key claimed with `begin_key` whose request failed in a way a retry may cure (a
-    provider that was briefly unavailable): the next request with it runs anew."""
-    await db.execute(
-        "DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND completed_at IS NULL",
-        key.principal,
-        key.key,
-    )
+async def release_key(db: Queries, resource_id: str) -> None:
+    """Give up the key claimed for `resource_id` while its request is unfinished, because it failed
+    in a way a retry may cure (a provider briefly unavailable): the next request with it runs anew."""
+    await db.execute("DELETE FROM idempotency_keys WHERE resource_id = $1 AND completed_at IS NULL", resource_id)
