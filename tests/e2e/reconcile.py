@@ -1,4 +1,4 @@
-"""The invariants of DESIGN §3, checked straight from both services' schemas."""
+"""The invariants of DESIGN §3, checked straight from the services' schemas."""
 
 from __future__ import annotations
 
@@ -41,4 +41,31 @@ async def reconcile(db: asyncpg.Pool) -> dict[str, int]:
         "OR (r.status = 'delivered') <> (coalesce(-sum(m.delta), 0) = r.amount)"
     )
     assert not per_request, f"supply requests sent the wrong amount: {per_request}"
+    await reconcile_money(db)
     return {"outflow": int(outflow), "inflow": int(inflow)}
+
+
+async def reconcile_money(db: asyncpg.Pool) -> None:
+    """No order charged twice, and no customer pays for a dish they do not get: a charge kept
+    (succeeded) is for an order served, or still reserved while its payment travels to the kitchen;
+    one for an order that ended otherwise was refunded. Call it once the saga has settled."""
+    twice = await db.fetch(
+        "SELECT order_id, count(*) FROM payments.payments WHERE status <> 'failed' "
+        "GROUP BY order_id HAVING count(*) > 1"
+    )
+    assert not twice, f"orders charged more than once: {twice}"
+    kept = await db.fetch(
+        "SELECT p.id, p.order_id, o.status FROM payments.payments p JOIN kitchen.orders o ON o.id = p.order_id "
+        "WHERE p.status = 'succeeded' AND o.status NOT IN ('served', 'reserved')"
+    )
+    assert not kept, f"charges kept for orders that were not served: {kept}"
+    refunded = await db.fetch(
+        "SELECT p.id, p.order_id, o.status FROM payments.payments p JOIN kitchen.orders o ON o.id = p.order_id "
+        "WHERE p.status = 'refunded' AND o.status = 'served'"
+    )
+    assert not refunded, f"served orders whose payment was given back: {refunded}"
+    unpaid = await db.fetch(
+        "SELECT o.id FROM kitchen.orders o WHERE o.status = 'served' AND NOT EXISTS "
+        "(SELECT 1 FROM payments.payments p WHERE p.order_id = o.id AND p.status = 'succeeded')"
+    )
+    assert not unpaid, f"orders served without a payment: {unpaid}"

@@ -6,9 +6,11 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.client import order, pantry, payment, publish, wait_status
+from brigade_contracts.payments import PAYMENT_SUCCEEDED
+from tests.e2e.client import messages_handled, order, pantry, pay, publish, wait_status
 from tests.e2e.harness import Stack
 from tests.e2e.reconcile import reconcile
+from tests.e2e.test_messages import stream_envelopes
 
 
 @pytest.mark.stack_env(KITCHEN_PAYMENT_WINDOW_S="1")
@@ -34,14 +36,16 @@ async def test_a_paid_order_is_served_and_its_ingredients_consumed_once(
 ) -> None:
     placed = (await order(http, stack, "pan-simple", 2)).json()
     assert placed["status"] == "reserved"
-    paid = payment(placed)
-    await publish(stack, paid)
+    paid = await pay(http, stack, placed)
+    assert paid.status_code == 201, paid.text
     served = await wait_status(http, stack, placed["order_id"], {"served"})
     assert served["version"] == placed["version"] + 1
-    # The same payment event again (new Nats-Msg-Id) and a second payment for the same order: no effect.
-    await publish(stack, paid, msg_id="redelivered")
-    await publish(stack, payment(placed, "pay-2"))
-    await publish(stack, payment({**placed, "order_id": placed["order_id"]}, "pay-3"))
+    # The payment's event again (a new Nats-Msg-Id: past the broker, stopped by the inbox), and a
+    # second payment for the served order (refused by payments): no effect.
+    [succeeded] = await stream_envelopes(stack, "PAYMENTS", PAYMENT_SUCCEEDED)
+    await publish(stack, succeeded, msg_id="redelivered")
+    assert (await pay(http, stack, placed)).status_code == 409
+    await messages_handled(http, stack, "kitchen", "kitchen-payments", "duplicate")
     jamon = (await pantry(http, stack))["jamon"]
     assert jamon == {"ingredient": "jamon", "on_hand": 76, "reserved": 0, "available": 76}
     consumed = await db.fetch(

@@ -1,5 +1,7 @@
 """Outages lose nothing: PostgreSQL, nats-server or both down for longer than the whole retry
-budget while supply commands, deliveries, payments and expiry schedules are in flight. The saga
+budget while supply commands, deliveries, payments and expiry schedules are in flight (a payment
+taken while NATS is down waits in the payments outbox; one tried while PostgreSQL is down is a 503,
+and the same request again afterwards is refused or refunded if the order expired meanwhile). The saga
 pauses and then finishes: every order reaches its proper state, no message reaches the dead-letter
 stream, every invariant holds, and during a database outage the APIs answer 503 with Retry-After.
 
@@ -27,13 +29,13 @@ import pytest
 from brigade_common.devservers import NatsServer, PostgresServer, free_port
 from brigade_common.dlq import read_dead_letters
 from brigade_common.jetstream import connect
-from tests.e2e.client import order, payment, publish, wait_status
+from tests.e2e.client import money_settled, order, pay, pay_until_answered, wait_status
 from tests.e2e.harness import Stack, eventually
 from tests.e2e.reconcile import reconcile
 
 BUDGET = {
     f"{svc}_{key}": value
-    for svc in ("KITCHEN", "WAREHOUSE")
+    for svc in ("KITCHEN", "WAREHOUSE", "PAYMENTS")
     for key, value in {"CONSUMER_MAX_DELIVER": "2", "CONSUMER_BACKOFF_S": "[0.05]", "ACK_WAIT_S": "3"}.items()
 }
 SETTINGS = {
@@ -46,6 +48,7 @@ SETTINGS = {
     "KITCHEN_SWEEP_S": "1",
 }
 SETTLED = {"served", "expired", "failed", "cancelled"}
+PAY_KEY = "pay-the-paid-one"
 # Probes back off 0.2, 0.5, 1, 2, 5 s: five of them is ~9 s down, the budget ~0.05 s, the ack wait 3 s.
 PROBES = 5
 
@@ -114,11 +117,31 @@ async def in_flight(http: httpx.AsyncClient, stack: Stack) -> dict[str, dict[str
 
 
 async def the_end(http: httpx.AsyncClient, stack: Stack, placed: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Wait until every order is settled; their final states."""
-    return {
+    """Wait until every order is settled, and the paid one's money where it belongs (charged if it
+    was served, refunded otherwise); their final states."""
+    final = {
         name: (await wait_status(http, stack, o["order_id"], SETTLED, timeout=60))["status"]
         for name, o in placed.items()
     }
+    await money_settled(http, stack, placed["paid"])
+    return final
+
+
+async def replica_holds(stack: Stack, placed: dict[str, Any]) -> None:
+    """The payments service has heard of the order (NATS is about to go: it could not ask the kitchen)."""
+    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=1)
+    assert pool is not None
+    try:
+
+        async def held() -> bool:
+            status = await pool.fetchval(
+                "SELECT status FROM payments.orders WHERE order_id = $1::uuid", placed["order_id"]
+            )
+            return bool(status == "reserved")
+
+        await eventually(held, 10, "the payments replica holding the order")
+    finally:
+        await pool.close()
 
 
 async def dead_letters(stack: Stack) -> list[Any]:
@@ -135,13 +158,13 @@ async def kill_postgres(pg: PostgresServer) -> None:
     pg.proc.wait(10)
 
 
-async def answered_503_with_retry_after(http: httpx.AsyncClient, stack: Stack) -> None:
+async def answered_503_with_retry_after(http: httpx.AsyncClient, stack: Stack, paid: dict[str, Any]) -> None:
     """What the APIs say while the database is down: 503, Retry-After, which dependency, nothing written."""
-    r = await order(http, stack, "pan-simple")
-    assert r.status_code == 503, r.text
-    assert r.headers["retry-after"] == "5"
-    body = r.json()
-    assert body["type"].endswith("/dependency-unavailable") and body["dependency"] == "database"
+    for r in (await order(http, stack, "pan-simple"), await pay(http, stack, paid, key=PAY_KEY)):
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "5"
+        body = r.json()
+        assert body["type"].endswith("/dependency-unavailable") and body["dependency"] == "database"
     for path in ("/api/kitchen/pantry", "/api/kitchen/dishes/today"):
         got = await http.get(f"{stack.url('kitchen')}{path}", headers=stack.staff())
         assert got.status_code == 503 and got.headers["retry-after"] == "5"
@@ -156,13 +179,14 @@ async def test_a_database_outage_longer_than_the_retry_budget_pauses_the_saga_an
     stack = outage_stack
     placed = await in_flight(http, stack)
     await kill_postgres(durable_pg)
-    await publish(stack, payment(placed["paid"]))  # the payment arrives while the kitchen cannot store it
     await probed_many_times(http, stack, "database")
-    await answered_503_with_retry_after(http, stack)
+    # The customer pays meanwhile: 503, nothing charged; the same request again once it is back.
+    await answered_503_with_retry_after(http, stack, placed["paid"])
     durable_pg.start()
+    assert (await pay_until_answered(http, stack, placed["paid"], PAY_KEY)).status_code in (201, 409)
     final = await the_end(http, stack, placed)
-    # The payment and the paid order's own expiry check were both held through the outage; which
-    # runs first afterwards decides (a late payment's refund is the payments service's to make).
+    # The order's expiry check was held through the outage and the payment came after it: it was
+    # refused (409) or, charged before the payments service heard of the expiry, refunded.
     assert final["paid"] in {"served", "expired"}
     assert {k: v for k, v in final.items() if k != "paid"} == {
         "unpaid": "expired",
@@ -178,14 +202,15 @@ async def test_a_nats_outage_pauses_the_saga_and_loses_nothing(
 ) -> None:
     stack = outage_stack
     placed = await in_flight(http, stack)
+    await replica_holds(stack, placed["paid"])
     nats_server.kill()
-    # Orders are still taken while NATS is down: their commands wait in the outbox.
+    # Orders and payments are still taken while NATS is down: their messages wait in the outboxes.
     during = await order(http, stack, "ensalada-cesar")
     assert during.status_code == 202 and during.json()["status"] == "pending"
     placed["placed-during"] = during.json()
+    assert (await pay(http, stack, placed["paid"])).status_code == 201
     await probed_many_times(http, stack, "nats")
     nats_server.start()  # same port, same store: streams, consumers and schedules survive
-    await publish(stack, payment(placed["paid"]))
     final = await the_end(http, stack, placed)
     assert final["paid"] in {"served", "expired"} and final["unpaid"] == "expired"
     assert {final[k] for k in ("supplied-1", "supplied-2", "placed-during")} == {"expired"}
@@ -201,10 +226,10 @@ async def test_both_down_at_once_lose_nothing(
     await kill_postgres(durable_pg)
     nats_server.kill()
     await probed_many_times(http, stack, "nats")
-    await answered_503_with_retry_after(http, stack)
+    await answered_503_with_retry_after(http, stack, placed["paid"])
     nats_server.start()
     durable_pg.start()
-    await publish(stack, payment(placed["paid"]))
+    assert (await pay_until_answered(http, stack, placed["paid"], PAY_KEY)).status_code in (201, 409)
     final = await the_end(http, stack, placed)
     assert final["paid"] in {"served", "expired"} and final["unpaid"] == "expired"
     assert await dead_letters(stack) == []

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from tests.contract.documents import declared
-from tests.e2e.client import get_order, order
+from tests.e2e.client import get_order, order, pay, settled
 from tests.e2e.harness import Stack
 
 OWNER, OTHER = "alice-owner", "bob-other"
@@ -47,13 +47,29 @@ async def read_order(stack: Stack, http: httpx.AsyncClient, params: dict[str, st
     return await get_order(http, stack, params["order_id"], sub=OWNER)
 
 
+async def a_payment(stack: Stack, http: httpx.AsyncClient) -> dict[str, str]:
+    placed = (await an_order(stack, http))["order_id"]
+    reserved = await settled(http, stack, placed, sub=OWNER)
+    assert reserved["status"] == "reserved", reserved
+    paid = await pay(http, stack, reserved)
+    assert paid.status_code == 201, paid.text
+    return {"payment_id": paid.json()["payment_id"]}
+
+
+async def read_payment(stack: Stack, http: httpx.AsyncClient, params: dict[str, str]) -> Any:
+    r = await http.get(f"{stack.url('payments')}/api/payments/{params['payment_id']}", headers=stack.auth(OWNER))
+    return r.json()
+
+
 OWNED: dict[Key, Owned] = {
+    ("payments", "GET", "/api/payments/{payment_id}"): Owned(a_payment, read_payment, staff_reach_it=True),
     ("kitchen", "GET", "/api/kitchen/orders/{order_id}"): Owned(an_order, read_order, staff_reach_it=True),
     ("kitchen", "POST", "/api/kitchen/orders/{order_id}/cancel"): Owned(an_order, read_order, staff_reach_it=True),
 }
 # A collection of the caller's own: the make, and the ids of a page of it.
 LISTS: dict[Key, tuple[Make, Callable[[dict[str, Any]], set[str]]]] = {
     ("kitchen", "GET", "/api/kitchen/orders"): (an_order, lambda page: {o["order_id"] for o in page["items"]}),
+    ("payments", "GET", "/api/payments"): (a_payment, lambda page: {p["payment_id"] for p in page["items"]}),
 }
 OWN_BY_CONSTRUCTION: dict[Key, str] = {
     ("auth", "GET", "/api/auth/me"): "the caller's own account: the token's subject, no identifier to change",
@@ -62,6 +78,8 @@ OWN_BY_CONSTRUCTION: dict[Key, str] = {
         "POST",
         "/api/kitchen/orders",
     ): "creates the caller's own order (its customer is the token's subject)",
+    ("payments", "POST", "/api/payments"): "pays for an order of the caller's only: another's is a 404, "
+    "as one that does not exist (services/payments/tests/integration)",
 }
 
 

@@ -17,7 +17,7 @@ from brigade_common.auth.keys import generate_key
 from brigade_common.auth.tokens import mint_token
 from brigade_common.devservers import free_port
 from brigade_devstack.reconcile import reconcile
-from tests.e2e.client import order, payment, publish, purchases, settled, wait_status
+from tests.e2e.client import order, pay, purchases, settled, wait_status
 from tests.e2e.harness import ROOT, Stack
 from tests.load.stack import start_with_gateway
 
@@ -51,7 +51,7 @@ async def saga(http: httpx.AsyncClient, stack: Stack) -> dict[str, str]:
     assert bought, "the second salad should have been bought from the market"
     # Covered by the pantry: one is paid (consumed), one cancelled (released).
     paid = (await order(http, stack, "pan-simple")).json()
-    await publish(stack, payment(paid))
+    assert (await pay(http, stack, paid)).status_code == 201
     await wait_status(http, stack, paid["order_id"], {"served"})
     cancelled = (await order(http, stack, "pasta-carne-molida")).json()
     r = await http.post(

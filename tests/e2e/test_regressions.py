@@ -5,7 +5,8 @@ unknown dish crashing the handler and bad input (services/kitchen/tests/integrat
 events lost when produce is not awaited before commit (test_chaos: kitchen killed between commit and
 publish), a replay with a new event id processed twice (test_messages), a request hanging forever
 without a timeout (kitchen test_http: 202 with a Location), flaky fixed-sleep waits (every wait here
-polls a condition).
+polls a condition). Seed 001's payment bugs (the listener never registered, a completed or a
+cancelled order charged) are in test_payments.
 """
 
 from __future__ import annotations

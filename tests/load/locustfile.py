@@ -14,13 +14,14 @@ component sets LOCUST_HOST). Environment:
     LOAD_STAFF_PASSWORD         give, so a load cannot make its own staff); unset: no staff users
     LOAD_THINK_S                "min,max" seconds a user pauses between tasks (default "1,3")
     LOAD_ORDER_TIMEOUT_S        how long a customer follows a pending order (default 60)
-    LOAD_CANCEL_SHARE           share of reserved orders the customer cancels (default 0.25)
+    LOAD_CANCEL_SHARE           share of reserved orders the customer cancels; it pays for the others
+                                with `tok_visa` (default 0.25)
     LOAD_JOURNEYS               stop the whole run after this many order journeys (default: never)
     LOAD_SUMMARY_FILE           write the final figures there as JSON when locust quits
 
 What counts as a failure: any transport error, an unexpected status, or a body that is not what the
 API documents. 409 and 422 on the two writes are the API's business refusals (an Idempotency-Key in
-use, an unknown dish, an order that can no longer be cancelled): they are not failures but are
+use, an unknown dish, an order that can no longer be cancelled or paid for): they are not failures but are
 counted as `REFUSED` rows. How each order ended is reported as an `ORDER` row named after its final
 status (`reserved`, `failed`, …), timed from the POST until it left `pending`; an order still pending
 after LOAD_ORDER_TIMEOUT_S is a failure.
@@ -54,6 +55,8 @@ from locust.stats import StatsEntry
 KITCHEN = "/api/kitchen"
 AUTH = "/api/auth"
 ORDER = f"{KITCHEN}/orders/{{order_id}}"
+PAYMENTS = "/api/payments"
+CARD = "tok_visa"  # the payment sandbox's card that always pays
 SETTLED = {"reserved", "failed", "served", "cancelled", "expired"}
 REFUSALS = (409, 422)
 POLL_INTERVAL_S = 0.25
@@ -240,7 +243,7 @@ class BrigadeUser(HttpUser):
 
 class Customer(BrigadeUser):
     """Looks at today's menu, orders a dish, follows the order until the kitchen holds it (or gives up),
-    checks it is among their orders, and now and then cancels it."""
+    checks it is among their orders, and then cancels it now and then, or else pays for it."""
 
     weight = 9
     roles = ["customer"]
@@ -293,10 +296,30 @@ class Customer(BrigadeUser):
         if order["status"] not in SETTLED:
             return
         self.my_orders(order["order_id"])
-        if order["status"] == "reserved" and random.random() < SETTINGS.cancel_share:
+        if order["status"] != "reserved":
+            return
+        if random.random() < SETTINGS.cancel_share:
             with self.call("POST", f"{location}/cancel", f"{ORDER}/cancel") as r:
                 if r.status_code == 200 and r.json().get("status") != "cancelled":
                     r.failure(f"cancel answered {r.json().get('status')!r}")
+        else:
+            self.pay(order)
+
+    def pay(self, order: dict[str, Any]) -> None:
+        """Pay for the reserved order with the sandbox's good card (the kitchen then serves it)."""
+        with self.call(
+            "POST",
+            PAYMENTS,
+            PAYMENTS,
+            ok=(201,),
+            json={"order_id": order["order_id"], "token": CARD},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        ) as r:
+            if r.status_code == 201 and (r.json().get("status"), r.json().get("order_id")) != (
+                "succeeded",
+                order["order_id"],
+            ):
+                r.failure(f"unexpected payment answer: {r.text[:200]}")
 
     def follow(self, location: str, order: dict[str, Any], started: float) -> dict[str, Any]:
         """Poll a pending order (202 + Location) until it leaves `pending`; report how it ended."""

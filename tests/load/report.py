@@ -19,9 +19,9 @@ METHOD = """\
   (an Ed25519 JWT minted by the locustfile).
 - A customer (weight 9) either browses (today's menu, one dish) or orders: today's menu, `POST
   /api/kitchen/orders` with an `Idempotency-Key`, then — on `202` — polls the order's `Location` every
-  0.25 s until it leaves `pending`, reads their own orders (the new one must be listed) and cancels a
-  quarter of the reserved orders. Staff (weight 1) read the pantry, its ledger, the warehouse stock
-  and purchases.
+  0.25 s until it leaves `pending`, reads their own orders (the new one must be listed), cancels a
+  quarter of the reserved orders and pays for the rest (`POST /api/payments`, `tok_visa`). Staff
+  (weight 1) read the pantry, its ledger, the warehouse stock and purchases.
 - Rows are named by route template. `ORDER <status>` rows count how each order ended, timed from the
   POST until it left `pending` (the saga's latency as a customer sees it). A failure is a transport
   error, an unexpected status or body, or an order still pending after 60 s; 409/422 on a write are

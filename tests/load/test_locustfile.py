@@ -8,7 +8,7 @@ from pathlib import Path
 
 import asyncpg
 
-from tests.e2e.harness import Stack
+from tests.e2e.harness import Stack, eventually
 from tests.e2e.reconcile import reconcile
 from tests.load.runner import LocustRun, run_locust
 from tests.load.stack import load_env, start_with_gateway
@@ -41,12 +41,21 @@ async def test_customers_order_through_the_gateway_and_find_their_orders(
     assert listed is not None and listed.requests == JOURNEYS
     assert summary.request("GET", "/api/kitchen/dishes/today") is not None
 
-    # The kitchen has exactly those orders, from simulated customers with subjects of their own.
-    rows = await db.fetch("SELECT customer_id, status FROM kitchen.orders")
-    assert len(rows) == JOURNEYS
-    assert {r["status"] for r in rows} <= {"reserved", "cancelled"}
+    # The kitchen has exactly those orders, from simulated customers with subjects of their own; each
+    # reserved one was cancelled or paid for, and every paid one is served.
     cancels = summary.request("POST", "/api/kitchen/orders/{order_id}/cancel")
-    assert sum(r["status"] == "cancelled" for r in rows) == (cancels.requests if cancels else 0)
+    payments = summary.request("POST", "/api/payments")
+    cancelled, paid = (cancels.requests if cancels else 0), (payments.requests if payments else 0)
+    assert cancelled + paid == JOURNEYS
+
+    async def all_served() -> list[asyncpg.Record] | None:
+        rows = await db.fetch("SELECT customer_id, status FROM kitchen.orders")
+        return rows if sum(r["status"] == "served" for r in rows) == paid else None
+
+    rows = await eventually(all_served, 30, "every paid order served")
+    assert len(rows) == JOURNEYS
+    assert sorted(r["status"] for r in rows) == ["cancelled"] * cancelled + ["served"] * paid
+    assert await db.fetchval("SELECT count(*) FROM payments.payments WHERE status = 'succeeded'") == paid
     # Each simulated customer signed up and in through the auth service: its orders are its user's.
     customers = {r["customer_id"] for r in rows}
     signed_up = await db.fetch("SELECT id::text AS id FROM auth.users WHERE email LIKE 'load-customer-%'")

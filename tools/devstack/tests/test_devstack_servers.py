@@ -112,7 +112,9 @@ async def test_a_stop_while_the_server_is_starting_ends_the_start() -> None:
     await eventually(lambda: server.proc is not None, what="the server process")
     assert server.proc is not None
     await asyncio.wait_for(service.stop(grace=30), timeout=20)  # not the minute the start would take
-    assert server.proc.returncode == -signal.SIGINT
+    # Ended by the stop signal, not killed: 1 when it landed while Python itself was still starting
+    # (a KeyboardInterrupt before any handler), as it can on a loaded machine.
+    assert server.proc.returncode in (-signal.SIGINT, 1)
     assert service.pids == []
     with pytest.raises(LaunchError, match="while starting"):
         await service.started()

@@ -39,6 +39,8 @@ def test_table_is_the_service_catalog() -> None:
         "KITCHEN_",
     )
     assert not table["market"].has_database
+    # A schema without demo data (payments) is migrated and not seeded: it has no `seed` command.
+    assert (kitchen.has_seed, table["payments"].has_database, table["payments"].has_seed) == (True, True, False)
     assert [s.name for s in table.values() if s.gateway] == ["web"]
     assert all(s.public for s in table.values()), "every service has a route"
 

@@ -14,12 +14,21 @@ request raises `IdempotencyKeyReused`. Keys expire after `DEFAULT_TTL_S` (24 hou
 counts as new, and `purge_expired` deletes them (the runtime runs it periodically).
 
 Use READ COMMITTED (PostgreSQL's default): under REPEATABLE READ the second request would fail instead.
+
+Work that outlives one transaction (a charge through a payment provider: a transaction before the
+call, one after) keeps the first request's *result* instead, under Stripe's rules: `begin_key`
+claims the key in the first transaction; `complete_key` stores what the request ended with (a JSON
+document the service replays its response from) in the last one; a request with the key while the
+first is still running raises `RequestInProgress`; `release_key` gives the key up when the request
+failed in a way a retry may cure (the retry then runs anew). The table needs two more columns for
+this (`IDEMPOTENCY_RESULTS_DDL`, run after `IDEMPOTENCY_DDL`); `claim_key` ignores them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,6 +52,12 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at);
 """
+# For `begin_key`: what the first request ended with, and when (NULL while it is still running).
+IDEMPOTENCY_RESULTS_DDL = """
+ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS result jsonb;
+ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS completed_at timestamptz;
+CREATE INDEX IF NOT EXISTS idempotency_keys_unfinished ON idempotency_keys (resource_id) WHERE completed_at IS NULL;
+"""
 
 
 class Queries(Protocol):
@@ -61,6 +76,22 @@ class IdempotencyKeyReused(Exception):
     def __init__(self, key: str) -> None:
         super().__init__(f"this {HEADER} was already used for a different request")
         self.key = key
+
+
+class RequestInProgress(Exception):
+    """The first request with this key has not finished yet: retry once it has."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"a request with this {HEADER} is still being processed; retry shortly")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The first request with the key finished: the resource it created and what it ended with."""
+
+    resource_id: str
+    result: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -151,3 +182,68 @@ async def purge_expired(db: Queries, older_than_s: float = DEFAULT_TTL_S) -> int
         float(older_than_s),
     )
     return int(result.split()[-1])
+
+
+async def begin_key(
+    db: Queries, key: IdempotencyKey, *, resource_id: str, ttl_s: float = DEFAULT_TTL_S
+) -> Replay | None:
+    """Claim `key` for a request whose work spans several transactions, in the first one.
+
+    None: the key is new (or had expired) and is now this request's; do the work, then
+    `complete_key` (or `release_key`). `Replay` when the first request with the key has completed;
+    `RequestInProgress` while it runs (its first transaction committed, its last did not);
+    `IdempotencyKeyReused` when the key belongs to a different request. A second request waits on
+    the first's first transaction (the primary key), never on the whole work.
+    """
+    inserted = await db.fetchval(
+        """
+        INSERT INTO idempotency_keys (principal, key, method, path, fingerprint, resource_id)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (principal, key) DO UPDATE
+            SET method = EXCLUDED.method, path = EXCLUDED.path, fingerprint = EXCLUDED.fingerprint,
+                resource_id = EXCLUDED.resource_id, created_at = now(), result = NULL, completed_at = NULL
+            WHERE idempotency_keys.created_at < now() - make_interval(secs => $7)
+        RETURNING true
+        """,
+        key.principal,
+        key.key,
+        key.method.upper(),
+        key.path,
+        key.fingerprint,
+        resource_id,
+        float(ttl_s),
+    )
+    if inserted:
+        return None
+    row = await db.fetchrow(
+        "SELECT method, path, fingerprint, resource_id, result::text AS result, completed_at "
+        "FROM idempotency_keys WHERE principal = $1 AND key = $2",
+        key.principal,
+        key.key,
+    )
+    if row is None:  # purged or released between the two statements: it counts as never seen
+        return await begin_key(db, key, resource_id=resource_id, ttl_s=ttl_s)
+    if (row["method"], row["path"], row["fingerprint"]) != (key.method.upper(), key.path, key.fingerprint):
+        raise IdempotencyKeyReused(key.key)
+    if row["completed_at"] is None:
+        raise RequestInProgress(key.key)
+    return Replay(row["resource_id"], json.loads(row["result"]))
+
+
+async def complete_key(db: Queries, resource_id: str, result: Mapping[str, Any]) -> None:
+    """The request that `begin_key` claimed a key for, naming `resource_id`, has ended with `result`
+    (JSON): later requests with the key replay it. Call it in the transaction that records the
+    outcome. By resource, so that whoever finishes the work (the request, or a job that settles
+    work a crashed process left) need not know the key."""
+    await db.execute(
+        "UPDATE idempotency_keys SET result = $2::text::jsonb, completed_at = now() "
+        "WHERE resource_id = $1 AND completed_at IS NULL",
+        resource_id,
+        json.dumps(result, sort_keys=True, default=str),
+    )
+
+
+async def release_key(db: Queries, resource_id: str) -> None:
+    """Give up the key claimed for `resource_id` while its request is unfinished, because it failed
+    in a way a retry may cure (a provider briefly unavailable): the next request with it runs anew."""
+    await db.execute("DELETE FROM idempotency_keys WHERE resource_id = $1 AND completed_at IS NULL", resource_id)

@@ -318,8 +318,23 @@ ProblemMapper = Callable[[Exception], Problem]
 
 
 def _idempotency_key_reused(exc: Exception) -> Problem:
+    # `code` is Stripe's name for this error, for clients written against its API.
     return Unprocessable(
-        str(exc), field=idempotency.HEADER, type="idempotency-key-reused", title="Idempotency Key Reused"
+        str(exc),
+        field=idempotency.HEADER,
+        type="idempotency-key-reused",
+        title="Idempotency Key Reused",
+        extensions={"code": "idempotency_error"},
+    )
+
+
+def _idempotent_request_in_progress(exc: Exception) -> Problem:
+    return Conflict(
+        str(exc),
+        field=idempotency.HEADER,
+        type="idempotent-request-in-progress",
+        title="Request In Progress",
+        headers={"Retry-After": "1"},
     )
 
 
@@ -336,6 +351,7 @@ def _keys_unavailable(exc: Exception) -> Problem:
 # The common library's own errors, as every service answers them.
 COMMON_PROBLEMS: Mapping[type[Exception], ProblemMapper] = {
     idempotency.IdempotencyKeyReused: _idempotency_key_reused,
+    idempotency.RequestInProgress: _idempotent_request_in_progress,
     KeysUnavailable: _keys_unavailable,
 }
 

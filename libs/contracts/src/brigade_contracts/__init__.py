@@ -24,7 +24,7 @@ CATALOG: dict[str, tuple[type[BaseModel], str]] = {
     kitchen.ORDER_EXPIRY_DUE: (kitchen.OrderExpiryDue, "kitchen → kitchen (scheduled)"),
     kitchen.PANTRY_MOVED: (kitchen.PantryMoved, "kitchen → live view"),
     payments.PAYMENT_SUCCEEDED: (payments.PaymentSucceeded, "payments → kitchen"),
-    payments.PAYMENT_FAILED: (payments.PaymentFailed, "payments → kitchen, notifications"),
+    payments.PAYMENT_FAILED: (payments.PaymentFailed, "payments → notifications"),
     payments.PAYMENT_REFUNDED: (payments.PaymentRefunded, "payments → notifications"),
     kitchen.PAYMENT_REFUSED: (kitchen.PaymentRefused, "kitchen → payments (refund it)"),
     kitchen.DISH_CREATED: (kitchen.DishSnapshot, "kitchen → notifications, live view"),

@@ -144,7 +144,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "order_id": ORDER_ID,
         "customer_id": CUSTOMER_ID,
         "amount_cents": 1700,
-        "reason": "Your card was declined.",
+        "reason": "Your card has insufficient funds.",
+        "code": "insufficient_funds",
     },
     market.BUY: {"ingredient": "lechuga", "amount": 4},
     payments.PAYMENT_REFUNDED: {
@@ -254,7 +255,8 @@ GLOSSARY: dict[str, str] = {
     "quantity": "Portions ordered.",
     "total_cents": "What the order costs, in cents.",
     "OrderSnapshot.status": "The order's status after this change.",
-    "version": "1 when placed, +1 per change: a replica applies an event only when it holds `version - 1`.",
+    "version": "1 when placed, +1 per change. Each snapshot is the whole order: a replica applies one newer "
+    "than what it holds and ignores an older or equal one (a missing version lost nothing).",
     "OrderSnapshot.expires_at": "While `reserved`: when an unpaid order expires.",
     "OrderSnapshot.reason": "Why the order failed, was cancelled or expired.",
     "OrderExpiryDue.expires_at": "The deadline the check was scheduled for; an early arrival is retried.",
@@ -265,7 +267,9 @@ GLOSSARY: dict[str, str] = {
     "reserved": "Units held for orders after this movement.",
     "payment_id": "The payment.",
     "amount_cents": "The amount charged, in cents.",
-    "PaymentFailed.reason": "The provider's decline message.",
+    "PaymentFailed.reason": "The provider's decline message, for the customer.",
+    "PaymentFailed.code": "Why, for machines: `card_declined`, `insufficient_funds`, `expired_card`, "
+    "`processing_error` (the provider failed; a retry may succeed).",
     "PaymentRefunded.reason": "Why the charge was given back.",
     "PaymentRefused.order_status": "The order's status when the payment reached the kitchen.",
     "PaymentRefused.reason": "Why the kitchen could not serve it.",

@@ -19,11 +19,15 @@ class PaymentSucceeded(Message):
 
 
 class PaymentFailed(Message):
+    """A charge was declined, or the provider could not process it; nothing was taken."""
+
     payment_id: str
     order_id: str
     customer_id: str
     amount_cents: int
     reason: str
+    # Stripe's decline codes: card_declined, insufficient_funds, expired_card, processing_error.
+    code: str | None = None
 
 
 class PaymentRefunded(Message):

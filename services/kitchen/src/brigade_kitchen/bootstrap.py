@@ -23,6 +23,7 @@ from brigade_kitchen.definition import KITCHEN
 from brigade_kitchen.domain.model import Deadlines
 from brigade_kitchen.entrypoints.consumers import consumer_specs
 from brigade_kitchen.entrypoints.http import PROBLEMS, api
+from brigade_kitchen.entrypoints.rpc import serve_requests
 from brigade_kitchen.service.handlers import Deps
 from brigade_kitchen.service.kitchen import Kitchen
 
@@ -59,9 +60,13 @@ async def open_kitchen(
             max_concurrent_reservations=settings.max_concurrent_reservations,
         )
         await runtime.run_consumers(consumer_specs(kitchen, settings))
+        responder = await serve_requests(runtime.nc, kitchen.views)
         runtime.every(settings.idempotency_purge_s, lambda: purge_expired(runtime.db), "purge-idempotency-keys")
         runtime.every(settings.sweep_s, kitchen.settle_overdue, "settle-overdue-orders")
-        yield kitchen
+        try:
+            yield kitchen
+        finally:
+            await responder.stop()
     finally:
         await waiters.stop()
         await runtime.close()

@@ -9,7 +9,7 @@ from brigade_common.idempotency import IdempotencyKey, IdempotencyKeyReused
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.errors import ExpiryNotDue, InvalidTransition, UnknownDish, UnknownOrder
-from brigade_kitchen.domain.events import ExpiryScheduled, OrderChanged, PantryMoved, SupplyRequested
+from brigade_kitchen.domain.events import ExpiryScheduled, OrderChanged, PantryMoved, PaymentRefused, SupplyRequested
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service import handlers
 from brigade_kitchen.service.handlers import Deps
@@ -109,23 +109,60 @@ async def test_a_failed_supply_fails_the_order_and_gives_its_holds_back() -> Non
     assert state.balance("lechuga").on_hand == 4  # the ingredients stay in the pantry
 
 
+def paid(state: KitchenState, order_id: str, payment_id: str = "pay-1") -> c.ServePaidOrder:
+    """The order's payment, in full, by its customer."""
+    order = state.orders[order_id]
+    return c.ServePaidOrder(order_id, payment_id, order.customer_id, order.total_cents)
+
+
 async def test_payment_consumes_the_holds_and_serves_and_a_repeat_does_nothing() -> None:
     state, d = KitchenState.seeded({"lechuga": 10, "pollo": 2}), deps()
     order_id = await place(state, d)
-    await handlers.serve_paid_order(c.ServePaidOrder(order_id), uow(state), d)
+    await handlers.serve_paid_order(paid(state, order_id), uow(state), d)
     assert status(state, order_id) is OrderStatus.SERVED
     assert state.balance("lechuga").on_hand == 5 and state.balance("lechuga").reserved == 0
     assert state.balance("pollo").on_hand == 0
     consumed = [(e.ingredient, e.delta) for e in state.events(PantryMoved) if isinstance(e, PantryMoved)]
     assert consumed == [("lechuga", -5), ("pollo", -2)]
     published = len(state.published)
-    await handlers.serve_paid_order(c.ServePaidOrder(order_id), uow(state), d)
+    await handlers.serve_paid_order(paid(state, order_id), uow(state), d)
     assert len(state.published) == published
+
+
+async def test_a_payment_for_an_order_no_longer_held_is_refused_through_the_outbox() -> None:
+    """The expiry/payment race: the order expired first, so the payment is refused (and refunded),
+    nothing is consumed, and the refusal is a message of the transaction that decided it."""
+    clock = FakeClock()
+    state, d = KitchenState.seeded({"lechuga": 10, "pollo": 2}), deps(clock, payment_window_s=60)
+    order_id = await place(state, d)
+    clock.advance(61)
+    await handlers.expire_order(c.ExpireOrder(order_id), uow(state), d)
+    commits = state.commits
+    await handlers.serve_paid_order(paid(state, order_id), uow(state), d)
+    assert status(state, order_id) is OrderStatus.EXPIRED
+    assert state.balance("lechuga").on_hand == 10 and state.balance("lechuga").reserved == 0
+    [refused] = [e for e in state.events(PaymentRefused) if isinstance(e, PaymentRefused)]
+    assert (refused.payment_id, refused.order_id, refused.order_status) == ("pay-1", order_id, OrderStatus.EXPIRED)
+    assert refused.amount_cents == state.orders[order_id].total_cents
+    assert state.commits == commits + 1
+
+
+async def test_a_second_payment_for_a_served_order_is_refused_the_first_again_is_not() -> None:
+    state, d = KitchenState.seeded({"lechuga": 10, "pollo": 2}), deps()
+    order_id = await place(state, d)
+    await handlers.serve_paid_order(paid(state, order_id), uow(state), d)
+    await handlers.serve_paid_order(paid(state, order_id), uow(state), d)
+    await handlers.serve_paid_order(paid(state, order_id, "pay-2"), uow(state), d)
+    refused = [e.payment_id for e in state.events(PaymentRefused) if isinstance(e, PaymentRefused)]
+    assert refused == ["pay-2"]
+    assert state.balance("lechuga").on_hand == 5
 
 
 async def test_a_payment_for_an_unknown_order_is_refused() -> None:
     with pytest.raises(UnknownOrder):
-        await handlers.serve_paid_order(c.ServePaidOrder("nope"), uow(KitchenState.seeded()), deps())
+        await handlers.serve_paid_order(
+            c.ServePaidOrder("nope", "pay-1", "alice", 850), uow(KitchenState.seeded()), deps()
+        )
 
 
 async def test_expiry_before_the_deadline_is_not_due_and_after_it_releases() -> None:
@@ -147,7 +184,7 @@ async def test_an_expiry_after_payment_changes_nothing() -> None:
     clock = FakeClock()
     state, d = KitchenState.seeded({"lechuga": 10, "pollo": 2}), deps(clock)
     order_id = await place(state, d)
-    await handlers.serve_paid_order(c.ServePaidOrder(order_id), uow(state), d)
+    await handlers.serve_paid_order(paid(state, order_id), uow(state), d)
     clock.advance(3600)
     await handlers.expire_order(c.ExpireOrder(order_id), uow(state), d)
     assert status(state, order_id) is OrderStatus.SERVED
@@ -168,7 +205,7 @@ async def test_cancel_releases_and_only_the_owner_or_staff_may_cancel() -> None:
 async def test_a_served_order_cannot_be_cancelled() -> None:
     state, d = KitchenState.seeded({"lechuga": 10, "pollo": 2}), deps()
     order_id = await place(state, d)
-    await handlers.serve_paid_order(c.ServePaidOrder(order_id), uow(state), d)
+    await handlers.serve_paid_order(paid(state, order_id), uow(state), d)
     with pytest.raises(InvalidTransition):
         await handlers.cancel_order(c.CancelOrder(order_id, by="alice", is_staff=False), uow(state), d)
 

@@ -9,7 +9,15 @@ import pytest
 from brigade_contracts import CATALOG
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.adapters.messages import SCHEDULE, SCHEDULE_TARGET, outgoing
-from brigade_kitchen.domain.events import Event, ExpiryScheduled, OrderChanged, OrderState, PantryMoved, SupplyRequested
+from brigade_kitchen.domain.events import (
+    Event,
+    ExpiryScheduled,
+    OrderChanged,
+    OrderState,
+    PantryMoved,
+    PaymentRefused,
+    SupplyRequested,
+)
 
 AT = datetime(2026, 12, 1, 12, 15, tzinfo=UTC)
 ORDER = OrderState(
@@ -21,6 +29,7 @@ EVENTS: list[Event] = [
     SupplyRequested("6f1c0000-0000-4000-8000-000000000002", ORDER.order_id, "lechuga", 3),
     ExpiryScheduled(ORDER.order_id, AT),
     PantryMoved(7, "lechuga", 3, PantryReason.DELIVERY, 7, 5, ORDER.order_id),
+    PaymentRefused("pay-1", ORDER.order_id, "alice", 900, OrderStatus.EXPIRED, "the order was expired"),
 ]
 
 

@@ -10,14 +10,25 @@ import pytest
 
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.errors import ExpiryNotDue, InvalidTransition, UnknownSupplyRequest
-from brigade_kitchen.domain.events import ExpiryScheduled, OrderChanged, SupplyRequested
+from brigade_kitchen.domain.events import ExpiryScheduled, OrderChanged, PaymentRefused, SupplyRequested
 from brigade_kitchen.domain.menu import todays_menu
-from brigade_kitchen.domain.model import TERMINAL, TRANSITIONS, Balance, Deadlines, Dish, Order, deadline, requirements
+from brigade_kitchen.domain.model import (
+    TERMINAL,
+    TRANSITIONS,
+    Balance,
+    Deadlines,
+    Dish,
+    Order,
+    Payment,
+    deadline,
+    requirements,
+)
 from services.kitchen.tests.unit.fakes import Ids
 
 NOW = datetime(2026, 12, 1, 12, 0, 0, 250_000, tzinfo=UTC)
 DEADLINES = Deadlines(supply_s=60, payment_s=900)
 SALAD = Dish("ensalada-cesar", "Ensalada Cesar", "", None, 850, 1, {"lechuga": 5, "pollo": 2})
+PAID = Payment("pay-1", "alice", 850)
 
 
 def pantry(**stock: int | tuple[int, int]) -> dict[str, Balance]:
@@ -96,11 +107,41 @@ def test_an_unknown_supply_request_is_refused() -> None:
         place(pantry(lechuga=4, pollo=2)).receive("nope", 1, now=NOW, deadlines=DEADLINES)
 
 
-def test_serving_consumes_the_holds_once() -> None:
+def refusals(order: Order) -> list[PaymentRefused]:
+    return [e for e in order.events if isinstance(e, PaymentRefused)]
+
+
+def test_serving_consumes_the_holds_once_and_the_same_payment_again_changes_nothing() -> None:
     order = place(pantry(lechuga=5, pollo=2))
-    assert order.serve() == {"lechuga": 5, "pollo": 2}
-    assert order.status is OrderStatus.SERVED and order.holds == {}
-    assert order.serve() is None
+    assert order.serve(PAID) == {"lechuga": 5, "pollo": 2}
+    assert order.status is OrderStatus.SERVED and order.holds == {} and order.payment_id == "pay-1"
+    version = order.version
+    assert order.serve(PAID) is None
+    assert order.version == version and refusals(order) == []
+
+
+def test_a_payment_the_order_cannot_take_is_refused_with_the_reason() -> None:
+    """Seed 001 let a payment for a cancelled or completed order through; here it is refused, and
+    the refusal is what makes payments give the money back."""
+    served = place(pantry(lechuga=5, pollo=2))
+    served.serve(PAID)
+    assert served.serve(Payment("pay-2", "alice", 850)) is None
+    expired = place(pantry(lechuga=5, pollo=2))
+    assert expired.expires_at is not None
+    expired.expire(expired.expires_at)
+    assert expired.serve(PAID) is None and expired.status is OrderStatus.EXPIRED
+    reserved = place(pantry(lechuga=5, pollo=2))
+    assert reserved.serve(Payment("pay-3", "alice", 1)) is None
+    assert reserved.serve(Payment("pay-4", "mallory", 850)) is None
+    assert reserved.status is OrderStatus.RESERVED and reserved.holds == {"lechuga": 5, "pollo": 2}
+    got = [(r.payment_id, r.order_status, r.reason) for r in refusals(served) + refusals(expired) + refusals(reserved)]
+    assert got == [
+        ("pay-2", OrderStatus.SERVED, "the order was served when the payment reached the kitchen"),
+        ("pay-1", OrderStatus.EXPIRED, "the order was expired (not paid in time) when the payment reached the kitchen"),
+        ("pay-3", OrderStatus.RESERVED, "the payment of 1 cents is not the order's price (850)"),
+        ("pay-4", OrderStatus.RESERVED, "the payment is not the order's customer's"),
+    ]
+    assert refusals(served)[0].amount_cents == 850 and refusals(served)[0].customer_id == "alice"
 
 
 def test_expiry_waits_for_the_deadline_then_releases() -> None:
@@ -119,14 +160,14 @@ def test_cancelling_twice_is_harmless_and_a_served_order_cannot_be_cancelled() -
     assert order.cancel("alice") is None
     assert order.version == 3
     served = place(pantry(lechuga=5, pollo=2))
-    served.serve()
+    served.serve(PAID)
     with pytest.raises(InvalidTransition):
         served.cancel("alice")
 
 
 def test_every_change_of_state_bumps_the_version_by_one_and_records_it() -> None:
     order = place(pantry(lechuga=5, pollo=2))
-    order.serve()
+    order.serve(PAID)
     changes = [e.order for e in order.events if isinstance(e, OrderChanged)]
     assert [c.version for c in changes] == [1, 2, 3]
     assert changes[-1] == order.state()
@@ -137,7 +178,7 @@ def test_the_state_machine_allows_only_its_transitions() -> None:
     assert TRANSITIONS[OrderStatus.PENDING] == {OrderStatus.RESERVED, OrderStatus.CANCELLED, OrderStatus.FAILED}
     assert TRANSITIONS[OrderStatus.RESERVED] == {OrderStatus.SERVED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
     pending = place(pantry(lechuga=0, pollo=0))
-    assert pending.serve() is None  # not reserved: nothing to do
+    assert pending.serve(PAID) is None and refusals(pending)  # not reserved: refused
 
 
 def test_a_deadline_is_whole_seconds_and_never_early() -> None:

@@ -13,12 +13,14 @@ from brigade_common.catalog import Catalog, load
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """One Brigade process: `python -m <module> api`, plus `migrate` and `seed` when it owns a schema."""
+    """One Brigade process: `python -m <module> api`, plus `migrate` when it owns a schema and `seed`
+    when it has demo data."""
 
     name: str
     module: str
     port: int
     has_database: bool = False
+    has_seed: bool = False
     public: bool = True  # reachable from the browser (through the gateway under its route prefixes)
     gateway: bool = False  # the local gateway: routes every other public service's prefixes to it
     prefix: str = ""  # its settings' environment prefix; default the upper-cased name and `_`
@@ -40,6 +42,7 @@ def service_table(catalog: Catalog | None = None) -> tuple[ServiceSpec, ...]:
             s.module,
             s.http_port,
             has_database=s.has_database,
+            has_seed=s.seed is not None,
             public=bool(s.routes),
             gateway=s.gateway,
             prefix=s.env_prefix,

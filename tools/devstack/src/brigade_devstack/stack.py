@@ -153,7 +153,7 @@ class Stack:
             raise first if isinstance(first, Exception) else failures from None
 
     async def _prepare_and_launch(self, svc: PlannedService, supervisor: Supervisor, users: str) -> None:
-        for verb in ("migrate", "seed"):
+        for verb in ("migrate", "seed") if svc.spec.has_seed else ("migrate",):
             self.console.info(f"{svc.name}: {verb}", about=svc.name)
             code = await run_once(self.config.command(svc, verb, self.environ, users), self.console)
             if code != 0:

@@ -7,7 +7,14 @@ from datetime import UTC
 from brigade_common.messaging import Outgoing
 from brigade_contracts import kitchen as k
 from brigade_contracts import warehouse as w
-from brigade_kitchen.domain.events import Event, ExpiryScheduled, OrderChanged, PantryMoved, SupplyRequested
+from brigade_kitchen.domain.events import (
+    Event,
+    ExpiryScheduled,
+    OrderChanged,
+    PantryMoved,
+    PaymentRefused,
+    SupplyRequested,
+)
 
 SCHEDULE = "Nats-Schedule"
 SCHEDULE_TARGET = "Nats-Schedule-Target"
@@ -36,4 +43,6 @@ def outgoing(event: Event) -> Outgoing:
             )
         case PantryMoved():
             return Outgoing(k.PANTRY_MOVED, k.PantryMoved.model_construct(**vars(event)))
+        case PaymentRefused():
+            return Outgoing(k.PAYMENT_REFUSED, k.PaymentRefused.model_construct(**vars(event)))
     raise TypeError(f"no message for {type(event).__name__}")

@@ -36,10 +36,11 @@ ORDERS = Table.of(
     ("version", "int"),
     ("expires_at", "timestamptz"),
     ("reason", "text"),
+    ("payment_id", "text"),
     key="id",
     on_update="updated_at = now()",
 )
-ORDER_CHANGES = ORDERS.only("id", "status", "version", "expires_at", "reason")
+ORDER_CHANGES = ORDERS.only("id", "status", "version", "expires_at", "reason", "payment_id")
 LINES = Table.of(
     "order_lines", ("order_id", "uuid"), ("ingredient", "text"), ("needed", "bigint"), ("reserved", "bigint")
 )
@@ -63,7 +64,7 @@ STATE_COLUMNS = (
     "o.id::text AS order_id, o.customer_id, o.dish_id, o.dish_name, o.quantity, o.total_cents, o.status, "
     "o.version, o.expires_at, o.reason"
 )
-_LOCK = f"SELECT {STATE_COLUMNS} FROM orders o "  # noqa: S608 - no input is interpolated
+_LOCK = f"SELECT {STATE_COLUMNS}, o.payment_id FROM orders o "  # noqa: S608 - no input is interpolated
 _PARTS = """
 SELECT
     (SELECT coalesce(json_agg(json_build_array(l.ingredient, l.needed, l.reserved)), '[]')
@@ -137,6 +138,7 @@ class PostgresOrders:
             state.version,
             state.expires_at,
             state.reason,
+            row["payment_id"],
             lines={ing: Line(ing, needed, reserved) for ing, needed, reserved in parts["lines"]},
             supply={rid: SupplyRequest(rid, ing, amount, SupplyStatus(st)) for rid, ing, amount, st in parts["supply"]},
         )
@@ -165,6 +167,7 @@ class PostgresOrders:
                     state.version,
                     state.expires_at,
                     state.reason,
+                    order.payment_id,
                 ),
             )
             for line in order.lines.values():
@@ -175,7 +178,8 @@ class PostgresOrders:
         for order, before in self._loaded.values():
             if order.version != before.version:
                 buffer.update(
-                    ORDER_CHANGES, (order.id, order.status.value, order.version, order.expires_at, order.reason)
+                    ORDER_CHANGES,
+                    (order.id, order.status.value, order.version, order.expires_at, order.reason, order.payment_id),
                 )
             for line in order.lines.values():
                 if line.reserved != before.holds.get(line.ingredient):

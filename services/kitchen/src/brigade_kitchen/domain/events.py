@@ -65,3 +65,16 @@ class PantryMoved(Event):
     on_hand: int
     reserved: int
     order_id: str | None
+
+
+@dataclass(frozen=True)
+class PaymentRefused(Event):
+    """A payment the order cannot take (it is no longer reserved, or the payment does not pay for it):
+    nothing is served, and payments gives the money back."""
+
+    payment_id: str
+    order_id: str
+    customer_id: str
+    amount_cents: int
+    order_status: OrderStatus
+    reason: str

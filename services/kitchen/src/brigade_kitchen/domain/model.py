@@ -15,7 +15,14 @@ from enum import StrEnum
 
 from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.domain.errors import ExpiryNotDue, InvalidTransition, UnknownSupplyRequest
-from brigade_kitchen.domain.events import Event, ExpiryScheduled, OrderChanged, OrderState, SupplyRequested
+from brigade_kitchen.domain.events import (
+    Event,
+    ExpiryScheduled,
+    OrderChanged,
+    OrderState,
+    PaymentRefused,
+    SupplyRequested,
+)
 
 MAX_QUANTITY = 100
 
@@ -99,6 +106,15 @@ class SupplyRequest:
     status: SupplyStatus = SupplyStatus.REQUESTED
 
 
+@dataclass(frozen=True)
+class Payment:
+    """A successful charge for an order, as the payments service reports it."""
+
+    payment_id: str
+    customer_id: str
+    amount_cents: int
+
+
 @dataclass(eq=False)
 class Order:
     id: str
@@ -111,6 +127,8 @@ class Order:
     version: int = 1
     expires_at: datetime | None = None
     reason: str | None = None
+    # The payment it was served for: a copy of that payment is not a second one to refuse.
+    payment_id: str | None = None
     lines: dict[str, Line] = field(default_factory=dict)
     supply: dict[str, SupplyRequest] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list, repr=False)
@@ -191,14 +209,36 @@ class Order:
         self._become(OrderStatus.FAILED, reason=f"could not get {req.amount} {req.ingredient}: {reason}")
         return released
 
-    def serve(self) -> Holds | None:
-        """Paid: the held ingredients are consumed (returned) and the order is served. None when it
-        is not reserved (served already, or no longer held)."""
-        if self.status is not OrderStatus.RESERVED:
+    def serve(self, payment: Payment) -> Holds | None:
+        """Paid: the held ingredients are consumed (returned) and the order is served. A payment the
+        order cannot take is refused instead (`PaymentRefused`: payments gives the money back) and
+        None returned: the order is no longer reserved (expired, cancelled, failed, or served by
+        another payment), or the payment is not its customer's, for its price. The payment it was
+        served for, seen again, changes nothing (None)."""
+        if self.status is OrderStatus.SERVED and self.payment_id == payment.payment_id:
+            return None
+        refusal = self._refusal(payment)
+        if refusal is not None:
+            self.events.append(
+                PaymentRefused(
+                    payment.payment_id, self.id, payment.customer_id, payment.amount_cents, self.status, refusal
+                )
+            )
             return None
         consumed = self._release()
+        self.payment_id = payment.payment_id
         self._become(OrderStatus.SERVED)
         return consumed
+
+    def _refusal(self, payment: Payment) -> str | None:
+        if self.status is not OrderStatus.RESERVED:
+            why = f" ({self.reason})" if self.reason and self.status is not OrderStatus.SERVED else ""
+            return f"the order was {self.status.value}{why} when the payment reached the kitchen"
+        if payment.customer_id != self.customer_id:
+            return "the payment is not the order's customer's"
+        if payment.amount_cents != self.total_cents:
+            return f"the payment of {payment.amount_cents} cents is not the order's price ({self.total_cents})"
+        return None
 
     def expire(self, now: datetime, scheduled_for: datetime | None = None) -> Holds | None:
         """The order's deadline: still unpaid, it expires; still waiting for the warehouse, it fails.

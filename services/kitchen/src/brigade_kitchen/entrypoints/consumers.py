@@ -34,7 +34,8 @@ def _warehouse_command(env: Envelope) -> Any:
 
 
 def _payment_command(env: Envelope) -> Any:
-    return commands.ServePaidOrder(p.PaymentSucceeded.model_validate(env.data).order_id)
+    paid = p.PaymentSucceeded.model_validate(env.data)
+    return commands.ServePaidOrder(paid.order_id, paid.payment_id, paid.customer_id, paid.amount_cents)
 
 
 def _expiry_command(env: Envelope) -> Any:

@@ -39,6 +39,9 @@ class ApplySupplyFailure:
 @dataclass(frozen=True)
 class ServePaidOrder:
     order_id: str
+    payment_id: str
+    customer_id: str
+    amount_cents: int
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 from brigade_contracts.kitchen import PantryReason
 from brigade_kitchen.domain.errors import UnknownDish, UnknownOrder, UnknownSupplyRequest
 from brigade_kitchen.domain.events import OrderState
-from brigade_kitchen.domain.model import Deadlines, Holds, Order
+from brigade_kitchen.domain.model import Deadlines, Holds, Order, Payment
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service.ports import Clock, IdSource, KitchenUnitOfWork
 
@@ -97,10 +97,11 @@ async def apply_supply_failure(cmd: c.ApplySupplyFailure, uow: KitchenUnitOfWork
 
 
 async def serve_paid_order(cmd: c.ServePaidOrder, uow: KitchenUnitOfWork, deps: Deps) -> None:
-    """Payment arrived: the held ingredients are consumed and the order is served."""
+    """Payment arrived: the held ingredients are consumed and the order is served; a payment the
+    order can no longer take is refused (the refusal goes out with the commit, and is refunded)."""
     async with uow:
         order = await _order(uow, cmd.order_id)
-        consumed = order.serve()
+        consumed = order.serve(Payment(cmd.payment_id, cmd.customer_id, cmd.amount_cents))
         if consumed:
             await uow.pantry.lock(consumed)
             for ingredient, units in consumed.items():
