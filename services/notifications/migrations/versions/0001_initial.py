@@ -29,7 +29,7 @@ def upgrade() -> None:
         updated_at   timestamptz NOT NULL DEFAULT now()
     );
     CREATE INDEX users_staff ON users (user_id) WHERE 'staff' = ANY (roles);
-    -- `source` names the cause (order:<id>:v<version>, …): one notification per cause and user.
+    -- `source` names the cause (an order at a version, a payment …): one notification per cause and user.
     CREATE TABLE notifications (
         id         uuid PRIMARY KEY,
         user_id    text NOT NULL,

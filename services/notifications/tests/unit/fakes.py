@@ -65,8 +65,8 @@ class FakeUsers:
     def __init__(self, state: State) -> None:
         self.s = state
 
-    async def get(self, user_id: str) -> User | None:
-        return self.s.users.get(user_id)
+    async def lock(self, user_id: str) -> User:
+        return self.s.users.setdefault(user_id, User(user_id, None, None))
 
     async def register(self, user: Registration, at: datetime) -> None:
         held = self.s.users.get(user.user_id)

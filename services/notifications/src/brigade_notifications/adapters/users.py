@@ -41,9 +41,12 @@ class PostgresUsers:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def get(self, user_id: str) -> User | None:
-        row = await self._session.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE user_id = $1", user_id)  # noqa: S608
-        return user_of(row) if row else None
+    async def lock(self, user_id: str) -> User:
+        # An insert that meets a concurrent sign-up's insert waits for it, then finds its row.
+        await self._session.execute("INSERT INTO users (user_id) VALUES ($1) ON CONFLICT DO NOTHING", user_id)
+        row = await self._session.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE user_id = $1 FOR UPDATE", user_id)  # noqa: S608
+        assert row is not None
+        return user_of(row)
 
     async def register(self, user: Registration, at: datetime) -> None:
         await self._session.execute(_REGISTER, user.user_id, user.email, user.display_name, _roles(user.roles), at)

@@ -43,13 +43,13 @@ async def _deliver(notices: Iterable[Notice], uow: NotificationsUnitOfWork, deps
         new += 1
         if not notice.emailed:
             continue
-        user = await uow.users.get(notice.user_id)
-        rendered = deps.renderer.render(notice, user.display_name if user else None)
+        user = await uow.users.lock(notice.user_id)
+        rendered = deps.renderer.render(notice, user.display_name)
         mail = Mail(
             deps.new_id(),
             message_id(notice.source, notice.user_id, deps.mail_domain),
             notice.user_id,
-            user.email if user else None,
+            user.email,
             notice.title,
             rendered.text,
             rendered.html,

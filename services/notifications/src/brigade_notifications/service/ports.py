@@ -21,7 +21,10 @@ IdSource = Callable[[], str]
 
 
 class Users(Protocol):
-    async def get(self, user_id: str) -> User | None: ...
+    async def lock(self, user_id: str) -> User:
+        """The user, locked until the unit of work ends (a user not heard of yet is recorded with no
+        address). A notice's mail and the user's sign-up serialise on it: whichever commits second
+        sees the other, so a mail never misses the address that arrives meanwhile."""
 
     async def register(self, user: Registration, at: datetime) -> None:
         """Record the user's address and name; their roles too, unless a newer change set them."""
