@@ -21,6 +21,7 @@ def ready_banner(config: StackConfig, console: Console) -> list[str]:
         ("database", config.database_url, ""),
         ("nats", config.nats_url, ""),
         ("token", "make token", "(ROLE=staff for a staff token, AS=alice for another user)"),
+        ("mail", "make mail", f"(what the services sent, caught by SMTP on port {config.mail_port})"),
         ("logs", "make logs", f"({config.layout.logs})"),
         ("stop", "Ctrl-C", ""),
     ]

@@ -11,7 +11,7 @@ from brigade_devstack.pgdata import stop_stale_postgres
 from brigade_devstack.registry import Registry
 
 # Anything else in the folder means $BRIGADE_HOME points somewhere it should not: refuse to delete.
-KNOWN_ENTRIES = {"postgres", "nats", "logs", "jwt", "run"}
+KNOWN_ENTRIES = {"postgres", "nats", "logs", "jwt", "run", "mail"}
 
 
 def reset(layout: Layout) -> str:

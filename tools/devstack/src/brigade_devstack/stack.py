@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from brigade_devstack import servers
+from brigade_devstack import mailcatcher, servers
 from brigade_devstack.backoff import CrashLoopBackOff
 from brigade_devstack.banner import ready_banner
 from brigade_devstack.console import Console
@@ -113,6 +113,7 @@ class Stack:
             needed.append(infra.supervise("nats", servers.nats(layout, config.nats_port), fatal_first_start=True))
         exits.push_async_callback(self._stop_supervisor, infra, ", ".join(infra.services))
         nats_text = f"nats-server on port {config.nats_port}" if len(needed) > 1 else f"NATS at {config.nats_url}"
+        needed.append(infra.supervise("mail", mailcatcher.supervised(layout, config.mail_port), fatal_first_start=True))
         console.info(f"starting PostgreSQL on port {config.pg_port}, {nats_text} (logs in {layout.logs})")
         keys = asyncio.to_thread(self._keys)
         results = await self._until_stopped(
@@ -163,7 +164,7 @@ class Stack:
             raise first if isinstance(first, Exception) else failures from None
 
     async def _prepare_and_launch(self, svc: PlannedService, supervisor: Supervisor, jwks: str) -> None:
-        for verb in ("migrate", "seed"):
+        for verb in ("migrate", "seed") if svc.spec.has_seed else ("migrate",):
             self.console.info(f"{svc.name}: {verb}", about=svc.name)
             code = await run_once(self.config.command(svc, verb, self.environ, jwks), self.console)
             if code != 0:
