@@ -38,6 +38,8 @@ for _service in SERVICES:
     globals()[f"test_{_service}"] = _conformance(_service)
 # Staff may read and cancel any order: the same operations again, down the staff branches.
 test_kitchen_as_staff = _conformance("kitchen", identities.StaffToken, secured_only=True)
+# The mail queue is for staff: its routes again, past the 403 a customer gets.
+test_notifications_as_staff = _conformance("notifications", identities.StaffToken, secured_only=True)
 
 
 @pytest.mark.parametrize("service", SERVICES)
