@@ -89,53 +89,39 @@ def order_changed(order: OrderChange, at: datetime) -> Notice:
     )
 
 
-def _payment_facts(payment: Payment) -> dict[str, str | int | None]:
-    return {
-        "payment_id": payment.payment_id,
-        "order_id": payment.order_id,
-        "amount": money(payment.amount_cents),
-        "reason": payment.reason,
-    }
+def _payment(payment: Payment, kind: Kind, outcome: str, title: str, body: str, at: datetime) -> Notice:
+    return Notice(
+        payment.customer_id,
+        kind,
+        f"payment:{payment.payment_id}:{outcome}",
+        title,
+        one_line(body, 500),
+        at,
+        {
+            "payment_id": payment.payment_id,
+            "order_id": payment.order_id,
+            "amount": money(payment.amount_cents),
+            "reason": payment.reason,
+        },
+    )
 
 
 def receipt(payment: Payment, at: datetime) -> Notice:
-    return Notice(
-        payment.customer_id,
-        Kind.PAYMENT_RECEIPT,
-        f"payment:{payment.payment_id}:succeeded",
-        "Payment received",
-        f"We received {money(payment.amount_cents)} for your order. Thank you!",
-        at,
-        _payment_facts(payment),
-    )
+    amount = money(payment.amount_cents)
+    body = f"We received {amount} for your order. Thank you!"
+    return _payment(payment, Kind.PAYMENT_RECEIPT, "succeeded", "Payment received", body, at)
 
 
 def declined(payment: Payment, at: datetime) -> Notice:
     why = f": {payment.reason}" if payment.reason else ""
-    return Notice(
-        payment.customer_id,
-        Kind.PAYMENT_DECLINED,
-        f"payment:{payment.payment_id}:failed",
-        "Payment declined",
-        one_line(
-            f"Your payment of {money(payment.amount_cents)} was declined{why}. The order is still yours to pay.", 500
-        ),
-        at,
-        _payment_facts(payment),
-    )
+    body = f"Your payment of {money(payment.amount_cents)} was declined{why}. The order is still yours to pay."
+    return _payment(payment, Kind.PAYMENT_DECLINED, "failed", "Payment declined", body, at)
 
 
 def refunded(payment: Payment, at: datetime) -> Notice:
     why = f" ({payment.reason})" if payment.reason else ""
-    return Notice(
-        payment.customer_id,
-        Kind.REFUND,
-        f"payment:{payment.payment_id}:refunded",
-        "Payment refunded",
-        one_line(f"We gave back {money(payment.amount_cents)}: your order could not be served{why}.", 500),
-        at,
-        _payment_facts(payment),
-    )
+    body = f"We gave back {money(payment.amount_cents)}: your order could not be served{why}."
+    return _payment(payment, Kind.REFUND, "refunded", "Payment refunded", body, at)
 
 
 def dish_added(dish: NewDish, users: Iterable[User], at: datetime) -> list[Notice]:
