@@ -11,8 +11,11 @@
 #                            [--error TEXT] [--dry-run], drop SEQ… (`make dlq ARGS=--help`)
 #   make reconcile           check the saga's invariants over the HTTP APIs of `make up`
 #                            (another deployment: RECONCILE_ARGS="--url https://… --token …")
+#   make mail [ARGS=N]       the mail `make up`'s SMTP catcher kept (.brigade/mail/): list, or show
+#                            message N (ARGS="N --html" for its HTML part)
 #
-# Ports: BRIGADE_PG_PORT (5433), BRIGADE_NATS_PORT (4222), <SVC>_HTTP_PORT (web 8080, kitchen 8001…).
+# Ports: BRIGADE_PG_PORT (5433), BRIGADE_NATS_PORT (4222), BRIGADE_MAIL_PORT (1025, the mail catcher),
+# <SVC>_HTTP_PORT (web 8080, kitchen 8001…).
 # NATS_URL=nats://… uses that server instead of starting one.
 
 # Keep whichever default goal the including Makefile has (or will have).
@@ -24,7 +27,7 @@ WEB_FRONTEND := services/web/frontend
 WEB_FRONTEND_SOURCES := $(shell find $(WEB_FRONTEND) \( -name node_modules -o -name dist \) -prune \
 	-o -type f -print 2>/dev/null)
 
-.PHONY: up reset token logs dlq reconcile web-frontend
+.PHONY: up reset token logs dlq reconcile mail web-frontend
 
 up: web-frontend
 	$(DEVSTACK) up
@@ -51,6 +54,9 @@ dlq:
 # Exit 0 when every invariant holds, 1 when one does not, 2 when the APIs cannot be read.
 reconcile:
 	@$(DEVSTACK) reconcile $(RECONCILE_ARGS)
+
+mail:
+	@$(DEVSTACK) mail $(ARGS)
 
 # The app is rebuilt only when its sources changed; without Node the gateway serves a "not built" page.
 web-frontend: $(WEB_FRONTEND)/dist/index.html

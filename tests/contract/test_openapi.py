@@ -46,6 +46,8 @@ for _service in SERVICES:
 test_kitchen_as_staff = _conformance("kitchen", identities.StaffToken, secured_only=True)
 # The user administration, down the admin branches (a customer's token gets its 403s above).
 test_auth_as_admin = _conformance("auth", identities.AdminToken, secured_only=True)
+# The mail queue is for staff: its routes again, past the 403 a customer gets.
+test_notifications_as_staff = _conformance("notifications", identities.StaffToken, secured_only=True)
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from brigade_common.testing.waiting import eventually
 from tests.contract.documents import declared
 from tests.e2e.client import get_order, order, pay, settled
 from tests.e2e.harness import Stack
@@ -61,7 +62,37 @@ async def read_payment(stack: Stack, http: httpx.AsyncClient, params: dict[str, 
     return r.json()
 
 
+NOTIFICATIONS = "/api/notifications/notifications"
+
+
+async def owners_notifications(stack: Stack, http: httpx.AsyncClient) -> list[dict[str, Any]]:
+    r = await http.get(stack.url("notifications") + NOTIFICATIONS, headers=stack.auth(OWNER))
+    assert r.status_code == 200, r.text
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items
+
+
+async def a_notification(stack: Stack, http: httpx.AsyncClient) -> dict[str, str]:
+    """The owner's order tells them how it goes: its first notification."""
+    placed = (await an_order(stack, http))["order_id"]
+
+    async def told() -> dict[str, str] | None:
+        about = [n for n in await owners_notifications(stack, http) if n["data"].get("order_id") == placed]
+        return {"notification_id": about[0]["id"]} if about else None
+
+    found: dict[str, str] = await eventually(told, 30, f"a notification of order {placed}")
+    return found
+
+
+async def read_notification(stack: Stack, http: httpx.AsyncClient, params: dict[str, str]) -> Any:
+    mine = await owners_notifications(stack, http)
+    return next(n for n in mine if n["id"] == params["notification_id"])
+
+
 OWNED: dict[Key, Owned] = {
+    ("notifications", "POST", NOTIFICATIONS + "/{notification_id}/read"): Owned(
+        a_notification, read_notification, staff_reach_it=False
+    ),
     ("payments", "GET", "/api/payments/{payment_id}"): Owned(a_payment, read_payment, staff_reach_it=True),
     ("kitchen", "GET", "/api/kitchen/orders/{order_id}"): Owned(an_order, read_order, staff_reach_it=True),
     ("kitchen", "POST", "/api/kitchen/orders/{order_id}/cancel"): Owned(an_order, read_order, staff_reach_it=True),
@@ -70,6 +101,10 @@ OWNED: dict[Key, Owned] = {
 LISTS: dict[Key, tuple[Make, Callable[[dict[str, Any]], set[str]]]] = {
     ("kitchen", "GET", "/api/kitchen/orders"): (an_order, lambda page: {o["order_id"] for o in page["items"]}),
     ("payments", "GET", "/api/payments"): (a_payment, lambda page: {p["payment_id"] for p in page["items"]}),
+    ("notifications", "GET", NOTIFICATIONS): (
+        a_notification,
+        lambda page: {n["id"] for n in page["items"]},
+    ),
 }
 OWN_BY_CONSTRUCTION: dict[Key, str] = {
     ("auth", "GET", "/api/auth/me"): "the caller's own account: the token's subject, no identifier to change",
@@ -78,6 +113,8 @@ OWN_BY_CONSTRUCTION: dict[Key, str] = {
         "POST",
         "/api/kitchen/orders",
     ): "creates the caller's own order (its customer is the token's subject)",
+    ("notifications", "POST", NOTIFICATIONS + "/read-all"): "marks the caller's own only: the user is the token's "
+    "subject, no identifier to change",
     ("payments", "POST", "/api/payments"): "pays for an order of the caller's only: another's is a 404, "
     "as one that does not exist (services/payments/tests/integration)",
 }

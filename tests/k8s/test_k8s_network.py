@@ -121,6 +121,7 @@ def test_the_ingress_routes_every_public_component_under_kitchen_local(rendered:
     services = {s["metadata"]["name"]: s for s in rendered.of_kind("Service")}
     enabled = enabled_components(rendered)
     routed: dict[str, tuple[str, int, str]] = {}
+    own_hosts: dict[str, str] = {}  # a component with a host of its own (Mailpit's UI): host → Service
     for ingress in rendered.of_kind("Ingress"):
         assert ingress["spec"]["ingressClassName"] == "nginx"
         hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
@@ -131,6 +132,9 @@ def test_the_ingress_routes_every_public_component_under_kitchen_local(rendered:
                 backend = path["backend"]["service"]
                 if rule["host"] == "kitchen.local":
                     routed[path["path"]] = (backend["name"], backend["port"]["number"], ingress["metadata"]["name"])
+                elif component_setting(backend["name"], "ingressHost") == rule["host"]:
+                    assert [p["path"] for p in rule["http"]["paths"]] == ["/"], rule["host"]
+                    own_hosts[rule["host"]] = backend["name"]
                 service = services[backend["name"]]
                 assert backend["port"]["number"] == service["spec"]["ports"][0]["port"]
     expected = {r["prefix"]: r for r in ROUTES if r["component"] in enabled}
@@ -141,7 +145,8 @@ def test_the_ingress_routes_every_public_component_under_kitchen_local(rendered:
         assert ingress_name == ("brigade-live" if route.get("websocket") else "brigade"), prefix
     # A component the controller may call but that has no route would be unreachable.
     public = {n for n in enabled if component_setting(n, "networkPolicy", "fromIngress")}
-    assert public <= {r["component"] for r in expected.values()}
+    assert public <= {r["component"] for r in expected.values()} | set(own_hosts.values())
+    assert own_hosts == {component_setting(n, "ingressHost"): n for n in enabled if component_setting(n, "ingressHost")}
 
 
 def test_websocket_routes_get_an_ingress_of_their_own_with_long_proxy_timeouts(

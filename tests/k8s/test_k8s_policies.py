@@ -135,8 +135,12 @@ def test_every_service_selects_only_its_servers(rendered: Rendered) -> None:
         backing = [d for d in deployments if selects(selector, pod_labels(d))]
         assert [d["metadata"]["name"] for d in backing] == [service["metadata"]["name"]]
         assert not [j for j in jobs if selects(selector, pod_labels(j))], "a migration pod behind a Service"
-        (port,) = service["spec"]["ports"]
-        assert port["targetPort"] == "http"
+        first, *extra = service["spec"]["ports"]
+        assert first["targetPort"] == "http"
+        (container,) = pod_spec(backing[0])["containers"]
+        named = {p["name"]: p["containerPort"] for p in container["ports"]}
+        for port in extra:  # a component's extraPorts (Mailpit's smtp): each one the container listens on
+            assert named[port["targetPort"]] == port["port"], service["metadata"]["name"]
 
 
 def test_production_runs_two_replicas_at_least_and_autoscales(render: Callable[[str], Rendered]) -> None:

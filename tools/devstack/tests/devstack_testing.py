@@ -122,13 +122,14 @@ class RunningUp:
 async def running_up(tmp_path: Path) -> AsyncIterator[RunningUp]:
     """`python -m brigade_devstack up` on free ports, ready; stopped with SIGINT on the way out."""
     ports = {spec.name: free_port() for spec in service_table()}
-    ports.update(postgres=free_port(), nats=free_port())
+    ports.update(postgres=free_port(), nats=free_port(), mail=free_port())
     home = tmp_path / "home"
     env = {
         **os.environ,
         "BRIGADE_HOME": str(home),
         "BRIGADE_PG_PORT": str(ports["postgres"]),
         "BRIGADE_NATS_PORT": str(ports["nats"]),
+        "BRIGADE_MAIL_PORT": str(ports["mail"]),
         "NO_COLOR": "1",
     }
     env.pop("NATS_URL", None)

@@ -52,8 +52,8 @@ def test_check_lists_the_stale_files_and_a_write_brings_them_up_to_date(
     (tmp_path / "infra/helm/brigade").mkdir(parents=True)
     (tmp_path / "infra/helm/brigade-postgres").mkdir(parents=True)
     assert catalog(tmp_path) == 0
-    services = "auth, kitchen, live, market, payments, warehouse, web"
-    assert f"derived files up to date with the service catalog ({services})" in capsys.readouterr().out
+    every = ", ".join(load().names)  # whatever is installed: a new service must not break this test
+    assert f"derived files up to date with the service catalog ({every})" in capsys.readouterr().out
     assert "image: brigade-kitchen" in (tmp_path / "skaffold.yaml").read_text()
     assert catalog(tmp_path, check=True) == 0
 

@@ -97,7 +97,7 @@ def test_environment_of_each_service() -> None:
 def test_external_nats_replaces_the_local_server() -> None:
     config = resolve(LAYOUT, [], {"NATS_URL": "nats://10.0.0.5:4222"})
     assert config.nats_url == "nats://10.0.0.5:4222"
-    assert [c.owner for c in config.port_claims()] == ["PostgreSQL"]
+    assert [c.owner for c in config.port_claims()] == ["PostgreSQL", "the mail catcher"]
 
 
 def test_bad_port_values_name_the_variable() -> None:

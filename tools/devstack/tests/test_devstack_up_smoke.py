@@ -12,6 +12,7 @@ from brigade_common.testing.waiting import eventually
 from brigade_devstack.catalog import service_table
 from brigade_devstack.demo_users import load_users
 from brigade_devstack.layout import Layout
+from brigade_devstack.mailbox import kept
 from brigade_devstack.tokens import sign_in_token
 from tools.devstack.tests.devstack_testing import REPO_ROOT, RunningUp, alive, running_up
 
@@ -44,13 +45,21 @@ async def tokens_from_the_real_auth_service(up: RunningUp, client: httpx.AsyncCl
 async def test_up_serves_through_the_gateway_and_stops_cleanly(tmp_path: Path) -> None:
     async with running_up(tmp_path) as up:
         running = up.pids()
-        assert {"postgres", "nats", "web"} <= set(running)
+        assert {"postgres", "nats", "mail", "web"} <= set(running)
         async with httpx.AsyncClient(base_url=up.gateway, timeout=10) as client:
             assert (await client.get("/readyz")).status_code == 200
             for name in set(running) & {s.name for s in service_table() if s.public and not s.gateway}:
                 response = await client.get(f"/api/{name}/openapi.json")
                 assert response.status_code == 200, (name, response.text)
             await tokens_from_the_real_auth_service(up, client)
+        # alice signed up through auth just now: the notifications service of `make up` welcomed her
+        # through the stack's mail catcher, which keeps what it receives.
+        mail = up.home / "mail"
+
+        def welcomed() -> bool:
+            return "alice@example.com" in {m.header("To") for m in kept(mail)}
+
+        await eventually(welcomed, timeout=30, what="alice's welcome mail in the catcher's folder")
     assert up.proc.returncode == 0, up.text[-4000:]
     assert "Brigade stopped" in up.text
     await eventually(

@@ -108,6 +108,11 @@ spec:
             - name: http
               containerPort: {{ $c.port }}
               protocol: TCP
+            {{- range $c.extraPorts }}
+            - name: {{ .name }}
+              containerPort: {{ .port }}
+              protocol: TCP
+            {{- end }}
           {{- with (include "brigade.env" . | trim) }}
           env:
             {{- . | nindent 12 }}
@@ -159,6 +164,12 @@ spec:
       targetPort: http
       protocol: TCP
       appProtocol: http
+    {{- range .c.extraPorts }}
+    - name: {{ .name }}
+      port: {{ .port }}
+      targetPort: {{ .name }}
+      protocol: TCP
+    {{- end }}
 {{- end -}}
 
 {{- define "brigade.pdb" -}}

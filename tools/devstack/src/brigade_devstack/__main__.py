@@ -1,4 +1,4 @@
-"""`python -m brigade_devstack up|reset|token|catalog|reconcile`."""
+"""`python -m brigade_devstack up|reset|token|catalog|reconcile|mail`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from brigade_devstack import reconcile
+from brigade_devstack import mailbox, reconcile
 from brigade_devstack.errors import DevstackError
 from brigade_devstack.layout import Layout
 from brigade_devstack.reset import reset
@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     catalog = commands.add_parser("catalog", help="write the files derived from the service catalog")
     catalog.add_argument("--check", action="store_true", help="only report the files that are out of date")
     reconcile.add_command(commands)
+    mailbox.add_command(commands)
     return parser
 
 
@@ -37,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return up()
         if args.command == "reconcile":
             return reconcile.run(args)
+        if args.command == "mail":
+            return mailbox.run(args)
         layout = Layout.discover()
         if args.command == "catalog":
             from brigade_devstack.derived.command import catalog

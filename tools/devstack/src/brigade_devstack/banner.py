@@ -22,6 +22,7 @@ def ready_banner(config: StackConfig, console: Console, users: list[DemoUser] | 
         ("database", config.database_url, ""),
         ("nats", config.nats_url, ""),
         ("token", "make token", "(ROLE=staff or ROLE=admin, AS=alice for another user: signs in through auth)"),
+        ("mail", "make mail", f"(what the services sent, caught by SMTP on port {config.mail_port})"),
         ("logs", "make logs", f"({config.layout.logs})"),
         ("stop", "Ctrl-C", ""),
     ]

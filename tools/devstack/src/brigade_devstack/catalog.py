@@ -20,10 +20,11 @@ class ServiceSpec:
     module: str
     port: int
     has_database: bool = False
-    has_seed: bool = False
+    has_seed: bool = False  # a `seed` command (demo data) to run after `migrate`
     public: bool = True  # reachable from the browser (through the gateway under its route prefixes)
     gateway: bool = False  # the local gateway: routes every other public service's prefixes to it
     prefix: str = ""  # its settings' environment prefix; default the upper-cased name and `_`
+    smtp: bool = False  # sends mail: pointed at the mail catcher (its settings read SMTP_HOST/PORT)
 
     @property
     def env_prefix(self) -> str:
@@ -46,6 +47,7 @@ def service_table(catalog: Catalog | None = None) -> tuple[ServiceSpec, ...]:
             public=bool(s.routes),
             gateway=s.gateway,
             prefix=s.env_prefix,
+            smtp="smtp_host" in s.settings.model_fields,
         )
         for s in (installed() if catalog is None else catalog)
     )

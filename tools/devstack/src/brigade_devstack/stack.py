@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from brigade_devstack import servers
+from brigade_devstack import mailcatcher, servers
 from brigade_devstack.backoff import CrashLoopBackOff
 from brigade_devstack.banner import ready_banner
 from brigade_devstack.console import Console
@@ -114,6 +114,7 @@ class Stack:
             needed.append(infra.supervise("nats", servers.nats(layout, config.nats_port), fatal_first_start=True))
         exits.push_async_callback(self._stop_supervisor, infra, ", ".join(infra.services))
         nats_text = f"nats-server on port {config.nats_port}" if len(needed) > 1 else f"NATS at {config.nats_url}"
+        needed.append(infra.supervise("mail", mailcatcher.supervised(layout, config.mail_port), fatal_first_start=True))
         console.info(f"starting PostgreSQL on port {config.pg_port}, {nats_text} (logs in {layout.logs})")
         results = await self._until_stopped(asyncio.gather(*(s.started() for s in needed), return_exceptions=True))
         for result in results:

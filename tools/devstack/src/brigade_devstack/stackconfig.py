@@ -11,6 +11,8 @@ from brigade_devstack.catalog import ServiceSpec, unavailable_reason
 from brigade_devstack.demo_users import AUTH_SERVICE
 from brigade_devstack.errors import DevstackError
 from brigade_devstack.layout import Layout
+from brigade_devstack.mailcatcher import DEFAULT_PORT as MAIL_PORT
+from brigade_devstack.mailcatcher import PORT_ENV as MAIL_PORT_ENV
 from brigade_devstack.ports import HOST, PortClaim
 from brigade_devstack.process import Command
 
@@ -55,6 +57,7 @@ class StackConfig:
     external_nats_url: str | None
     services: tuple[PlannedService, ...]
     skipped: tuple[tuple[ServiceSpec, str], ...] = ()
+    mail_port: int = MAIL_PORT
 
     @property
     def nats_url(self) -> str:
@@ -77,6 +80,7 @@ class StackConfig:
         claims = [PortClaim(self.pg_port, "PostgreSQL", PG_PORT_ENV)]
         if not self.external_nats_url:
             claims.append(PortClaim(self.nats_port, "nats-server", NATS_PORT_ENV))
+        claims.append(PortClaim(self.mail_port, "the mail catcher", MAIL_PORT_ENV))
         claims += [PortClaim(s.port, s.name, s.spec.port_env) for s in self.services]
         return claims
 
@@ -108,6 +112,8 @@ class StackConfig:
         # No key file: every service asks the auth service for its keys over NATS.
         if svc.name == AUTH_SERVICE and demo_users is not None:
             env[f"{prefix}DEMO_USERS"] = demo_users
+        if svc.spec.smtp:
+            env.update({f"{prefix}SMTP_HOST": HOST, f"{prefix}SMTP_PORT": str(self.mail_port)})
         if svc.spec.gateway:
             env[f"{prefix}UPSTREAMS"] = json.dumps(self.upstreams())
             env[f"{prefix}ROUTES_FILE"] = str(self.layout.routes_file)
@@ -148,4 +154,5 @@ def resolve(
         external_nats_url=environ.get(EXTERNAL_NATS_ENV) or None,
         services=tuple(services),
         skipped=tuple(skipped),
+        mail_port=_port(environ, MAIL_PORT_ENV, MAIL_PORT),
     )
