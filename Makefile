@@ -12,7 +12,7 @@ export PATH := $(dir $(UV)):$(PATH)
 
 PYTEST_ARGS ?=
 
-.PHONY: help install test lint typecheck unit docs catalog bench bench-signin load clean
+.PHONY: help install test lint typecheck unit docs catalog bench bench-signin bench-live load clean
 
 help:
 	@echo "make up         run PostgreSQL, NATS and every service locally (http://localhost:8080)"
@@ -65,6 +65,10 @@ bench: install
 # Sign-in per second and p50/p99 at 1 and 16 clients, argon2id per core: the `signin` section.
 bench-signin: install
 	$(UV) run --frozen python -m tests.bench.signin
+
+# The live feed: latency at 1/100/1000 WebSocket clients, memory per connection, catch-up rate.
+bench-live: install
+	$(UV) run --frozen python -m tests.bench.live
 
 # Flags go through LOAD_ARGS (e.g. LOAD_ARGS="--users 20 --duration 30"), or set LOAD_* variables.
 load: install

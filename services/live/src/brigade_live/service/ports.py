@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from brigade_live.domain.channels import Viewer
+
 
 @dataclass(frozen=True)
 class Stored:
@@ -14,6 +16,13 @@ class Stored:
     seq: int
     subject: str
     data: bytes
+
+
+class Principal(Viewer, Protocol):
+    """Who signed a socket in (a verified token), as far as the sessions need: until when it holds."""
+
+    @property
+    def expires_at(self) -> float | None: ...
 
 
 class Following(Protocol):

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import structlog
 
 from brigade_live.domain import protocol
 from brigade_live.domain.channels import Channel, Event
-from brigade_live.service.ports import Socket
-
-if TYPE_CHECKING:
-    from brigade_common.auth.principal import Principal
+from brigade_live.service.ports import Principal, Socket
 
 log = structlog.get_logger("brigade_live.session")
 

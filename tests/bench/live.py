@@ -1,0 +1,393 @@
+"""`python -m tests.bench.live`: the live service's WebSocket feed against a real nats-server.
+
+Delivery latency (an event's JetStream publish → a client's receive of its frame) at 1, 100 and 1000
+clients, the live process's memory per connection, and how fast a client resuming 50 000 events
+behind catches up. Prints the figures and writes the `live` section of docs/benchmarks.md (which
+`make bench` keeps). It measures; it asserts nothing about timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nats
+from websockets.asyncio.client import ClientConnection, connect
+
+from brigade_common.devservers import nats_server_binary, nats_server_version
+from brigade_common.envelope import Envelope
+from brigade_contracts.kitchen import PANTRY_MOVED
+from tests.bench.cpu import CpuMeter, wait_quiet
+from tests.bench.doc import with_section
+from tests.bench.loop import cancel_on_signals
+from tests.bench.machine import Machine
+from tests.bench.options import ROOT
+from tests.bench.servers import Infra
+from tests.bench.stats import percentile
+from tests.e2e.harness import Stack
+from tests.load.stack import rss_kib
+
+SECTION = "live"
+FEED = "/api/live/ws"
+CONNECT_BATCH = 50
+WAIT_S = 60.0
+# As in the Helm chart: JSON logs at INFO.
+LIVE_ENV = {"LIVE_LOG_FORMAT": "json", "LIVE_LOG_LEVEL": "INFO"}
+
+
+@dataclass(frozen=True)
+class Options:
+    clients: list[int]
+    events: int
+    replay: int
+    uncompressed: bool
+    out: Path | None
+
+
+def parse(argv: Sequence[str]) -> Options:
+    p = argparse.ArgumentParser(prog="python -m tests.bench.live", description=__doc__)
+    p.add_argument("--clients", default="1,100,1000", help="client counts, one step each (default 1,100,1000)")
+    p.add_argument("--events", type=int, default=100, help="events published per step (default 100)")
+    p.add_argument("--replay", type=int, default=50_000, help="events behind for the catch-up (default 50000)")
+    p.add_argument(
+        "--no-uncompressed",
+        dest="uncompressed",
+        action="store_false",
+        help="skip the largest step repeated without permessage-deflate",
+    )
+    p.add_argument("--out", default=str(ROOT / "docs/benchmarks.md"), help="the page to write ('-': none)")
+    a = p.parse_args(argv)
+    clients = [int(x) for x in a.clients.split(",") if x.strip()]
+    return Options(clients, a.events, a.replay, a.uncompressed, None if a.out == "-" else Path(a.out))
+
+
+@dataclass
+class Row:
+    clients: int
+    compressed: bool
+    events: int
+    latencies_s: list[float] = field(default_factory=list)
+    # Per event: when its last client received it.
+    fanout_s: list[float] = field(default_factory=list)
+    missing: int = 0
+    rss_idle_kib: int = 0
+    rss_loaded_kib: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    def ms(self, values: list[float], q: float) -> float:
+        return percentile(sorted(values), q) * 1000
+
+    @property
+    def per_connection_kib(self) -> float:
+        return (self.rss_loaded_kib - self.rss_idle_kib) / self.clients
+
+
+@dataclass
+class CatchUp:
+    behind: int
+    received: int
+    elapsed_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.received / self.elapsed_s
+
+
+class Deliveries:
+    """What the clients received: a latency per (client, event), and each event's fan-out done."""
+
+    def __init__(self, clients: int) -> None:
+        self.clients = clients
+        self.latencies_s: list[float] = []
+        self.counts: dict[int, int] = {}
+        self.done: dict[int, asyncio.Event] = {}
+        self.last_ns: dict[int, int] = {}
+
+    def expect(self, movement: int) -> asyncio.Event:
+        self.done[movement] = asyncio.Event()
+        self.counts[movement] = 0
+        return self.done[movement]
+
+    def received(self, movement: int, sent_ns: int, now_ns: int) -> None:
+        self.latencies_s.append((now_ns - sent_ns) / 1e9)
+        self.counts[movement] = self.counts.get(movement, 0) + 1
+        if self.counts[movement] == self.clients and movement in self.done:
+            self.last_ns[movement] = now_ns
+            self.done[movement].set()
+
+
+async def _signed_in(url: str, token: str, compressed: bool) -> ClientConnection:
+    ws = await connect(url, open_timeout=30, max_size=None, compression="deflate" if compressed else None)
+    await ws.send(json.dumps({"type": "auth", "token": token}))
+    while json.loads(await ws.recv())["type"] != "ready":
+        pass
+    return ws
+
+
+async def _subscribed(ws: ClientConnection) -> dict[str, object]:
+    """Subscribed to the pantry's new events: its `live` frame."""
+    await ws.send(json.dumps({"type": "subscribe", "channel": "pantry"}))
+    while True:
+        got: dict[str, object] = json.loads(await ws.recv())
+        if got["type"] == "live":
+            return got
+
+
+async def _read(ws: ClientConnection, deliveries: Deliveries) -> None:
+    async for text in ws:
+        now = time.perf_counter_ns()
+        frame = json.loads(text)
+        if frame["type"] == "event":
+            data = frame["event"]["data"]
+            deliveries.received(data["movement_id"], data["sent_ns"], now)
+
+
+def _envelope(movement: int) -> bytes:
+    data = {
+        "movement_id": movement,
+        "ingredient": "lechuga",
+        "delta": -5,
+        "reason": "consume",
+        "on_hand": 120,
+        "reserved": 15,
+        "order_id": "0b6f3c1e-6a43-4d5e-9a55-0f1d7c1f2b9a",
+        "sent_ns": time.perf_counter_ns(),
+    }
+    return Envelope.wrap(PANTRY_MOVED, data).to_bytes()
+
+
+@dataclass
+class Bench:
+    """The run's nats-server and the stack that starts the live process."""
+
+    stack: Stack
+    nats_pid: int
+
+    @property
+    def live_pid(self) -> int:
+        proc = self.stack.services["live"].proc
+        assert proc is not None
+        return proc.pid
+
+    async def fresh_live(self) -> str:
+        """A live process of its own for the step (memory measured from its idle start); its feed URL."""
+        if "live" in self.stack.services:
+            self.stack.services["live"].stop()
+        await self.stack.start("live")
+        return self.stack.url("live").replace("http://", "ws://") + FEED
+
+    def meter(self) -> CpuMeter:
+        live, nats_pid = self.live_pid, self.nats_pid
+        return CpuMeter({"live": lambda: [live], "nats-server": lambda: [nats_pid], "bench": lambda: [os.getpid()]})
+
+    def token(self, sub: str) -> str:
+        return self.stack.token(sub, ("staff",))
+
+
+async def fan_out(bench: Bench, url: str, clients: int, events: int, compressed: bool) -> Row:
+    """`clients` subscribed to the pantry; `events` published one at a time, each once every client has
+    the one before (the latency of an event, not of a queue of them)."""
+    row = Row(clients, compressed, events, rss_idle_kib=rss_kib(bench.live_pid))
+    sockets: list[ClientConnection] = []
+    deliveries = Deliveries(clients)
+    readers: list[asyncio.Task[None]] = []
+    nc = await nats.connect(bench.stack.nats_url)
+    js = nc.jetstream()
+    try:
+        for start in range(0, clients, CONNECT_BATCH):
+            tokens = [bench.token(f"staff-{i}") for i in range(start, min(clients, start + CONNECT_BATCH))]
+            sockets += await asyncio.gather(*(_signed_in(url, t, compressed) for t in tokens))
+        await asyncio.gather(*(_subscribed(ws) for ws in sockets))
+        readers = [asyncio.create_task(_read(ws, deliveries)) for ws in sockets]
+        await wait_quiet(20)
+        meter = bench.meter()
+        meter.start()
+        for movement in range(events):
+            done = deliveries.expect(movement)
+            body = _envelope(movement)
+            sent_ns = json.loads(body)["data"]["sent_ns"]
+            await js.publish(PANTRY_MOVED, body)
+            try:
+                await asyncio.wait_for(done.wait(), WAIT_S)
+                row.fanout_s.append((deliveries.last_ns[movement] - sent_ns) / 1e9)
+            except TimeoutError:
+                row.missing += clients - deliveries.counts[movement]
+        row.cpu = meter.stop()
+        row.latencies_s = deliveries.latencies_s
+        row.rss_loaded_kib = rss_kib(bench.live_pid)
+    finally:
+        for task in readers:
+            task.cancel()
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        await nc.drain()
+    return row
+
+
+async def catch_up(bench: Bench, url: str, behind: int) -> CatchUp:
+    """A client that applied everything up to a point, back `behind` events later."""
+    nc = await nats.connect(bench.stack.nats_url)
+    js = nc.jetstream()
+    try:
+        ws = await _signed_in(url, bench.token("staff-resuming"), True)
+        after = (await _subscribed(ws))["seq"]
+        await ws.close()
+        for start in range(0, behind, 1_000):
+            batch = range(start, min(behind, start + 1_000))
+            await asyncio.gather(*(js.publish(PANTRY_MOVED, _envelope(i)) for i in batch))
+    finally:
+        await nc.drain()
+    ws = await _signed_in(url, bench.token("staff-resuming"), True)
+    try:
+        started = time.perf_counter()
+        await ws.send(json.dumps({"type": "subscribe", "channel": "pantry", "after": after}))
+        received = 0
+        while (kind := json.loads(await ws.recv())["type"]) != "live":
+            received += kind == "event"
+        return CatchUp(behind, received, time.perf_counter() - started)
+    finally:
+        await ws.close()
+
+
+async def run(opts: Options) -> tuple[Machine, list[Row], CatchUp | None, str]:
+    infra = Infra(fast=True)
+    try:
+        server = infra.start_nats()
+        assert server.proc is not None
+        machine = Machine.probe("–", ".".join(map(str, nats_server_version(nats_server_binary()))))
+        stack = Stack("", server.url, infra.root, dict(LIVE_ENV))
+        bench = Bench(stack, server.proc.pid)
+        rows: list[Row] = []
+        largest_failed = ""
+        steps = [(n, True) for n in opts.clients]
+        if opts.uncompressed and opts.clients:
+            steps.append((max(opts.clients), False))
+        try:
+            for clients, compressed in steps:
+                url = await bench.fresh_live()
+                print(f"== {clients} clients, compression {'on' if compressed else 'off'}", flush=True)
+                try:
+                    rows.append(await fan_out(bench, url, clients, opts.events, compressed))
+                except OSError as exc:
+                    largest_failed = f"{clients} clients failed to connect: {exc}"
+                    print(largest_failed, flush=True)
+                    break
+                print(terminal_row(rows[-1]), flush=True)
+            caught = None
+            if opts.replay:
+                url = await bench.fresh_live()
+                print(f"== catch-up, {opts.replay} events behind", flush=True)
+                caught = await catch_up(bench, url, opts.replay)
+                print(f"caught up {caught.received} events in {caught.elapsed_s:.2f} s: {caught.rate:,.0f}/s")
+        finally:
+            stack.stop()
+    finally:
+        infra.close()
+    return machine, rows, caught, largest_failed
+
+
+def terminal_row(r: Row) -> str:
+    cpu = " ".join(f"{k} {v:.2f}" for k, v in r.cpu.items() if v >= 0.01)
+    return (
+        f"{r.clients:>5} clients deflate={'on' if r.compressed else 'off'}  p50 {r.ms(r.latencies_s, 50):7.2f}  "
+        f"p95 {r.ms(r.latencies_s, 95):7.2f}  p99 {r.ms(r.latencies_s, 99):7.2f} ms  "
+        f"last client p50 {r.ms(r.fanout_s, 50):7.2f} ms  missing {r.missing}  "
+        f"{r.per_connection_kib:6.1f} KiB/connection  cpu: {cpu}"
+    )
+
+
+METHOD = """\
+- One live process (`python -m brigade_live api`, JSON logs at INFO) and one nats-server, started by the
+  run; a fresh live process for each step, so its memory is measured from its own idle start.
+- N WebSocket clients in the bench process (the `websockets` library, permessage-deflate on as a
+  browser's, unless the row says off) sign in by their first frame and subscribe to the pantry. Then
+  {events} `kitchen.pantry.moved.v1` events (~450-byte envelopes) are published one at a time, each
+  once every client has the one before: the latency of one event, not of a queue of them.
+- Latency: from just before `js.publish` (the stamp is in the event) to the moment the client's reader
+  has the frame, per (client, event): nearest-rank percentiles. "last client" is each event's
+  fan-out done (its last client's receive), p50 over the events. **The clients run on the same 2
+  cores as the live process**: their CPU is the `bench` column, and the reading of 1000 sockets by
+  one Python process is part of what the latency measures.
+- Memory: the live process's RSS once every client has received every event, minus its RSS before
+  the first client connected, divided by N (at 1 client that is mostly one-time costs).
+- Catch-up: a client that had applied up to a point comes back {replay} events later with `after`;
+  the time from its `subscribe` to its `live` frame (every event read by the client in between)."""
+
+
+def section_body(machine: Machine, rows: list[Row], caught: CatchUp | None, failed: str, command: str) -> str:
+    lines = [
+        "## Live feed: WebSocket fan-out and catch-up (`python -m tests.bench.live`)",
+        "",
+        f"Generated by `{command}` on {machine.date}, against a live process and a nats-server the run",
+        "started. Re-run it to refresh this section; `make bench` keeps it.",
+        "",
+        "| | |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in machine.rows() if k != "PostgreSQL"],
+        f"| command | `{command}` |",
+        "",
+        METHOD.format(events=rows[0].events if rows else 0, replay=caught.behind if caught else 0),
+        "",
+        "| clients | deflate | deliveries | p50 ms | p95 ms | p99 ms | last client p50 ms | missing"
+        " | RSS idle → loaded MiB | per connection KiB | CPU cores (live / nats / bench / other) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        c = r.cpu
+        lines.append(
+            f"| {r.clients:,} | {'on' if r.compressed else 'off'} | {len(r.latencies_s):,} "
+            f"| {r.ms(r.latencies_s, 50):.2f} | {r.ms(r.latencies_s, 95):.2f} | {r.ms(r.latencies_s, 99):.2f} "
+            f"| {r.ms(r.fanout_s, 50):.2f} | {r.missing} | {r.rss_idle_kib / 1024:.1f} → {r.rss_loaded_kib / 1024:.1f} "
+            f"| {r.per_connection_kib:.1f} | {c.get('live', 0):.2f} / {c.get('nats-server', 0):.2f} / "
+            f"{c.get('bench', 0):.2f} / {c.get('other', 0):.2f} |"
+        )
+    if failed:
+        lines += ["", f"Not measured: {failed}."]
+    if caught is not None:
+        lines += [
+            "",
+            "| events behind | received | caught up in s | events/s |",
+            "|---|---|---|---|",
+            f"| {caught.behind:,} | {caught.received:,} | {caught.elapsed_s:.2f} | {caught.rate:,.0f} |",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    opts = parse(args)
+    command = "uv run --frozen python -m tests.bench.live" + "".join(f" {a}" for a in args)
+
+    async def _main() -> tuple[Machine, list[Row], CatchUp | None, str]:
+        cancel_on_signals()
+        return await run(opts)
+
+    try:
+        import uvloop  # as `make bench`: the clients' own overhead is part of what is measured
+
+        factory = uvloop.new_event_loop
+    except ImportError:
+        factory = None
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            machine, rows, caught, failed = runner.run(_main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted: everything stopped, nothing written", file=sys.stderr)
+        return 130
+    body = section_body(machine, rows, caught, failed, command)
+    print("\n" + body)
+    if opts.out is not None:
+        old = opts.out.read_text() if opts.out.exists() else "# Benchmarks\n"
+        opts.out.write_text(with_section(old, SECTION, body))
+        print(f"\nwrote the `{SECTION}` section of {opts.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
