@@ -11,36 +11,17 @@ import copy
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from types import TracebackType
 
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
+from brigade_common.testing.fakes import FakeClock, Ids
 from brigade_contracts.auth import Role
 from brigade_notifications.adapters.templates import JinjaRenderer
 from brigade_notifications.domain.facts import Registration
 from brigade_notifications.domain.mail import Attempt, Mail, MailStatus, Outcome
 from brigade_notifications.domain.model import Notification, User
 from brigade_notifications.service.handlers import Deps
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class Ids:
-    def __init__(self) -> None:
-        self.n = 0
-
-    def __call__(self) -> str:
-        self.n += 1
-        return f"00000000-0000-4000-8000-{self.n:012d}"
 
 
 @dataclass

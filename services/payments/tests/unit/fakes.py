@@ -13,12 +13,13 @@ import asyncio
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
 from brigade_common.idempotency import IdempotencyKey, IdempotencyKeyReused, Replay, RequestInProgress
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
+from brigade_common.testing.fakes import FakeClock as FakeClock  # the tests take it from here
 from brigade_contracts.kitchen import OrderStatus
 from brigade_payments.domain.errors import KitchenUnavailable, OrderAlreadyCharged
 from brigade_payments.domain.events import Event
@@ -27,17 +28,6 @@ from brigade_payments.service.ports import Approved, Declined
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 ORDER = OrderState("6f1c0000-0000-4000-8000-000000000001", "alice", 900, OrderStatus.RESERVED, 2)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass

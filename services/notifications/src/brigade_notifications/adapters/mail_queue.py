@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from brigade_common.db import is_uuid
 from brigade_common.writes import Session, Table
-from brigade_notifications.adapters.notifications import is_uuid
 from brigade_notifications.domain.mail import Mail, MailStatus
 
 MAIL = Table.of(

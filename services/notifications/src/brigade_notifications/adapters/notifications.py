@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
+from brigade_common.db import is_uuid
 from brigade_common.writes import Session
 from brigade_notifications.domain.model import Kind, Notification
 
@@ -23,14 +23,6 @@ def notification_of(row: Any) -> Notification:
         row["created_at"],
         row["read_at"],
     )
-
-
-def is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 class PostgresNotifications:

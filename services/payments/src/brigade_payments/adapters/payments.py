@@ -8,11 +8,11 @@ the first and then fail), and are told so (`OrderAlreadyCharged`).
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import asyncpg
 
+from brigade_common.db import is_uuid
 from brigade_common.writes import Session, Table
 from brigade_payments.domain.events import Event
 from brigade_payments.domain.model import Payment, PaymentState, PaymentStatus
@@ -41,14 +41,6 @@ STATE_COLUMNS = (
     "id::text AS payment_id, order_id::text AS order_id, customer_id, amount_cents, status, created_at, "
     "failure_code, failure_message, refund_reason"
 )
-
-
-def is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 def payment_state(row: asyncpg.Record | dict[str, Any]) -> PaymentState:
