@@ -12,9 +12,9 @@ from starlette.applications import Starlette
 
 from brigade_common.auth.keysource import LateConnection
 from brigade_common.health import ReadinessChecks
-from brigade_common.http import create_app as create_http_app
 from brigade_common.idempotency import purge_expired
 from brigade_common.runtime import Runtime
+from brigade_common.service_app import service_app
 from brigade_kitchen.adapters.unit_of_work import PostgresKitchenUnitOfWork
 from brigade_kitchen.adapters.views import PostgresKitchenViews
 from brigade_kitchen.adapters.waiters import NatsOrderWaiters
@@ -73,20 +73,11 @@ async def open_kitchen(
 
 
 def create_app(settings: Settings) -> Starlette:
-    readiness = ReadinessChecks()
-    connection = LateConnection()
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_kitchen(settings, readiness, connection) as kitchen:
-            app.state.kitchen = kitchen
-            yield
-
-    return create_http_app(
-        service=SERVICE,
-        openapi=api,
-        lifespan=lifespan,
-        readiness=readiness,
+    return service_app(
+        SERVICE,
+        api,
+        lambda readiness, connection: open_kitchen(settings, readiness, connection),
+        state="kitchen",
+        verifier=settings.jwt_verifier,
         problems=PROBLEMS,
-        jwt_verifier=settings.jwt_verifier(connection),
     )

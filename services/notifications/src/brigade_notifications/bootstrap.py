@@ -13,9 +13,9 @@ from starlette.applications import Starlette
 
 from brigade_common.auth.keysource import LateConnection
 from brigade_common.health import ReadinessChecks
-from brigade_common.http import create_app as create_http_app
 from brigade_common.logging import get_logger
 from brigade_common.runtime import Runtime
+from brigade_common.service_app import service_app
 from brigade_notifications.adapters.smtp import SmtpMailer, SmtpServer
 from brigade_notifications.adapters.templates import JinjaRenderer
 from brigade_notifications.adapters.unit_of_work import PostgresNotificationsUnitOfWork
@@ -123,20 +123,11 @@ async def open_notifications(
 
 
 def create_app(settings: Settings) -> Starlette:
-    readiness = ReadinessChecks()
-    connection = LateConnection()
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_notifications(settings, readiness, connection) as notifications:
-            app.state.notifications = notifications
-            yield
-
-    return create_http_app(
-        service=SERVICE,
-        openapi=api,
-        lifespan=lifespan,
-        readiness=readiness,
+    return service_app(
+        SERVICE,
+        api,
+        lambda readiness, connection: open_notifications(settings, readiness, connection),
+        state="notifications",
+        verifier=settings.jwt_verifier,
         problems=PROBLEMS,
-        jwt_verifier=settings.jwt_verifier(connection),
     )

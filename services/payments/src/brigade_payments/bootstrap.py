@@ -11,9 +11,9 @@ from starlette.applications import Starlette
 
 from brigade_common.auth.keysource import LateConnection
 from brigade_common.health import ReadinessChecks
-from brigade_common.http import create_app as create_http_app
 from brigade_common.idempotency import purge_expired
 from brigade_common.runtime import Runtime
+from brigade_common.service_app import service_app
 from brigade_payments.adapters.kitchen import NatsKitchen
 from brigade_payments.adapters.sandbox import SandboxProvider
 from brigade_payments.adapters.unit_of_work import PostgresPaymentsUnitOfWork
@@ -60,20 +60,11 @@ async def open_cashier(
 
 
 def create_app(settings: Settings) -> Starlette:
-    readiness = ReadinessChecks()
-    connection = LateConnection()
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_cashier(settings, readiness, connection) as cashier:
-            app.state.cashier = cashier
-            yield
-
-    return create_http_app(
-        service=SERVICE,
-        openapi=api,
-        lifespan=lifespan,
-        readiness=readiness,
+    return service_app(
+        SERVICE,
+        api,
+        lambda readiness, connection: open_cashier(settings, readiness, connection),
+        state="cashier",
+        verifier=settings.jwt_verifier,
         problems=PROBLEMS,
-        jwt_verifier=settings.jwt_verifier(connection),
     )

@@ -12,8 +12,8 @@ from starlette.applications import Starlette
 
 from brigade_common.auth.keysource import LateConnection
 from brigade_common.health import ReadinessChecks
-from brigade_common.http import create_app as create_http_app
 from brigade_common.runtime import Runtime
+from brigade_common.service_app import service_app
 from brigade_warehouse.adapters.market import NatsMarket
 from brigade_warehouse.adapters.unit_of_work import PostgresWarehouseUnitOfWork
 from brigade_warehouse.adapters.views import PostgresWarehouseViews
@@ -60,19 +60,10 @@ async def open_warehouse(
 
 
 def create_app(settings: Settings) -> Starlette:
-    readiness = ReadinessChecks()
-    connection = LateConnection()
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_warehouse(settings, readiness, connection) as warehouse:
-            app.state.warehouse = warehouse
-            yield
-
-    return create_http_app(
-        service=SERVICE,
-        openapi=api,
-        lifespan=lifespan,
-        readiness=readiness,
-        jwt_verifier=settings.jwt_verifier(connection),
+    return service_app(
+        SERVICE,
+        api,
+        lambda readiness, connection: open_warehouse(settings, readiness, connection),
+        state="warehouse",
+        verifier=settings.jwt_verifier,
     )
