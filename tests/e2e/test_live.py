@@ -91,6 +91,9 @@ async def page(gateway: str, token: str, origin: str | None = None) -> AsyncIter
     url = gateway.replace("http://", "ws://") + FEED
     cookie = {"Cookie": f"{ACCESS_COOKIE}={token}"}
     async with connect(url, origin=Origin(origin), additional_headers=cookie, open_timeout=10) as ws:
+        # Offered as a browser offers it, permessage-deflate is declined: it doubled the memory of a
+        # socket for little gain on small frames (docs/benchmarks.md, live).
+        assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
         p = Page(ws)
         try:
             await p.first(lambda f: f["type"] == "ready", "ready")
