@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tests.k8s.build_config import CHART_CATALOG
+import yaml
+
+from tests.k8s.build_config import CHART_CATALOG, REPO
 from tests.k8s.objects import (
     ROUTES,
     component_of,
@@ -164,6 +166,15 @@ def test_websocket_routes_get_an_ingress_of_their_own_with_long_proxy_timeouts(
     assert paths == {("/api/live", "live")}
     main_paths = {p["path"] for rule in main["spec"]["rules"] for p in rule["http"]["paths"]}
     assert "/api/live" not in main_paths
+
+
+def test_a_controller_reload_leaves_open_websockets_their_hour() -> None:
+    """ingress-nginx reloads on every Ingress change: its old workers keep serving open sockets for
+    `worker-shutdown-timeout` (240 s by default) before closing them."""
+    values = yaml.safe_load((REPO / "infra/helm/values/ingress-nginx.yaml").read_text())
+    config = values["controller"]["config"]
+    assert int(config["worker-shutdown-timeout"].removesuffix("s")) >= 3600
+    assert int(config["proxy-read-timeout"]) <= 60, "only the WebSocket Ingress keeps idle connections long"
 
 
 def test_ingress_and_route_table_agree_on_the_default_components(render: Callable[[str], Rendered]) -> None:
