@@ -71,8 +71,9 @@ def parse(argv: Sequence[str]) -> Options:
 @dataclass
 class Row:
     clients: int
-    compressed: bool
+    compressed: bool  # offered by the clients, as a browser offers it
     events: int
+    negotiated: bool = False  # accepted by the server (the services serve without it)
     latencies_s: list[float] = field(default_factory=list)
     # Per event: when its last client received it.
     fanout_s: list[float] = field(default_factory=list)
@@ -205,6 +206,7 @@ async def fan_out(bench: Bench, url: str, clients: int, events: int, compressed:
             tokens = [bench.token(f"staff-{i}") for i in range(start, min(clients, start + CONNECT_BATCH))]
             sockets += await asyncio.gather(*(_signed_in(url, t, compressed) for t in tokens))
         await asyncio.gather(*(_subscribed(ws) for ws in sockets))
+        row.negotiated = any(ws.response.headers.get("Sec-WebSocket-Extensions") for ws in sockets)
         readers = [asyncio.create_task(_read(ws, deliveries)) for ws in sockets]
         await wait_quiet(20)
         meter = bench.meter()
@@ -305,8 +307,9 @@ def terminal_row(r: Row) -> str:
 METHOD = """\
 - One live process (`python -m brigade_live api`, JSON logs at INFO) and one nats-server, started by the
   run; a fresh live process for each step, so its memory is measured from its own idle start.
-- N WebSocket clients in the bench process (the `websockets` library, permessage-deflate on as a
-  browser's, unless the row says off) sign in by their first frame and subscribe to the pantry. Then
+- N WebSocket clients in the bench process (the `websockets` library, permessage-deflate
+  offered as a browser offers it unless the row says off; the services decline it) sign in by their
+  first frame and subscribe to the pantry. Then
   {events} `kitchen.pantry.moved.v1` events (~450-byte envelopes) are published one at a time, each
   once every client has the one before: the latency of one event, not of a queue of them.
 - Latency: from just before `js.publish` (the stamp is in the event) to the moment the client's reader
@@ -334,14 +337,15 @@ def section_body(machine: Machine, rows: list[Row], caught: CatchUp | None, fail
         "",
         METHOD.format(events=rows[0].events if rows else 0, replay=caught.behind if caught else 0),
         "",
-        "| clients | deflate | deliveries | p50 ms | p95 ms | p99 ms | last client p50 ms | missing"
+        "| clients | deflate offered / used | deliveries | p50 ms | p95 ms | p99 ms | last client p50 ms | missing"
         " | RSS idle → loaded MiB | per connection KiB | CPU cores (live / nats / bench / other) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         c = r.cpu
         lines.append(
-            f"| {r.clients:,} | {'on' if r.compressed else 'off'} | {len(r.latencies_s):,} "
+            f"| {r.clients:,} | {'on' if r.compressed else 'off'} / {'on' if r.negotiated else 'off'} "
+            f"| {len(r.latencies_s):,} "
             f"| {r.ms(r.latencies_s, 50):.2f} | {r.ms(r.latencies_s, 95):.2f} | {r.ms(r.latencies_s, 99):.2f} "
             f"| {r.ms(r.fanout_s, 50):.2f} | {r.missing} | {r.rss_idle_kib / 1024:.1f} → {r.rss_loaded_kib / 1024:.1f} "
             f"| {r.per_connection_kib:.1f} | {c.get('live', 0):.2f} / {c.get('nats-server', 0):.2f} / "
