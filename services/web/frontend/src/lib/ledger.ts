@@ -29,6 +29,11 @@ export class Ledger<B extends { ingredient: string }, M extends Movement> {
     this.fresh.clear();
   }
 
+  /** Newer balances from REST (reservations change them without a ledger row); movements stay. */
+  refreshBalances(balances: B[]): void {
+    this.balances = [...balances].sort((a, b) => a.ingredient.localeCompare(b.ingredient));
+  }
+
   /** One movement from the feed with the balance after it; false when it was already applied. */
   apply(movement: M, balance: B): boolean {
     if (movement.id <= this.floor || this.movements.some((m) => m.id === movement.id)) return false;
