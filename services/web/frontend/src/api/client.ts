@@ -3,6 +3,13 @@ import { serverClock } from "../lib/clock";
 import { ApiClient } from "../lib/http";
 
 const sessionLostListeners = new Set<() => void>();
+const refreshedListeners = new Set<(body: unknown) => void>();
+
+/** Called after each successful refresh, with its body ({access_token, expires_in, user}). */
+export function onRefreshed(fn: (body: unknown) => void): () => void {
+  refreshedListeners.add(fn);
+  return () => refreshedListeners.delete(fn);
+}
 
 /** Called when a refresh fails: the user is signed out (elsewhere, or the session ran out). */
 export function onSessionLost(fn: () => void): () => void {
@@ -25,6 +32,7 @@ export const api = new ApiClient({
     else reachability.down.delete(serviceOf(path));
   },
   onUnreachable: (_err, path) => reachability.down.add(serviceOf(path)),
+  onRefreshed: (body) => refreshedListeners.forEach((fn) => fn(body)),
   onSessionLost: () => sessionLostListeners.forEach((fn) => fn()),
 });
 

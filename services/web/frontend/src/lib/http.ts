@@ -27,7 +27,9 @@ export interface ClientOptions {
   onResponse?: (res: Response, receivedAt: number, path: string) => void;
   /** A request never got an answer (network down, gateway without upstream). */
   onUnreachable?: (err: ApiError, path: string) => void;
-  /** The refresh failed: the session is over. */
+  /** A refresh succeeded (its body: the new session). */
+  onRefreshed?: (body: unknown) => void;
+  /** The refresh was refused: the session is over. */
   onSessionLost?: () => void;
 }
 
@@ -89,8 +91,10 @@ export class ApiClient {
   refresh(): Promise<boolean> {
     if (!this.refreshing) {
       this.refreshing = this.send("POST", this.refreshPath, {})
-        .then((res) => {
-          if (!res.ok) this.opts.onSessionLost?.();
+        .then(async (res) => {
+          // Only auth's "no" ends the session; auth restarting (5xx) or the network is worth a retry later.
+          if (res.status === 401 || res.status === 403) this.opts.onSessionLost?.();
+          if (res.ok) this.opts.onRefreshed?.(await readBody(res).catch(() => undefined));
           return res.ok;
         })
         .catch(() => false)
