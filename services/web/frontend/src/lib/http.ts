@@ -25,6 +25,8 @@ export interface ClientOptions {
   now?: () => number;
   /** Every response (for the server clock). */
   onResponse?: (res: Response, receivedAt: number, path: string) => void;
+  /** An error answer, parsed. */
+  onProblem?: (err: ApiError, path: string) => void;
   /** A request never got an answer (network down, gateway without upstream). */
   onUnreachable?: (err: ApiError, path: string) => void;
   /** A refresh succeeded (its body: the new session). */
@@ -72,7 +74,11 @@ export class ApiClient {
     const receivedAt = this.now();
     this.opts.onResponse?.(res, receivedAt, path);
     const body = await readBody(res).catch(() => undefined);
-    if (!res.ok) throw parseProblem(res.status, body, res.statusText);
+    if (!res.ok) {
+      const problem = parseProblem(res.status, body, res.statusText);
+      this.opts.onProblem?.(problem, path);
+      throw problem;
+    }
     return { status: res.status, data: body as T, headers: res.headers, receivedAt };
   }
 
