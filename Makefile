@@ -56,7 +56,7 @@ docs: install
 catalog: install
 	$(UV) run --frozen python -m brigade_devstack catalog
 
-test: install helm lint typecheck
+test: install helm lint typecheck web-check
 	$(UV) run --frozen pytest -n 2 --dist loadgroup --ignore=tests/cluster $(PYTEST_ARGS)
 
 bench: install
