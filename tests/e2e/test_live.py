@@ -1,7 +1,9 @@
 """The live feed through the real stack: the `web` gateway in front, the kitchen, the warehouse and
 the market making the events, a browser's socket signed in by its cookie. Staff watch the pantry
-move for a customer's order; a customer sees only their own orders; the live process killed with
-SIGKILL costs a page that resumes from its last `seq` nothing, and shows it nothing twice."""
+move for a customer's order; a customer sees only their own orders, and their own notifications
+with the unread count as the notifications service stores and reads them (staff see only theirs);
+the live process killed with SIGKILL costs a page that resumes from its last `seq` nothing, and
+shows it nothing twice."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from websockets.typing import Origin
 from brigade_common.auth.requests import ACCESS_COOKIE
 from brigade_common.testing.waiting import eventually
 from brigade_contracts.kitchen import ORDER_PLACED, ORDER_RESERVED
+from brigade_contracts.notifications import NOTIFICATION_CREATED, NOTIFICATIONS_READ
 from tests.e2e.harness import Stack, restart
 from tests.load.stack import start_with_gateway
 
@@ -191,6 +194,35 @@ async def test_staff_watch_the_pantry_move_for_an_order_and_customers_see_only_t
         async with page(gateway, stack.token(*STAFF), origin="http://evil.example"):
             pass
     assert cross_site.value.response.status_code == 403
+
+
+async def test_a_customers_bell_rings_live_with_their_own_notifications_and_no_one_elses(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    gateway = await start_with_gateway(stack)
+    async with page(gateway, stack.token(*STAFF)) as staff, page(gateway, stack.token("alice")) as alice:
+        for p in (staff, alice):
+            await p.subscribe("notifications")
+        order = await place(http, gateway, stack, "ensalada-cesar", "alice")
+        ready = await alice.first(
+            lambda f: (
+                event("notifications", NOTIFICATION_CREATED)(f) and f["event"]["data"]["kind"] == "order_reserved"
+            ),
+            "alice's order ready to pay",
+        )
+        assert ready["event"]["data"]["data"]["order_id"] == order["order_id"]
+        listed = await http.get(f"{gateway}/api/notifications/notifications", headers=stack.auth("alice"))
+        assert listed.json()["unread"] == ready["event"]["data"]["unread"] == 2
+        assert [f["event"]["data"]["notification_id"] for f in alice.events("notifications")] == [
+            n["id"] for n in reversed(listed.json()["items"])
+        ]
+
+        r = await http.post(f"{gateway}/api/notifications/notifications/read-all", headers=stack.auth("alice"))
+        assert r.status_code == 200, r.text
+        read = await alice.first(event("notifications", NOTIFICATIONS_READ, all=True), "alice's read-all")
+        assert read["event"]["data"]["unread"] == 0
+        await staff.synced()
+        assert {f["event"]["data"]["user_id"] for f in staff.events("notifications")} <= {STAFF[0]}
 
 
 async def test_a_page_that_resumes_after_the_live_process_was_killed_misses_nothing_and_gets_nothing_twice(

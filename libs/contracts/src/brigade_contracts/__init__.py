@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from brigade_contracts import auth, kitchen, market, payments, warehouse
+from brigade_contracts import auth, kitchen, market, notifications, payments, warehouse
 
 CATALOG: dict[str, tuple[type[BaseModel], str]] = {
     warehouse.SUPPLY_CMD: (warehouse.SupplyIngredient, "kitchen → warehouse"),
@@ -32,6 +32,8 @@ CATALOG: dict[str, tuple[type[BaseModel], str]] = {
     kitchen.DISH_RETIRED: (kitchen.DishSnapshot, "kitchen → notifications, live view"),
     auth.USER_REGISTERED: (auth.UserRegistered, "auth → notifications, payments"),
     auth.USER_ROLE_CHANGED: (auth.UserRoleChanged, "auth → notifications"),
+    notifications.NOTIFICATION_CREATED: (notifications.NotificationCreated, "notifications → live view (its user)"),
+    notifications.NOTIFICATIONS_READ: (notifications.NotificationsRead, "notifications → live view (its user)"),
     auth.JWKS: (auth.JwksRequest, "every service → auth (request-reply, answers JwksReply)"),
     kitchen.ORDER_GET: (kitchen.OrderRequest, "payments → kitchen (request-reply, answers OrderSnapshot)"),
     market.BUY: (market.BuyRequest, "warehouse → market (request-reply, answers BuyReply)"),

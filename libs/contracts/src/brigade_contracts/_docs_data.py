@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from brigade_contracts import auth, kitchen, market, payments, warehouse
+from brigade_contracts import auth, kitchen, market, notifications, payments, warehouse
 
 # The envelope every message travels in (brigade_common.envelope.Envelope; the contracts do not import
 # the common library, the docs test checks the two agree).
@@ -45,6 +45,7 @@ CUSTOMER_ID = "customer-demo"
 PAYMENT_ID = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
 USER_ID = "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
 ADMIN_ID = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
+NOTIFICATION_ID = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e"
 _DISH = {
     "dish_id": "ensalada-cesar",
     "name": "Ensalada Cesar",
@@ -178,6 +179,30 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "previous_roles": ["customer"],
         "changed_by": ADMIN_ID,
     },
+    notifications.NOTIFICATION_CREATED: {
+        "notification_id": NOTIFICATION_ID,
+        "user_id": CUSTOMER_ID,
+        "kind": "order_placed",
+        "title": "Order received",
+        "body": "2 × Ensalada Cesar: the kitchen is gathering the ingredients.",
+        "data": {
+            "order_id": ORDER_ID,
+            "dish_name": "Ensalada Cesar",
+            "quantity": 2,
+            "total": "17.00",
+            "status": "pending",
+            "expires_at": None,
+            "reason": None,
+        },
+        "created_at": EXAMPLE_TIME,
+        "unread": 3,
+    },
+    notifications.NOTIFICATIONS_READ: {
+        "user_id": CUSTOMER_ID,
+        "notification_ids": [NOTIFICATION_ID],
+        "all": False,
+        "unread": 2,
+    },
     auth.JWKS: {},
     kitchen.ORDER_GET: {"order_id": ORDER_ID},
 }
@@ -212,6 +237,7 @@ CAUSES: dict[str, str] = {
     kitchen.PANTRY_MOVED: warehouse.SUPPLY_DELIVERED,
     kitchen.PAYMENT_REFUSED: payments.PAYMENT_SUCCEEDED,
     payments.PAYMENT_REFUNDED: kitchen.PAYMENT_REFUSED,
+    notifications.NOTIFICATION_CREATED: kitchen.ORDER_PLACED,
 }
 # Messages that start a chain of their own (an HTTP request, not a message, caused them).
 FIRST_CAUSES = frozenset(
@@ -225,6 +251,7 @@ FIRST_CAUSES = frozenset(
         kitchen.DISH_RETIRED,
         auth.USER_REGISTERED,
         auth.USER_ROLE_CHANGED,
+        notifications.NOTIFICATIONS_READ,
         auth.JWKS,
         kitchen.ORDER_GET,
     }
@@ -285,6 +312,19 @@ GLOSSARY: dict[str, str] = {
     "roles": "The user's roles: `customer`, `staff`, `admin`.",
     "previous_roles": "The roles before the change.",
     "changed_by": "The admin who changed them.",
+    "notification_id": "The notification (a UUID); `NotificationsRead.notification_ids` names it.",
+    "NotificationCreated.user_id": "The user the notification is for (the `sub` of their tokens); only they see it.",
+    "NotificationCreated.kind": "What it is about: `welcome`, `order_placed`, `order_reserved`, `order_served`, "
+    "`order_cancelled`, `order_expired`, `order_failed`, `payment_receipt`, `payment_declined`, `refund`, "
+    "`dish_added`.",
+    "NotificationCreated.title": "One line, for the bell's list.",
+    "NotificationCreated.body": "The text under the title.",
+    "NotificationCreated.data": "What it is about (order, payment, dish ids …), as `GET /notifications` shows it; "
+    "never an e-mail address.",
+    "NotificationCreated.created_at": "When its cause happened.",
+    "unread": "How many of the user's notifications are unread after this change.",
+    "notification_ids": "The notifications this change marked read (empty when `all`).",
+    "NotificationsRead.all": "Every one of the user's notifications created before this event is read.",
     "keys": "The JWKS keys: Ed25519 (`OKP`) public keys with their `kid`.",
     "BuyRequest.amount": "Whole units wanted.",
     "BuyReply.amount": "Whole units obtained: 0 up to the market's maximum (10), never more than asked.",

@@ -21,8 +21,9 @@ AUTH = StreamSpec("AUTH", ("auth.>",))
 KITCHEN = StreamSpec("KITCHEN", ("kitchen.>",), allow_msg_schedules=True)
 WAREHOUSE = StreamSpec("WAREHOUSE", ("warehouse.>",))
 PAYMENTS = StreamSpec("PAYMENTS", ("payments.>",))
+NOTIFICATIONS = StreamSpec("NOTIFICATIONS", ("notifications.>",))
 # Dead letters, and the server's max-deliveries advisories as a safety net for consumers that died
 # before they could dead-letter a message themselves.
 DLQ = StreamSpec("DLQ", ("dlq.>", MAX_DELIVERIES_ADVISORY), max_age_s=30 * 24 * 3600)
 
-STREAMS: dict[str, StreamSpec] = {s.name: s for s in (AUTH, KITCHEN, WAREHOUSE, PAYMENTS, DLQ)}
+STREAMS: dict[str, StreamSpec] = {s.name: s for s in (AUTH, KITCHEN, WAREHOUSE, PAYMENTS, NOTIFICATIONS, DLQ)}

@@ -28,5 +28,5 @@ LIVE = ServiceDefinition(
     Settings,
     _app,
     routes=(Route("/api/live", websocket=True),),
-    streams=(streams.KITCHEN, streams.WAREHOUSE),
+    streams=(streams.KITCHEN, streams.WAREHOUSE, streams.NOTIFICATIONS),
 )

@@ -1,5 +1,5 @@
 """The live service served for real, clients that speak its protocol, and events published as the
-kitchen and the warehouse publish them."""
+kitchen, the warehouse and the notifications service publish them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import nats
@@ -20,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from brigade_common.envelope import Envelope
 from brigade_common.testing.inprocess import TestKeys
 from brigade_common.testing.serving import serving
+from brigade_contracts import notifications
 from brigade_contracts.kitchen import ORDER_PLACED, PANTRY_MOVED
 from brigade_live.bootstrap import create_app
 from brigade_live.config import Settings
@@ -62,6 +64,24 @@ class LiveServer:
 
     async def placed(self, customer: str) -> int:
         return await self.publish(ORDER_PLACED, {"order_id": str(uuid.uuid4()), "customer_id": customer})
+
+    async def notified(self, user: str, unread: int = 1) -> int:
+        """A notification stored for `user`, as the notifications service announces it."""
+        created = notifications.NotificationCreated(
+            notification_id=str(uuid.uuid4()),
+            user_id=user,
+            kind="order_placed",
+            title="Order received",
+            body="1 × Pan simple: the kitchen is gathering the ingredients.",
+            data={"order_id": str(uuid.uuid4())},
+            created_at=datetime.now(UTC),
+            unread=unread,
+        )
+        return await self.publish(notifications.NOTIFICATION_CREATED, created.model_dump(mode="json"))
+
+    async def read_all(self, user: str) -> int:
+        read = notifications.NotificationsRead(user_id=user, notification_ids=[], all=True, unread=0)
+        return await self.publish(notifications.NOTIFICATIONS_READ, read.model_dump(mode="json"))
 
 
 @asynccontextmanager

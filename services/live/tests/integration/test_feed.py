@@ -72,6 +72,34 @@ async def test_a_customer_never_receives_another_customers_order(live: LiveServe
         assert refused["code"] == "forbidden"
 
 
+async def test_each_user_staff_included_gets_only_their_own_notifications(live: LiveServer) -> None:
+    async with (
+        client(live, live.token("alice", ("customer",))) as alice,
+        client(live, live.token("sam", ("staff",))) as sam,
+        client(live, live.token("root", ("admin", "staff"))) as admin,
+    ):
+        earlier = [await live.notified("alice", unread=1), await live.notified("sam", unread=4)]
+        for c in (alice, sam, admin):
+            await c.send({"type": "subscribe", "channel": "notifications", "after": 0})
+            await c.until("live", "notifications")
+        later = [await live.notified("bob"), await live.notified("alice", unread=2), await live.read_all("alice")]
+        later.append(await live.notified("sam", unread=5))
+        await sam.until_seq("notifications", later[-1])
+        await alice.until_seq("notifications", later[2])
+        for c in (alice, admin):
+            await c.send({"type": "ping"})
+            await c.until("pong")  # everything sent before the pong has arrived
+        assert alice.seqs("notifications") == [earlier[0], later[1], later[2]]
+        assert [(f["event"]["type"], f["event"]["data"]["unread"]) for f in alice.of("event")] == [
+            ("notifications.notification.created.v1", 1),
+            ("notifications.notification.created.v1", 2),
+            ("notifications.notification.read.v1", 0),
+        ]
+        assert sam.seqs("notifications") == [earlier[1], later[3]], "staff see no one else's notifications"
+        assert {f["event"]["data"]["user_id"] for f in sam.of("event")} == {"sam"}
+        assert admin.of("event") == []
+
+
 async def test_a_socket_that_never_signs_in_is_closed(live: LiveServer) -> None:
     async with client(live) as c:
         started = time.perf_counter()

@@ -4,14 +4,15 @@ while a replay runs; each user only what is theirs; a slow socket closed, never 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 
 from brigade_common.auth.verifier import Principal
 from brigade_common.testing.waiting import eventually
 from brigade_contracts.kitchen import ORDER_EXPIRY_DUE, ORDER_PLACED, PANTRY_MOVED
+from brigade_contracts.notifications import NOTIFICATION_CREATED, NOTIFICATIONS_READ
 from brigade_contracts.warehouse import PURCHASE_MADE, STOCK_MOVED, SUPPLY_CMD
 from brigade_live.domain import protocol
 from brigade_live.service.channels import CHANNELS
@@ -22,6 +23,7 @@ from services.live.tests.unit.fakes import FakeLog, FakeSocket, envelope
 STAFF = Principal("sam", frozenset({"staff"}))
 ALICE = Principal("alice", frozenset({"customer"}))
 BOB = Principal("bob", frozenset({"customer"}))
+CHEF = Principal("chef", frozenset({"staff"}))
 
 
 def moved(log: FakeLog, n: int = 1) -> list[int]:
@@ -32,6 +34,10 @@ def moved(log: FakeLog, n: int = 1) -> list[int]:
 
 def placed(log: FakeLog, customer: str) -> int:
     return log.append("KITCHEN", ORDER_PLACED, envelope(ORDER_PLACED, order_id="o", customer_id=customer))
+
+
+def notified(log: FakeLog, user: str, type_: str = NOTIFICATION_CREATED) -> int:
+    return log.append("NOTIFICATIONS", type_, envelope(type_, notification_id="n", user_id=user, unread=1))
 
 
 @pytest.fixture
@@ -66,6 +72,21 @@ async def connected(
 
 async def flushed(session: Session) -> None:
     await eventually(lambda: session.backlog == 0, 5, "the queued frames sent")
+
+
+async def watching(
+    log: FakeLog, channel: str, viewers: Sequence[Principal], then: Callable[[], list[int]]
+) -> tuple[list[int], list[FakeSocket]]:
+    """Each viewer subscribed to `channel` from the start; `then` appends live events (their seqs);
+    the sockets once every frame is sent."""
+    async with started(log) as hub, AsyncExitStack() as stack:
+        joined = [await stack.enter_async_context(connected(hub, viewer)) for viewer in viewers]
+        for session, _ in joined:
+            await hub.subscribe(session, channel, after=0)
+        live = then()
+        for session, _ in joined:
+            await flushed(session)
+    return live, [socket for _, socket in joined]
 
 
 async def test_a_resume_gets_every_later_event_once_in_order_even_those_landing_during_the_replay(
@@ -126,21 +147,27 @@ async def test_an_after_the_stream_no_longer_holds_or_never_had_is_a_reset(log: 
 
 async def test_a_customer_gets_only_their_own_orders_and_staff_get_every_one(log: FakeLog) -> None:
     before = [placed(log, "alice"), placed(log, "bob")]
-    async with (
-        started(log) as hub,
-        connected(hub, ALICE) as (alice, alice_socket),
-        connected(hub, BOB) as (bob, bob_socket),
-        connected(hub, STAFF) as (staff, staff_socket),
-    ):
-        for session in (alice, bob, staff):
-            await hub.subscribe(session, "orders", after=0)
-        live = [placed(log, "alice"), placed(log, "bob"), placed(log, "carol")]
-        for session in (alice, bob, staff):
-            await flushed(session)
-    assert alice_socket.seqs("orders") == [before[0], live[0]]
-    assert bob_socket.seqs("orders") == [before[1], live[1]]
-    assert staff_socket.seqs("orders") == sorted(before + live)
-    assert {f["event"]["data"]["customer_id"] for f in alice_socket.of("event")} == {"alice"}
+    live, (alice, bob, staff) = await watching(
+        log, "orders", (ALICE, BOB, STAFF), lambda: [placed(log, "alice"), placed(log, "bob"), placed(log, "carol")]
+    )
+    assert alice.seqs("orders") == [before[0], live[0]]
+    assert bob.seqs("orders") == [before[1], live[1]]
+    assert staff.seqs("orders") == sorted(before + live)
+    assert {f["event"]["data"]["customer_id"] for f in alice.of("event")} == {"alice"}
+
+
+async def test_everyone_staff_included_gets_only_their_own_notifications(log: FakeLog) -> None:
+    before = [notified(log, "alice"), notified(log, "sam")]
+    live, (alice, sam, chef) = await watching(
+        log,
+        "notifications",
+        (ALICE, STAFF, CHEF),
+        lambda: [notified(log, "alice", NOTIFICATIONS_READ), notified(log, "sam"), notified(log, "bob")],
+    )
+    assert alice.seqs("notifications") == [before[0], live[0]]
+    assert sam.seqs("notifications") == [before[1], live[1]]
+    assert chef.seqs("notifications") == []
+    assert [f["event"]["type"] for f in alice.of("event")] == [NOTIFICATION_CREATED, NOTIFICATIONS_READ]
 
 
 async def test_customers_may_not_watch_the_pantry_or_the_stock_and_unknown_channels_are_named(log: FakeLog) -> None:

@@ -105,7 +105,7 @@ async def open_notifications(
             on_settled=_settled,
         )
         app = NotificationsApp(
-            uow=PostgresNotificationsUnitOfWork.on(runtime.db, on_mail=sender.notify),
+            uow=PostgresNotificationsUnitOfWork.on(runtime.db, on_mail=sender.notify, on_commit=runtime.notify_outbox),
             views=PostgresNotificationViews(runtime.db),
             deps=Deps(
                 clock=_now,

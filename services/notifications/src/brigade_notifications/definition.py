@@ -27,6 +27,6 @@ NOTIFICATIONS = ServiceDefinition(
     routes=(Route("/api/notifications"),),
     schema=SCHEMA,
     migrations_dir=MIGRATIONS_DIR,
-    streams=(streams.AUTH, streams.KITCHEN, streams.PAYMENTS, streams.DLQ),
+    streams=(streams.NOTIFICATIONS, streams.AUTH, streams.KITCHEN, streams.PAYMENTS, streams.DLQ),
     consumers=("notifications-users", "notifications-orders", "notifications-dishes", "notifications-payments"),
 )

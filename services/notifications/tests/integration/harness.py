@@ -65,6 +65,26 @@ class Service:
 
         return await eventually(enough, 15, f"{count} notifications for {sub}")
 
+    async def events(self, subject: str, count: int) -> list[Envelope]:
+        """The service's messages on `subject`, once the NOTIFICATIONS stream holds `count` of them
+        (the relay sends them right after the commit), and any more it holds by then."""
+        js = self.app.nc.jetstream()
+
+        async def stored() -> int:
+            info = await js.stream_info("NOTIFICATIONS", subjects_filter=subject)
+            return sum((info.state.subjects or {}).values())
+
+        async def enough() -> bool:
+            return await stored() >= count
+
+        await eventually(enough, 15, f"{count} {subject}")
+        total = await stored()
+        sub = await js.subscribe(subject, stream="NOTIFICATIONS", ordered_consumer=True)
+        try:
+            return [Envelope.from_bytes((await sub.next_msg(timeout=5)).data) for _ in range(total)]
+        finally:
+            await sub.unsubscribe()
+
     async def mail(self, status: str | None = None) -> list[dict[str, Any]]:
         params = {"status": status} if status else {}
         r = await self.http.get(MAIL, params=params, headers=self.auth("staff-1", ("staff",)))

@@ -1,8 +1,8 @@
 """In-memory fakes of the service's ports, for unit tests of the use cases and the sender.
 
 They keep the contracts the use cases rely on: nothing a unit of work does is seen until `commit`
-(leaving without it undoes everything), a second notification from one source for one user is
-not stored, and a second mail with one Message-ID is not queued.
+(leaving without it undoes everything, the events it recorded included), a second notification
+from one source for one user is not stored, and a second mail with one Message-ID is not queued.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContex
 from brigade_common.testing.fakes import FakeClock, Ids
 from brigade_contracts.auth import Role
 from brigade_notifications.adapters.templates import JinjaRenderer
+from brigade_notifications.domain.events import Event
 from brigade_notifications.domain.facts import Registration
 from brigade_notifications.domain.mail import Attempt, Mail, MailStatus, Outcome
 from brigade_notifications.domain.model import Notification, User
 from brigade_notifications.service.handlers import Deps
+from brigade_notifications.service.ports import Marked
 
 
 @dataclass
@@ -34,6 +36,7 @@ class State:
     sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (user, source) → notification id
     mail: dict[str, Mail] = field(default_factory=dict)
     inbox: set[InboxEntry] = field(default_factory=set)
+    sent: list[Event] = field(default_factory=list)  # the events committed, in order
 
     def of(self, user_id: str) -> list[Notification]:
         return [n for n in self.notifications.values() if n.user_id == user_id]
@@ -72,6 +75,12 @@ class FakeNotifications:
     def __init__(self, state: State) -> None:
         self.s = state
 
+    async def hold(self, user_id: str) -> None:
+        pass  # one unit of work at a time: nothing to wait for
+
+    async def unread(self, user_id: str) -> int:
+        return sum(1 for n in self.s.of(user_id) if n.read_at is None)
+
     async def add(self, notification: Notification, source: str) -> bool:
         if (notification.user_id, source) in self.s.sources:
             return False
@@ -79,13 +88,14 @@ class FakeNotifications:
         self.s.notifications[notification.id] = notification
         return True
 
-    async def mark_read(self, user_id: str, notification_id: str, at: datetime) -> Notification | None:
+    async def mark_read(self, user_id: str, notification_id: str, at: datetime) -> Marked | None:
         found = self.s.notifications.get(notification_id)
         if found is None or found.user_id != user_id:
             return None
-        if found.read_at is None:
-            found = self.s.notifications[notification_id] = dataclasses.replace(found, read_at=at)
-        return found
+        if found.read_at is not None:
+            return Marked(found, newly=False)
+        found = self.s.notifications[notification_id] = dataclasses.replace(found, read_at=at)
+        return Marked(found, newly=True)
 
     async def mark_all_read(self, user_id: str, at: datetime) -> int:
         unread = [n for n in self.s.of(user_id) if n.read_at is None]
@@ -150,6 +160,9 @@ class FakeUnitOfWork:
         self.notifications = FakeNotifications(self._work)
         self.mail = FakeMailQueue(self._work)
         return self
+
+    def record(self, event: Event) -> None:
+        self._work.sent.append(event)
 
     async def commit(self) -> None:
         self._db.state = self._work

@@ -10,6 +10,7 @@ from brigade_common.messaging import AlreadyProcessed, InboxEntry
 from brigade_contracts.auth import Role
 from brigade_contracts.kitchen import OrderStatus
 from brigade_notifications.domain.errors import UnknownNotification
+from brigade_notifications.domain.events import NotificationCreated, NotificationsRead
 from brigade_notifications.domain.facts import NewDish, OrderChange, Payment, Registration, RolesChange
 from brigade_notifications.domain.mail import MailStatus
 from brigade_notifications.domain.model import Kind
@@ -110,3 +111,42 @@ async def test_a_user_reads_their_own_notifications_and_someone_elses_is_unknown
     assert read.read_at is not None and again.read_at == read.read_at
     assert await h.mark_all_read(c.MarkAllRead("ana"), db.uow(), d) == 1
     assert await h.mark_all_read(c.MarkAllRead("ana"), db.uow(), d) == 0
+
+
+async def test_each_stored_notification_is_sent_once_with_its_users_unread_count() -> None:
+    db, d = FakeDb(), deps()
+    await h.notify_order_change(reserved(2), db.uow(inbox=InboxEntry("n", "first")), d)
+    await h.notify_order_change(reserved(2), db.uow(inbox=InboxEntry("n", "replayed")), d)  # same cause
+    with pytest.raises(AlreadyProcessed):
+        await h.notify_order_change(reserved(2), db.uow(inbox=InboxEntry("n", "first")), d)
+    await h.notify_order_change(reserved(3), db.uow(), d)
+    sent = db.state.sent
+    assert all(isinstance(e, NotificationCreated) for e in sent)
+    assert [(e.notification.id, e.unread) for e in sent] == [(n.id, i) for i, n in enumerate(db.state.of("ana"), 1)]
+
+
+async def test_a_new_dish_sends_one_event_per_staff_member_each_with_their_own_count() -> None:
+    db, d = FakeDb(), deps()
+    for name in ("zoe", "chef"):
+        await h.record_roles_change(c.RecordRolesChange(RolesChange(name, frozenset({Role.STAFF})), AT), db.uow(), d)
+    await h.notify_dish_added(c.NotifyDishAdded(NewDish("pan", "Pan", "", 350), AT), db.uow(), d)
+    assert [(e.notification.user_id, e.unread) for e in db.state.sent if isinstance(e, NotificationCreated)] == [
+        ("chef", 1),
+        ("zoe", 1),
+    ]
+
+
+async def test_reading_sends_what_was_read_and_the_count_left_and_reading_again_sends_nothing() -> None:
+    db, d = FakeDb(), deps()
+    for version in (2, 3, 4):
+        await h.notify_order_change(reserved(version), db.uow(), d)
+    first = db.state.of("ana")[0]
+    created = len(db.state.sent)
+    await h.mark_read(c.MarkRead("ana", first.id), db.uow(), d)
+    await h.mark_read(c.MarkRead("ana", first.id), db.uow(), d)
+    await h.mark_all_read(c.MarkAllRead("ana"), db.uow(), d)
+    await h.mark_all_read(c.MarkAllRead("ana"), db.uow(), d)
+    assert db.state.sent[created:] == [
+        NotificationsRead("ana", (first.id,), everything=False, unread=2),
+        NotificationsRead("ana", (), everything=True, unread=0),
+    ]

@@ -3,7 +3,8 @@
 A channel reads one JetStream stream, so its `seq` is that stream's sequence: a client that has
 applied up to `seq` resumes with `after: seq` and misses nothing. A channel is for some roles (a
 customer may not watch the pantry), and a channel of per-user events (orders, notifications) shows
-each user only their own, except to the roles that see everything.
+each user only their own, except to the roles that see everything: staff for orders, nobody for
+notifications (`sees_all=NOBODY`: a staff member's bell is their own too).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Protocol
 from brigade_contracts.auth import Role
 
 STAFF = frozenset({Role.STAFF.value})
+# For a per-user channel whose events are private to their user, whatever the viewer's roles.
+NOBODY: frozenset[str] = frozenset()
 
 
 class Viewer(Protocol):
@@ -47,7 +50,7 @@ class Channel:
     # Who may subscribe (empty: anyone signed in).
     roles: frozenset[str] = frozenset()
     # For per-user events: the field of the event's data naming its user. Roles in `sees_all` get
-    # every event; anyone else only their own.
+    # every event; anyone else only their own (NOBODY: everyone only their own).
     owner_field: str | None = None
     sees_all: frozenset[str] = field(default=STAFF)
 
@@ -55,7 +58,8 @@ class Channel:
         return not self.roles or principal.has_any_role(self.roles)
 
     def sees_every_event(self, principal: Viewer) -> bool:
-        return self.owner_field is None or principal.has_any_role(self.sees_all)
+        # An empty `sees_all` is nobody, whatever a viewer's `has_any_role` makes of no roles.
+        return self.owner_field is None or (bool(self.sees_all) and principal.has_any_role(self.sees_all))
 
     def visible(self, event: Event, principal: Viewer) -> bool:
         """Whether `principal` may receive `event` (who subscribed was checked by `may_subscribe`)."""

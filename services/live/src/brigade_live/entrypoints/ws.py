@@ -89,7 +89,7 @@ async def _first_frame_token(websocket: WebSocket, grace_s: float) -> str:
 
 @api.websocket(
     f"{PREFIX}/ws",
-    summary="The live feed: pantry, stock, orders; resumable from a stream sequence",
+    summary="The live feed: pantry, stock, orders, notifications; resumable from a stream sequence",
 )
 async def feed(websocket: WebSocket) -> None:
     limits: SocketLimits = websocket.app.state.socket_limits

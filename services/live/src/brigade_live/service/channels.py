@@ -6,8 +6,9 @@ from collections.abc import Mapping
 
 from brigade_contracts import streams
 from brigade_contracts.kitchen import ORDER_EVENT_TYPES, PANTRY_MOVED
+from brigade_contracts.notifications import NOTIFICATION_CREATED, NOTIFICATION_EVENTS, NOTIFICATIONS_READ
 from brigade_contracts.warehouse import PURCHASE_MADE, STOCK_MOVED
-from brigade_live.domain.channels import STAFF, Channel
+from brigade_live.domain.channels import NOBODY, STAFF, Channel
 
 CHANNELS: Mapping[str, Channel] = {
     c.name: c
@@ -22,6 +23,15 @@ CHANNELS: Mapping[str, Channel] = {
             "kitchen.order.*.v1",
             frozenset(ORDER_EVENT_TYPES.values()),
             owner_field="customer_id",
+        ),
+        # A user's own notifications and unread count (the bell): nobody else's, staff included.
+        Channel(
+            "notifications",
+            streams.NOTIFICATIONS.name,
+            NOTIFICATION_EVENTS,
+            frozenset({NOTIFICATION_CREATED, NOTIFICATIONS_READ}),
+            owner_field="user_id",
+            sees_all=NOBODY,
         ),
     )
 }

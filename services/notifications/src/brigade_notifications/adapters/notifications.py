@@ -8,6 +8,7 @@ from typing import Any
 from brigade_common.db import is_uuid
 from brigade_common.writes import Session
 from brigade_notifications.domain.model import Kind, Notification
+from brigade_notifications.service.ports import Marked
 
 COLUMNS = "id::text AS id, user_id, kind, title, body, facts, created_at, read_at"
 
@@ -46,17 +47,37 @@ class PostgresNotifications:
         )
         return bool(inserted)
 
-    async def mark_read(self, user_id: str, notification_id: str, at: datetime) -> Notification | None:
+    async def hold(self, user_id: str) -> None:
+        # A transaction-scoped advisory lock per user: the changes of one user's notifications, and
+        # the outbox rows they write, then commit one after another.
+        await self._session.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('notifications.user:' || $1, 0))", user_id
+        )
+
+    async def unread(self, user_id: str) -> int:
+        count: int = await self._session.fetchval(
+            "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL", user_id
+        )
+        return count
+
+    async def mark_read(self, user_id: str, notification_id: str, at: datetime) -> Marked | None:
         if not is_uuid(notification_id):
             return None
         row = await self._session.fetchrow(
-            f"UPDATE notifications SET read_at = coalesce(read_at, $3) WHERE id = $2::uuid AND user_id = $1 "  # noqa: S608
+            f"UPDATE notifications SET read_at = $3 WHERE id = $2::uuid AND user_id = $1 AND read_at IS NULL "  # noqa: S608
             f"RETURNING {COLUMNS}",
             user_id,
             notification_id,
             at,
         )
-        return notification_of(row) if row else None
+        if row is not None:
+            return Marked(notification_of(row), newly=True)
+        row = await self._session.fetchrow(
+            f"SELECT {COLUMNS} FROM notifications WHERE id = $2::uuid AND user_id = $1",  # noqa: S608
+            user_id,
+            notification_id,
+        )
+        return Marked(notification_of(row), newly=False) if row else None
 
     async def mark_all_read(self, user_id: str, at: datetime) -> int:
         status = await self._session.execute(

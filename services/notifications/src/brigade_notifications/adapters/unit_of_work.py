@@ -1,5 +1,6 @@
 """The service's unit of work on PostgreSQL: its repositories on one transaction (brigade_common's
-`UnitOfWork`: write buffer, inbox), waking the sender after a commit that queued mail."""
+`UnitOfWork`: write buffer, outbox, inbox), the messages its events become, and the sender woken
+after a commit that queued mail."""
 
 from __future__ import annotations
 
@@ -11,15 +12,17 @@ from brigade_common.messaging import InboxEntry, MessageContext, Outgoing
 from brigade_common.unit_of_work import UnitOfWork
 from brigade_common.writes import Session
 from brigade_notifications.adapters.mail_queue import PostgresMailQueue
+from brigade_notifications.adapters.messages import outgoing
 from brigade_notifications.adapters.notifications import PostgresNotifications
 from brigade_notifications.adapters.users import PostgresUsers
+from brigade_notifications.domain.events import Event
 
 
 def _nothing() -> None:
     pass
 
 
-class PostgresNotificationsUnitOfWork(UnitOfWork[object]):
+class PostgresNotificationsUnitOfWork(UnitOfWork[Event]):
     users: PostgresUsers
     notifications: PostgresNotifications
     mail: PostgresMailQueue
@@ -31,8 +34,9 @@ class PostgresNotificationsUnitOfWork(UnitOfWork[object]):
         inbox: InboxEntry | None = None,
         *,
         on_mail: Callable[[], None] = _nothing,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__(pool, context, inbox)
+        super().__init__(pool, context, inbox, on_commit=on_commit)
         self._on_mail = on_mail
 
     def open(self, session: Session) -> None:
@@ -40,8 +44,8 @@ class PostgresNotificationsUnitOfWork(UnitOfWork[object]):
         self.notifications = PostgresNotifications(session)
         self.mail = PostgresMailQueue(session)
 
-    def to_message(self, event: object) -> Outgoing:
-        raise TypeError(f"the notifications service sends no {type(event).__name__}")
+    def to_message(self, event: Event) -> Outgoing:
+        return outgoing(event)
 
     async def commit(self) -> None:
         await super().commit()
@@ -50,11 +54,15 @@ class PostgresNotificationsUnitOfWork(UnitOfWork[object]):
 
     @classmethod
     def on(
-        cls, pool: asyncpg.Pool, on_mail: Callable[[], None] = _nothing
+        cls,
+        pool: asyncpg.Pool,
+        on_mail: Callable[[], None] = _nothing,
+        on_commit: Callable[[], None] | None = None,
     ) -> Callable[[MessageContext, InboxEntry | None], PostgresNotificationsUnitOfWork]:
-        """`(context, inbox) -> unit of work` on `pool`, calling `on_mail` after a commit that queued mail."""
+        """`(context, inbox) -> unit of work` on `pool`, calling `on_mail` after a commit that queued
+        mail and `on_commit` (the outbox relay's wake-up) after one that sent messages."""
 
         def make(context: MessageContext, inbox: InboxEntry | None) -> PostgresNotificationsUnitOfWork:
-            return cls(pool, context, inbox, on_mail=on_mail)
+            return cls(pool, context, inbox, on_mail=on_mail, on_commit=on_commit)
 
         return make

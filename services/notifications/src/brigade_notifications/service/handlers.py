@@ -2,7 +2,10 @@
 
 A notice that is e-mailed is queued as mail in the same transaction as the notification, so the
 consumer that handles an event never waits on SMTP and the mail cannot be lost or doubled: the
-sender (service/sender.py) delivers it. A use case that finds nothing to do still commits, so the
+sender (service/sender.py) delivers it. A stored notification, and notifications read, are events
+sent through the outbox with the same commit (the live feed relays them to their user), each with
+the user's unread count: the use case holds the user's notifications first, so the counts follow
+the order the events are sent in. A use case that finds nothing to do still commits, so the
 message it handles is recorded in the inbox.
 """
 
@@ -14,6 +17,7 @@ from typing import Any
 
 from brigade_notifications.domain import rules
 from brigade_notifications.domain.errors import UnknownMail, UnknownNotification
+from brigade_notifications.domain.events import NotificationCreated, NotificationsRead
 from brigade_notifications.domain.mail import Mail, message_id
 from brigade_notifications.domain.model import Notice, Notification
 from brigade_notifications.service import commands as c
@@ -32,7 +36,11 @@ class Deps:
 
 async def _deliver(notices: Iterable[Notice], uow: NotificationsUnitOfWork, deps: Deps) -> int:
     """Store each notice for its user and queue the e-mail of those that are e-mailed; how many
-    were new (a notice from a source the user has one from already is skipped, mail and all)."""
+    were new (a notice from a source the user has one from already is skipped, mail, event and all)."""
+    # Users in one order, so two deliveries to many users (new dishes for staff) never wait on each other.
+    notices = sorted(notices, key=lambda n: n.user_id)
+    for user_id in dict.fromkeys(n.user_id for n in notices):
+        await uow.notifications.hold(user_id)
     new = 0
     for notice in notices:
         notification = Notification(
@@ -41,6 +49,7 @@ async def _deliver(notices: Iterable[Notice], uow: NotificationsUnitOfWork, deps
         if not await uow.notifications.add(notification, notice.source):
             continue
         new += 1
+        uow.record(NotificationCreated(notification, await uow.notifications.unread(notice.user_id)))
         if not notice.emailed:
             continue
         user = await uow.users.lock(notice.user_id)
@@ -63,6 +72,7 @@ async def _deliver(notices: Iterable[Notice], uow: NotificationsUnitOfWork, deps
 async def record_registration(cmd: c.RecordRegistration, uow: NotificationsUnitOfWork, deps: Deps) -> None:
     """A new user: into the replica, a welcome, and their address on any mail that waited for it."""
     async with uow:
+        await uow.notifications.hold(cmd.user.user_id)  # before the user's row, as every delivery does
         await uow.users.register(cmd.user, cmd.at)
         await uow.mail.address(cmd.user.user_id, cmd.user.email)
         await _deliver([rules.welcome(cmd.user, cmd.at)], uow, deps)
@@ -102,17 +112,26 @@ async def notify_dish_added(cmd: c.NotifyDishAdded, uow: NotificationsUnitOfWork
 
 
 async def mark_read(cmd: c.MarkRead, uow: NotificationsUnitOfWork, deps: Deps) -> Notification:
+    """Read once is read: marking it again changes nothing and sends nothing."""
     async with uow:
+        await uow.notifications.hold(cmd.user_id)
         found = await uow.notifications.mark_read(cmd.user_id, cmd.notification_id, deps.clock())
         if found is None:
             raise UnknownNotification(cmd.notification_id)
+        if found.newly:
+            unread = await uow.notifications.unread(cmd.user_id)
+            uow.record(NotificationsRead(cmd.user_id, (found.notification.id,), everything=False, unread=unread))
         await uow.commit()
-    return found
+    return found.notification
 
 
 async def mark_all_read(cmd: c.MarkAllRead, uow: NotificationsUnitOfWork, deps: Deps) -> int:
     async with uow:
+        await uow.notifications.hold(cmd.user_id)
         marked = await uow.notifications.mark_all_read(cmd.user_id, deps.clock())
+        if marked:
+            unread = await uow.notifications.unread(cmd.user_id)
+            uow.record(NotificationsRead(cmd.user_id, (), everything=True, unread=unread))
         await uow.commit()
     return marked
 

@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import NamedTuple, Protocol, Self
 
 from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_contracts.auth import Role
+from brigade_notifications.domain.events import Event
 from brigade_notifications.domain.facts import Registration
 from brigade_notifications.domain.mail import Attempt, Mail, MailStatus
 from brigade_notifications.domain.model import Notice, Notification, User
@@ -36,11 +37,25 @@ class Users(Protocol):
     async def staff(self) -> list[User]: ...
 
 
+class Marked(NamedTuple):
+    """A notification marked read, and whether it was unread until then."""
+
+    notification: Notification
+    newly: bool
+
+
 class Notifications(Protocol):
+    async def hold(self, user_id: str) -> None:
+        """Until the unit of work ends, no other changes this user's notifications: the unread count
+        an event carries is the count in the order the events are sent."""
+
     async def add(self, notification: Notification, source: str) -> bool:
         """Store it; False (and nothing stored) when this user has one from `source` already."""
 
-    async def mark_read(self, user_id: str, notification_id: str, at: datetime) -> Notification | None:
+    async def unread(self, user_id: str) -> int:
+        """How many of the user's notifications are unread (this unit of work's changes included)."""
+
+    async def mark_read(self, user_id: str, notification_id: str, at: datetime) -> Marked | None:
         """The user's notification, read (as of `at` unless it was read before); None if not theirs."""
 
     async def mark_all_read(self, user_id: str, at: datetime) -> int:
@@ -79,6 +94,9 @@ class NotificationsUnitOfWork(Protocol):
 
     @property
     def mail(self) -> MailQueue: ...
+
+    def record(self, event: Event) -> None:
+        """Send `event` with the commit (through the outbox)."""
 
     async def commit(self) -> None: ...
 
