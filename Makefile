@@ -58,7 +58,8 @@ docs: install
 catalog: install
 	$(UV) run --frozen python -m brigade_devstack catalog
 
-test: install helm lint typecheck
+# web-frontend (mk/dev.mk): the browser tests (tests/browser) drive the built app.
+test: install helm lint typecheck web-frontend
 	$(UV) run --frozen pytest -n 2 --dist loadgroup --ignore=tests/cluster $(PYTEST_ARGS)
 
 bench: install

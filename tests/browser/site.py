@@ -85,6 +85,22 @@ class Site:
         self.stack.services[name].stop()
         await restart(self.stack, name, **env)
 
+    @contextlib.asynccontextmanager
+    async def settings(self, name: str, **env: str) -> AsyncIterator[None]:
+        """`name` restarted with `env` for the block, then restarted with its own settings again."""
+        own = self.stack.services[name].env
+        before = {k: own.get(k) for k in env}
+        await self.restart(name, **env)
+        try:
+            yield
+        finally:
+            for k, v in before.items():
+                if v is None:
+                    del own[k]
+                else:
+                    own[k] = v
+            await self.restart(name)
+
 
 async def _database(server: PostgresServer) -> str:
     name = f"browser_{uuid.uuid4().hex[:12]}"
