@@ -49,7 +49,7 @@ def scratch() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 async def web(pg_server: PostgresServer, scratch: Path, dist: Path) -> AsyncIterator[Site]:
     """The running site, shared by every browser test of the session."""
-    async with site(pg_server, scratch, OVERRIDES) as s:
+    async with site(pg_server, scratch, dist, OVERRIDES) as s:
         yield s
 
 

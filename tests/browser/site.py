@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +20,8 @@ from tests.load.stack import STAFF_EMAIL, STAFF_PASSWORD, signing_in_through_aut
 
 FRONTEND = ROOT / "services/web/frontend"
 DIST = FRONTEND / "dist"
+# Another build of the app to test (e.g. a branch's, built elsewhere): used as it is, never rebuilt.
+OTHER_DIST = os.environ.get("BRIGADE_WEB_DIST")
 HERE = Path(__file__).resolve().parent
 
 
@@ -54,7 +57,10 @@ def _npm(folder: Path, *args: str) -> None:
 
 def build_frontend() -> Path:
     """services/web/frontend/dist, rebuilt (`npm ci && npm run build`, as `make up` does) when a source
-    is newer than the built page."""
+    is newer than the built page; or BRIGADE_WEB_DIST as it is."""
+    if OTHER_DIST:
+        assert (Path(OTHER_DIST) / "index.html").exists(), f"BRIGADE_WEB_DIST={OTHER_DIST} holds no index.html"
+        return Path(OTHER_DIST)
     index = DIST / "index.html"
     if not index.exists() or _newest(_sources(FRONTEND)) > index.stat().st_mtime:
         _npm(FRONTEND, "ci", "--no-audit", "--no-fund")
@@ -113,16 +119,16 @@ async def _database(server: PostgresServer) -> str:
 
 
 @contextlib.asynccontextmanager
-async def site(pg_server: PostgresServer, scratch: Path, overrides: dict[str, str]) -> AsyncIterator[Site]:
-    """A whole stack (own database and nats-server, every service, the gateway serving DIST) for the
-    session; its logs are in `scratch`."""
+async def site(pg_server: PostgresServer, scratch: Path, dist: Path, overrides: dict[str, str]) -> AsyncIterator[Site]:
+    """A whole stack (own database and nats-server, every service, the gateway serving `dist`) for
+    the session; its logs are in `scratch`."""
     nats = NatsServer(scratch / "nats", free_port(), log_file=scratch / "nats.log")
     nats.start()
     try:
         stack = signing_in_through_auth(Stack(await _database(pg_server), nats.url, scratch, dict(overrides)))
         staff = {"email": STAFF.email, "password": STAFF.password, "display_name": "Sam Staff", "roles": ["staff"]}
         stack.overrides["AUTH_DEMO_USERS"] = json.dumps([staff])
-        stack.overrides["WEB_STATIC_DIR"] = str(DIST)
+        stack.overrides["WEB_STATIC_DIR"] = str(dist)
         async with running(stack):
             yield Site(stack, await start_with_gateway(stack))
     finally:
