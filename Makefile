@@ -59,7 +59,7 @@ catalog: install
 	$(UV) run --frozen python -m brigade_devstack catalog
 
 # web-frontend (mk/dev.mk): the browser tests (tests/browser) drive the built app.
-test: install helm lint typecheck web-frontend
+test: install helm lint typecheck web-check web-frontend
 	$(UV) run --frozen pytest -n 2 --dist loadgroup --ignore=tests/cluster $(PYTEST_ARGS)
 
 bench: install

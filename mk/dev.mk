@@ -27,7 +27,7 @@ WEB_FRONTEND := services/web/frontend
 WEB_FRONTEND_SOURCES := $(shell find $(WEB_FRONTEND) \( -name node_modules -o -name dist \) -prune \
 	-o -type f -print 2>/dev/null)
 
-.PHONY: up reset token logs dlq reconcile mail web-frontend
+.PHONY: up reset token logs dlq reconcile mail web-frontend web-check
 
 up: web-frontend
 	$(DEVSTACK) up
@@ -66,6 +66,17 @@ $(WEB_FRONTEND)/dist/index.html: $(WEB_FRONTEND_SOURCES)
 		cd $(WEB_FRONTEND) && npm ci --no-audit --no-fund && npm run build; \
 	else \
 		echo "warning: npm not found, the web app is not built (install Node.js 18+)" >&2; \
+	fi
+
+# The app's type-check and unit tests (Vitest); installs its node_modules from the lock file when they
+# are missing or older than it. Without npm it says so and passes (like web-frontend).
+web-check:
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(WEB_FRONTEND) && \
+		{ [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && \
+		npm run --silent typecheck && npm test --silent; \
+	else \
+		echo "warning: npm not found, the web app's checks are skipped (install Node.js 20+)" >&2; \
 	fi
 
 .DEFAULT_GOAL := $(_dev_mk_default_goal)

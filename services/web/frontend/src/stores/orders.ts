@@ -1,0 +1,45 @@
+// Orders as the feed tells them: each order's newest snapshot and its journey, kept while signed in.
+import { reactive } from "vue";
+import type { Order } from "../api/types";
+import type { Envelope } from "../lib/live";
+import { applyEvent, applySnapshot, type Journey } from "../lib/timeline";
+import { listen } from "./live";
+
+export const journeys = reactive(new Map<string, Journey>());
+const watchers = new Set<(order: Order, env: Envelope) => void>();
+let stop: (() => void) | null = null;
+
+/** Follow the orders channel; `replay` from the stream's start (a customer's own orders: their journeys). */
+export function followOrders(replay: boolean): void {
+  if (stop) return;
+  stop = listen(
+    "orders",
+    {
+      onEvent: (env) => {
+        const id = typeof env.data?.order_id === "string" ? env.data.order_id : null;
+        if (!id) return;
+        const next = applyEvent(journeys.get(id), env);
+        if (!next) return;
+        journeys.set(id, next);
+        watchers.forEach((fn) => fn(next.order, env));
+      },
+    },
+    replay ? 0 : undefined,
+  );
+}
+
+export function unfollowOrders(): void {
+  stop?.();
+  stop = null;
+  journeys.clear();
+}
+
+export function rememberOrder(order: Order): void {
+  journeys.set(order.order_id, applySnapshot(journeys.get(order.order_id), order));
+}
+
+/** Every order event as it arrives (the dashboard's "(N new)", the bell). */
+export function onOrderEvent(fn: (order: Order, env: Envelope) => void): () => void {
+  watchers.add(fn);
+  return () => watchers.delete(fn);
+}

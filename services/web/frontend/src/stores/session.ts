@@ -1,0 +1,60 @@
+// Who is signed in. The session itself lives in httpOnly cookies; this is what the page knows of it.
+import { computed, reactive } from "vue";
+import * as auth from "../api/auth";
+import { onSessionLost } from "../api/client";
+import type { User } from "../api/types";
+import { ApiError } from "../lib/problem";
+import { startFeed, stopFeed } from "./live";
+import { startBell, stopBell } from "./notifications";
+import { followOrders, unfollowOrders } from "./orders";
+
+export const session = reactive<{ user: User | null; loaded: boolean }>({ user: null, loaded: false });
+
+export const isStaff = computed(() => !!session.user?.roles.some((r) => r === "staff" || r === "admin"));
+
+function begin(user: User): void {
+  session.user = user;
+  startFeed();
+  followOrders(!user.roles.some((r) => r === "staff" || r === "admin"));
+  startBell();
+}
+
+function end(): void {
+  session.user = null;
+  stopBell();
+  unfollowOrders();
+  stopFeed();
+}
+
+onSessionLost(end);
+
+let loading: Promise<void> | null = null;
+
+/** Ask the server who we are (once at start; the cookies may hold a session from before). */
+export function loadSession(): Promise<void> {
+  loading ??= auth
+    .me()
+    .then(begin)
+    .catch((err: unknown) => {
+      if (err instanceof ApiError && (err.status === 401 || err.status === 404)) return;
+      loading = null; // unreachable: the next call asks again
+      throw err;
+    })
+    .finally(() => {
+      session.loaded = true;
+    });
+  return loading;
+}
+
+export async function signIn(email: string, password: string): Promise<void> {
+  const s = await auth.signIn({ email, password });
+  begin(s.user);
+}
+
+export async function signOut(): Promise<void> {
+  try {
+    await auth.signOut();
+  } finally {
+    end();
+  }
+}
