@@ -73,7 +73,7 @@ $(WEB_FRONTEND)/dist/index.html: $(WEB_FRONTEND_SOURCES)
 web-check:
 	@if command -v npm >/dev/null 2>&1; then \
 		cd $(WEB_FRONTEND) && \
-		{ [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && \
+		{ [ -f node_modules/.package-lock.json ] && [ ! node_modules/.package-lock.json -ot package-lock.json ] || npm ci --no-audit --no-fund; } && \
 		npm run --silent typecheck && npm test --silent; \
 	else \
 		echo "warning: npm not found, the web app's checks are skipped (install Node.js 20+)" >&2; \

@@ -10,20 +10,21 @@ export function onSessionLost(fn: () => void): () => void {
   return () => sessionLostListeners.delete(fn);
 }
 
-/** Whether the last request reached a service (the banner that says the API is down reads it). */
-export const reachability = reactive({ down: false, since: 0 });
+/** The services whose last answer was "not reachable" (the banner names them and asks until they answer). */
+export const reachability = reactive({ down: new Set<string>() });
 
-function markDown(): void {
-  if (!reachability.down) Object.assign(reachability, { down: true, since: Date.now() });
+/** "/api/kitchen/orders?x" → "kitchen". */
+export function serviceOf(path: string): string {
+  return /^\/api\/([a-z]+)/.exec(path)?.[1] ?? "web";
 }
 
 export const api = new ApiClient({
-  onResponse: (res, receivedAt) => {
+  onResponse: (res, receivedAt, path) => {
     serverClock.observe(res.headers.get("date"), receivedAt);
-    if (res.status === 502 || res.status === 504) markDown();
-    else reachability.down = false;
+    if (res.status === 502 || res.status === 503 || res.status === 504) reachability.down.add(serviceOf(path));
+    else reachability.down.delete(serviceOf(path));
   },
-  onUnreachable: markDown,
+  onUnreachable: (_err, path) => reachability.down.add(serviceOf(path)),
   onSessionLost: () => sessionLostListeners.forEach((fn) => fn()),
 });
 

@@ -7,9 +7,9 @@ describe("ServerClock", () => {
     const clock = new ServerClock(() => local);
     clock.observe("Tue, 01 Dec 2026 11:00:00 GMT", local);
     expect(clock.synced).toBe(true);
-    expect(clock.now()).toBe(Date.parse("2026-12-01T11:00:00.500Z"));
+    expect(clock.now()).toBe(Date.parse("2026-12-01T11:00:01.000Z"));
     local += 10_000;
-    expect(clock.now()).toBe(Date.parse("2026-12-01T11:00:10.500Z"));
+    expect(clock.now()).toBe(Date.parse("2026-12-01T11:00:11.000Z"));
   });
 
   it("ignores a missing or broken Date header", () => {

@@ -12,9 +12,10 @@ export class ServerClock {
     if (!dateHeader) return;
     const server = Date.parse(dateHeader);
     if (Number.isNaN(server)) return;
-    // Date has whole seconds and is stamped before the body is sent: the server's true time lies in
-    // [server, server + 1 s); the middle of that interval halves the worst error.
-    this.offsetMs = server + 500 - receivedAt;
+    // Date has whole seconds (and a server may cache it for up to a second) and is stamped before the
+    // response travels: the server's time on arrival is a little past it. Take the late end, so a
+    // countdown to a deadline may show a second less than it has, never a second more.
+    this.offsetMs = server + 1000 - receivedAt;
     this.known = true;
   }
 

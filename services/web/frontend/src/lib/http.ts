@@ -24,9 +24,9 @@ export interface ClientOptions {
   refreshPath?: string;
   now?: () => number;
   /** Every response (for the server clock). */
-  onResponse?: (res: Response, receivedAt: number) => void;
+  onResponse?: (res: Response, receivedAt: number, path: string) => void;
   /** A request never got an answer (network down, gateway without upstream). */
-  onUnreachable?: (err: ApiError) => void;
+  onUnreachable?: (err: ApiError, path: string) => void;
   /** The refresh failed: the session is over. */
   onSessionLost?: () => void;
 }
@@ -68,7 +68,7 @@ export class ApiClient {
       if (await this.refresh()) res = await this.send(method, path, options);
     }
     const receivedAt = this.now();
-    this.opts.onResponse?.(res, receivedAt);
+    this.opts.onResponse?.(res, receivedAt, path);
     const body = await readBody(res).catch(() => undefined);
     if (!res.ok) throw parseProblem(res.status, body, res.statusText);
     return { status: res.status, data: body as T, headers: res.headers, receivedAt };
@@ -118,7 +118,7 @@ export class ApiClient {
       });
     } catch (err) {
       const error = toApiError(err);
-      if (!options.signal?.aborted) this.opts.onUnreachable?.(error);
+      if (!options.signal?.aborted) this.opts.onUnreachable?.(error, path);
       throw error;
     }
   }

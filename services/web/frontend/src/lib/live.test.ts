@@ -95,6 +95,18 @@ describe("LiveFeed", () => {
     expect(got).toEqual([10, 11, 12]);
   });
 
+  it("resumes after the seq of the live frame when no event of its own came", () => {
+    const h = harness();
+    h.feed.subscribe("pantry", { onEvent: () => {} });
+    h.feed.start();
+    h.sockets[0]!.open();
+    h.sockets[0]!.frame({ type: "live", channel: "pantry", seq: 42 });
+    h.sockets[0]!.drop(1001);
+    h.fireReconnect();
+    h.sockets[1]!.open();
+    expect(h.sockets[1]!.sent).toEqual([{ type: "subscribe", channel: "pantry", after: 42 }]);
+  });
+
   it("backs off more each failed attempt and starts over once live", () => {
     const h = harness();
     h.feed.start();

@@ -159,6 +159,9 @@ export class LiveFeed {
         return;
       }
       case "live":
+        // Everything up to `seq` has been sent (the channel's events among it): resume after it
+        // next time even when none of them was ours.
+        if (sub && typeof frame.seq === "number" && (sub.lastSeq === null || frame.seq > sub.lastSeq)) sub.lastSeq = frame.seq;
         this.backoff.reset();
         this.setStatus("live");
         sub?.handlers.onLive?.();

@@ -22,6 +22,12 @@ describe("parseProblem", () => {
     expect(err.forField("display_name")).toBeUndefined();
   });
 
+  it("replaces a regular expression with what the field wants", () => {
+    const err = parseProblem(422, { errors: [{ field: "email", message: "String should match pattern '^[a-z]+@…$'" }] });
+    expect(err.forField("email", "Enter an e-mail address like ana@example.com")).toBe("Enter an e-mail address like ana@example.com");
+    expect(err.forField("email")).toMatch(/pattern/);
+  });
+
   it("keeps extension members (a decline code)", () => {
     const err = parseProblem(402, { type: "card-declined", title: "Payment declined", decline_code: "insufficient_funds" });
     expect(err.extensions.decline_code).toBe("insufficient_funds");

@@ -32,9 +32,14 @@ export class ApiError extends Error {
     this.extensions = init.extensions ?? {};
   }
 
-  /** The message for one form field (`email`, or a nested `body.email`), if the server named it. */
-  forField(field: string): string | undefined {
-    return this.errors.find((e) => lastSegment(e.field) === field)?.message;
+  /**
+   * The message for one form field (`email`, or a nested `body.email`), if the server named it. A bare
+   * "should match pattern '…'" says nothing to a person: `patternHint` says what the field wants.
+   */
+  forField(field: string, patternHint?: string): string | undefined {
+    const message = this.errors.find((e) => lastSegment(e.field) === field)?.message;
+    if (message && patternHint && /match pattern/i.test(message)) return patternHint;
+    return message;
   }
 
   /** Problems that name no field the page shows: they go in the form's general message. */

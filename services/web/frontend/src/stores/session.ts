@@ -3,6 +3,7 @@ import { computed, reactive } from "vue";
 import * as auth from "../api/auth";
 import { onSessionLost } from "../api/client";
 import type { User } from "../api/types";
+import { readCookie } from "../lib/cookies";
 import { ApiError } from "../lib/problem";
 import { startFeed, stopFeed } from "./live";
 import { startBell, stopBell } from "./notifications";
@@ -32,6 +33,11 @@ let loading: Promise<void> | null = null;
 
 /** Ask the server who we are (once at start; the cookies may hold a session from before). */
 export function loadSession(): Promise<void> {
+  // No CSRF cookie (it lives as long as the refresh token): nobody is signed in, no need to ask.
+  if (!readCookie("brigade_csrf")) {
+    session.loaded = true;
+    return Promise.resolve();
+  }
   loading ??= auth
     .me()
     .then(begin)
