@@ -1,6 +1,6 @@
 """Browser tests: Playwright drives Debian's Chromium through the real web app, the `web` gateway and
-every real service. One stack per session (the browser tests share an xdist group), a fresh browser
-context per page, and a customer of its own per test."""
+every real service. One stack per session (per xdist worker), a fresh browser context per page, and a
+customer of its own per test."""
 
 from __future__ import annotations
 

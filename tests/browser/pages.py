@@ -46,11 +46,6 @@ class Console:
             where = msg.location.get("url", "")
             self.errors.append(f"{name}: console error {msg.text!r} ({where})")
 
-    def allow_signed_out(self) -> None:
-        """A signed-out visitor's page asks auth who it is (/me, then /refresh) and is told 401:
-        Chromium logs each as a console error, though nothing is wrong."""
-        self.allow(r"status of 401 \(Unauthorized\)' \(\S+/api/auth/(me|refresh)\)$")
-
     def allow(self, pattern: str) -> None:
         """Errors matching `pattern` (a regular expression) are what this test expects."""
         self.allowed.append(re.compile(pattern))

@@ -4,9 +4,12 @@ real service (tests/e2e's harness), signing in through the auth service like `ma
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import json
 import os
 import subprocess
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -55,6 +58,18 @@ def _npm(folder: Path, *args: str) -> None:
         raise AssertionError(f"npm {' '.join(args)} in {folder} failed:\n{done.stdout}\n{done.stderr}")
 
 
+@contextlib.contextmanager
+def _exclusive(what: str) -> Iterator[None]:
+    """One process at a time (xdist workers each set up their own site) for `what` in this checkout."""
+    lock = Path(tempfile.gettempdir()) / f"brigade-{what}-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}.lock"
+    with lock.open("w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def build_frontend() -> Path:
     """services/web/frontend/dist, rebuilt (`npm ci && npm run build`, as `make up` does) when a source
     is newer than the built page; or BRIGADE_WEB_DIST as it is."""
@@ -62,9 +77,10 @@ def build_frontend() -> Path:
         assert (Path(OTHER_DIST) / "index.html").exists(), f"BRIGADE_WEB_DIST={OTHER_DIST} holds no index.html"
         return Path(OTHER_DIST)
     index = DIST / "index.html"
-    if not index.exists() or _newest(_sources(FRONTEND)) > index.stat().st_mtime:
-        _npm(FRONTEND, "ci", "--no-audit", "--no-fund")
-        _npm(FRONTEND, "run", "build")
+    with _exclusive("web-build"):
+        if not index.exists() or _newest(_sources(FRONTEND)) > index.stat().st_mtime:
+            _npm(FRONTEND, "ci", "--no-audit", "--no-fund")
+            _npm(FRONTEND, "run", "build")
     assert index.exists(), f"`npm run build` made no {index}"
     return DIST
 
@@ -73,10 +89,11 @@ def axe_source() -> str:
     """axe-core's script, from tests/browser's own package (installed with `npm ci` when missing or
     older than its lock file)."""
     script = HERE / "node_modules/axe-core/axe.min.js"
-    if not script.exists() or (HERE / "package-lock.json").stat().st_mtime > script.stat().st_mtime:
-        _npm(HERE, "ci", "--no-audit", "--no-fund")
-        script.touch()
-    return script.read_text()
+    with _exclusive("axe"):
+        if not script.exists() or (HERE / "package-lock.json").stat().st_mtime > script.stat().st_mtime:
+            _npm(HERE, "ci", "--no-audit", "--no-fund")
+            script.touch()
+        return script.read_text()
 
 
 @dataclass

@@ -1,26 +1,40 @@
-"""The site's first page, in a real Chromium through the gateway."""
+"""The site's first page, in a real Chromium through the gateway: today's menu, for anyone."""
 
 from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.async_api import expect
 
-from tests.browser.conftest import Accessible, OpenPage
+from tests.browser.conftest import OpenPage
 from tests.browser.pages import Console
+from tests.browser.site import Account
 
-pytestmark = pytest.mark.xdist_group("browser")
 
-
-async def test_the_home_page_names_the_site_and_every_api_is_up(
-    open_page: OpenPage, accessible: Accessible, console: Console
+async def test_a_visitor_sees_todays_menu_and_signs_in_to_order(
+    open_page: OpenPage, console: Console, customer: Account
 ) -> None:
-    console.allow(r"favicon\.ico")  # the placeholder page has no icon
-    page = await open_page("home")
+    page = await open_page("visitor")
     await page.goto("/")
     await expect(page).to_have_title(re.compile("Brigade"))
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Brigade")
-    for item in await page.locator("#apis li").all():
-        await expect(item.locator(".status")).to_have_text("up")
-    await accessible(page, "home")
+    await expect(page.get_by_role("heading", name="Today's menu", level=1)).to_be_visible()
+
+    r = await page.request.get("/api/kitchen/dishes/today")
+    today = [d["name"] for d in await r.json()]
+    dishes = page.get_by_role("article")
+    await expect(dishes).to_have_count(len(today))
+    for name in today:
+        card = page.get_by_role("article", name=name, exact=True)
+        await expect(card.get_by_role("heading", name=name, exact=True)).to_be_visible()
+        await expect(card.get_by_role("button", name=f"Order {name}")).to_be_enabled()
+
+    # Ordering signed out leads to the sign-in page, which comes back to the menu afterwards.
+    await page.get_by_role("button", name=f"Order {today[0]}").click()
+    await expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+    await expect(page).to_have_url(re.compile(r"/signin\?next=(/|%2F)$"))
+    await page.get_by_label("Email").fill(customer.email)
+    await page.get_by_label("Password").fill(customer.password)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Today's menu", level=1)).to_be_visible()
+    await expect(page.get_by_text("Signed in as Diner")).to_be_visible()
+    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
