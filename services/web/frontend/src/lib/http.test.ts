@@ -57,6 +57,25 @@ describe("ApiClient", () => {
     expect(calls).toHaveLength(2);
   });
 
+  it("keeps the session when auth is only unavailable during the refresh", async () => {
+    let lost = 0;
+    const { fetchFn } = fakeFetch({
+      "GET /api/auth/me": [json(401, {})],
+      "POST /api/auth/refresh": [json(503, { title: "Service Unavailable" })],
+    });
+    const client = new ApiClient({ fetch: fetchFn, onSessionLost: () => lost++ });
+    await expect(client.get("/api/auth/me")).rejects.toMatchObject({ status: 401 });
+    expect(lost).toBe(0);
+  });
+
+  it("hands the new session to onRefreshed", async () => {
+    const got: unknown[] = [];
+    const { fetchFn } = fakeFetch({ "POST /api/auth/refresh": [json(200, { expires_in: 900 })] });
+    const client = new ApiClient({ fetch: fetchFn, onRefreshed: (b) => got.push(b) });
+    expect(await client.refresh()).toBe(true);
+    expect(got).toEqual([{ expires_in: 900 }]);
+  });
+
   it("shares one refresh between concurrent 401s (a refresh token is spent once)", async () => {
     const { fetchFn, calls } = fakeFetch({
       "GET /a": [json(401, {}), json(200, 1)],

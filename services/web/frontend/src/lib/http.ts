@@ -25,9 +25,13 @@ export interface ClientOptions {
   now?: () => number;
   /** Every response (for the server clock). */
   onResponse?: (res: Response, receivedAt: number, path: string) => void;
+  /** An error answer, parsed. */
+  onProblem?: (err: ApiError, path: string) => void;
   /** A request never got an answer (network down, gateway without upstream). */
   onUnreachable?: (err: ApiError, path: string) => void;
-  /** The refresh failed: the session is over. */
+  /** A refresh succeeded (its body: the new session). */
+  onRefreshed?: (body: unknown) => void;
+  /** The refresh was refused: the session is over. */
   onSessionLost?: () => void;
 }
 
@@ -70,7 +74,11 @@ export class ApiClient {
     const receivedAt = this.now();
     this.opts.onResponse?.(res, receivedAt, path);
     const body = await readBody(res).catch(() => undefined);
-    if (!res.ok) throw parseProblem(res.status, body, res.statusText);
+    if (!res.ok) {
+      const problem = parseProblem(res.status, body, res.statusText);
+      this.opts.onProblem?.(problem, path);
+      throw problem;
+    }
     return { status: res.status, data: body as T, headers: res.headers, receivedAt };
   }
 
@@ -89,8 +97,10 @@ export class ApiClient {
   refresh(): Promise<boolean> {
     if (!this.refreshing) {
       this.refreshing = this.send("POST", this.refreshPath, {})
-        .then((res) => {
-          if (!res.ok) this.opts.onSessionLost?.();
+        .then(async (res) => {
+          // Only auth's "no" ends the session; auth restarting (5xx) or the network is worth a retry later.
+          if (res.status === 401 || res.status === 403) this.opts.onSessionLost?.();
+          if (res.ok) this.opts.onRefreshed?.(await readBody(res).catch(() => undefined));
           return res.ok;
         })
         .catch(() => false)

@@ -26,7 +26,9 @@ function ensureFeed(): LiveFeed {
   if (!feed) {
     feed = new LiveFeed({
       url: liveUrl(),
-      refresh: () => api.refresh(),
+      // A refused refresh ends the session (and stops this feed); one that could not be made (auth
+      // restarting) is no reason to stop: reconnect with back-off and try again then.
+      refresh: async () => (await api.refresh()) || feedState.running,
       onStatus: (status, detail) => Object.assign(feedState, { status, retryInMs: detail.retryInMs ?? null }),
     });
   }

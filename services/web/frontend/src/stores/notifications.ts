@@ -8,6 +8,16 @@ export const bell = reactive({ unread: 0, known: false });
 
 let timer: ReturnType<typeof setInterval> | null = null;
 let stopWatching: (() => void) | null = null;
+let soon: ReturnType<typeof setTimeout> | null = null;
+
+/** Once for a burst of order events (a replay brings dozens at once). */
+function refreshSoon(): void {
+  if (soon) return;
+  soon = setTimeout(() => {
+    soon = null;
+    void refreshUnread();
+  }, 1500);
+}
 
 export async function refreshUnread(): Promise<void> {
   try {
@@ -22,12 +32,14 @@ export function startBell(): void {
   if (timer) return;
   void refreshUnread();
   timer = setInterval(() => void refreshUnread(), 30_000);
-  stopWatching = onOrderEvent(() => setTimeout(() => void refreshUnread(), 1500));
+  stopWatching = onOrderEvent(refreshSoon);
 }
 
 export function stopBell(): void {
   if (timer) clearInterval(timer);
   stopWatching?.();
+  if (soon) clearTimeout(soon);
+  soon = null;
   timer = null;
   stopWatching = null;
   Object.assign(bell, { unread: 0, known: false });
