@@ -18,6 +18,7 @@ from pathlib import Path
 import asyncpg
 
 from brigade_common.devservers import NatsServer, PostgresServer, free_port
+from brigade_devstack.mailcatcher import MailCatcherServer
 from tests.e2e.harness import ROOT, Stack, restart, running
 from tests.load.stack import STAFF_EMAIL, STAFF_PASSWORD, signing_in_through_auth, start_with_gateway
 
@@ -141,12 +142,19 @@ async def site(pg_server: PostgresServer, scratch: Path, dist: Path, overrides: 
     the session; its logs are in `scratch`."""
     nats = NatsServer(scratch / "nats", free_port(), log_file=scratch / "nats.log")
     nats.start()
+    # The notifications service's mail goes to a catcher of this session's, not to port 1025 (where a
+    # `make up` on this machine has its own).
+    mail = MailCatcherServer(scratch / "mail", free_port(), log_file=scratch / "mail.log").start()
     try:
         stack = signing_in_through_auth(Stack(await _database(pg_server), nats.url, scratch, dict(overrides)))
         staff = {"email": STAFF.email, "password": STAFF.password, "display_name": "Sam Staff", "roles": ["staff"]}
         stack.overrides["AUTH_DEMO_USERS"] = json.dumps([staff])
         stack.overrides["WEB_STATIC_DIR"] = str(dist)
+        stack.overrides["NOTIFICATIONS_SMTP_PORT"] = str(mail.port)
         async with running(stack):
             yield Site(stack, await start_with_gateway(stack))
     finally:
+        if mail.proc is not None:
+            mail.proc.terminate()
+            mail.proc.wait(10)
         nats.stop()
