@@ -4,7 +4,7 @@ import { computed, onBeforeUnmount, ref, watch, type Ref } from "vue";
 import { getOrder } from "../api/kitchen";
 import type { Order } from "../api/types";
 import { ApiError, toApiError } from "../lib/problem";
-import { journeys, rememberOrder } from "../stores/orders";
+import { journeys, onOrdersReset, rememberOrder } from "../stores/orders";
 import { feedState } from "../stores/live";
 
 export function useOrder(id: Ref<string>) {
@@ -32,7 +32,11 @@ export function useOrder(id: Ref<string>) {
   watch(() => feedState.status, (s, before) => {
     if (s === "live" && before === "reconnecting") void load();
   });
-  onBeforeUnmount(() => retry && clearTimeout(retry));
+  const stopReset = onOrdersReset(() => void load());
+  onBeforeUnmount(() => {
+    stopReset();
+    if (retry) clearTimeout(retry);
+  });
 
   const journey = computed(() => journeys.get(id.value));
   const order = computed<Order | null>(() => journey.value?.order ?? null);

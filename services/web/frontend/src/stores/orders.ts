@@ -7,6 +7,7 @@ import { listen } from "./live";
 
 export const journeys = reactive(new Map<string, Journey>());
 const watchers = new Set<(order: Order, env: Envelope) => void>();
+const resetWatchers = new Set<() => void>();
 let stop: (() => void) | null = null;
 
 /** Follow the orders channel; `replay` from the stream's start (a customer's own orders: their journeys). */
@@ -23,6 +24,8 @@ export function followOrders(replay: boolean): void {
         journeys.set(id, next);
         watchers.forEach((fn) => fn(next.order, env));
       },
+      // The stream no longer holds where we were: what a page shows must come from REST again.
+      onReset: () => resetWatchers.forEach((fn) => fn()),
     },
     replay ? 0 : undefined,
   );
@@ -42,4 +45,10 @@ export function rememberOrder(order: Order): void {
 export function onOrderEvent(fn: (order: Order, env: Envelope) => void): () => void {
   watchers.add(fn);
   return () => watchers.delete(fn);
+}
+
+/** The orders channel was reset: reload from REST. */
+export function onOrdersReset(fn: () => void): () => void {
+  resetWatchers.add(fn);
+  return () => resetWatchers.delete(fn);
 }
