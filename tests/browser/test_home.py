@@ -38,3 +38,19 @@ async def test_a_visitor_sees_todays_menu_and_signs_in_to_order(
     await expect(page.get_by_role("heading", name="Today's menu", level=1)).to_be_visible()
     await expect(page.get_by_text("Signed in as Diner")).to_be_visible()
     await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+async def test_staff_pages_are_staffs_alone(open_page: OpenPage, customer: Account, staff: Account) -> None:
+    diner = await open_page("customer", as_=customer)
+    for path in ("/reports", "/dashboard"):
+        await diner.goto(path)
+        await expect(diner.get_by_role("heading", name="Staff only", level=1)).to_be_visible()
+    nav = diner.get_by_role("navigation", name="Main")
+    await expect(nav.get_by_role("link", name="My orders")).to_be_visible()
+    await expect(nav.get_by_role("link", name="Reports")).to_have_count(0)
+
+    desk = await open_page("staff", as_=staff)
+    await desk.goto("/")
+    await desk.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    await expect(desk.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+    await expect(desk.get_by_role("table", name="Open orders")).to_be_visible()
