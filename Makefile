@@ -36,9 +36,11 @@ $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 
 # The `load` group (locust) too: tests/load runs the locustfile in `make test`, and `uv sync` would
-# otherwise remove what is not asked for.
+# otherwise remove what is not asked for. The browser tests drive Debian's Chromium (Playwright's own
+# download is out of reach): installed with apt when missing and root, otherwise a warning says how.
 install: | $(UV)
 	$(UV) sync --frozen --all-packages --group load
+	@bash scripts/install-chromium.sh
 
 lint: install
 	$(UV) run --frozen ruff check .
@@ -56,7 +58,8 @@ docs: install
 catalog: install
 	$(UV) run --frozen python -m brigade_devstack catalog
 
-test: install helm lint typecheck web-check
+# web-frontend (mk/dev.mk): the browser tests (tests/browser) drive the built app.
+test: install helm lint typecheck web-check web-frontend
 	$(UV) run --frozen pytest -n 2 --dist loadgroup --ignore=tests/cluster $(PYTEST_ARGS)
 
 bench: install

@@ -100,6 +100,14 @@ async def test_request_and_response_pass_through(client: httpx.AsyncClient, stac
     assert "accept-encoding" in sent  # the client's own, not one the gateway made up
 
 
+async def test_one_clients_cookies_never_reach_another(client: httpx.AsyncClient, stack: Stack) -> None:
+    signed_in = await client.post("/api/kitchen/echo")  # the upstream sets cookies on this client
+    assert signed_in.headers.get_list("set-cookie")
+    async with httpx.AsyncClient(base_url=stack.gateway, timeout=10) as stranger:
+        sent = _headers((await stranger.get("/api/kitchen/echo")).json())
+    assert "cookie" not in sent
+
+
 @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"])
 async def test_every_method_is_forwarded(client: httpx.AsyncClient, method: str) -> None:
     response = await client.request(method, "/api/kitchen/echo")

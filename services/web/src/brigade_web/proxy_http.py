@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 import structlog
@@ -27,7 +28,12 @@ def create_client(settings: Settings) -> httpx.AsyncClient:
     # Idle connections are dropped before uvicorn's own 5 s keep-alive timeout closes them under us.
     limits = httpx.Limits(max_connections=512, max_keepalive_connections=64, keepalive_expiry=2.0)
     # trust_env=False: loopback upstreams must never go through an HTTP(S)_PROXY from the environment.
-    client = httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False, follow_redirects=False)
+    # A jar that keeps nothing: httpx stores every Set-Cookie it sees and sends it on any later request
+    # without a Cookie header, which here would sign a signed-out visitor in as whoever signed in last.
+    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    client = httpx.AsyncClient(
+        timeout=timeout, limits=limits, trust_env=False, follow_redirects=False, cookies=no_cookies
+    )
     # No default Accept-Encoding, User-Agent…: the upstream must see exactly what the client sent.
     for name in list(client.headers):
         del client.headers[name]
