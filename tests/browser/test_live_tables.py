@@ -83,11 +83,12 @@ async def test_after_the_live_service_is_killed_the_staff_tables_equal_a_fresh_p
     order_id = await journey.order(diner, await journey.todays_dish(diner))
     await journey.pay(diner, "tok_visa")
     await expect(diner.get_by_text("Payment accepted")).to_be_visible()
+    # The checkout asks for the order itself after paying: served, with the feed still down.
+    await expect(journey.order_status(diner)).to_contain_text("Paid and served", timeout=30_000)
+    await expect(indicator).to_contain_text("Live: reconnecting")
 
     await restart(web.stack, "live")
     await expect(indicator).to_have_text("Live: connected", timeout=30_000)
-    # The customer's page hears of the serving once its socket is back.
-    await expect(journey.order_status(diner)).to_contain_text("Paid and served", timeout=30_000)
 
     fresh = await open_page("staff-fresh", as_=staff)
     await reports(fresh)
