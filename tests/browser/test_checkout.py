@@ -75,7 +75,8 @@ async def test_the_checkout_counts_down_and_an_unpaid_order_expires(
         timer = page.get_by_role("timer", name="Time left to pay")
         await expect(timer).to_have_text(re.compile(r"^0:[01]\d$"))  # m:ss, within the window
         first = await timer.text_content() or ""
-        assert int(first[2:]) <= PAYMENT_WINDOW_S, first
+        # Whole seconds of an HTTP Date, stamped by a server that may be busy: a second at most.
+        assert int(first[2:]) <= PAYMENT_WINDOW_S + 1, first
         await expect(timer).not_to_have_text(first)  # it counts down…
         assert int((await timer.text_content() or "")[2:]) < int(first[2:])
         await shots.take(page, "counting-down")

@@ -12,6 +12,16 @@ describe("ServerClock", () => {
     expect(clock.now()).toBe(Date.parse("2026-12-01T11:00:11.000Z"));
   });
 
+  it("keeps the later reading against a stale Date stamped by a busy server, not a real clock step", () => {
+    const local = Date.parse("2026-12-01T10:00:00Z");
+    const clock = new ServerClock(() => local);
+    clock.observe("Tue, 01 Dec 2026 11:00:05 GMT", local);
+    clock.observe("Tue, 01 Dec 2026 11:00:03 GMT", local); // two seconds stale: ignored
+    expect(clock.now()).toBe(Date.parse("2026-12-01T11:00:06.000Z"));
+    clock.observe("Tue, 01 Dec 2026 10:30:00 GMT", local); // the server's clock really went back
+    expect(clock.now()).toBe(Date.parse("2026-12-01T10:30:01.000Z"));
+  });
+
   it("ignores a missing or broken Date header", () => {
     const clock = new ServerClock(() => 1000);
     clock.observe(null);

@@ -1,6 +1,8 @@
 // The server's clock as the browser sees it: deadlines (expires_at) are the server's, so countdowns
 // run on the server's time (offset from the HTTP Date header), never on the browser's own clock.
 
+const STALE_DATE_MS = 3000;
+
 export class ServerClock {
   private offsetMs = 0;
   private known = false;
@@ -15,7 +17,13 @@ export class ServerClock {
     // Date has whole seconds (and a server may cache it for up to a second) and is stamped before the
     // response travels: the server's time on arrival is a little past it. Take the late end, so a
     // countdown to a deadline may show a second less than it has, never a second more.
-    this.offsetMs = server + 1000 - receivedAt;
+    const observed = server + 1000 - receivedAt;
+    // A server under load may stamp a stale Date (its cached header is refreshed by its event loop):
+    // a reading a few seconds behind the one held is such a stamp, and would make a countdown run
+    // long. Keep the later one; only a larger step back is the clocks really changing.
+    if (!this.known || observed > this.offsetMs || this.offsetMs - observed > STALE_DATE_MS) {
+      this.offsetMs = observed;
+    }
     this.known = true;
   }
 
