@@ -41,7 +41,7 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def _wait_until(check: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[bytes]) -> None:
+def wait_started(check: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -111,7 +111,7 @@ class NatsServer:
         args = [str(binary), "-js", "-a", self.host, "-p", str(self.port), "-sd", str(self.store_dir)]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(args, stdout=out, stderr=out, start_new_session=True)
-        _wait_until(lambda: port_in_use(self.port, self.host), timeout, "nats-server", self.proc)
+        wait_started(lambda: port_in_use(self.port, self.host), timeout, "nats-server", self.proc)
         return self
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
@@ -263,7 +263,7 @@ class PostgresServer:
                 return False
             return len(lines) >= 8 and lines[7].strip() == "ready" and port_in_use(self.port, self.host)
 
-        _wait_until(ready, timeout, "PostgreSQL", self.proc)
+        wait_started(ready, timeout, "PostgreSQL", self.proc)
         return self
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 30.0) -> None:

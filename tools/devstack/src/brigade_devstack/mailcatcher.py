@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from brigade_common.devservers import DevServerError, port_in_use
+from brigade_common.devservers import DevServerError, port_in_use, wait_started
 from brigade_devstack.layout import Layout
 from brigade_devstack.servers import ServerChild
 
@@ -98,13 +98,7 @@ class MailCatcherServer:
             str(self.folder),
         ]
         self.proc = subprocess.Popen(args, stdout=out, stderr=out, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while not port_in_use(self.port, self.host):
-            if self.proc.poll() is not None:
-                raise DevServerError(f"the mail catcher exited with code {self.proc.returncode} while starting")
-            if time.monotonic() > deadline:
-                raise DevServerError(f"the mail catcher did not listen on port {self.port} within {timeout:.0f}s")
-            time.sleep(0.02)
+        wait_started(lambda: port_in_use(self.port, self.host), timeout, "the mail catcher", self.proc)
         return self
 
 
