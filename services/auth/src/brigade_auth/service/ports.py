@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from brigade_auth.domain.keys import SigningKey
 from brigade_auth.domain.model import User
 from brigade_auth.domain.refresh import Family, RefreshToken
 from brigade_auth.domain.throttle import Attempts
 from brigade_common.messaging import InboxEntry, MessageContext
+from brigade_common.transactional import Transactional
 from brigade_contracts.auth import Role
 
 Clock = Callable[[], datetime]
@@ -64,7 +64,7 @@ class Keys(Protocol):
     async def delete(self, kids: Sequence[str]) -> None: ...
 
 
-class AuthUnitOfWork(Protocol):
+class AuthUnitOfWork(Transactional, Protocol):
     """One transaction: the changes and the messages their events become are written on `commit`;
     leaving without a commit undoes everything."""
 
@@ -79,14 +79,6 @@ class AuthUnitOfWork(Protocol):
 
     @property
     def keys(self) -> Keys: ...
-
-    async def commit(self) -> None: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
 
 
 UnitOfWorkFactory = Callable[[MessageContext, InboxEntry | None], AuthUnitOfWork]

@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from brigade_common.idempotency import IdempotencyKey
 from brigade_common.messaging import InboxEntry, MessageContext
+from brigade_common.transactional import Transactional
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.events import Event, OrderState, PantryMoved
 from brigade_kitchen.domain.model import Balance, Dish, Order
@@ -56,7 +56,7 @@ class IdempotencyKeys(Protocol):
         """None when `key` is new (now claimed for `resource_id`), else the earlier resource id."""
 
 
-class KitchenUnitOfWork(Protocol):
+class KitchenUnitOfWork(Transactional, Protocol):
     """One transaction: what the use case changes is written, with the messages its events
     become, on `commit`; leaving without a commit undoes everything."""
 
@@ -74,14 +74,6 @@ class KitchenUnitOfWork(Protocol):
 
     def record(self, event: Event) -> None:
         """An event no aggregate records (a ledger row), sent with the commit."""
-
-    async def commit(self) -> None: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
 
 
 UnitOfWorkFactory = Callable[[MessageContext, InboxEntry | None], KitchenUnitOfWork]

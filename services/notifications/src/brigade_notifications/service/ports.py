@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import NamedTuple, Protocol, Self
+from typing import NamedTuple, Protocol
 
 from brigade_common.messaging import InboxEntry, MessageContext
+from brigade_common.transactional import Transactional
 from brigade_contracts.auth import Role
 from brigade_notifications.domain.events import Event
 from brigade_notifications.domain.facts import Registration
@@ -82,7 +82,7 @@ class MailQueue(Protocol):
         """Fail the mail still waiting for an address that was queued before `created_before`."""
 
 
-class NotificationsUnitOfWork(Protocol):
+class NotificationsUnitOfWork(Transactional, Protocol):
     """One transaction: what the use case writes is written on `commit`; leaving without a commit
     undoes everything (and, for a message, leaves it unprocessed)."""
 
@@ -97,14 +97,6 @@ class NotificationsUnitOfWork(Protocol):
 
     def record(self, event: Event) -> None:
         """Send `event` with the commit (through the outbox)."""
-
-    async def commit(self) -> None: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
 
 
 UnitOfWorkFactory = Callable[[MessageContext, InboxEntry | None], NotificationsUnitOfWork]

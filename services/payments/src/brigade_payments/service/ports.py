@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from brigade_common.idempotency import IdempotencyKey, Replay
 from brigade_common.messaging import InboxEntry, MessageContext
+from brigade_common.transactional import Transactional
 from brigade_payments.domain.model import OrderState, Payment, PaymentState
 
 Clock = Callable[[], datetime]
@@ -49,7 +49,7 @@ class IdempotencyKeys(Protocol):
         """The request that claimed a key for `resource_id` failed in a way a retry may cure."""
 
 
-class PaymentsUnitOfWork(Protocol):
+class PaymentsUnitOfWork(Transactional, Protocol):
     """One transaction: what the use case changes is written, with the messages its events become,
     on `commit`; leaving without a commit undoes everything."""
 
@@ -64,14 +64,6 @@ class PaymentsUnitOfWork(Protocol):
 
     def mark_processed(self, entry: InboxEntry) -> None:
         """The message `entry` names is done as of this commit (the last step of long work)."""
-
-    async def commit(self) -> None: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
 
 
 UnitOfWorkFactory = Callable[[MessageContext, InboxEntry | None], PaymentsUnitOfWork]

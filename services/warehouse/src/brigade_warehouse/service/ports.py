@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from brigade_common.messaging import InboxEntry, MessageContext
+from brigade_common.transactional import Transactional
 from brigade_contracts.warehouse import StockReason
 from brigade_warehouse.domain.events import Event, PurchaseMade, StockMoved
 from brigade_warehouse.domain.model import SupplyRequest
@@ -39,7 +39,7 @@ class Purchases(Protocol):
     ) -> PurchaseMade: ...
 
 
-class WarehouseUnitOfWork(Protocol):
+class WarehouseUnitOfWork(Transactional, Protocol):
     @property
     def requests(self) -> Requests: ...
 
@@ -54,14 +54,6 @@ class WarehouseUnitOfWork(Protocol):
 
     def mark_processed(self, entry: InboxEntry) -> None:
         """The message `entry` names is done, as of this unit of work's commit."""
-
-    async def commit(self) -> None: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
 
 
 UnitOfWorkFactory = Callable[[MessageContext, InboxEntry | None], WarehouseUnitOfWork]
