@@ -160,6 +160,24 @@ def test_development_runs_one_replica_without_autoscaling(render: Callable[[str]
     assert {d["spec"]["replicas"] for d in rendered.of_kind("Deployment")} == {1}
 
 
+@pytest.mark.parametrize(("scenario", "nats_values"), [("prod", "nats-prod.yaml"), ("kind", "nats.yaml")])
+def test_every_stream_is_kept_on_every_server_of_the_nats_it_runs_with(
+    render: Callable[[str], Rendered], scenario: str, nats_values: str
+) -> None:
+    """Production's three-server NATS keeps each stream on all three, so losing one loses nothing;
+    the development cluster's one server keeps one copy (R3 could not be placed there at all)."""
+    values = yaml.safe_load((REPO / "infra/helm/values" / nats_values).read_text())
+    cluster = values.get("config", {}).get("cluster", {})
+    servers = cluster.get("replicas", 1) if cluster.get("enabled") else 1
+    seen = {}
+    for deployment in render(scenario).of_kind("Deployment"):
+        name = component_of(deployment)
+        if is_brigade_service(name) and component_setting(name, "nats"):
+            prefix = name.upper().replace("-", "_")
+            seen[name] = env_of(pod_spec(deployment)["containers"][0])[f"{prefix}_NATS_REPLICAS"]["value"]
+    assert seen and set(seen.values()) == {str(servers)}, seen
+
+
 # -------------------------------------------------------------------------------------- migrations
 
 

@@ -119,6 +119,8 @@ the standard ones (standardEnv), then the component's `settings` and `secretEnv`
 {{- if $c.nats }}
 - name: {{ $p }}_NATS_URL
   value: {{ $v.nats.url | quote }}
+- name: {{ $p }}_NATS_REPLICAS
+  value: {{ $v.nats.streamReplicas | toString | quote }}
 {{- end }}
 {{- /* Tokens are verified with the auth service's keys, asked for over NATS: no key to mount. */}}
 {{- if $c.jwt }}

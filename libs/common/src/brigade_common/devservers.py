@@ -96,6 +96,8 @@ class NatsServer:
     port: int
     host: str = "127.0.0.1"
     log_file: Path | None = None
+    # In a cluster: its name there, and where it meets the other servers (`NatsCluster`).
+    cluster: ClusterMember | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -109,6 +111,8 @@ class NatsServer:
             raise DevServerError(f"port {self.port} is already taken: cannot start nats-server there")
         self.store_dir.mkdir(parents=True, exist_ok=True)
         args = [str(binary), "-js", "-a", self.host, "-p", str(self.port), "-sd", str(self.store_dir)]
+        if self.cluster is not None:
+            args += self.cluster.args(self.host)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(args, stdout=out, stderr=out, start_new_session=True)
         wait_started(lambda: port_in_use(self.port, self.host), timeout, "nats-server", self.proc)
@@ -120,6 +124,80 @@ class NatsServer:
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class ClusterMember:
+    """A server's place in a NATS cluster: its name, its route port, the other servers' route ports."""
+
+    name: str
+    cluster_name: str
+    route_port: int
+    peer_route_ports: tuple[int, ...]
+
+    def args(self, host: str) -> list[str]:
+        routes = ",".join(f"nats-route://{host}:{p}" for p in self.peer_route_ports)
+        return [
+            "--name",
+            self.name,
+            "--cluster_name",
+            self.cluster_name,
+            "--cluster",
+            f"nats://{host}:{self.route_port}",
+            "--routes",
+            routes,
+        ]
+
+
+@dataclass
+class NatsCluster:
+    """`size` nats-servers with JetStream, clustered on loopback, each storing under `root/<name>`.
+
+    `url` lists every server (comma-separated, as `brigade_common.jetstream.connect` takes it), so a
+    client connects through whichever is up. A stopped server starts again with its own store and
+    rejoins; `ready` says when JetStream answers on a quorum.
+    """
+
+    root: Path
+    size: int = 3
+    name: str = "brigade"
+    servers: list[NatsServer] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        client_ports = [free_port() for _ in range(self.size)]
+        route_ports = [free_port() for _ in range(self.size)]
+        for i in range(self.size):
+            member = ClusterMember(
+                f"{self.name}-{i}", self.name, route_ports[i], tuple(p for j, p in enumerate(route_ports) if j != i)
+            )
+            self.servers.append(
+                NatsServer(
+                    self.root / member.name / "store",
+                    client_ports[i],
+                    log_file=self.root / member.name / "nats.log",
+                    cluster=member,
+                )
+            )
+
+    @property
+    def url(self) -> str:
+        return ",".join(s.url for s in self.servers)
+
+    def server(self, name: str) -> NatsServer:
+        """The server called `name` (as a stream's cluster info names its leader)."""
+        for s in self.servers:
+            if s.cluster is not None and s.cluster.name == name:
+                return s
+        raise KeyError(name)
+
+    def start(self, timeout: float = 30.0) -> NatsCluster:
+        for s in self.servers:
+            s.start(timeout)
+        return self
+
+    def stop(self) -> None:
+        for s in self.servers:
+            s.stop()
 
 
 # ----------------------------------------------------------------------------------------- Postgres

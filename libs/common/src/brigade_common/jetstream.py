@@ -25,7 +25,10 @@ log = get_logger(__name__)
 
 
 async def connect(url: str, name: str, **kwargs: Any) -> NATS:
-    """Connect and keep reconnecting forever (nats-py gives up after ~2 minutes by default)."""
+    """Connect and keep reconnecting forever (nats-py gives up after ~2 minutes by default).
+
+    `url` may list several servers of a cluster, comma-separated: the client starts with any that
+    answers and moves to another when it goes."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats_error", error=str(exc))
@@ -47,7 +50,7 @@ async def connect(url: str, name: str, **kwargs: Any) -> NATS:
         "reconnected_cb": on_reconnect,
     }
     options.update(kwargs)
-    return await nats.connect(url, **options)
+    return await nats.connect([u.strip() for u in url.split(",") if u.strip()], **options)
 
 
 def stream_config(
@@ -57,10 +60,13 @@ def stream_config(
     allow_msg_schedules: bool = False,
     max_age_s: float = 7 * 24 * 3600,
     duplicate_window_s: float = 120.0,
+    replicas: int = 1,
 ) -> StreamConfig:
-    """Limits retention on file storage, as DESIGN §4 asks."""
+    """Limits retention on file storage, as DESIGN §4 asks, kept on `replicas` servers of the
+    cluster (its consumers inherit that); 1 for a single server."""
     return StreamConfig(
         name=name,
+        num_replicas=replicas,
         subjects=list(subjects),
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,

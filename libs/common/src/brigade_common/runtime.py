@@ -117,7 +117,7 @@ class Runtime:
             pool_size=database.database_pool_size if database else 10,
             migrations_dir=definition.migrations_dir,
             relay=database.outbox_relay if database else False,
-            streams=[stream_config(**asdict(spec)) for spec in definition.streams],
+            streams=[stream_config(**asdict(spec), replicas=settings.nats_replicas) for spec in definition.streams],
             readiness=readiness,
         )
 

@@ -14,7 +14,11 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
+    # One server's URL, or a cluster's, comma-separated.
     nats_url: str = "nats://127.0.0.1:4222"
+    # On how many servers each stream the service provisions is kept (its consumers inherit it):
+    # 1 on one server, 3 on a three-server cluster, so that losing a server loses nothing.
+    nats_replicas: int = Field(default=1, ge=1, le=5)
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_format: Literal["console", "json"] = "console"

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from brigade_common.devservers import FAST_SETTINGS, NatsServer, PostgresServer, free_port
+from brigade_common.devservers import FAST_SETTINGS, NatsCluster, NatsServer, PostgresServer, free_port
+from brigade_common.testing.waiting import jetstream_ready
 
 
 @contextmanager
@@ -81,3 +82,19 @@ def nats_server() -> Iterator[NatsServer]:
 @pytest.fixture
 def nats_url(nats_server: NatsServer) -> str:
     return nats_server.url
+
+
+@pytest.fixture
+def nats_cluster() -> Iterator[NatsCluster]:
+    """A fresh three-server NATS cluster with JetStream for this test, ready for streams of three
+    replicas (its JetStream has a leader)."""
+    import asyncio
+
+    with _scratch("brigade-nats-cluster-") as root:
+        cluster = NatsCluster(root)
+        cluster.start()
+        try:
+            asyncio.run(jetstream_ready(cluster.url))
+            yield cluster
+        finally:
+            cluster.stop()

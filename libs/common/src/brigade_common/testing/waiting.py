@@ -6,12 +6,20 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
 
-async def eventually(check: Callable[[], Awaitable[T] | T], timeout: float = 20.0, what: str = "condition") -> T:
+@overload
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 20.0, what: str = "condition") -> T: ...
+
+
+@overload
+async def eventually(check: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T: ...
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
     """Poll `check` (sync or async) until it returns something truthy, and return that value.
 
     Fails with an AssertionError naming `what` and the last value once `timeout` seconds have passed.
@@ -40,3 +48,24 @@ def wait_until(check: Callable[[], T], timeout: float = 20.0, what: str = "condi
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not reached within {timeout:g}s (last: {value!r})")
         time.sleep(interval)
+
+
+async def jetstream_ready(url: str, timeout: float = 30.0) -> None:
+    """Wait until JetStream answers at `url` (a cluster's: until it has elected its leader)."""
+    import nats
+    import nats.errors
+
+    nc = await nats.connect([u for u in url.split(",") if u], max_reconnect_attempts=-1)
+    try:
+        js = nc.jetstream(timeout=1.0)
+
+        async def answers() -> bool:
+            try:
+                await js.account_info()
+            except nats.errors.Error:
+                return False
+            return True
+
+        await eventually(answers, timeout, "JetStream answering")
+    finally:
+        await nc.close()
