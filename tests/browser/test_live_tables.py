@@ -49,9 +49,12 @@ async def test_an_order_in_one_browser_moves_the_staff_pantry_in_another_within_
     key, used = sorted(dish["ingredients"].items())[0]
     row = balance(desk, ingredient_name(key))
     on_hand = int(await row.get_by_role("cell").nth(0).inner_text())
+    reserved = int(await row.get_by_role("cell").nth(1).inner_text())
     await shots.take(desk, "pantry-before")
 
     order_id = await journey.order(diner, dish)
+    # Held for the order (no ledger row): the pantry channel's hold event alone moves `reserved`.
+    await expect(row.get_by_role("cell").nth(1)).to_have_text(str(reserved + used), timeout=LIVE_MS)
     await journey.pay(diner, "tok_visa")
     await expect(journey.order_status(diner)).to_contain_text("Paid and served", timeout=30_000)
 
