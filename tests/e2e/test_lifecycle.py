@@ -24,7 +24,7 @@ async def test_an_unpaid_order_expires_through_the_schedule_and_releases_its_hol
     assert expired["reason"] == "not paid in time" and expired["version"] == placed["version"] + 1
     jamon = (await pantry(http, stack))["jamon"]
     # The hold is released; the ingredients stay in the pantry.
-    assert jamon == {"ingredient": "jamon", "on_hand": 86, "reserved": 0, "available": 86}
+    assert jamon == {"ingredient": "jamon", "on_hand": 86, "reserved": 0, "available": 86, "version": 3}
     # The schedule fired once: one expiry event in the stream for this order.
     fired = await db.fetchval("SELECT count(*) FROM kitchen.inbox WHERE consumer = 'kitchen-expiry'")
     assert fired == 1
@@ -47,7 +47,7 @@ async def test_a_paid_order_is_served_and_its_ingredients_consumed_once(
     assert (await pay(http, stack, placed)).status_code == 409
     await messages_handled(http, stack, "kitchen", "kitchen-payments", "duplicate")
     jamon = (await pantry(http, stack))["jamon"]
-    assert jamon == {"ingredient": "jamon", "on_hand": 76, "reserved": 0, "available": 76}
+    assert jamon == {"ingredient": "jamon", "on_hand": 76, "reserved": 0, "available": 76, "version": 3}
     consumed = await db.fetch(
         "SELECT ingredient, delta FROM kitchen.pantry_movements WHERE reason = 'consume' ORDER BY ingredient"
     )

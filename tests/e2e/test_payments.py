@@ -77,7 +77,8 @@ async def test_a_paid_order_is_served_once_and_a_declined_late_or_cancelled_one_
     assert (await wait_status(http, stack, paid_order["order_id"], {"served"}, sub="ana")) == served
     assert await db.fetchval("SELECT count(*) FROM payments.payments WHERE status <> 'failed'") == 1
     jamon = (await pantry(http, stack))["jamon"]
-    assert jamon == {"ingredient": "jamon", "on_hand": 76, "reserved": 0, "available": 76}  # the paid dish only
+    # The paid dish only; seeded, then each order's hold and its consume, expiry or cancel.
+    assert jamon == {"ingredient": "jamon", "on_hand": 76, "reserved": 0, "available": 76, "version": 7}
     await reconcile(db)
 
 
@@ -109,5 +110,6 @@ async def test_a_payment_that_reaches_the_kitchen_after_the_expiry_is_refunded_a
         "on_hand": 86,
         "reserved": 0,
         "available": 86,
+        "version": 3,  # seeded, held, released on expiry
     }
     await reconcile(db)

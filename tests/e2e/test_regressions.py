@@ -76,6 +76,7 @@ async def test_a_new_ingredient_appears_in_the_pantry_and_its_live_events(
         "on_hand": 2,
         "reserved": 2,
         "available": 0,
+        "version": 1,  # created at zero by the order, then the delivery: its first change
     }
     moved = await stream_envelopes(stack, "KITCHEN", "kitchen.pantry.moved.v1")
     assert [e.data["ingredient"] for e in moved] == ["harina_maiz"]

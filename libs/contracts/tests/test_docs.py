@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from brigade_common.envelope import CORRELATION_ID, MSG_ID, TRACEPARENT, Envelope
-from brigade_contracts import CATALOG, docs
+from brigade_contracts import CATALOG, docs, kitchen
 from brigade_contracts.streams import STREAMS
 
 REPO = Path(__file__).resolve().parents[3]
@@ -46,6 +46,16 @@ def test_every_field_has_a_description() -> None:
     for subject, (model, _) in CATALOG.items():
         for name, _type, _req, _constraints, description in docs.field_rows(model):
             assert description, f"{subject} {name}: add Field(description=...) or a glossary entry"
+
+
+def test_a_model_inside_a_message_has_its_own_described_field_table() -> None:
+    text = docs.render()
+    assert docs.nested_models(kitchen.PantryHeld) == [kitchen.HeldBalance]
+    for subject, (model, _) in CATALOG.items():
+        for inner in docs.nested_models(model):
+            assert f"`{inner.__name__}`: " in text, f"{subject}: no table for {inner.__name__}"
+            for name, _type, _req, _constraints, description in docs.field_rows(inner):
+                assert description, f"{subject} {inner.__name__}.{name}: add a description or a glossary entry"
 
 
 def _example_envelopes(text: str) -> list[dict[str, object]]:

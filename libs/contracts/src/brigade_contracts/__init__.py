@@ -23,6 +23,7 @@ CATALOG: dict[str, tuple[type[BaseModel], str]] = {
     kitchen.ORDER_FAILED: (kitchen.OrderSnapshot, "kitchen → payments, notifications"),
     kitchen.ORDER_EXPIRY_DUE: (kitchen.OrderExpiryDue, "kitchen → kitchen (scheduled)"),
     kitchen.PANTRY_MOVED: (kitchen.PantryMoved, "kitchen → live view"),
+    kitchen.PANTRY_HELD: (kitchen.PantryHeld, "kitchen → live view"),
     payments.PAYMENT_SUCCEEDED: (payments.PaymentSucceeded, "payments → kitchen"),
     payments.PAYMENT_FAILED: (payments.PaymentFailed, "payments → notifications"),
     payments.PAYMENT_REFUNDED: (payments.PaymentRefunded, "payments → notifications"),

@@ -16,7 +16,7 @@ import json
 import re
 import sys
 import uuid
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -178,6 +178,23 @@ def field_table(model: type[BaseModel]) -> list[str]:
     return lines
 
 
+def nested_models(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """The models a model's fields hold (`list[HeldBalance]` …), each once, in field order."""
+    found: list[type[BaseModel]] = []
+
+    def walk(annotation: Any) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation is not model and annotation not in found:
+                found.append(annotation)
+            return
+        for arg in get_args(annotation):
+            walk(arg)
+
+    for info in model.model_fields.values():
+        walk(info.annotation)
+    return found
+
+
 def _doc(model: type[BaseModel]) -> str:
     doc = model.__doc__ or ""
     # pydantic gives undocumented models BaseModel's docstring; that says nothing about this message.
@@ -218,6 +235,8 @@ def subject_section(subject: str) -> list[str]:
     if doc:
         out += ["", doc]
     out += ["", *field_table(model)]
+    for inner in nested_models(model):
+        out += ["", f"`{inner.__name__}`{': ' + _doc(inner) if _doc(inner) else ''}", "", *field_table(inner)]
     reply = reply_model(subject)
     if reply is None:
         out += ["", "Example envelope:", "", *_json_block(example_envelope(subject, model))]

@@ -32,6 +32,9 @@ ORDER_CANCELLED = ORDER_EVENT_TYPES[OrderStatus.CANCELLED]
 ORDER_EXPIRED = ORDER_EVENT_TYPES[OrderStatus.EXPIRED]
 ORDER_FAILED = ORDER_EVENT_TYPES[OrderStatus.FAILED]
 PANTRY_MOVED = "kitchen.pantry.moved.v1"
+# An order's holds on the pantry changed (`reserved`, without a ledger row).
+PANTRY_HELD = "kitchen.pantry.held.v1"
+PANTRY_EVENTS = "kitchen.pantry.*.v1"
 # The kitchen could not serve a paid order (it had expired or been cancelled): payments refunds it.
 PAYMENT_REFUSED = "kitchen.payment.refused.v1"
 DISH_CREATED = "kitchen.dish.created.v1"
@@ -88,6 +91,26 @@ class PantryMoved(Message):
     on_hand: int
     reserved: int
     order_id: str | None = None
+    version: int
+    created_at: datetime
+
+
+class HeldBalance(Message):
+    """One ingredient whose hold changed, with its balances after."""
+
+    ingredient: str
+    delta: int
+    on_hand: int
+    reserved: int
+    version: int
+
+
+class PantryHeld(Message):
+    """What an order holds of the pantry changed: held when placed, released when it is cancelled,
+    expires or fails. Each ingredient's balances after it (a ledger movement carries its own)."""
+
+    order_id: str
+    balances: list[HeldBalance]
 
 
 class PaymentRefused(Message):

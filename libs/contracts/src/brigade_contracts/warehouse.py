@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import Field
@@ -63,6 +64,8 @@ class StockMoved(Message):
     reason: StockReason
     balance: int
     request_id: str | None = None
+    version: int
+    created_at: datetime
 
 
 class PurchaseMade(Message):
@@ -74,3 +77,4 @@ class PurchaseMade(Message):
     requested: int
     received: int
     supplier: str
+    created_at: datetime

@@ -12,20 +12,23 @@ import asyncio
 import contextlib
 import copy
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 
 from brigade_common.idempotency import IdempotencyKey, IdempotencyKeyReused
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
 from brigade_common.testing.fakes import FakeClock, Ids
 from brigade_contracts.kitchen import OrderStatus, PantryReason
-from brigade_kitchen.domain.events import Event, OrderState, PantryMoved
+from brigade_kitchen.domain.events import Event, Held, OrderState, PantryHeld, PantryMoved
 from brigade_kitchen.domain.model import TRANSITIONS, Balance, Deadlines, Dish, Order
 from brigade_kitchen.seed_data import DISHES, PANTRY
 from brigade_kitchen.service.handlers import Deps
 from brigade_kitchen.service.ports import Movement, OrderEntry
+
+# When the fake ledger writes a row (the real one: the transaction's time).
+MOVED_AT = datetime(2025, 3, 14, 12, tzinfo=UTC)
 
 
 @dataclass
@@ -40,6 +43,7 @@ class KitchenState:
 
     dishes: dict[str, Dish] = field(default_factory=dict)
     pantry: dict[str, list[int]] = field(default_factory=dict)  # ingredient → [on_hand, reserved]
+    versions: dict[str, int] = field(default_factory=dict)  # ingredient → the pantry row's version
     movements: list[PantryMoved] = field(default_factory=list)
     orders: dict[str, Order] = field(default_factory=dict)
     created: dict[str, int] = field(default_factory=dict)  # order id → creation sequence
@@ -60,7 +64,7 @@ class KitchenState:
 
     def balance(self, ingredient: str) -> Balance:
         on_hand, reserved = self.pantry[ingredient]
-        return Balance(ingredient, on_hand, reserved)
+        return Balance(ingredient, on_hand, reserved, self.versions.get(ingredient, 0))
 
     def events(self, kind: type[Event] = Event) -> list[Event]:
         return [p.event for p in self.published if isinstance(p.event, kind)]
@@ -101,6 +105,7 @@ class FakePantry:
         self.locked: list[list[str]] = []
         self.holds: dict[str, int] = {}
         self.moves: list[tuple[str, int, int]] = []
+        self.changes: dict[str, int] = {}  # ingredient → changes of its row in this unit of work
 
     async def lock(self, ingredients: Iterable[str]) -> dict[str, Balance]:
         names = sorted(set(ingredients))
@@ -109,15 +114,25 @@ class FakePantry:
             self._state.pantry.setdefault(name, [0, 0])
         return {n: self._projected(n) for n in names}
 
-    def hold(self, ingredient: str, delta: int) -> None:
-        self.holds[ingredient] = self.holds.get(ingredient, 0) + delta
+    def hold(self, order_id: str, holds: Mapping[str, int]) -> PantryHeld:
+        changed = []
+        for ingredient, delta in sorted(holds.items()):
+            assert any(ingredient in names for names in self.locked), f"{ingredient} held without a lock"
+            self.holds[ingredient] = self.holds.get(ingredient, 0) + delta
+            self.changes[ingredient] = self.changes.get(ingredient, 0) + 1
+            after = self._projected(ingredient)
+            changed.append(Held(ingredient, delta, after.on_hand, after.reserved, after.version))
+        return PantryHeld(order_id, tuple(changed))
 
     async def move(
         self, ingredient: str, delta: int, reason: PantryReason, order_id: str | None, *, hold_delta: int = 0
     ) -> PantryMoved:
         self.moves.append((ingredient, delta, hold_delta))
+        self.changes[ingredient] = self.changes.get(ingredient, 0) + 1
         after = self._projected(ingredient)
-        return PantryMoved(0, ingredient, delta, reason, after.on_hand, after.reserved, order_id)
+        return PantryMoved(
+            0, ingredient, delta, reason, after.on_hand, after.reserved, order_id, after.version, MOVED_AT
+        )
 
     def _projected(self, ingredient: str) -> Balance:
         on_hand, reserved = self._state.pantry.get(ingredient, [0, 0])
@@ -126,13 +141,16 @@ class FakePantry:
             if name == ingredient:
                 on_hand += delta
                 reserved += hold
-        return Balance(ingredient, on_hand, reserved)
+        return Balance(
+            ingredient, on_hand, reserved, self._state.versions.get(ingredient, 0) + self.changes.get(ingredient, 0)
+        )
 
     def apply(self) -> None:
         for ingredient in {*self.holds, *(m[0] for m in self.moves)}:
             after = self._projected(ingredient)
             assert 0 <= after.reserved <= after.on_hand, f"pantry constraint broken for {ingredient}: {after}"
             self._state.pantry[ingredient] = [after.on_hand, after.reserved]
+            self._state.versions[ingredient] = after.version
 
 
 class FakeIdempotencyKeys:
@@ -180,9 +198,11 @@ class FakeUnitOfWork:
             order.events = []
             state.created.setdefault(order.id, len(state.created))
             state.orders[order.id] = copy.deepcopy(order)
-        for moved in self._recorded:
-            state.movements.append(dataclasses.replace(moved, movement_id=len(state.movements) + 1))
-        events += self._recorded
+        for recorded in self._recorded:
+            if isinstance(recorded, PantryMoved):
+                recorded = dataclasses.replace(recorded, movement_id=len(state.movements) + 1)
+                state.movements.append(recorded)
+            events.append(recorded)
         state.keys.update(self.idempotency.claimed)
         if self._inbox is not None:
             state.inbox.add(self._inbox)

@@ -9,7 +9,14 @@ from brigade_common.idempotency import IdempotencyKey, IdempotencyKeyReused
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.errors import ExpiryNotDue, InvalidTransition, UnknownDish, UnknownOrder
-from brigade_kitchen.domain.events import ExpiryScheduled, OrderChanged, PantryMoved, PaymentRefused, SupplyRequested
+from brigade_kitchen.domain.events import (
+    ExpiryScheduled,
+    OrderChanged,
+    PantryHeld,
+    PantryMoved,
+    PaymentRefused,
+    SupplyRequested,
+)
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service import handlers
 from brigade_kitchen.service.handlers import Deps
@@ -41,7 +48,7 @@ async def test_an_order_the_pantry_covers_is_reserved_in_its_own_transaction() -
     assert status(state, order_id) is OrderStatus.RESERVED
     assert state.balance("lechuga").reserved == 5 and state.balance("pollo").reserved == 2
     kinds = [type(e).__name__ for e in state.events()]
-    assert kinds == ["OrderChanged", "OrderChanged", "ExpiryScheduled"]
+    assert kinds == ["OrderChanged", "OrderChanged", "ExpiryScheduled", "PantryHeld"]
     assert all(p.context == CTX for p in state.published)
     assert state.commits == 1
 
@@ -230,4 +237,4 @@ async def test_orders_never_hold_more_than_the_pantry_has() -> None:
     assert [status(state, i) for i in ids] == [OrderStatus.RESERVED, OrderStatus.RESERVED, OrderStatus.PENDING]
     assert state.balance("lechuga").reserved == 12
     assert [(r.ingredient, r.amount) for r in requests(state)] == [("lechuga", 3)]
-    assert all(isinstance(e, OrderChanged | ExpiryScheduled | SupplyRequested) for e in state.events())
+    assert all(isinstance(e, OrderChanged | ExpiryScheduled | SupplyRequested | PantryHeld) for e in state.events())

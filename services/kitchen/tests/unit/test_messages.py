@@ -12,8 +12,10 @@ from brigade_kitchen.adapters.messages import SCHEDULE, SCHEDULE_TARGET, outgoin
 from brigade_kitchen.domain.events import (
     Event,
     ExpiryScheduled,
+    Held,
     OrderChanged,
     OrderState,
+    PantryHeld,
     PantryMoved,
     PaymentRefused,
     SupplyRequested,
@@ -28,7 +30,8 @@ EVENTS: list[Event] = [
     OrderChanged(OrderState(**{**vars(ORDER), "status": OrderStatus.PENDING, "version": 1, "expires_at": None})),
     SupplyRequested("6f1c0000-0000-4000-8000-000000000002", ORDER.order_id, "lechuga", 3),
     ExpiryScheduled(ORDER.order_id, AT),
-    PantryMoved(7, "lechuga", 3, PantryReason.DELIVERY, 7, 5, ORDER.order_id),
+    PantryMoved(7, "lechuga", 3, PantryReason.DELIVERY, 7, 5, ORDER.order_id, 12, AT),
+    PantryHeld(ORDER.order_id, (Held("lechuga", -2, 7, 3, 13), Held("pollo", -1, 2, 0, 4))),
     PaymentRefused("pay-1", ORDER.order_id, "alice", 900, OrderStatus.EXPIRED, "the order was expired"),
 ]
 

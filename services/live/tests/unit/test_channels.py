@@ -53,3 +53,12 @@ def test_a_notification_event_is_owned_by_its_user_id() -> None:
     event = CHANNELS["notifications"].decode(7, NOTIFICATION_CREATED, raw)
     assert event is not None and (event.seq, event.owner) == (7, "alice")
     assert CHANNELS["notifications"].decode(8, "notifications.other.v1", raw) is None
+
+
+def test_the_pantry_channel_carries_the_ledger_and_the_holds_and_nothing_else_of_the_kitchen() -> None:
+    pantry = CHANNELS["pantry"]
+    assert pantry.filter_subject == "kitchen.pantry.*.v1"
+    for subject in ("kitchen.pantry.moved.v1", "kitchen.pantry.held.v1"):
+        assert pantry.decode(3, subject, envelope(subject, ingredient="pan")) is not None
+    assert pantry.decode(4, "kitchen.order.placed.v1", envelope("kitchen.order.placed.v1")) is None
+    assert not pantry.may_subscribe(ALICE) and pantry.may_subscribe(SAM)

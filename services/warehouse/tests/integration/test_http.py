@@ -50,7 +50,11 @@ async def test_the_warehouse_is_for_staff(warehouse: WarehouseClient, path: str)
 async def test_stock_lists_every_ingredient(warehouse: WarehouseClient) -> None:
     r = await warehouse.http.get("/api/warehouse/stock")
     assert r.status_code == 200
-    assert r.json() == [{"ingredient": "lechuga", "on_hand": 2}, {"ingredient": "pollo", "on_hand": 4}]
+    seeded = [
+        {"ingredient": "lechuga", "on_hand": 2, "version": 1},
+        {"ingredient": "pollo", "on_hand": 4, "version": 1},
+    ]
+    assert r.json() == seeded
 
 
 @pytest.mark.parametrize("path", PAGED)

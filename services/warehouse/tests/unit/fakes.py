@@ -10,6 +10,7 @@ import copy
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import TracebackType
 
 from brigade_common.messaging import InboxEntry, MessageContext
@@ -21,10 +22,13 @@ from brigade_warehouse.domain.model import SupplyRequest
 from brigade_warehouse.service.handlers import Deps
 from brigade_warehouse.service.ports import Bought
 
+NOW = datetime(2025, 3, 14, 12, tzinfo=UTC)
+
 
 @dataclass
 class WarehouseState:
     stock: dict[str, int] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)  # ingredient → the stock row's version
     requests: dict[str, SupplyRequest] = field(default_factory=dict)
     movements: list[StockMoved] = field(default_factory=list)
     purchases: list[PurchaseMade] = field(default_factory=list)
@@ -62,7 +66,8 @@ class FakeStock:
     async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
         balance = await self.lock(ingredient) + delta
         assert balance >= 0, f"stock of {ingredient} below zero"
-        moved = StockMoved(0, ingredient, delta, reason, balance, request_id)
+        version = self._state.versions.get(ingredient, 0) + 1 + sum(m.ingredient == ingredient for m in self.moves)
+        moved = StockMoved(0, ingredient, delta, reason, balance, request_id, version, NOW)
         self.moves.append(moved)
         return moved
 
@@ -74,7 +79,7 @@ class FakePurchases:
     async def record(
         self, request_id: str, ingredient: str, requested: int, received: int, supplier: str
     ) -> PurchaseMade:
-        made = PurchaseMade(0, request_id, ingredient, requested, received, supplier)
+        made = PurchaseMade(0, request_id, ingredient, requested, received, supplier, NOW)
         self.made.append(made)
         return made
 
@@ -108,6 +113,7 @@ class FakeUnitOfWork:
             state.requests[req.id] = copy.deepcopy(req)
         for moved in self.stock.moves:
             state.stock[moved.ingredient] = moved.balance
+            state.versions[moved.ingredient] = moved.version
             state.movements.append(dataclasses.replace(moved, movement_id=len(state.movements) + 1))
         state.purchases += self.purchases.made
         state.inbox.update(self._processed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from brigade_contracts import CATALOG
@@ -13,8 +15,8 @@ REQUEST = "6f1c0000-0000-4000-8000-000000000002"
 EVENTS: list[Event] = [
     SupplyDelivered(REQUEST, "o1", "lechuga", 3),
     SupplyFailed(REQUEST, "o1", "lechuga", 3, "market unavailable"),
-    StockMoved(4, "lechuga", -3, StockReason.SUPPLY, 0, REQUEST),
-    PurchaseMade(9, REQUEST, "lechuga", 3, 2, "Proveedor Uno"),
+    StockMoved(4, "lechuga", -3, StockReason.SUPPLY, 0, REQUEST, 5, datetime(2025, 3, 14, 12, tzinfo=UTC)),
+    PurchaseMade(9, REQUEST, "lechuga", 3, 2, "Proveedor Uno", datetime(2025, 3, 14, 12, tzinfo=UTC)),
 ]
 
 

@@ -11,6 +11,7 @@ from brigade_kitchen.domain.events import (
     Event,
     ExpiryScheduled,
     OrderChanged,
+    PantryHeld,
     PantryMoved,
     PaymentRefused,
     SupplyRequested,
@@ -43,6 +44,9 @@ def outgoing(event: Event) -> Outgoing:
             )
         case PantryMoved():
             return Outgoing(k.PANTRY_MOVED, k.PantryMoved.model_construct(**vars(event)))
+        case PantryHeld(order_id=order_id, balances=balances):
+            held = [k.HeldBalance.model_construct(**vars(b)) for b in balances]
+            return Outgoing(k.PANTRY_HELD, k.PantryHeld.model_construct(order_id=order_id, balances=held))
         case PaymentRefused():
             return Outgoing(k.PAYMENT_REFUSED, k.PaymentRefused.model_construct(**vars(event)))
     raise TypeError(f"no message for {type(event).__name__}")

@@ -28,8 +28,9 @@ async def seed(conn: asyncpg.Connection, *, dishes: bool = True, pantry: bool = 
         if pantry and not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pantry_movements)"):
             for ingredient, amount in sorted(PANTRY.items()):
                 await conn.execute(
-                    "INSERT INTO pantry (ingredient, on_hand) VALUES ($1, $2) "
-                    "ON CONFLICT (ingredient) DO UPDATE SET on_hand = pantry.on_hand + $2",
+                    "INSERT INTO pantry (ingredient, on_hand, version) VALUES ($1, $2, 1) "
+                    "ON CONFLICT (ingredient) DO UPDATE "
+                    "SET on_hand = pantry.on_hand + $2, version = pantry.version + 1",
                     ingredient,
                     amount,
                 )

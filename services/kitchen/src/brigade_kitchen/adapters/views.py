@@ -63,8 +63,8 @@ class PostgresKitchenViews:
         return [r["id"] for r in rows]
 
     async def pantry(self) -> list[Balance]:
-        rows = await self._pool.fetch("SELECT ingredient, on_hand, reserved FROM pantry ORDER BY ingredient")
-        return [Balance(r["ingredient"], r["on_hand"], r["reserved"]) for r in rows]
+        rows = await self._pool.fetch("SELECT ingredient, on_hand, reserved, version FROM pantry ORDER BY ingredient")
+        return [Balance(r["ingredient"], r["on_hand"], r["reserved"], r["version"]) for r in rows]
 
     async def movements(self, *, before: int | None, limit: int) -> list[Movement]:
         rows = await self._pool.fetch(

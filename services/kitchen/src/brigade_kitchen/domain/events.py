@@ -56,7 +56,7 @@ class ExpiryScheduled(Event):
 
 @dataclass(frozen=True)
 class PantryMoved(Event):
-    """A row of the pantry ledger, with the balances after it."""
+    """A row of the pantry ledger, with the balances after it and the row's version after it."""
 
     movement_id: int
     ingredient: str
@@ -65,6 +65,28 @@ class PantryMoved(Event):
     on_hand: int
     reserved: int
     order_id: str | None
+    version: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Held:
+    """One ingredient's hold changed by `delta` (negative: released), with its balances after."""
+
+    ingredient: str
+    delta: int
+    on_hand: int
+    reserved: int
+    version: int
+
+
+@dataclass(frozen=True)
+class PantryHeld(Event):
+    """What an order holds of the pantry changed (placed: held; cancelled, expired, failed: released),
+    without a ledger row: each ingredient's balances after it."""
+
+    order_id: str
+    balances: tuple[Held, ...]
 
 
 @dataclass(frozen=True)

@@ -49,9 +49,12 @@ class Dish:
 
 @dataclass(frozen=True)
 class Balance:
+    """An ingredient's row of the pantry; `version` grows by one with every change of the row."""
+
     ingredient: str
     on_hand: int
     reserved: int
+    version: int = 0
 
     @property
     def available(self) -> int:

@@ -84,10 +84,13 @@ class PantryItem(BaseModel):
     on_hand: int = Field(ge=0)
     reserved: int = Field(ge=0)
     available: int = Field(ge=0)
+    version: int = Field(ge=0, description="Grows with every change of the row: the pantry events carry it too")
 
     @classmethod
     def of(cls, b: Balance) -> PantryItem:
-        return cls(ingredient=b.ingredient, on_hand=b.on_hand, reserved=b.reserved, available=b.available)
+        return cls(
+            ingredient=b.ingredient, on_hand=b.on_hand, reserved=b.reserved, available=b.available, version=b.version
+        )
 
 
 class MovementOut(BaseModel):

@@ -58,8 +58,7 @@ async def place_order(cmd: c.PlaceOrder, uow: KitchenUnitOfWork, deps: Deps) -> 
             now=deps.clock(),
             deadlines=deps.deadlines,
         )
-        for ingredient, units in order.holds.items():
-            uow.pantry.hold(ingredient, units)
+        _hold(uow, order.id, order.holds)
         uow.orders.add(order)
         await uow.commit()
     return Placed(order.id, order.state())
@@ -71,7 +70,7 @@ async def cancel_order(cmd: c.CancelOrder, uow: KitchenUnitOfWork, deps: Deps) -
         order = await uow.orders.get(cmd.order_id)
         if order is None or (order.customer_id != cmd.by and not cmd.is_staff):
             raise UnknownOrder(cmd.order_id)
-        await _release(uow, order.cancel(cmd.by))
+        await _release(uow, order.id, order.cancel(cmd.by))
         await uow.commit()
     return order.state()
 
@@ -92,7 +91,7 @@ async def apply_supply_failure(cmd: c.ApplySupplyFailure, uow: KitchenUnitOfWork
     """The warehouse gave up: a waiting order fails and lets go of what it held."""
     async with uow:
         order = await _order_of_request(uow, cmd.request_id)
-        await _release(uow, order.supply_failed(cmd.request_id, cmd.reason))
+        await _release(uow, order.id, order.supply_failed(cmd.request_id, cmd.reason))
         await uow.commit()
 
 
@@ -114,7 +113,7 @@ async def expire_order(cmd: c.ExpireOrder, uow: KitchenUnitOfWork, deps: Deps) -
     """The order's deadline passed: unpaid, it expires; still short, it fails; it lets go of its holds."""
     async with uow:
         order = await _order(uow, cmd.order_id)
-        await _release(uow, order.expire(deps.clock(), cmd.scheduled_for))
+        await _release(uow, order.id, order.expire(deps.clock(), cmd.scheduled_for))
         await uow.commit()
 
 
@@ -132,13 +131,18 @@ async def _order_of_request(uow: KitchenUnitOfWork, request_id: str) -> Order:
     return order
 
 
-async def _release(uow: KitchenUnitOfWork, released: Holds | None) -> None:
+def _hold(uow: KitchenUnitOfWork, order_id: str, holds: Holds) -> None:
+    """Change the order's holds on locked rows, and tell the pantry's readers (one event per order)."""
+    if holds:
+        uow.record(uow.pantry.hold(order_id, holds))
+
+
+async def _release(uow: KitchenUnitOfWork, order_id: str, released: Holds | None) -> None:
     """Give holds back to the pantry (the ingredients stay on hand)."""
     if not released:
         return
     await uow.pantry.lock(released)
-    for ingredient, units in released.items():
-        uow.pantry.hold(ingredient, -units)
+    _hold(uow, order_id, {ingredient: -units for ingredient, units in released.items()})
 
 
 Handler = Callable[[Any, KitchenUnitOfWork, Deps], Awaitable[Any]]

@@ -5,7 +5,7 @@ repositories, the read side, the waiters, a clock and an id source. Adapters imp
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +15,7 @@ from brigade_common.idempotency import IdempotencyKey
 from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_common.transactional import Transactional
 from brigade_contracts.kitchen import OrderStatus, PantryReason
-from brigade_kitchen.domain.events import Event, OrderState, PantryMoved
+from brigade_kitchen.domain.events import Event, OrderState, PantryHeld, PantryMoved
 from brigade_kitchen.domain.model import Balance, Dish, Order
 
 Clock = Callable[[], datetime]
@@ -42,8 +42,9 @@ class Pantry(Protocol):
         """Lock the ingredients' rows (always in one order, so two units of work never deadlock),
         creating missing ones at zero; their balances."""
 
-    def hold(self, ingredient: str, delta: int) -> None:
-        """Change what is held for orders (`reserved`) by `delta`; a release is negative."""
+    def hold(self, order_id: str, holds: Mapping[str, int]) -> PantryHeld:
+        """Change what is held for the order (`reserved`) by each ingredient's delta (a release is
+        negative), on rows locked first; the balances after, as the event that tells it."""
 
     async def move(
         self, ingredient: str, delta: int, reason: PantryReason, order_id: str | None, *, hold_delta: int = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from brigade_contracts import streams
-from brigade_contracts.kitchen import ORDER_EVENT_TYPES, PANTRY_MOVED
+from brigade_contracts.kitchen import ORDER_EVENT_TYPES, PANTRY_EVENTS, PANTRY_HELD, PANTRY_MOVED
 from brigade_contracts.notifications import NOTIFICATION_CREATED, NOTIFICATION_EVENTS, NOTIFICATIONS_READ
 from brigade_contracts.warehouse import PURCHASE_MADE, STOCK_MOVED
 from brigade_live.domain.channels import NOBODY, STAFF, Channel
@@ -13,8 +13,9 @@ from brigade_live.domain.channels import NOBODY, STAFF, Channel
 CHANNELS: Mapping[str, Channel] = {
     c.name: c
     for c in (
-        # The kitchen's pantry ledger, and the warehouse's stock ledger with its market purchases: staff's.
-        Channel("pantry", streams.KITCHEN.name, PANTRY_MOVED, frozenset({PANTRY_MOVED}), roles=STAFF),
+        # The kitchen's pantry ledger and its holds for orders, and the warehouse's stock ledger with its
+        # market purchases: staff's.
+        Channel("pantry", streams.KITCHEN.name, PANTRY_EVENTS, frozenset({PANTRY_MOVED, PANTRY_HELD}), roles=STAFF),
         Channel("stock", streams.WAREHOUSE.name, "warehouse.>", frozenset({STOCK_MOVED, PURCHASE_MADE}), roles=STAFF),
         # Every change of an order: a customer's own, every one for staff.
         Channel(

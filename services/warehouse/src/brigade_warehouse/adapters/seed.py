@@ -13,8 +13,8 @@ async def seed(conn: asyncpg.Connection) -> None:
             return
         for ingredient, amount in sorted(STOCK.items()):
             await conn.execute(
-                "INSERT INTO stock (ingredient, on_hand) VALUES ($1, $2) "
-                "ON CONFLICT (ingredient) DO UPDATE SET on_hand = stock.on_hand + $2",
+                "INSERT INTO stock (ingredient, on_hand, version) VALUES ($1, $2, 1) "
+                "ON CONFLICT (ingredient) DO UPDATE SET on_hand = stock.on_hand + $2, version = stock.version + 1",
                 ingredient,
                 amount,
             )

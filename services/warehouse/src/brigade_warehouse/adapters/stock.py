@@ -1,6 +1,7 @@
 """Stock in PostgreSQL: balances (`stock`) beside their ledger (`stock_movements`), and purchases.
 
-A balance and its ledger row change in one statement, so each balance always equals its ledger's sum.
+A balance and its ledger row change in one statement, so each balance always equals its ledger's sum;
+each change bumps the balance's `version`, which the stock read and `StockMoved` both carry.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from brigade_warehouse.domain.events import PurchaseMade, StockMoved
 
 _MOVE = (
     "WITH m AS (INSERT INTO stock_movements (ingredient, delta, reason, request_id) "
-    "VALUES ($1, $2, $3, $4::uuid) RETURNING id) "
-    "UPDATE stock SET on_hand = on_hand + $2 WHERE ingredient = $1 "
-    "RETURNING (SELECT id FROM m) AS id, on_hand"
+    "VALUES ($1, $2, $3, $4::uuid) RETURNING id, created_at) "
+    "UPDATE stock SET on_hand = on_hand + $2, version = version + 1 WHERE ingredient = $1 "
+    "RETURNING (SELECT id FROM m) AS id, (SELECT created_at FROM m) AS created_at, on_hand, version"
 )
 
 
@@ -34,7 +35,9 @@ class PostgresStock:
     async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
         row = await self._session.fetchrow(_MOVE, ingredient, delta, reason.value, request_id)
         assert row is not None, f"no stock row for {ingredient}: lock() it first"
-        return StockMoved(row["id"], ingredient, delta, reason, row["on_hand"], request_id)
+        return StockMoved(
+            row["id"], ingredient, delta, reason, row["on_hand"], request_id, row["version"], row["created_at"]
+        )
 
 
 class PostgresPurchases:
@@ -44,13 +47,14 @@ class PostgresPurchases:
     async def record(
         self, request_id: str, ingredient: str, requested: int, received: int, supplier: str
     ) -> PurchaseMade:
-        purchase_id: int = await self._session.fetchval(
+        row = await self._session.fetchrow(
             "INSERT INTO purchases (request_id, ingredient, requested, received, supplier) "
-            "VALUES ($1::uuid, $2, $3, $4, $5) RETURNING id",
+            "VALUES ($1::uuid, $2, $3, $4, $5) RETURNING id, created_at",
             request_id,
             ingredient,
             requested,
             received,
             supplier,
         )
-        return PurchaseMade(purchase_id, request_id, ingredient, requested, received, supplier)
+        assert row is not None
+        return PurchaseMade(row["id"], request_id, ingredient, requested, received, supplier, row["created_at"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from brigade_contracts.warehouse import StockReason
 
@@ -30,7 +31,7 @@ class SupplyFailed(Event):
 
 @dataclass(frozen=True)
 class StockMoved(Event):
-    """A row of the stock ledger, with the balance after it."""
+    """A row of the stock ledger, with the balance and the row's version after it."""
 
     movement_id: int
     ingredient: str
@@ -38,6 +39,8 @@ class StockMoved(Event):
     reason: StockReason
     balance: int
     request_id: str | None
+    version: int
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,4 @@ class PurchaseMade(Event):
     requested: int
     received: int
     supplier: str
+    created_at: datetime

@@ -23,6 +23,7 @@ STAFF = (Role.STAFF,)
 class StockItem(BaseModel):
     ingredient: str
     on_hand: int = Field(ge=0)
+    version: int = Field(ge=0, description="Grows with every movement of the row: `StockMoved` carries it too")
 
 
 class StockMovement(BaseModel):
@@ -52,7 +53,7 @@ def _warehouse(request: Request) -> Warehouse:
 @api.route("GET", f"{PREFIX}/stock", auth=STAFF, responses={200: list[StockItem]}, summary="Stock per ingredient")
 async def stock(request: Request) -> Response:
     items = await _warehouse(request).views.stock()
-    return json_response([StockItem(ingredient=i.ingredient, on_hand=i.on_hand) for i in items])
+    return json_response([StockItem(ingredient=i.ingredient, on_hand=i.on_hand, version=i.version) for i in items])
 
 
 @api.route(

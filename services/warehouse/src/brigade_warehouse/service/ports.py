@@ -83,6 +83,7 @@ class Progress(Protocol):
 class StockLevel:
     ingredient: str
     on_hand: int
+    version: int
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ export interface PantryItem {
   on_hand: number;
   reserved: number;
   available: number;
+  /** Grows with every change of the row; the pantry events carry it too. */
+  version: number;
 }
 
 export interface PantryMovement {
@@ -60,6 +62,8 @@ export interface PantryMovement {
 export interface StockItem {
   ingredient: string;
   on_hand: number;
+  /** Grows with every movement of the row; the stock events carry it too. */
+  version: number;
 }
 
 export interface StockMovement {

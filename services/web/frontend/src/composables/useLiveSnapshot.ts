@@ -1,46 +1,36 @@
-// A table that is a REST snapshot kept current by a feed channel: listen first, then load, so no
-// event falls between the two (the ledger drops what the snapshot already holds); reload on reset.
+// A table that is a REST snapshot kept current by a feed channel (lib/snapshot.ts says how), bound
+// to the component's life: subscribed while it is mounted.
 import { onBeforeUnmount, onMounted, ref } from "vue";
 import type { Envelope } from "../lib/live";
 import { ApiError, toApiError } from "../lib/problem";
+import { LiveSnapshot } from "../lib/snapshot";
 import { listen } from "../stores/live";
 
 export function useLiveSnapshot(channel: string, load: () => Promise<void>, apply: (env: Envelope) => void) {
   const loading = ref(true);
   const error = ref<ApiError | null>(null);
-  let buffered: Envelope[] | null = null;
-  let retry: ReturnType<typeof setTimeout> | null = null;
-  let stop: (() => void) | null = null;
-
-  async function reload() {
-    if (retry) clearTimeout(retry);
-    loading.value = true;
-    buffered = [];
-    try {
-      await load();
-      error.value = null;
-      const pending = buffered;
-      buffered = null;
-      pending.forEach(apply);
-    } catch (err) {
-      buffered = null;
-      error.value = toApiError(err);
-      retry = setTimeout(() => void reload(), 5000);
-    } finally {
+  const snapshot = new LiveSnapshot({
+    load,
+    apply,
+    onLoading: () => (loading.value = true),
+    onLoaded: (err) => {
       loading.value = false;
-    }
-  }
+      error.value = err === null ? null : toApiError(err);
+    },
+  });
+  let stop: (() => void) | null = null;
 
   onMounted(() => {
     stop = listen(channel, {
-      onEvent: (env) => (buffered ? buffered.push(env) : apply(env)),
-      onReset: () => void reload(),
+      onEvent: (env) => snapshot.onEvent(env),
+      onLive: () => snapshot.onLive(),
+      onReset: () => snapshot.onReset(),
     });
-    void reload();
+    snapshot.start();
   });
   onBeforeUnmount(() => {
     stop?.();
-    if (retry) clearTimeout(retry);
+    snapshot.stop();
   });
-  return { loading, error, reload };
+  return { loading, error, reload: () => snapshot.reload() };
 }

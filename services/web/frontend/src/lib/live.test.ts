@@ -151,6 +151,7 @@ describe("LiveFeed", () => {
     h.sockets[0]!.frame({ type: "reset", channel: "stock", reason: "purged" });
     expect(resets).toEqual(["purged"]);
     expect(h.feed.lastSeq("stock")).toBeNull();
+    expect(h.sockets[0]!.sent.at(-1)).toEqual({ type: "subscribe", channel: "stock" }); // from now on
     h.sockets[0]!.frame({ type: "event", channel: "stock", seq: 1, event: env(1) });
     expect(got).toEqual([1]);
   });

@@ -168,7 +168,10 @@ export class LiveFeed {
         return;
       case "reset":
         if (!sub) return;
+        // The server dropped the subscription: take it up again from now (its `live` frame says when
+        // it is in place, so the page reloads after that and misses nothing in between).
         sub.lastSeq = null;
+        this.sendSubscribe(channel, sub);
         sub.handlers.onReset?.(typeof frame.reason === "string" ? frame.reason : "");
         return;
       default:
