@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from brigade_common.devservers import free_port
+from brigade_common.devservers import free_port, port_in_use
 from brigade_common.testing.waiting import eventually
 from brigade_devstack.catalog import ServiceSpec, service_table
 from brigade_devstack.console import Console
@@ -118,11 +118,19 @@ class RunningUp:
         return running
 
 
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive ports that were free a moment ago."""
+    while True:
+        first = free_port()
+        if first + count < 65536 and all(not port_in_use(first + i) for i in range(count)):
+            return first
+
+
 @contextlib.asynccontextmanager
-async def running_up(tmp_path: Path) -> AsyncIterator[RunningUp]:
+async def running_up(tmp_path: Path, nats_nodes: int = 1) -> AsyncIterator[RunningUp]:
     """`python -m brigade_devstack up` on free ports, ready; stopped with SIGINT on the way out."""
     ports = {spec.name: free_port() for spec in service_table()}
-    ports.update(postgres=free_port(), nats=free_port(), mail=free_port())
+    ports.update(postgres=free_port(), nats=free_ports(nats_nodes), mail=free_port())
     home = tmp_path / "home"
     env = {
         **os.environ,
@@ -130,6 +138,8 @@ async def running_up(tmp_path: Path) -> AsyncIterator[RunningUp]:
         "BRIGADE_PG_PORT": str(ports["postgres"]),
         "BRIGADE_NATS_PORT": str(ports["nats"]),
         "BRIGADE_MAIL_PORT": str(ports["mail"]),
+        "BRIGADE_NATS_NODES": str(nats_nodes),
+        "BRIGADE_NATS_ROUTE_PORT": str(free_ports(nats_nodes)),
         "NO_COLOR": "1",
     }
     env.pop("NATS_URL", None)

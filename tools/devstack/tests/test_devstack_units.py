@@ -100,6 +100,24 @@ def test_external_nats_replaces_the_local_server() -> None:
     assert [c.owner for c in config.port_claims()] == ["PostgreSQL", "the mail catcher"]
 
 
+def test_a_nats_cluster_runs_on_consecutive_ports_with_every_stream_on_three_servers() -> None:
+    config = resolve(
+        LAYOUT, [], {"BRIGADE_NATS_NODES": "3", "BRIGADE_NATS_PORT": "4300", "BRIGADE_NATS_ROUTE_PORT": "6300"}
+    )
+    assert config.nats_url == "nats://127.0.0.1:4300,nats://127.0.0.1:4301,nats://127.0.0.1:4302"
+    assert config.nats_route_ports == (6300, 6301, 6302)
+    assert config.nats_replicas == 3
+    claimed = [c.port for c in config.port_claims() if c.owner.startswith("nats-server")]
+    assert claimed == [4300, 4301, 4302, 6300, 6301, 6302]
+    assert resolve(LAYOUT, [], {}).nats_replicas == 1
+
+
+@pytest.mark.parametrize("nodes", ["2", "4", "three", "0"])
+def test_a_nats_cluster_has_an_odd_size_that_keeps_a_majority(nodes: str) -> None:
+    with pytest.raises(DevstackError, match="BRIGADE_NATS_NODES must be one of 1, 3, 5"):
+        resolve(LAYOUT, [], {"BRIGADE_NATS_NODES": nodes})
+
+
 def test_bad_port_values_name_the_variable() -> None:
     with pytest.raises(DevstackError, match="BRIGADE_NATS_PORT must be a TCP port number"):
         resolve(LAYOUT, [], {"BRIGADE_NATS_PORT": "http"})

@@ -105,3 +105,24 @@ async def test_killed_postgres_and_nats_are_restarted_and_orders_go_through(tmp_
     every = {pid for pids in up.seen.values() for pid in pids}
     await eventually(lambda: not [pid for pid in every if alive(pid)], timeout=5, what="nothing of the stack left")
     assert users(up.home / "postgres") == [], "no backend outlives its postmaster"
+
+
+async def test_a_nats_cluster_keeps_every_stream_on_three_servers_and_rides_out_losing_its_leader(
+    tmp_path: Path,
+) -> None:
+    async with running_up(tmp_path, nats_nodes=3) as up:
+        layout = Layout(root=REPO_ROOT, home=up.home)
+        token, _ = sign_in_token(layout, f"http://127.0.0.1:{up.ports['auth']}")
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=up.gateway, headers=headers, timeout=15) as client:
+            assert await reserved_order(client) is not None, up.text[-4000:]
+            nc = await nats.connect(up.nats_url, connect_timeout=2)
+            try:
+                info = await nc.jetstream().stream_info("KITCHEN")
+            finally:
+                await nc.close()
+            assert info.config.num_replicas == 3
+            assert info.cluster is not None and info.cluster.leader in up.pids()
+            await kill_and_recover(up, client, [info.cluster.leader])
+        assert f"{info.cluster.leader} exited (signal 9), restarting in 1.0 s (restart #1)" in up.text
+    assert up.proc.returncode == 0, up.text[-4000:]

@@ -161,11 +161,16 @@ class NatsCluster:
     root: Path
     size: int = 3
     name: str = "brigade"
+    # The servers' client and route ports (free ones when not given).
+    client_ports: tuple[int, ...] = ()
+    route_ports: tuple[int, ...] = ()
     servers: list[NatsServer] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
-        client_ports = [free_port() for _ in range(self.size)]
-        route_ports = [free_port() for _ in range(self.size)]
+        client_ports = self.client_ports or tuple(free_port() for _ in range(self.size))
+        route_ports = self.route_ports or tuple(free_port() for _ in range(self.size))
+        if len(client_ports) != self.size or len(route_ports) != self.size:
+            raise DevServerError(f"a cluster of {self.size} servers needs {self.size} client and route ports")
         for i in range(self.size):
             member = ClusterMember(
                 f"{self.name}-{i}", self.name, route_ports[i], tuple(p for j, p in enumerate(route_ports) if j != i)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -51,6 +52,25 @@ async def connect(url: str, name: str, **kwargs: Any) -> NATS:
     }
     options.update(kwargs)
     return await nats.connect([u.strip() for u in url.split(",") if u.strip()], **options)
+
+
+async def wait_for_jetstream(url: str, timeout: float = 30.0) -> None:
+    """Return once JetStream answers at `url` (a cluster's: once it has elected its leader, which
+    streams of several replicas need); TimeoutError after `timeout` seconds."""
+    nc = await nats.connect([u.strip() for u in url.split(",") if u.strip()], max_reconnect_attempts=-1)
+    try:
+        js = nc.jetstream(timeout=1.0)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            try:
+                await js.account_info()
+                return
+            except nats.errors.Error:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"JetStream at {url} did not answer within {timeout:g}s") from None
+                await asyncio.sleep(0.1)
+    finally:
+        await nc.close()
 
 
 def stream_config(

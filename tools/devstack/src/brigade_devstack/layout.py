@@ -48,6 +48,11 @@ class Layout:
         return self.home / "nats"
 
     @property
+    def nats_cluster(self) -> Path:
+        """The servers of a NATS cluster (BRIGADE_NATS_NODES), a folder each."""
+        return self.home / "nats-cluster"
+
+    @property
     def logs(self) -> Path:
         return self.home / "logs"
 

@@ -12,7 +12,7 @@ from brigade_devstack.registry import Registry
 
 # Anything else in the folder means $BRIGADE_HOME points somewhere it should not: refuse to delete.
 # (`jwt` held the development key pair of older stacks.)
-KNOWN_ENTRIES = {"postgres", "nats", "logs", "jwt", "run", "users.json", "mail"}
+KNOWN_ENTRIES = {"postgres", "nats", "nats-cluster", "logs", "jwt", "run", "users.json", "mail"}
 
 
 def reset(layout: Layout) -> str:

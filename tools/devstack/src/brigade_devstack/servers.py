@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Callable
 from typing import Protocol
 
-from brigade_common.devservers import DevServerError, NatsServer, PostgresServer
+from brigade_common.devservers import DevServerError, NatsCluster, NatsServer, PostgresServer
 from brigade_devstack.console import Console
 from brigade_devstack.errors import LaunchError
 from brigade_devstack.layout import Layout
@@ -118,3 +118,20 @@ def nats(layout: Layout, port: int) -> Callable[[], ServerChild]:
         )
 
     return make
+
+
+def nats_cluster(
+    layout: Layout, client_ports: tuple[int, ...], route_ports: tuple[int, ...]
+) -> dict[str, Callable[[], ServerChild]]:
+    """A NATS cluster's servers by name, each on its own ports and store: one restarted after a crash
+    rejoins the others with what it had."""
+    cluster = NatsCluster(layout.nats_cluster, len(client_ports), client_ports=client_ports, route_ports=route_ports)
+
+    def maker(server: NatsServer) -> Callable[[], ServerChild]:
+        def make() -> ServerChild:
+            fresh = NatsServer(server.store_dir, server.port, log_file=server.log_file, cluster=server.cluster)
+            return ServerChild(fresh, stop_signal=signal.SIGTERM)
+
+        return make
+
+    return {s.cluster.name if s.cluster else str(s.port): maker(s) for s in cluster.servers}

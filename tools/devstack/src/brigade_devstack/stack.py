@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from brigade_common.jetstream import wait_for_jetstream
 from brigade_devstack import mailcatcher, servers
 from brigade_devstack.backoff import CrashLoopBackOff
 from brigade_devstack.banner import ready_banner
@@ -110,10 +111,17 @@ class Stack:
         needed = [
             infra.supervise("postgres", servers.postgres(layout, config.pg_port, console), fatal_first_start=True)
         ]
-        if config.external_nats_url is None:
+        if config.external_nats_url is not None:
+            nats_text = f"NATS at {config.nats_url}"
+        elif config.nats_nodes == 1:
             needed.append(infra.supervise("nats", servers.nats(layout, config.nats_port), fatal_first_start=True))
+            nats_text = f"nats-server on port {config.nats_port}"
+        else:
+            nodes = servers.nats_cluster(layout, config.nats_client_ports, config.nats_route_ports)
+            needed += [infra.supervise(name, make, fatal_first_start=True) for name, make in nodes.items()]
+            ports = ", ".join(map(str, config.nats_client_ports))
+            nats_text = f"a cluster of {config.nats_nodes} nats-servers on ports {ports}"
         exits.push_async_callback(self._stop_supervisor, infra, ", ".join(infra.services))
-        nats_text = f"nats-server on port {config.nats_port}" if len(needed) > 1 else f"NATS at {config.nats_url}"
         needed.append(infra.supervise("mail", mailcatcher.supervised(layout, config.mail_port), fatal_first_start=True))
         console.info(f"starting PostgreSQL on port {config.pg_port}, {nats_text} (logs in {layout.logs})")
         results = await self._until_stopped(asyncio.gather(*(s.started() for s in needed), return_exceptions=True))
@@ -122,6 +130,9 @@ class Stack:
                 raise DevstackError(f"{result} (see {layout.logs})")
             if isinstance(result, BaseException):
                 raise result
+        if config.external_nats_url is None and config.nats_nodes > 1:
+            # Streams of three replicas need the cluster's JetStream leader: wait for it.
+            await self._until_stopped(wait_for_jetstream(config.nats_url, timeout=60))
         if await self._until_stopped(ensure_database(config.admin_database_url, DATABASE)):
             console.info(f"created database {DATABASE}")
         users = seed_setting(load_users(layout))

@@ -18,6 +18,11 @@ from brigade_devstack.process import Command
 
 PG_PORT_ENV = "BRIGADE_PG_PORT"
 NATS_PORT_ENV = "BRIGADE_NATS_PORT"
+# A NATS cluster of this many servers instead of one (client ports from BRIGADE_NATS_PORT up, route
+# ports from BRIGADE_NATS_ROUTE_PORT up), with every stream on three of them.
+NATS_NODES_ENV = "BRIGADE_NATS_NODES"
+NATS_ROUTE_PORT_ENV = "BRIGADE_NATS_ROUTE_PORT"
+NATS_CLUSTER_SIZES = (1, 3, 5)
 EXTERNAL_NATS_ENV = "NATS_URL"
 DATABASE = "brigade"
 
@@ -58,10 +63,25 @@ class StackConfig:
     services: tuple[PlannedService, ...]
     skipped: tuple[tuple[ServiceSpec, str], ...] = ()
     mail_port: int = MAIL_PORT
+    nats_nodes: int = 1
+    nats_route_port: int = 6222
+
+    @property
+    def nats_client_ports(self) -> tuple[int, ...]:
+        return tuple(self.nats_port + i for i in range(self.nats_nodes))
+
+    @property
+    def nats_route_ports(self) -> tuple[int, ...]:
+        return tuple(self.nats_route_port + i for i in range(self.nats_nodes)) if self.nats_nodes > 1 else ()
 
     @property
     def nats_url(self) -> str:
-        return self.external_nats_url or f"nats://{HOST}:{self.nats_port}"
+        return self.external_nats_url or ",".join(f"nats://{HOST}:{p}" for p in self.nats_client_ports)
+
+    @property
+    def nats_replicas(self) -> int:
+        """Each stream on three servers of a cluster (a majority survives one loss), on the one otherwise."""
+        return 1 if self.external_nats_url or self.nats_nodes == 1 else 3
 
     @property
     def database_url(self) -> str:
@@ -79,7 +99,8 @@ class StackConfig:
     def port_claims(self) -> list[PortClaim]:
         claims = [PortClaim(self.pg_port, "PostgreSQL", PG_PORT_ENV)]
         if not self.external_nats_url:
-            claims.append(PortClaim(self.nats_port, "nats-server", NATS_PORT_ENV))
+            claims += [PortClaim(p, "nats-server", NATS_PORT_ENV) for p in self.nats_client_ports]
+            claims += [PortClaim(p, "nats-server's cluster routes", NATS_ROUTE_PORT_ENV) for p in self.nats_route_ports]
         claims.append(PortClaim(self.mail_port, "the mail catcher", MAIL_PORT_ENV))
         claims += [PortClaim(s.port, s.name, s.spec.port_env) for s in self.services]
         return claims
@@ -105,6 +126,7 @@ class StackConfig:
                 f"{prefix}HTTP_HOST": HOST,
                 f"{prefix}HTTP_PORT": str(svc.port),
                 f"{prefix}NATS_URL": self.nats_url,
+                f"{prefix}NATS_REPLICAS": str(self.nats_replicas),
             }
         )
         if svc.spec.has_database:
@@ -155,4 +177,14 @@ def resolve(
         services=tuple(services),
         skipped=tuple(skipped),
         mail_port=_port(environ, MAIL_PORT_ENV, MAIL_PORT),
+        nats_nodes=_cluster_size(environ),
+        nats_route_port=_port(environ, NATS_ROUTE_PORT_ENV, 6222),
     )
+
+
+def _cluster_size(environ: Mapping[str, str]) -> int:
+    raw = environ.get(NATS_NODES_ENV, "").strip() or "1"
+    if raw not in {str(n) for n in NATS_CLUSTER_SIZES}:
+        sizes = ", ".join(map(str, NATS_CLUSTER_SIZES))
+        raise DevstackError(f"{NATS_NODES_ENV} must be one of {sizes} (a cluster needs a majority), got {raw!r}")
+    return int(raw)

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from brigade_common.devservers import FAST_SETTINGS, NatsCluster, NatsServer, PostgresServer, free_port
-from brigade_common.testing.waiting import jetstream_ready
 
 
 @contextmanager
@@ -90,11 +89,13 @@ def nats_cluster() -> Iterator[NatsCluster]:
     replicas (its JetStream has a leader)."""
     import asyncio
 
+    from brigade_common.jetstream import wait_for_jetstream
+
     with _scratch("brigade-nats-cluster-") as root:
         cluster = NatsCluster(root)
         cluster.start()
         try:
-            asyncio.run(jetstream_ready(cluster.url))
+            asyncio.run(wait_for_jetstream(cluster.url))
             yield cluster
         finally:
             cluster.stop()

@@ -48,24 +48,3 @@ def wait_until(check: Callable[[], T], timeout: float = 20.0, what: str = "condi
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not reached within {timeout:g}s (last: {value!r})")
         time.sleep(interval)
-
-
-async def jetstream_ready(url: str, timeout: float = 30.0) -> None:
-    """Wait until JetStream answers at `url` (a cluster's: until it has elected its leader)."""
-    import nats
-    import nats.errors
-
-    nc = await nats.connect([u for u in url.split(",") if u], max_reconnect_attempts=-1)
-    try:
-        js = nc.jetstream(timeout=1.0)
-
-        async def answers() -> bool:
-            try:
-                await js.account_info()
-            except nats.errors.Error:
-                return False
-            return True
-
-        await eventually(answers, timeout, "JetStream answering")
-    finally:
-        await nc.close()
