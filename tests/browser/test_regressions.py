@@ -352,6 +352,16 @@ async def fits(page: Page, path: str, heading: str, actions: list[Locator]) -> l
             PHONE["width"],
         )
         problems.append(f"{path or page.url}: {width} px wide: {wide}")
+    # A table may scroll inside its frame, but none should hide a column of what it is for.
+    hidden = await page.evaluate(
+        """() => [...document.querySelectorAll(".table-wrap")]
+            .filter((w) => w.scrollWidth > w.clientWidth + 1)
+            .map((w) => { const t = w.querySelector("table");
+                const by = document.getElementById(t.getAttribute("aria-labelledby") || "");
+                const name = t.getAttribute("aria-label") || by?.innerText || t.caption?.innerText;
+                return `${name}: ${w.scrollWidth} px in ${w.clientWidth}`; })"""
+    )
+    problems += [f"{path or page.url}: the table {h}" for h in hidden]
     for action in actions:
         await expect(action).to_be_visible()
         await action.scroll_into_view_if_needed()
