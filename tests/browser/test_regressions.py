@@ -17,7 +17,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from playwright.async_api import APIRequestContext, Locator, Page, expect
+from playwright.async_api import APIRequestContext, Locator, Page, WebSocket, expect
 
 from brigade_common.testing.waiting import eventually
 from tests.browser import journey
@@ -284,7 +284,7 @@ OPEN_A_SOCKET = """async ({ first }) => {
 }"""
 
 
-async def test_a_signed_out_page_gets_its_socket_closed_and_no_events(open_page: OpenPage) -> None:
+async def test_a_signed_out_page_gets_its_socket_closed_and_no_events(open_page: OpenPage, customer: Account) -> None:
     """Seed 003: the "(N new)" WebSocket pushed orders to whoever connected, signed in or not."""
     visitor = await open_page("visitor")
     sockets: list[str] = []
@@ -298,6 +298,18 @@ async def test_a_signed_out_page_gets_its_socket_closed_and_no_events(open_page:
     for first in (None, {"type": "subscribe", "channel": "orders"}, {"type": "auth", "token": "not.a.token"}):
         closed = await visitor.evaluate(OPEN_A_SOCKET, {"first": first})
         assert closed == {"code": 4401, "frames": []}, (first, closed)
+
+    # A page that signs out closes the socket it had: nothing reaches it after.
+    diner = await open_page("customer", as_=customer)
+    feeds: list[WebSocket] = []
+    diner.on("websocket", lambda ws: feeds.append(ws))
+    await diner.goto("/orders")
+    await expect(diner.get_by_test_id("live-indicator")).to_have_text("Live: connected")
+    assert len(feeds) == 1 and not feeds[0].is_closed()
+    await diner.get_by_role("button", name="Sign out").click()
+    await expect(diner.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+    await eventually(feeds[0].is_closed, 10, "the signed-out page's socket closed")
+    assert len(feeds) == 1, "the signed-out page opened the feed again"
 
 
 async def test_the_dashboard_badge_counts_orders_placed_in_another_browser(
