@@ -1,7 +1,9 @@
 """`python -m tests.bench.live`: the live service's WebSocket feed against a real nats-server.
 
-Delivery latency (an event's JetStream publish → a client's receive of its frame) at 1, 100 and 1000
-clients, the live process's memory per connection, and how fast a client resuming 50 000 events
+From the kitchen's pantry commit to a client's receive of the movement under a steady order load
+(a kitchen, a warehouse, a market and a live process: tests/bench/live_orders.py), delivery latency
+of the feed alone (an event's JetStream publish → a client's receive of its frame), both at 1, 100 and
+1000 clients, the live process's memory per connection, and how fast a client resuming 50 000 events
 behind catches up. Prints the figures and writes the `live` section of docs/benchmarks.md (which
 `make bench` keeps). It measures; it asserts nothing about timings.
 """
@@ -24,11 +26,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from brigade_common.devservers import nats_server_binary, nats_server_version
 from brigade_common.envelope import Envelope
 from brigade_contracts.kitchen import PANTRY_MOVED
+from tests.bench import live_orders
 from tests.bench.cpu import CpuMeter, wait_quiet
 from tests.bench.doc import with_section
+from tests.bench.live_orders import OrderFeedRow
 from tests.bench.loop import cancel_on_signals
 from tests.bench.machine import Machine
 from tests.bench.options import ROOT
+from tests.bench.scenarios import DISH
 from tests.bench.servers import Infra
 from tests.bench.stats import percentile
 from tests.e2e.harness import Stack
@@ -49,6 +54,9 @@ class Options:
     replay: int
     uncompressed: bool
     out: Path | None
+    order_clients: list[int] = field(default_factory=list)
+    order_rate: float = 5.0
+    order_seconds: float = 20.0
 
 
 def parse(argv: Sequence[str]) -> Options:
@@ -62,10 +70,19 @@ def parse(argv: Sequence[str]) -> Options:
         action="store_false",
         help="skip the largest step repeated without permessage-deflate",
     )
+    p.add_argument(
+        "--order-clients",
+        default="1,100,1000",
+        help="client counts for commit → receive under an order load, one step each ('': skip; default 1,100,1000)",
+    )
+    p.add_argument("--order-rate", type=float, default=5.0, help="orders per second in those steps (default 5)")
+    p.add_argument("--order-seconds", type=float, default=20.0, help="how long each step orders (default 20)")
     p.add_argument("--out", default=str(ROOT / "docs/benchmarks.md"), help="the page to write ('-': none)")
     a = p.parse_args(argv)
     clients = [int(x) for x in a.clients.split(",") if x.strip()]
-    return Options(clients, a.events, a.replay, a.uncompressed, None if a.out == "-" else Path(a.out))
+    order_clients = [int(x) for x in a.order_clients.split(",") if x.strip()]
+    out = None if a.out == "-" else Path(a.out)
+    return Options(clients, a.events, a.replay, a.uncompressed, out, order_clients, a.order_rate, a.order_seconds)
 
 
 @dataclass
@@ -225,9 +242,7 @@ async def fan_out(bench: Bench, url: str, clients: int, events: int, compressed:
         row.latencies_s = deliveries.latencies_s
         row.rss_loaded_kib = rss_kib(bench.live_pid)
     finally:
-        for task in readers:
-            task.cancel()
-        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        await live_orders.hang_up(readers, sockets)
         await nc.drain()
     return row
 
@@ -257,16 +272,41 @@ async def catch_up(bench: Bench, url: str, behind: int) -> CatchUp:
         await ws.close()
 
 
-async def run(opts: Options) -> tuple[Machine, list[Row], CatchUp | None, str]:
+@dataclass
+class Results:
+    machine: Machine
+    rows: list[Row] = field(default_factory=list)
+    caught: CatchUp | None = None
+    failed: str = ""
+    orders: list[OrderFeedRow] = field(default_factory=list)
+
+
+async def run_orders(infra: Infra, opts: Options) -> list[OrderFeedRow]:
+    """Commit → receive under a steady order load, at each of `opts.order_clients`."""
+    feed = await live_orders.start(infra)
+    rows: list[OrderFeedRow] = []
+    try:
+        for clients in opts.order_clients:
+            print(f"== {clients} clients under {opts.order_rate:g} orders/s for {opts.order_seconds:g} s", flush=True)
+            rows.append(await live_orders.step(feed, clients, opts.order_rate, opts.order_seconds))
+            print(live_orders.terminal_row(rows[-1]), flush=True)
+    finally:
+        feed.stack.stop()
+    return rows
+
+
+async def run(opts: Options) -> Results:
     infra = Infra(fast=True)
     try:
+        pg = "–"
+        if opts.order_clients:
+            infra.start_postgres()
+            pg = (await infra.versions())[0]
         server = infra.start_nats()
         assert server.proc is not None
-        machine = Machine.probe("–", ".".join(map(str, nats_server_version(nats_server_binary()))))
+        res = Results(Machine.probe(pg, ".".join(map(str, nats_server_version(nats_server_binary())))))
         stack = Stack("", server.url, infra.root, dict(LIVE_ENV))
         bench = Bench(stack, server.proc.pid)
-        rows: list[Row] = []
-        largest_failed = ""
         steps = [(n, True) for n in opts.clients]
         if opts.uncompressed and opts.clients:
             steps.append((max(opts.clients), False))
@@ -275,27 +315,29 @@ async def run(opts: Options) -> tuple[Machine, list[Row], CatchUp | None, str]:
                 url = await bench.fresh_live()
                 print(f"== {clients} clients, compression {'on' if compressed else 'off'}", flush=True)
                 try:
-                    rows.append(await fan_out(bench, url, clients, opts.events, compressed))
+                    res.rows.append(await fan_out(bench, url, clients, opts.events, compressed))
                 except OSError as exc:
-                    largest_failed = f"{clients} clients failed to connect: {exc}"
-                    print(largest_failed, flush=True)
+                    res.failed = f"{clients} clients failed to connect: {exc}"
+                    print(res.failed, flush=True)
                     break
-                print(terminal_row(rows[-1]), flush=True)
-            caught = None
+                print(terminal_row(res.rows[-1]), flush=True)
             if opts.replay:
                 url = await bench.fresh_live()
                 print(f"== catch-up, {opts.replay} events behind", flush=True)
-                caught = await catch_up(bench, url, opts.replay)
+                res.caught = caught = await catch_up(bench, url, opts.replay)
                 print(f"caught up {caught.received} events in {caught.elapsed_s:.2f} s: {caught.rate:,.0f}/s")
         finally:
             stack.stop()
+        infra.stop_nats(server)
+        if opts.order_clients:
+            res.orders = await run_orders(infra, opts)
     finally:
         infra.close()
-    return machine, rows, caught, largest_failed
+    return res
 
 
 def terminal_row(r: Row) -> str:
-    cpu = " ".join(f"{k} {v:.2f}" for k, v in r.cpu.items() if v >= 0.01)
+    cpu = live_orders.cores(r.cpu)
     return (
         f"{r.clients:>5} clients deflate={'on' if r.compressed else 'off'}  p50 {r.ms(r.latencies_s, 50):7.2f}  "
         f"p95 {r.ms(r.latencies_s, 95):7.2f}  p99 {r.ms(r.latencies_s, 99):7.2f} ms  "
@@ -323,24 +365,33 @@ METHOD = """\
   the time from its `subscribe` to its `live` frame (every event read by the client in between)."""
 
 
-def section_body(machine: Machine, rows: list[Row], caught: CatchUp | None, failed: str, command: str) -> str:
+def section_body(res: Results, command: str, opts: Options) -> str:
+    machine, rows, caught, failed = res.machine, res.rows, res.caught, res.failed
     lines = [
-        "## Live feed: WebSocket fan-out and catch-up (`python -m tests.bench.live`)",
+        "## Live feed: commit → WebSocket under orders, fan-out, memory and catch-up (`python -m tests.bench.live`)",
         "",
-        f"Generated by `{command}` on {machine.date}, against a live process and a nats-server the run",
-        "started. Re-run it to refresh this section; `make bench` keeps it.",
+        f"Generated by `{command}` on {machine.date}, against the processes and servers the run started.",
+        "Re-run it (`make bench-live`) to refresh this section; `make bench` keeps it.",
         "",
         "| | |",
         "|---|---|",
-        *[f"| {k} | {v} |" for k, v in machine.rows() if k != "PostgreSQL"],
+        *[f"| {k} | {v} |" for k, v in machine.rows() if k != "PostgreSQL" or res.orders],
         f"| command | `{command}` |",
-        "",
-        METHOD.format(events=rows[0].events if rows else 0, replay=caught.behind if caught else 0),
-        "",
-        "| clients | deflate offered / used | deliveries | p50 ms | p95 ms | p99 ms | last client p50 ms | missing"
-        " | RSS idle → loaded MiB | per connection KiB | CPU cores (live / nats / bench / other) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    if res.orders:
+        method = live_orders.METHOD.format(
+            pg=machine.postgres, dish=DISH, rate=opts.order_rate, seconds=opts.order_seconds
+        )
+        lines += ["", method, "", *live_orders.table(res.orders)]
+    if rows or caught is not None:
+        lines += ["", METHOD.format(events=rows[0].events if rows else 0, replay=caught.behind if caught else 0)]
+    if rows:
+        lines += [
+            "",
+            "| clients | deflate offered / used | deliveries | p50 ms | p95 ms | p99 ms | last client p50 ms | missing"
+            " | RSS idle → loaded MiB | per connection KiB | CPU cores (live / nats / bench / other) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
     for r in rows:
         c = r.cpu
         lines.append(
@@ -368,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = parse(args)
     command = "uv run --frozen python -m tests.bench.live" + "".join(f" {a}" for a in args)
 
-    async def _main() -> tuple[Machine, list[Row], CatchUp | None, str]:
+    async def _main() -> Results:
         cancel_on_signals()
         return await run(opts)
 
@@ -380,11 +431,11 @@ def main(argv: list[str] | None = None) -> int:
         factory = None
     try:
         with asyncio.Runner(loop_factory=factory) as runner:
-            machine, rows, caught, failed = runner.run(_main())
+            res = runner.run(_main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("interrupted: everything stopped, nothing written", file=sys.stderr)
         return 130
-    body = section_body(machine, rows, caught, failed, command)
+    body = section_body(res, command, opts)
     print("\n" + body)
     if opts.out is not None:
         old = opts.out.read_text() if opts.out.exists() else "# Benchmarks\n"
