@@ -9,7 +9,14 @@ from brigade_common.idempotency import IdempotencyKey, IdempotencyKeyReused
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.errors import ExpiryNotDue, InvalidTransition, UnknownDish, UnknownOrder
-from brigade_kitchen.domain.events import ExpiryScheduled, OrderChanged, PantryMoved, PaymentRefused, SupplyRequested
+from brigade_kitchen.domain.events import (
+    ExpiryScheduled,
+    OrderChanged,
+    PantryMoved,
+    PaymentRefused,
+    StepTaken,
+    SupplyRequested,
+)
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service import handlers
 from brigade_kitchen.service.handlers import Deps
@@ -230,4 +237,4 @@ async def test_orders_never_hold_more_than_the_pantry_has() -> None:
     assert [status(state, i) for i in ids] == [OrderStatus.RESERVED, OrderStatus.RESERVED, OrderStatus.PENDING]
     assert state.balance("lechuga").reserved == 12
     assert [(r.ingredient, r.amount) for r in requests(state)] == [("lechuga", 3)]
-    assert all(isinstance(e, OrderChanged | ExpiryScheduled | SupplyRequested) for e in state.events())
+    assert all(isinstance(e, OrderChanged | ExpiryScheduled | SupplyRequested | StepTaken) for e in state.events())
