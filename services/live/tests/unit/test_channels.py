@@ -42,7 +42,7 @@ def test_staff_see_every_order_but_only_their_own_notifications() -> None:
 
 
 def test_no_roles_to_see_everything_means_nobody_whatever_the_viewer_claims() -> None:
-    private = Channel("mine", "S", "s.>", frozenset({"s.x"}), owner_field="user_id", sees_all=NOBODY)
+    private = Channel("mine", "S", ("s.>",), frozenset({"s.x"}), owner_field="user_id", sees_all=NOBODY)
     assert not private.sees_every_event(Anyone())
     assert not private.visible(_private("alice"), Anyone())
     assert private.visible(_private("mallory"), Anyone())
