@@ -9,6 +9,7 @@ from typing import Any
 
 from nats.aio.msg import Msg
 
+from brigade_common.dlq.letters import read_dead_letters
 from brigade_common.envelope import Envelope
 from brigade_common.testing.waiting import eventually
 from brigade_contracts.kitchen import JOURNEY_STEP, ORDER_EVENTS
@@ -161,3 +162,26 @@ def _key(env: dict[str, Any]) -> str:
 
 def _same_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+async def test_a_purchase_for_a_request_the_kitchen_never_made_is_acknowledged_not_dead_lettered(
+    kitchen: KitchenClient,
+) -> None:
+    js = kitchen.app.nc.jetstream()
+    stranger = PurchaseMade(
+        purchase_id=99,
+        request_id="6f1c0000-0000-4000-8000-00000000dead",
+        ingredient="lechuga",
+        requested=3,
+        received=3,
+        supplier="La Granja",
+    )
+    await publish(kitchen, Envelope.wrap(PURCHASE_MADE, stranger))
+
+    async def handled() -> bool:
+        info = await js.consumer_info("WAREHOUSE", "kitchen-purchases")
+        return info.delivered.stream_seq > 0 and info.num_pending == 0 and info.num_ack_pending == 0
+
+    await eventually(handled, 15, "the purchase acknowledged")
+    assert await read_dead_letters(js, "dlq.kitchen.kitchen-purchases") == []
+    assert await kitchen.db.fetchval("SELECT count(*) FROM order_steps WHERE key = 'purchase:99'") == 0
