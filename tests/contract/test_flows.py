@@ -46,7 +46,7 @@ async def _no_orders(database_url: str) -> None:
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "kitchen"})
     try:
         async with conn.transaction():
-            await conn.execute("TRUNCATE order_lines, supply_requests, orders, idempotency_keys")
+            await conn.execute("TRUNCATE order_steps, order_lines, supply_requests, orders, idempotency_keys")
             await conn.execute("UPDATE pantry SET reserved = 0")
     finally:
         await conn.close()

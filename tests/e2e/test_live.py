@@ -22,7 +22,7 @@ from websockets.typing import Origin
 
 from brigade_common.auth.requests import ACCESS_COOKIE
 from brigade_common.testing.waiting import eventually
-from brigade_contracts.kitchen import ORDER_PLACED, ORDER_RESERVED
+from brigade_contracts.kitchen import JOURNEY_STEP, ORDER_PLACED, ORDER_RESERVED
 from brigade_contracts.notifications import NOTIFICATION_CREATED, NOTIFICATIONS_READ
 from tests.e2e.harness import Stack, restart
 from tests.load.stack import start_with_gateway
@@ -183,7 +183,11 @@ async def test_staff_watch_the_pantry_move_for_an_order_and_customers_see_only_t
             await customer.first(event("orders", ORDER_RESERVED, order_id=own["order_id"]), "their order reserved")
             await customer.synced()
             assert {f["event"]["data"]["order_id"] for f in customer.events("orders")} == {own["order_id"]}
-            assert [f["event"]["type"] for f in customer.events("orders")] == [ORDER_PLACED, ORDER_RESERVED]
+            heard = [f["event"] for f in customer.events("orders")]
+            assert [e["type"] for e in heard if e["type"] != JOURNEY_STEP] == [ORDER_PLACED, ORDER_RESERVED]
+            # The salad's journey besides its states: the lechuga asked of the warehouse, then delivered.
+            supply = [e["data"]["kind"] for e in heard if e["type"] == JOURNEY_STEP]
+            assert supply == (["requested", "delivered"] if own is salad else [])
             await customer.send({"type": "subscribe", "channel": "pantry"})
             refused = await customer.first(lambda f: f["type"] == "error", "the pantry refused")
             assert refused["code"] == "forbidden"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -39,19 +40,23 @@ class MessageContext:
 @dataclass(frozen=True)
 class Outgoing:
     """A message to send when the transaction commits: its type (and subject unless `subject` says
-    otherwise), its payload, and extra headers (JetStream schedules)."""
+    otherwise), its payload, extra headers (JetStream schedules), and when it happened when that is
+    not when the envelope is made (a time the sender also stored, so both read the same)."""
 
     type: str
     payload: BaseModel
     subject: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    occurred_at: datetime | None = None
 
     def envelope(self, context: MessageContext) -> Envelope:
         """This message in an envelope that carries `context`."""
+        when = {} if self.occurred_at is None else {"occurred_at": self.occurred_at}
         return Envelope(
             id=new_id(),
             type=self.type,
             correlation_id=context.correlation_id,
             causation_id=context.causation_id,
             data=self.payload.model_dump(mode="json"),
+            **when,
         )

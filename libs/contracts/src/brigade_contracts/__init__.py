@@ -21,6 +21,7 @@ CATALOG: dict[str, tuple[type[BaseModel], str]] = {
     kitchen.ORDER_CANCELLED: (kitchen.OrderSnapshot, "kitchen → payments, notifications"),
     kitchen.ORDER_EXPIRED: (kitchen.OrderSnapshot, "kitchen → payments, notifications"),
     kitchen.ORDER_FAILED: (kitchen.OrderSnapshot, "kitchen → payments, notifications"),
+    kitchen.JOURNEY_STEP: (kitchen.JourneyStep, "kitchen → live view (the order's owner, staff)"),
     kitchen.ORDER_EXPIRY_DUE: (kitchen.OrderExpiryDue, "kitchen → kitchen (scheduled)"),
     kitchen.PANTRY_MOVED: (kitchen.PantryMoved, "kitchen → live view"),
     kitchen.PANTRY_HELD: (kitchen.PantryHeld, "kitchen → live view"),

@@ -105,6 +105,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "created_at": "2025-03-14T12:00:00.604Z",
     },
     kitchen.ORDER_PLACED: {**_ORDER, "status": "pending", "version": 1},
+    kitchen.JOURNEY_STEP: {
+        "order_id": ORDER_ID,
+        "customer_id": CUSTOMER_ID,
+        "key": "purchase:7",
+        "kind": "purchased",
+        "ingredient": "lechuga",
+        "amount": 3,
+        "detail": "La Granja",
+        "at": "2025-03-14T12:00:00.250000Z",
+    },
     kitchen.ORDER_RESERVED: {**_ORDER, "status": "reserved", "version": 2, "expires_at": _EXPIRES},
     kitchen.ORDER_SERVED: {**_ORDER, "status": "served", "version": 3, "expires_at": _EXPIRES},
     kitchen.ORDER_CANCELLED: {
@@ -242,6 +252,7 @@ CAUSES: dict[str, str] = {
     warehouse.STOCK_MOVED: warehouse.SUPPLY_CMD,
     warehouse.PURCHASE_MADE: warehouse.SUPPLY_CMD,
     kitchen.ORDER_RESERVED: warehouse.SUPPLY_DELIVERED,
+    kitchen.JOURNEY_STEP: warehouse.PURCHASE_MADE,
     kitchen.ORDER_FAILED: warehouse.SUPPLY_FAILED,
     kitchen.ORDER_EXPIRY_DUE: warehouse.SUPPLY_DELIVERED,
     kitchen.ORDER_EXPIRED: kitchen.ORDER_EXPIRY_DUE,
@@ -300,6 +311,15 @@ GLOSSARY: dict[str, str] = {
     "OrderSnapshot.expires_at": "While `reserved`: when an unpaid order expires.",
     "OrderSnapshot.reason": "Why the order failed, was cancelled or expired.",
     "OrderExpiryDue.expires_at": "The deadline the check was scheduled for; an early arrival is retried.",
+    "JourneyStep.key": "The step's identity: the same step seen twice has the same key (`requested:`, "
+    "`purchase:`, `delivered:` or `supply_failed:` and the request's or purchase's id). The order's changes "
+    "of state are steps too, keyed `v<version>`: they are the order events.",
+    "JourneyStep.kind": "`requested` (the warehouse was asked for `amount`), `purchased` (it bought `amount` at "
+    "the market: `detail` is the supplier), `delivered` (it delivered `amount`) or `supply_failed` "
+    "(`detail` says why).",
+    "JourneyStep.amount": "Whole units asked for, bought or delivered.",
+    "JourneyStep.detail": "The supplier of a purchase, why a supply failed, or a note on a late delivery.",
+    "JourneyStep.at": "When it happened (a purchase: the warehouse's time), as `GET /orders/{id}/journey` shows it.",
     "PantryMoved.reason": "`seed` (demo data), `delivery` (+ from the warehouse) or `consume` (− a paid order "
     "was served).",
     "PantryMoved.order_id": "The order that caused the movement (null for `seed`).",

@@ -46,6 +46,9 @@ ORDER_GET = "rpc.kitchen.order.get"
 # The scheduled message fires this (JetStream message schedules, `Nats-Schedule: @at …`).
 ORDER_EXPIRY_DUE = "kitchen.order.expiry_due.v1"
 ORDER_EVENTS = "kitchen.order.*.v1"
+# A step of an order's journey that is not a change of its state (those are the order events).
+# Not under `kitchen.order.*`: whoever reads those expects an order snapshot.
+JOURNEY_STEP = "kitchen.journey.step.v1"
 
 
 def expiry_schedule_subject(order_id: str) -> str:
@@ -66,6 +69,30 @@ class OrderSnapshot(Message):
     version: int
     expires_at: datetime | None = None
     reason: str | None = None
+
+
+class StepKind(StrEnum):
+    """What a journey step that is not a change of the order's state says happened."""
+
+    REQUESTED = "requested"  # the pantry was short: the warehouse was asked for `amount` of `ingredient`
+    PURCHASED = "purchased"  # the warehouse bought `amount` of `ingredient` at the market (`detail`: the supplier)
+    DELIVERED = "delivered"  # the warehouse delivered `amount` of `ingredient` to the kitchen
+    SUPPLY_FAILED = "supply_failed"  # the warehouse gave up on `ingredient` (`detail`: why)
+
+
+class JourneyStep(Message):
+    """One step of an order's journey besides its changes of state. `key` is the step's identity:
+    the same step seen twice has the same key (`requested:<request id>`, `purchase:<purchase id>`,
+    `delivered:<request id>`, `supply_failed:<request id>`); a state step's key is `v<version>`."""
+
+    order_id: str
+    customer_id: str
+    key: str = Field(min_length=1, max_length=100)
+    kind: StepKind
+    ingredient: str | None = None
+    amount: int | None = None
+    detail: str | None = None
+    at: datetime
 
 
 class PantryReason(StrEnum):

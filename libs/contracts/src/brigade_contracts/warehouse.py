@@ -77,4 +77,6 @@ class PurchaseMade(Message):
     requested: int
     received: int
     supplier: str
-    created_at: datetime
+    # When the purchase row was written. Optional: purchases announced before it was added (still in
+    # the stream, read by the kitchen's journey consumer) do not carry it.
+    created_at: datetime | None = None

@@ -7,7 +7,7 @@ Revision ID: 0006
 from brigade_common.migrations import execute_script
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

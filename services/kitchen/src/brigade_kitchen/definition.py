@@ -38,5 +38,5 @@ KITCHEN = ServiceDefinition(
     migrations_dir=MIGRATIONS_DIR,
     seed=_seed,
     streams=(streams.KITCHEN, streams.WAREHOUSE, streams.PAYMENTS, streams.DLQ),
-    consumers=("kitchen-supply", "kitchen-payments", "kitchen-expiry"),
+    consumers=("kitchen-supply", "kitchen-purchases", "kitchen-payments", "kitchen-expiry"),
 )

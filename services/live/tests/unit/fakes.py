@@ -18,6 +18,10 @@ def matches(pattern: str, subject: str) -> bool:
     return fnmatchcase(subject, pattern)
 
 
+def matches_any(patterns: tuple[str, ...], subject: str) -> bool:
+    return any(matches(p, subject) for p in patterns)
+
+
 def envelope(type_: str, **data: Any) -> bytes:
     return json.dumps({"id": "e", "type": type_, "correlation_id": "c", "data": data}).encode()
 
@@ -26,7 +30,7 @@ def envelope(type_: str, **data: Any) -> bytes:
 class _Follower:
     log: FakeLog
     stream: str
-    subject: str
+    subjects: tuple[str, ...]
     deliver: Callable[[Stored], None]
 
     async def stop(self) -> None:
@@ -50,7 +54,7 @@ class FakeLog:
         stored = Stored(seq, subject, data)
         messages.append(stored)
         for follower in list(self.followers):
-            if follower.stream == stream and matches(follower.subject, subject):
+            if follower.stream == stream and matches_any(follower.subjects, subject):
                 follower.deliver(stored)
         return seq
 
@@ -68,8 +72,12 @@ class FakeLog:
         last = self.last(stream)
         return (messages[0].seq if messages else last + 1), last
 
-    async def replay(self, stream: str, subject: str, after: int, until: int, page: int) -> AsyncIterator[list[Stored]]:
-        wanted = [m for m in self.streams.get(stream, []) if after < m.seq <= until and matches(subject, m.subject)]
+    async def replay(
+        self, stream: str, subjects: tuple[str, ...], after: int, until: int, page: int
+    ) -> AsyncIterator[list[Stored]]:
+        wanted = [
+            m for m in self.streams.get(stream, []) if after < m.seq <= until and matches_any(subjects, m.subject)
+        ]
         for start in range(0, len(wanted), page):
             yield wanted[start : start + page]
             self.pages_served += 1
@@ -77,8 +85,10 @@ class FakeLog:
                 self.between_pages()
             await asyncio.sleep(0)
 
-    async def follow(self, stream: str, subject: str, after: int, deliver: Callable[[Stored], None]) -> _Follower:
-        follower = _Follower(self, stream, subject, deliver)
+    async def follow(
+        self, stream: str, subjects: tuple[str, ...], after: int, deliver: Callable[[Stored], None]
+    ) -> _Follower:
+        follower = _Follower(self, stream, subjects, deliver)
         self.followers.append(follower)
         return follower
 

@@ -42,7 +42,7 @@ def test_staff_see_every_order_but_only_their_own_notifications() -> None:
 
 
 def test_no_roles_to_see_everything_means_nobody_whatever_the_viewer_claims() -> None:
-    private = Channel("mine", "S", "s.>", frozenset({"s.x"}), owner_field="user_id", sees_all=NOBODY)
+    private = Channel("mine", "S", ("s.>",), frozenset({"s.x"}), owner_field="user_id", sees_all=NOBODY)
     assert not private.sees_every_event(Anyone())
     assert not private.visible(_private("alice"), Anyone())
     assert private.visible(_private("mallory"), Anyone())
@@ -57,7 +57,7 @@ def test_a_notification_event_is_owned_by_its_user_id() -> None:
 
 def test_the_pantry_channel_carries_the_ledger_and_the_holds_and_nothing_else_of_the_kitchen() -> None:
     pantry = CHANNELS["pantry"]
-    assert pantry.filter_subject == "kitchen.pantry.*.v1"
+    assert pantry.subjects == ("kitchen.pantry.*.v1",)
     for subject in ("kitchen.pantry.moved.v1", "kitchen.pantry.held.v1"):
         assert pantry.decode(3, subject, envelope(subject, ingredient="pan")) is not None
     assert pantry.decode(4, "kitchen.order.placed.v1", envelope("kitchen.order.placed.v1")) is None

@@ -11,7 +11,7 @@ import pytest
 
 from brigade_common.auth.verifier import Principal
 from brigade_common.testing.waiting import eventually
-from brigade_contracts.kitchen import ORDER_EXPIRY_DUE, ORDER_PLACED, PANTRY_MOVED
+from brigade_contracts.kitchen import JOURNEY_STEP, ORDER_EXPIRY_DUE, ORDER_PLACED, PANTRY_MOVED
 from brigade_contracts.notifications import NOTIFICATION_CREATED, NOTIFICATIONS_READ
 from brigade_contracts.warehouse import PURCHASE_MADE, STOCK_MOVED, SUPPLY_CMD
 from brigade_live.domain import protocol
@@ -154,6 +154,17 @@ async def test_a_customer_gets_only_their_own_orders_and_staff_get_every_one(log
     assert bob.seqs("orders") == [before[1], live[1]]
     assert staff.seqs("orders") == sorted(before + live)
     assert {f["event"]["data"]["customer_id"] for f in alice.of("event")} == {"alice"}
+
+
+async def test_the_steps_of_a_customers_order_journey_are_theirs_and_staffs(log: FakeLog) -> None:
+    def step(customer: str) -> int:
+        return log.append("KITCHEN", JOURNEY_STEP, envelope(JOURNEY_STEP, order_id="o", customer_id=customer, key="k"))
+
+    before = [step("alice"), placed(log, "alice"), step("bob")]
+    live, (alice, bob, staff) = await watching(log, "orders", (ALICE, BOB, STAFF), lambda: [step("bob"), step("alice")])
+    assert alice.seqs("orders") == [before[0], before[1], live[1]]
+    assert bob.seqs("orders") == [before[2], live[0]]
+    assert staff.seqs("orders") == sorted(before + live)
 
 
 async def test_everyone_staff_included_gets_only_their_own_notifications(log: FakeLog) -> None:

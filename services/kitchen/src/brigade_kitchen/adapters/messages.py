@@ -14,6 +14,7 @@ from brigade_kitchen.domain.events import (
     PantryHeld,
     PantryMoved,
     PaymentRefused,
+    StepTaken,
     SupplyRequested,
 )
 
@@ -28,8 +29,13 @@ def outgoing(event: Event) -> Outgoing:
     module validate every mapping against its contract), and this runs for every message sent.
     """
     match event:
-        case OrderChanged(order=state):
-            return Outgoing(k.ORDER_EVENT_TYPES[state.status], k.OrderSnapshot.model_construct(**vars(state)))
+        case OrderChanged(order=state, at=when):
+            # The event's time is its journey step's (the same on the page loaded and the one live).
+            return Outgoing(
+                k.ORDER_EVENT_TYPES[state.status], k.OrderSnapshot.model_construct(**vars(state)), occurred_at=when
+            )
+        case StepTaken():
+            return Outgoing(k.JOURNEY_STEP, k.JourneyStep.model_construct(**vars(event)), occurred_at=event.at)
         case SupplyRequested():
             return Outgoing(w.SUPPLY_CMD, w.SupplyIngredient.model_construct(**vars(event)))
         case ExpiryScheduled(order_id=order_id, expires_at=expires_at):

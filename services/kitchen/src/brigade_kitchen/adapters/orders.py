@@ -8,12 +8,16 @@ Every change to an order's lines or requests takes the order's lock first.
 
 Nothing is written until the unit of work commits: `persist` then buffers each new order whole and,
 for each loaded one, only what changed (its row when its version moved, lines whose hold changed,
-supply requests that were settled), and hands over the events the orders recorded.
+supply requests that were settled), and hands over the events the orders recorded. Each step of an
+order's journey among those events (brigade_kitchen.domain.journey) is stamped with the commit's time
+and buffered as a row of `order_steps` too: in the same statement, so the journey costs no round trip.
+A step already stored (its key) is dropped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -22,6 +26,7 @@ from brigade_common.db import is_uuid
 from brigade_common.writes import Session, Table
 from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.domain.events import Event, OrderState
+from brigade_kitchen.domain.journey import stamped, step_of
 from brigade_kitchen.domain.model import Line, Order, SupplyRequest, SupplyStatus
 
 ORDERS = Table.of(
@@ -37,10 +42,12 @@ ORDERS = Table.of(
     ("expires_at", "timestamptz"),
     ("reason", "text"),
     ("payment_id", "text"),
+    ("created_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
     key="id",
-    on_update="updated_at = now()",
 )
-ORDER_CHANGES = ORDERS.only("id", "status", "version", "expires_at", "reason", "payment_id")
+# Its times are its journey's: `created_at` its first step's, `updated_at` its latest change's.
+ORDER_CHANGES = ORDERS.only("id", "status", "version", "expires_at", "reason", "payment_id", "updated_at")
 LINES = Table.of(
     "order_lines", ("order_id", "uuid"), ("ingredient", "text"), ("needed", "bigint"), ("reserved", "bigint")
 )
@@ -57,6 +64,17 @@ SUPPLY = Table.of(
 )
 SUPPLY_OUTCOMES = Table.of(
     "supply_requests", ("id", "uuid"), ("status", "text"), key="id", on_update="resolved_at = now()"
+)
+STEPS = Table.of(
+    "order_steps",
+    ("order_id", "uuid"),
+    ("key", "text"),
+    ("kind", "text"),
+    ("ingredient", "text"),
+    ("amount", "bigint"),
+    ("detail", "text"),
+    ("at", "timestamptz"),
+    conflict="ON CONFLICT DO NOTHING",
 )
 
 # The columns of an order's state, as the read side selects them too.
@@ -151,6 +169,7 @@ class PostgresOrders:
     def persist(self) -> list[Event]:
         """Buffer what changed; the events every order recorded, in order."""
         buffer = self._session.buffer
+        now = datetime.now(UTC)  # the time of every journey step of this commit (a placed order's too)
         events: list[Event] = []
         for order in self._new:
             state = order.state()
@@ -168,6 +187,8 @@ class PostgresOrders:
                     state.expires_at,
                     state.reason,
                     order.payment_id,
+                    now,
+                    now,
                 ),
             )
             for line in order.lines.values():
@@ -177,10 +198,8 @@ class PostgresOrders:
             events += _take_events(order)
         for order, before in self._loaded.values():
             if order.version != before.version:
-                buffer.update(
-                    ORDER_CHANGES,
-                    (order.id, order.status.value, order.version, order.expires_at, order.reason, order.payment_id),
-                )
+                changed = (order.status.value, order.version, order.expires_at, order.reason, order.payment_id, now)
+                buffer.update(ORDER_CHANGES, (order.id, *changed))
             for line in order.lines.values():
                 if line.reserved != before.holds.get(line.ingredient):
                     buffer.update(LINE_HOLDS, (order.id, line.ingredient, line.reserved))
@@ -190,6 +209,17 @@ class PostgresOrders:
             events += _take_events(order)
         self._new.clear()
         self._loaded.clear()
+        return self._steps(events, now)
+
+    def _steps(self, events: list[Event], now: datetime) -> list[Event]:
+        events = [stamped(e, now) for e in events]
+        for event in events:
+            step = step_of(event)
+            if step is not None:
+                self._session.buffer.insert(
+                    STEPS,
+                    (step.order_id, step.key, step.kind, step.ingredient, step.amount, step.detail, step.at),
+                )
         return events
 
 

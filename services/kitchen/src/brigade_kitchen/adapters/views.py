@@ -12,6 +12,7 @@ from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.adapters.dishes import fetch_dishes
 from brigade_kitchen.adapters.orders import STATE_COLUMNS, order_state
 from brigade_kitchen.domain.events import OrderState
+from brigade_kitchen.domain.journey import Step
 from brigade_kitchen.domain.model import Balance, Dish
 from brigade_kitchen.service.ports import Movement, OrderEntry
 
@@ -32,6 +33,25 @@ class PostgresKitchenViews:
         row = await self._pool.fetchrow(f"SELECT {STATE_COLUMNS} FROM orders o WHERE o.id = $1::uuid", order_id)  # noqa: S608
         return order_state(row) if row else None
 
+    async def order_entry(self, order_id: str) -> OrderEntry | None:
+        if not is_uuid(order_id):
+            return None
+        row = await self._pool.fetchrow(
+            f"SELECT {STATE_COLUMNS}, o.created_at, o.updated_at FROM orders o WHERE o.id = $1::uuid",  # noqa: S608
+            order_id,
+        )
+        return OrderEntry(order_state(row), row["created_at"], row["updated_at"]) if row else None
+
+    async def journey(self, order_id: str) -> list[Step]:
+        if not is_uuid(order_id):
+            return []
+        rows = await self._pool.fetch(
+            "SELECT order_id::text AS order_id, key, kind, at, ingredient, amount, detail FROM order_steps "
+            "WHERE order_id = $1::uuid ORDER BY at, seq",
+            order_id,
+        )
+        return [Step(**dict(r)) for r in rows]
+
     async def orders_of(
         self,
         customer_id: str | None,
@@ -41,7 +61,7 @@ class PostgresKitchenViews:
         limit: int,
     ) -> list[OrderEntry]:
         rows = await self._pool.fetch(
-            f"SELECT {STATE_COLUMNS}, o.created_at FROM orders o "  # noqa: S608
+            f"SELECT {STATE_COLUMNS}, o.created_at, o.updated_at FROM orders o "  # noqa: S608
             "WHERE ($1::text IS NULL OR o.customer_id = $1) AND ($2::text[] IS NULL OR o.status = ANY($2)) "
             "AND ($3::timestamptz IS NULL OR (o.created_at, o.id) < ($3, $4::uuid)) "
             "ORDER BY o.created_at DESC, o.id DESC LIMIT $5",
@@ -51,7 +71,7 @@ class PostgresKitchenViews:
             before[1] if before else None,
             limit,
         )
-        return [OrderEntry(order_state(r), r["created_at"]) for r in rows]
+        return [OrderEntry(order_state(r), r["created_at"], r["updated_at"]) for r in rows]
 
     async def overdue(self, now: datetime, limit: int) -> list[str]:
         rows = await self._pool.fetch(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from brigade_contracts.kitchen import OrderStatus, PantryReason
+from brigade_contracts.kitchen import OrderStatus, PantryReason, StepKind
 
 
 class Event:
@@ -31,9 +31,28 @@ class OrderState:
 
 @dataclass(frozen=True)
 class OrderChanged(Event):
-    """The order entered `order.status` (placed when that is `pending`)."""
+    """The order entered `order.status` (placed when that is `pending`); `at` is stamped when it is
+    stored (brigade_kitchen.domain.journey): a step of the order's journey too."""
 
     order: OrderState
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StepTaken(Event):
+    """A step of the order's journey that is not a change of its state: supply requested, bought at
+    the market, delivered, failed. `key` is its identity (the same step seen twice has one key);
+    `at` is when it happened where that is known (a purchase: the warehouse's time), else stamped
+    when it is stored."""
+
+    order_id: str
+    customer_id: str
+    key: str
+    kind: StepKind
+    ingredient: str | None = None
+    amount: int | None = None
+    detail: str | None = None
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from brigade_contracts.kitchen import OrderStatus
+from brigade_contracts.kitchen import OrderStatus, StepKind
 from brigade_kitchen.domain.errors import ExpiryNotDue, InvalidTransition, UnknownSupplyRequest
 from brigade_kitchen.domain.events import (
     Event,
@@ -21,8 +21,10 @@ from brigade_kitchen.domain.events import (
     OrderChanged,
     OrderState,
     PaymentRefused,
+    StepTaken,
     SupplyRequested,
 )
+from brigade_kitchen.domain.journey import delivered_key, purchase_key, requested_key, supply_failed_key
 
 MAX_QUANTITY = 100
 
@@ -163,6 +165,7 @@ class Order:
                 req = SupplyRequest(new_request_id(), ingredient, line.missing)
                 order.supply[req.id] = req
                 order.events.append(SupplyRequested(req.id, order.id, ingredient, req.amount))
+                order._step(requested_key(req.id), StepKind.REQUESTED, ingredient, req.amount)
         if order.covered:
             order._reserve(now, deadlines)
         else:
@@ -191,7 +194,10 @@ class Order:
             return None
         req.status = SupplyStatus.DELIVERED
         if self.status is not OrderStatus.PENDING:
+            detail = f"the order was {self.status.value}: it only stocked the pantry"
+            self._step(delivered_key(request_id), StepKind.DELIVERED, req.ingredient, amount, detail)
             return 0
+        self._step(delivered_key(request_id), StepKind.DELIVERED, req.ingredient, amount)
         line = self.lines[req.ingredient]
         hold = min(amount, line.missing)
         line.reserved += hold
@@ -206,11 +212,20 @@ class Order:
         if req is None:
             return None
         req.status = SupplyStatus.FAILED
+        self._step(supply_failed_key(request_id), StepKind.SUPPLY_FAILED, req.ingredient, req.amount, reason)
         if self.status is not OrderStatus.PENDING:
             return {}
         released = self._release()
         self._become(OrderStatus.FAILED, reason=f"could not get {req.amount} {req.ingredient}: {reason}")
         return released
+
+    def purchased(self, request_id: str, purchase_id: int, received: int, supplier: str, at: datetime) -> None:
+        """The warehouse bought `received` units at the market for one of this order's requests (at
+        `at`, its time): a step of the journey, whatever the order's state (the purchase happened)."""
+        req = self.supply.get(request_id)
+        if req is None:
+            raise UnknownSupplyRequest(request_id)
+        self._step(purchase_key(purchase_id), StepKind.PURCHASED, req.ingredient, received, supplier, at=at)
 
     def serve(self, payment: Payment) -> Holds | None:
         """Paid: the held ingredients are consumed (returned) and the order is served. A payment the
@@ -320,3 +335,15 @@ class Order:
 
     def _record_state(self) -> None:
         self.events.append(OrderChanged(self.state()))
+
+    def _step(
+        self,
+        key: str,
+        kind: StepKind,
+        ingredient: str,
+        amount: int,
+        detail: str | None = None,
+        *,
+        at: datetime | None = None,
+    ) -> None:
+        self.events.append(StepTaken(self.id, self.customer_id, key, kind, ingredient, amount, detail, at))

@@ -33,6 +33,13 @@ def _warehouse_command(env: Envelope) -> Any:
     raise Poison(f"unexpected message type {env.type}")
 
 
+def _purchase_command(env: Envelope) -> Any:
+    bought = w.PurchaseMade.model_validate(env.data)
+    return commands.RecordPurchase(
+        bought.purchase_id, bought.request_id, bought.received, bought.supplier, env.occurred_at
+    )
+
+
 def _payment_command(env: Envelope) -> Any:
     paid = p.PaymentSucceeded.model_validate(env.data)
     return commands.ServePaidOrder(paid.order_id, paid.payment_id, paid.customer_id, paid.amount_cents)
@@ -57,6 +64,7 @@ def consumer_specs(kitchen: Kitchen, settings: ConsumerSettings) -> list[Consume
 
     return [
         spec("kitchen-supply", "WAREHOUSE", (w.SUPPLY_DELIVERED, w.SUPPLY_FAILED), _warehouse_command),
+        spec("kitchen-purchases", "WAREHOUSE", (w.PURCHASE_MADE,), _purchase_command),
         spec("kitchen-payments", "PAYMENTS", (p.PAYMENT_SUCCEEDED,), _payment_command),
         spec("kitchen-expiry", "KITCHEN", (k.ORDER_EXPIRY_DUE,), _expiry_command),
     ]

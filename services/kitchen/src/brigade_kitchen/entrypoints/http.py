@@ -26,6 +26,7 @@ from brigade_kitchen.domain.errors import InvalidTransition, UnknownDish, Unknow
 from brigade_kitchen.entrypoints.schemas import (
     DishOut,
     DishPath,
+    JourneyStepOut,
     MovementOut,
     OrderListQuery,
     OrderOut,
@@ -143,10 +144,27 @@ async def place_order(
     summary="One of my orders (staff: any order)",
 )
 async def get_order(request: Request, *, order_id: uuid.UUID, principal: Principal) -> Response:
-    order = await queries.visible_order(
+    entry = await queries.visible_order(
         _kitchen(request).views, str(order_id), viewer=principal.sub, is_staff=_is_staff(principal)
     )
-    return json_response(OrderOut.of(order))
+    return json_response(OrderOut.of_entry(entry))
+
+
+@api.route(
+    "GET",
+    f"{PREFIX}/orders/{{order_id}}/journey",
+    path_params=OrderPath,
+    auth=True,
+    responses={200: list[JourneyStepOut], 404: NotFound},
+    summary="The journey of one of my orders (staff: any order), oldest step first",
+    description="Every change of state and every step of its supply (requested, bought at the market, "
+    "delivered, failed), each with its time and a `key` the live feed's events carry too.",
+)
+async def order_journey(request: Request, *, order_id: uuid.UUID, principal: Principal) -> Response:
+    steps = await queries.visible_journey(
+        _kitchen(request).views, str(order_id), viewer=principal.sub, is_staff=_is_staff(principal)
+    )
+    return json_response([JourneyStepOut.of(s) for s in steps])
 
 
 @api.route(
@@ -164,7 +182,7 @@ async def list_orders(request: Request, *, query: OrderListQuery, principal: Pri
     )
     page = rows[: query.limit]
     nxt = time_cursor(page[-1].created_at, page[-1].order.order_id) if len(rows) > query.limit else None
-    return json_response(Page[OrderOut](items=[OrderOut.of(r.order) for r in page], next_cursor=nxt))
+    return json_response(Page[OrderOut](items=[OrderOut.of_entry(r) for r in page], next_cursor=nxt))
 
 
 @api.route(

@@ -11,8 +11,9 @@ from brigade_common.inputs import WHOLE
 from brigade_common.pagination import TimePageQuery
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.events import OrderState
+from brigade_kitchen.domain.journey import Step
 from brigade_kitchen.domain.model import MAX_QUANTITY, Balance, Dish
-from brigade_kitchen.service.ports import Movement
+from brigade_kitchen.service.ports import Movement, OrderEntry
 
 DISH_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
@@ -73,10 +74,38 @@ class OrderOut(BaseModel):
         "delivered; reserved, when it expires unless paid",
     )
     reason: str | None = Field(default=None, description="Why it failed, expired or was cancelled")
+    created_at: datetime | None = Field(
+        default=None, description="When it was placed (null only in the answers that change it: place, cancel)"
+    )
+    updated_at: datetime | None = Field(default=None, description="When it last changed (null as `created_at`)")
 
     @classmethod
     def of(cls, order: OrderState) -> OrderOut:
         return cls(**vars(order))
+
+    @classmethod
+    def of_entry(cls, entry: OrderEntry) -> OrderOut:
+        return cls(**vars(entry.order), created_at=entry.created_at, updated_at=entry.updated_at)
+
+
+class JourneyStepOut(BaseModel):
+    """One step of an order's journey. `key` is its identity: `v<version>` for a change of state
+    (`kind` is then the state entered), `requested:`, `purchase:`, `delivered:` or `supply_failed:`
+    and an id for a step of its supply; the live feed's events carry the same keys."""
+
+    key: str
+    kind: str = Field(
+        description="A state (pending, reserved, served, cancelled, expired, failed) or "
+        "requested, purchased, delivered, supply_failed"
+    )
+    at: datetime
+    ingredient: str | None = None
+    amount: int | None = Field(default=None, description="Units requested, bought or delivered")
+    detail: str | None = Field(default=None, description="Why (a state's reason, a failure) or the supplier")
+
+    @classmethod
+    def of(cls, step: Step) -> JourneyStepOut:
+        return cls.model_validate(step, from_attributes=True)
 
 
 class PantryItem(BaseModel):

@@ -37,6 +37,17 @@ class ApplySupplyFailure:
 
 
 @dataclass(frozen=True)
+class RecordPurchase:
+    """The warehouse bought at the market for a supply request (`at`: when, by its clock)."""
+
+    purchase_id: int
+    request_id: str
+    received: int
+    supplier: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ServePaidOrder:
     order_id: str
     payment_id: str

@@ -95,6 +95,17 @@ async def apply_supply_failure(cmd: c.ApplySupplyFailure, uow: KitchenUnitOfWork
         await uow.commit()
 
 
+async def record_purchase(cmd: c.RecordPurchase, uow: KitchenUnitOfWork, deps: Deps) -> None:
+    """A market purchase for one of the kitchen's supply requests becomes a step of its order's
+    journey. A purchase for a request the kitchen never made (the warehouse buys for others too)
+    is nobody's journey: it is acknowledged and ignored, not dead-lettered."""
+    async with uow:
+        order = await uow.orders.for_supply_request(cmd.request_id)
+        if order is not None:
+            order.purchased(cmd.request_id, cmd.purchase_id, cmd.received, cmd.supplier, cmd.at)
+        await uow.commit()
+
+
 async def serve_paid_order(cmd: c.ServePaidOrder, uow: KitchenUnitOfWork, deps: Deps) -> None:
     """Payment arrived: the held ingredients are consumed and the order is served; a payment the
     order can no longer take is refused (the refusal goes out with the commit, and is refunded)."""
@@ -152,6 +163,7 @@ HANDLERS: Mapping[type, Handler] = {
     c.CancelOrder: cancel_order,
     c.ApplyDelivery: apply_delivery,
     c.ApplySupplyFailure: apply_supply_failure,
+    c.RecordPurchase: record_purchase,
     c.ServePaidOrder: serve_paid_order,
     c.ExpireOrder: expire_order,
 }

@@ -16,6 +16,7 @@ from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_common.transactional import Transactional
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.events import Event, OrderState, PantryHeld, PantryMoved
+from brigade_kitchen.domain.journey import Step
 from brigade_kitchen.domain.model import Balance, Dish, Order
 
 Clock = Callable[[], datetime]
@@ -94,10 +95,11 @@ class Movement:
 
 @dataclass(frozen=True)
 class OrderEntry:
-    """An order in a customer's list, with what the list is ordered by."""
+    """An order with when it was placed (what a list is ordered by) and last changed."""
 
     order: OrderState
     created_at: datetime
+    updated_at: datetime
 
 
 class KitchenViews(Protocol):
@@ -108,6 +110,12 @@ class KitchenViews(Protocol):
     async def dish_ids(self) -> list[str]: ...
 
     async def order(self, order_id: str) -> OrderState | None: ...
+
+    async def order_entry(self, order_id: str) -> OrderEntry | None:
+        """The order with its times."""
+
+    async def journey(self, order_id: str) -> list[Step]:
+        """The order's journey, oldest step first."""
 
     async def orders_of(
         self,

@@ -23,6 +23,14 @@ REPLAY_IDLE_S = 60.0
 FETCH_TIMEOUT_S = 5.0
 
 
+def _filtered(subjects: tuple[str, ...], config: ConsumerConfig) -> tuple[str, ConsumerConfig]:
+    """The subject nats-py is given and the consumer's filter: one subject, or several in one
+    consumer (`filter_subjects`, nats-server 2.10+; nats-py then leaves `filter_subject` unset)."""
+    if len(subjects) > 1:
+        config.filter_subjects = list(subjects)
+    return subjects[0], config
+
+
 def _stored(msg: Msg) -> Stored:
     return Stored(msg.metadata.sequence.stream, msg.subject, msg.data)
 
@@ -45,25 +53,29 @@ class JetStreamLog:
         last = state.last_seq
         return (state.first_seq if state.messages else last + 1), last
 
-    async def follow(self, stream: str, subject: str, after: int, deliver: Callable[[Stored], None]) -> _Following:
+    async def follow(
+        self, stream: str, subjects: tuple[str, ...], after: int, deliver: Callable[[Stored], None]
+    ) -> _Following:
         async def on_message(msg: Msg) -> None:
             deliver(_stored(msg))
 
+        subject, config = _filtered(subjects, ConsumerConfig(opt_start_seq=after + 1))
         sub = await self.js.subscribe(
             subject,
             stream=stream,
             cb=on_message,
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-            config=ConsumerConfig(opt_start_seq=after + 1),
+            config=config,
         )
         return _Following(sub)
 
-    async def replay(self, stream: str, subject: str, after: int, until: int, page: int) -> AsyncIterator[list[Stored]]:
-        sub = await self.js.pull_subscribe(
-            subject,
-            stream=stream,
-            config=ConsumerConfig(
+    async def replay(
+        self, stream: str, subjects: tuple[str, ...], after: int, until: int, page: int
+    ) -> AsyncIterator[list[Stored]]:
+        subject, config = _filtered(
+            subjects,
+            ConsumerConfig(
                 deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                 opt_start_seq=after + 1,
                 ack_policy=AckPolicy.NONE,
@@ -72,6 +84,7 @@ class JetStreamLog:
                 num_replicas=1,
             ),
         )
+        sub = await self.js.pull_subscribe(subject, stream=stream, config=config)
         info = await sub.consumer_info()
         try:
             if info.num_pending == 0:

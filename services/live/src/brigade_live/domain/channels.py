@@ -44,8 +44,9 @@ class Event:
 class Channel:
     name: str
     stream: str
-    # What the stream consumer asks for; `types` then keeps only the channel's events.
-    filter_subject: str
+    # What the stream consumer asks for (several subjects: one consumer with `filter_subjects`,
+    # nats-server 2.10+); `types` then keeps only the channel's events.
+    subjects: tuple[str, ...]
     types: frozenset[str]
     # Who may subscribe (empty: anyone signed in).
     roles: frozenset[str] = frozenset()

@@ -74,7 +74,7 @@ class Hub:
             _, last = await self.events.bounds(channel.stream)
             feed = Feed(channel, last)
             self.feeds[channel.name] = feed
-            self._following.append(await self.events.follow(channel.stream, channel.filter_subject, last, feed.deliver))
+            self._following.append(await self.events.follow(channel.stream, channel.subjects, last, feed.deliver))
 
     async def stop(self) -> None:
         for following in self._following:
@@ -144,9 +144,7 @@ class Hub:
 
     async def _replay(self, session: Session, channel: Channel, after: int, until: int) -> None:
         sent = EVENTS_SENT.labels(channel.name, "replay")
-        async for page in self.events.replay(
-            channel.stream, channel.filter_subject, after, until, self.settings.replay_page
-        ):
+        async for page in self.events.replay(channel.stream, channel.subjects, after, until, self.settings.replay_page):
             for stored in page:
                 event = channel.decode(stored.seq, stored.subject, stored.data)
                 if event is not None and channel.visible(event, session.principal):

@@ -34,12 +34,16 @@ class EventLog(Protocol):
         """The first and last sequence `stream` holds (first = last + 1 when it holds nothing)."""
         ...
 
-    def replay(self, stream: str, subject: str, after: int, until: int, page: int) -> AsyncIterator[list[Stored]]:
-        """The messages of `subject` with `after` < seq <= `until`, in order, `page` at a time."""
+    def replay(
+        self, stream: str, subjects: tuple[str, ...], after: int, until: int, page: int
+    ) -> AsyncIterator[list[Stored]]:
+        """The messages of `subjects` with `after` < seq <= `until`, in order, `page` at a time."""
         ...
 
-    async def follow(self, stream: str, subject: str, after: int, deliver: Callable[[Stored], None]) -> Following:
-        """Call `deliver` with every message of `subject` after `after`, in order, as it arrives,
+    async def follow(
+        self, stream: str, subjects: tuple[str, ...], after: int, deliver: Callable[[Stored], None]
+    ) -> Following:
+        """Call `deliver` with every message of `subjects` after `after`, in order, as it arrives,
         until stopped (riding out reconnections)."""
         ...
 

@@ -39,6 +39,19 @@ export interface Order {
   version: number;
   expires_at: string | null;
   reason: string | null;
+  /** When it was placed and last changed (absent in the live feed's snapshots and in the answer of a place or cancel). */
+  created_at?: string | null;
+  updated_at?: string | null;
+}
+
+/** A step of an order's journey: a change of state (`key` v<version>, `kind` the state) or a step of its supply. */
+export interface JourneyStep {
+  key: string;
+  kind: OrderStatus | "requested" | "purchased" | "delivered" | "supply_failed";
+  at: string;
+  ingredient: string | null;
+  amount: number | null;
+  detail: string | null;
 }
 
 export interface PantryItem {

@@ -1,10 +1,11 @@
-// One order as a page shows it: loaded from REST (which also sets the server clock), then kept up to
-// date by the live feed (the orders store), reloaded when the feed was reset or reconnects.
+// One order as a page shows it, with its journey: loaded from REST (which also sets the server clock),
+// then kept up to date by the live feed (the orders store merges its events in by step key), reloaded
+// when the feed was reset or reconnects.
 import { computed, onBeforeUnmount, ref, watch, type Ref } from "vue";
-import { getOrder } from "../api/kitchen";
+import { getJourney, getOrder } from "../api/kitchen";
 import type { Order } from "../api/types";
 import { ApiError, toApiError } from "../lib/problem";
-import { journeys, onOrdersReset, rememberOrder } from "../stores/orders";
+import { journeys, onOrdersReset, rememberJourney, rememberOrder } from "../stores/orders";
 import { feedState } from "../stores/live";
 
 export function useOrder(id: Ref<string>) {
@@ -16,8 +17,10 @@ export function useOrder(id: Ref<string>) {
     if (retry) clearTimeout(retry);
     loading.value = true;
     try {
-      const res = await getOrder(id.value);
+      const orderId = id.value;
+      const [res, steps] = await Promise.all([getOrder(orderId), getJourney(orderId)]);
       rememberOrder(res.data);
+      rememberJourney(orderId, steps);
       error.value = null;
     } catch (err) {
       error.value = toApiError(err);
