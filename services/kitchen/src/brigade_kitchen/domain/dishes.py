@@ -70,10 +70,11 @@ def slug(name: str) -> str:
 
 def checked(draft: Draft) -> Draft:
     """`draft` with its name and description trimmed; `InvalidDish` naming the first wrong field."""
-    name = draft.name.strip()
+    # Spaces only: what the API lets through (no control characters, one that is not blank) stays.
+    name = draft.name.strip(" ")
     if not name or len(name) > MAX_NAME:
         raise InvalidDish("name", f"a name of 1 to {MAX_NAME} characters is required")
-    description = draft.description.strip()
+    description = draft.description.strip(" ")
     if len(description) > MAX_DESCRIPTION:
         raise InvalidDish("description", f"at most {MAX_DESCRIPTION} characters")
     price = draft.price_cents

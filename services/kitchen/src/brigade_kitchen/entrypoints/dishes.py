@@ -82,8 +82,12 @@ def _ingredients_schema(schema: dict[str, Any]) -> None:
 
 
 _INGREDIENTS_SCHEMA = _ingredients_schema
-Name = Annotated[str, Field(min_length=1, max_length=rules.MAX_NAME, pattern=r"\S")]
-Description = Annotated[str, Field(max_length=rules.MAX_DESCRIPTION)]
+# At least one character that is not a blank or a control character (as auth's display names).
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=rules.MAX_NAME, pattern=r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$"),
+]
+Description = Annotated[str, Field(max_length=rules.MAX_DESCRIPTION, pattern=r"^[^\x00]*$")]
 Price = Annotated[int, Field(ge=1, le=rules.MAX_PRICE_CENTS, description="In cents, above zero"), WHOLE]
 Amount = Annotated[int, Field(ge=1, le=rules.MAX_AMOUNT, description="Whole units in one portion"), WHOLE]
 IngredientName = Annotated[str, Field(pattern=_INGREDIENT)]

@@ -152,7 +152,7 @@ async def get_dish(request: Request, *, dish_id: str) -> Response:
     body=PlaceOrderBody,
     auth=True,
     headers=[IDEMPOTENCY_KEY],
-    responses={201: OrderOut, 202: OrderOut, 404: NotFound},
+    responses={201: OrderOut, 202: OrderOut, 404: NotFound, 409: Conflict},
     summary="Order a dish (waits up to KITCHEN_ORDER_WAIT_S for the kitchen to hold the ingredients)",
     description="201 with the order once it is reserved (or failed); 202 with a `Location` to poll while "
     "the warehouse is still supplying it.",
