@@ -225,7 +225,8 @@ class FakeUnitOfWork:
             state.created.setdefault(order.id, len(state.created))
             state.orders[order.id] = copy.deepcopy(order)
         for moved in self._recorded:
-            state.movements.append(dataclasses.replace(moved, movement_id=len(state.movements) + 1))
+            if isinstance(moved, PantryMoved):
+                state.movements.append(dataclasses.replace(moved, movement_id=len(state.movements) + 1))
         events += self._recorded
         state.keys.update(self.idempotency.claimed)
         if self._inbox is not None:

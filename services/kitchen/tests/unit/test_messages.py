@@ -9,6 +9,7 @@ import pytest
 from brigade_contracts import CATALOG
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.adapters.messages import SCHEDULE, SCHEDULE_TARGET, outgoing
+from brigade_kitchen.domain.dishes import DishChange, DishChanged
 from brigade_kitchen.domain.events import (
     Event,
     ExpiryScheduled,
@@ -18,6 +19,7 @@ from brigade_kitchen.domain.events import (
     PaymentRefused,
     SupplyRequested,
 )
+from brigade_kitchen.domain.model import Dish
 
 AT = datetime(2026, 12, 1, 12, 15, tzinfo=UTC)
 ORDER = OrderState(
@@ -30,6 +32,10 @@ EVENTS: list[Event] = [
     ExpiryScheduled(ORDER.order_id, AT),
     PantryMoved(7, "lechuga", 3, PantryReason.DELIVERY, 7, 5, ORDER.order_id),
     PaymentRefused("pay-1", ORDER.order_id, "alice", 900, OrderStatus.EXPIRED, "the order was expired"),
+    *(
+        DishChanged(change, Dish("pan-simple", "Pan simple", "Pan.", None, 450, 2, {"pan_canilla": 1}))
+        for change in DishChange
+    ),
 ]
 
 
@@ -47,3 +53,9 @@ def test_the_order_event_follows_the_status_and_the_expiry_is_a_schedule() -> No
     schedule = outgoing(EVENTS[3])
     assert schedule.subject == f"kitchen.schedule.order_expiry.{ORDER.order_id}"
     assert schedule.headers == {SCHEDULE: "@at 2026-12-01T12:15:00Z", SCHEDULE_TARGET: "kitchen.order.expiry_due.v1"}
+
+
+def test_each_dish_change_is_its_own_event_with_the_version() -> None:
+    sent = [outgoing(e) for e in EVENTS if isinstance(e, DishChanged)]
+    assert [m.type for m in sent] == ["kitchen.dish.created.v1", "kitchen.dish.updated.v1", "kitchen.dish.retired.v1"]
+    assert {m.payload.model_dump()["version"] for m in sent} == {2}
