@@ -5,6 +5,7 @@ checked, partial updates zeroing what they omit, orphans on delete) each have a 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import struct
 import zlib
@@ -441,3 +442,29 @@ async def test_a_picture_that_is_not_what_it_says_or_too_big_is_refused(
     assert r.json()["errors"][0]["field"] in ("body", "content-type")
     assert await kitchen.db.fetchval("SELECT count(*) FROM dish_images") == 0
     assert (await read(kitchen, "pan-simple"))[1]["version"] == 1
+
+
+# ------------------------------------------------------------------------------------- concurrency
+
+
+async def test_of_writes_racing_on_one_version_exactly_one_wins_and_the_rest_are_412(kitchen: KitchenClient) -> None:
+    async def patch(price: int) -> int:
+        r = await kitchen.http.patch(
+            f"{DISHES}/hamburguesa",
+            content=f'{{"price_cents": {price}}}'.encode(),
+            headers=staff(kitchen, **MERGE, **{"If-Match": '"1"'}),
+        )
+        return r.status_code
+
+    statuses = await asyncio.gather(*(patch(1300 + i) for i in range(6)))
+    assert sorted(statuses) == [200] + [412] * 5
+    _, dish, _ = await read(kitchen, "hamburguesa")
+    assert dish["version"] == 2 and 1300 <= dish["price_cents"] < 1306
+    assert [e.data["version"] for e in await outbox(kitchen)] == [2]
+
+
+async def test_two_dishes_of_one_name_added_at_once_give_one_dish_and_a_409(kitchen: KitchenClient) -> None:
+    answers = await asyncio.gather(*(kitchen.http.post(DISHES, json=NEW, headers=kitchen.staff()) for _ in range(4)))
+    assert sorted(r.status_code for r in answers) == [201, 409, 409, 409]
+    named = [d for d in (await kitchen.http.get(DISHES)).json() if d["name"] == NEW["name"]]
+    assert len(named) == 1

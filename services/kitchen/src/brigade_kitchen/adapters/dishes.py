@@ -51,6 +51,9 @@ class PostgresDishes:
         return await self.get(dish_id) if locked else None
 
     async def free_id(self, wanted: str) -> str:
+        # Two dishes named alike at once: the second waits here for the first to commit, then sees
+        # its id (and its name, which the unique index then refuses as a duplicate, not a crash).
+        await self._db.execute("SELECT pg_advisory_xact_lock(hashtextextended('kitchen.dish_id:' || $1, 0))", wanted)
         rows = await self._db.fetch("SELECT id FROM dishes WHERE id = $1 OR id LIKE $1 || '-%'", wanted)
         taken = {r["id"] for r in rows}
         n = 1

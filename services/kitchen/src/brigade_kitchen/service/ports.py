@@ -41,7 +41,8 @@ class Dishes(Protocol):
         """The dish on the menu, locked until the unit of work ends (for a change to it)."""
 
     async def free_id(self, wanted: str) -> str:
-        """`wanted`, or `wanted-2`, `wanted-3` … : the first id no dish (retired ones included) has."""
+        """`wanted`, or `wanted-2`, `wanted-3` … : the first id no dish (retired ones included) has.
+        Another unit of work asking for the same `wanted` waits until this one ends."""
 
     async def add(self, dish: Dish) -> None:
         """`DuplicateDishName` when a dish on the menu has its name."""
