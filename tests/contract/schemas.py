@@ -29,8 +29,11 @@ def fresh_idempotency_keys(schema: OpenApiSchema) -> OpenApiSchema:
     """A valid `Idempotency-Key` is never sent twice. Generation repeats small values ("0"), and a
     key reused with another body is refused with 422 by design (the IETF Idempotency-Key draft;
     tested on its own in the kitchen's integration tests): schemathesis would read that as a valid
-    request refused. Invalid keys are kept, for the checks that must see them refused. (The
-    keys are replaced before each call, by `_unique_keys`; this marks the schemas that want it.)"""
+    request refused. Invalid keys are kept, for the checks that must see them refused.
+
+    The keys are replaced by `_unique_keys`, a `before_call` hook, which schemathesis registers
+    for every schema of the process only (it refuses one per schema): importing this module is what
+    installs it, and `schema` is returned as it is."""
     return schema
 
 
