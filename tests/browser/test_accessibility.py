@@ -51,5 +51,7 @@ async def test_no_page_has_a_serious_or_critical_accessibility_violation(
     desk = await open_page("staff", as_=staff)
     await visit(desk, "/reports", "Reports", "reports")
     await visit(desk, "/dashboard", "Dashboard", "dashboard")
+    await visit(desk, "/staff/dishes", "Dishes", "dishes")
+    await visit(desk, "/staff/dishes/ensalada-cesar", "Edit Ensalada Cesar", "dish-edit")
 
     assert not found, "accessibility violations:\n" + "\n".join(f"{k}:\n{v}" for k, v in found.items())

@@ -15,6 +15,9 @@ import schemathesis
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 SEED = 20240607
+POSITIVE_DEFAULT = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+NEGATIVE_DEFAULT = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
+MISSING_HEADER_DEFAULT = ["400", "401", "403", "406", "415", "422"]
 # Generated cases per operation in the fuzzing phase. The examples and coverage phases come on top
 # (the coverage phase derives its cases from the schema: boundaries, missing parameters, unexpected
 # methods, OPTIONS), so this bounds the random part only.
@@ -58,7 +61,18 @@ def config(*, peers: Path | None = None) -> schemathesis.Config:
             "database": "none",
         },
         "phases": {"stateful": {"max-steps": STEPS, "generation": {"max-examples": SCENARIOS}}},
-        "checks": {"enabled": True, **{name: {"enabled": True} for name in CHECKS}},
+        "checks": {
+            "enabled": True,
+            **{name: {"enabled": True} for name in CHECKS},
+            # A write naming the version it read (If-Match) may find the resource moved on: 412 is the
+            # server's state answering, not the request's shape (RFC 9110 §13.1.1).
+            "positive_data_acceptance": {"enabled": True, "expected-statuses": [*POSITIVE_DEFAULT, "412"]},
+            # Any bytes are a valid binary body, so a "negative" picture upload is a valid one, which
+            # a stale If-Match refuses with 412 like any other.
+            "negative_data_rejection": {"enabled": True, "expected-statuses": [*NEGATIVE_DEFAULT, "412"]},
+            # A missing If-Match is 428 Precondition Required, the status RFC 6585 made for it.
+            "missing_required_header": {"enabled": True, "expected-statuses": [*MISSING_HEADER_DEFAULT, "428"]},
+        },
     }
     if peers is not None:
         data["auth"] = {"wfc": {"path": str(peers), "peers": _users(peers)}}

@@ -53,6 +53,7 @@ PUBLIC: dict[tuple[str, str, str], str] = {
     ("kitchen", "GET", "/api/kitchen/dishes"): "the menu is for everyone, signed in or not",
     ("kitchen", "GET", "/api/kitchen/dishes/today"): "today's menu is the shop window",
     ("kitchen", "GET", "/api/kitchen/dishes/{dish_id}"): "one dish of the menu",
+    ("kitchen", "GET", "/api/kitchen/images/{digest}"): "a dish's picture, as the public menu shows it",
     ("auth", "POST", "/api/auth/signup"): "anyone may become a customer",
     ("auth", "POST", "/api/auth/signin"): "signing in is how a caller gets a token (throttled)",
     ("auth", "POST", "/api/auth/refresh"): "the refresh token in its cookie or body is the credential",

@@ -19,7 +19,7 @@ from brigade_common.auth.keys import generate_key, jwks
 from brigade_common.auth.tokens import mint_token
 from brigade_common.auth.verifier import JwtVerifier, Principal
 from brigade_common.http import create_app, json_response
-from brigade_common.inputs import IDEMPOTENCY_KEY
+from brigade_common.inputs import IDEMPOTENCY_KEY, Header, RawBody, Upload
 from brigade_common.openapi import OpenAPI
 from brigade_common.problems import Conflict, NotFound, Problem
 
@@ -313,3 +313,63 @@ async def test_every_method_of_a_path_is_allowed_and_others_get_a_405_listing_th
         assert set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
     head = await c.head("/api/kitchen/orders")
     assert head.status_code == 200 and head.content == b""
+
+
+# ------------------------------------------------------------------------ other bodies, If-Match
+
+
+class Patch(BaseModel):
+    name: str | None = None
+
+
+VERSION = Header(
+    name="If-Match",
+    param="if_match",
+    schema={"type": "string"},
+    description="the version read",
+    valid=lambda v: v.startswith('"'),
+    invalid="a quoted ETag",
+    required=True,
+    missing_status=428,
+    missing_type="precondition-required",
+)
+
+
+def bodies_api() -> OpenAPI:
+    api = OpenAPI(title="bodies", version="1")
+
+    @api.route("PATCH", "/things", body=Patch, body_media_type="application/merge-patch+json", headers=[VERSION])
+    async def patch_thing(request: Request, *, body: Patch, if_match: str) -> Response:
+        return json_response({"set": sorted(body.model_fields_set), "if_match": if_match})
+
+    @api.route("PUT", "/things/picture", body=RawBody(("image/png",), 16))
+    async def put_picture(request: Request, *, body: Upload) -> Response:
+        return json_response({"type": body.media_type, "size": len(body.data)})
+
+    return api
+
+
+async def test_a_json_body_of_another_media_type_a_raw_body_and_a_header_missing_as_428() -> None:
+    api = bodies_api()
+    document = api.document()["paths"]
+    assert list(document["/things"]["patch"]["requestBody"]["content"]) == ["application/merge-patch+json"]
+    assert "428" in document["/things"]["patch"]["responses"]
+    assert document["/things/picture"]["put"]["requestBody"]["content"] == {
+        "image/png": {"schema": {"type": "string", "format": "binary"}}
+    }
+    app = create_app(service="bodies", openapi=api)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        merge = {"content-type": "application/merge-patch+json", "If-Match": '"1"'}
+        ok = await client.patch("/things", content=b'{"name": null}', headers=merge)
+        assert ok.json() == {"set": ["name"], "if_match": '"1"'}
+        as_json = await client.patch("/things", json={}, headers={"If-Match": '"1"'})
+        assert as_json.status_code == 415
+        missing = await client.patch("/things", content=b"{}", headers={"content-type": merge["content-type"]})
+        assert (missing.status_code, missing.json()["errors"][0]["field"]) == (428, "If-Match")
+        assert missing.json()["title"] == "Precondition Required"
+        picture = await client.put("/things/picture", content=b"\x89PNG", headers={"content-type": "image/png"})
+        assert picture.json() == {"type": "image/png", "size": 4}
+        too_big = await client.put("/things/picture", content=b"x" * 17, headers={"content-type": "image/png"})
+        assert too_big.status_code == 413
+        other = await client.put("/things/picture", content=b"x", headers={"content-type": "image/gif"})
+        assert (other.status_code, other.json()["errors"][0]["field"]) == (415, "content-type")

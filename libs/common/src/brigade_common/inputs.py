@@ -11,6 +11,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
@@ -21,6 +22,7 @@ from brigade_common.problems import (
     BadRequest,
     FieldError,
     PayloadTooLarge,
+    Problem,
     Unprocessable,
     UnsupportedMediaType,
     field_path,
@@ -30,6 +32,7 @@ from brigade_common.problems import (
 M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_MAX_BYTES = 64 * 1024
+JSON = "application/json"
 
 
 # ---------------------------------------------------------------------------------------- numbers
@@ -82,17 +85,18 @@ def refuse_unstorable_text(data: Any, *, where: tuple[int | str, ...] = ()) -> N
 # ---------------------------------------------------------------------------------------- bodies
 
 
-async def parse_json(request: Request, model: type[M], *, max_bytes: int = DEFAULT_MAX_BYTES) -> M:
-    """Read the body as `model`: 415 unless `application/json`, 413 past `max_bytes` (counted while
-    reading, whatever Content-Length says), 400 for malformed JSON, 422 naming each invalid field.
-
-    Validation is strict (JSON `"5"` is not an int). The raw body stays available as `request.body()`.
-    """
+def _media_type(request: Request, accepted: tuple[str, ...]) -> str:
+    """The body's media type, 415 (naming `content-type`) unless it is one of `accepted`."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json":
+    if media_type not in accepted:
         raise UnsupportedMediaType(
-            f"expected Content-Type application/json, got {media_type or 'none'}", field="content-type"
+            f"expected Content-Type {' or '.join(accepted)}, got {media_type or 'none'}", field="content-type"
         )
+    return media_type
+
+
+async def _read_limited(request: Request, max_bytes: int) -> bytes:
+    """The whole body, 413 past `max_bytes` (counted while reading, whatever Content-Length says)."""
     too_large = PayloadTooLarge(f"the body must be at most {max_bytes} bytes", field="body")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
@@ -106,6 +110,20 @@ async def parse_json(request: Request, model: type[M], *, max_bytes: int = DEFAU
         chunks.append(chunk)
     body = b"".join(chunks)
     request._body = body  # so request.body() still works for whoever comes next (fingerprints)
+    return body
+
+
+async def parse_json(
+    request: Request, model: type[M], *, max_bytes: int = DEFAULT_MAX_BYTES, media_type: str = JSON
+) -> M:
+    """Read the body as `model`: 415 unless its Content-Type is `media_type` (`application/json`, or
+    another JSON type such as `application/merge-patch+json`), 413 past `max_bytes` (counted while
+    reading, whatever Content-Length says), 400 for malformed JSON, 422 naming each invalid field.
+
+    Validation is strict (JSON `"5"` is not an int). The raw body stays available as `request.body()`.
+    """
+    _media_type(request, (media_type,))
+    body = await _read_limited(request, max_bytes)
     try:
         parsed = model.model_validate_json(body, strict=True)
     except ValidationError as exc:
@@ -118,6 +136,28 @@ async def parse_json(request: Request, model: type[M], *, max_bytes: int = DEFAU
     if b"\\u0000" in body:
         refuse_unstorable_text(parsed)
     return parsed
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A raw body as a route declared with `RawBody` receives it."""
+
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A body that is not JSON (a picture): declared as `body=RawBody(...)`, documented as binary in
+    each of its `media_types`, read whole up to `max_bytes` and handed to the endpoint as an `Upload`.
+    What the bytes are is the endpoint's to check: only their declared type and size are checked here."""
+
+    media_types: tuple[str, ...]
+    max_bytes: int
+
+    async def read(self, request: Request) -> Upload:
+        media_type = _media_type(request, self.media_types)
+        return Upload(media_type, await _read_limited(request, self.max_bytes))
 
 
 # ---------------------------------------------------------------------------------- query strings
@@ -166,13 +206,20 @@ class Header:
     required: bool = False
     problem_type: str = "invalid-header"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # What a missing required header is answered with: a 400, or (If-Match) 428 Precondition Required.
+    missing_status: int = 400
+    missing_type: str = "missing-header"
 
     def read(self, request: HTTPConnection) -> str | None:
         value = request.headers.get(self.name)
         if value is None:
             if self.required:
-                raise BadRequest(
-                    f"this endpoint requires an {self.name} header", field=self.name, type="missing-header"
+                raise Problem(
+                    f"this endpoint requires an {self.name} header",
+                    field=self.name,
+                    type=self.missing_type,
+                    status=self.missing_status,
+                    title=HTTPStatus(self.missing_status).phrase,
                 )
             return None
         if not self.valid(value):

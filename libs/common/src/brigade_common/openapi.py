@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 
-from brigade_common.inputs import Header
+from brigade_common.inputs import JSON, Header, RawBody
 from brigade_common.problems import PROBLEM_MEDIA_TYPE, Problem, ProblemDetails
 from brigade_common.routing import Endpoint, Operation, bind, routes
 
@@ -165,6 +165,7 @@ class OpenAPI:
         path: str,
         *,
         body: Any = None,
+        body_media_type: str = JSON,
         query: type[BaseModel] | None = None,
         path_params: type[BaseModel] | None = None,
         headers: Sequence[Header] = (),
@@ -177,7 +178,8 @@ class OpenAPI:
     ) -> Callable[[Endpoint], Endpoint]:
         """Declare `async def endpoint(request, **inputs) -> Response`, document it, and enforce it.
 
-        `body` is the JSON body model (keyword `body`), `query` a model whose fields are the query
+        `body` is the JSON body model (keyword `body`; its media type `body_media_type`, e.g.
+        `application/merge-patch+json`), or a `RawBody` (an `Upload`), `query` a model whose fields are the query
         parameters (`query`), `path_params` an optional model that validates the path's `{name}`
         segments (each passed as its own keyword; a mismatch is a 404), `headers` the request
         headers read (each as its `param`), `auth` True for any signed-in caller or the roles of
@@ -193,6 +195,7 @@ class OpenAPI:
                 path=path,
                 operation_id=operation_id or endpoint.__name__,
                 body=body,
+                body_media_type=body_media_type,
                 query=query,
                 path_model=path_params,
                 headers=tuple(headers),
@@ -257,7 +260,7 @@ class OpenAPI:
             ("problem", "serialization", TypeAdapter(ProblemDetails))
         ]
         for i, op in enumerate(self.operations):
-            if op.body is not None:
+            if op.body is not None and not isinstance(op.body, RawBody):
                 inputs.append((("request", i), "validation", TypeAdapter(op.body)))
             if op.query is not None:
                 inputs.append((("query", i), "validation", TypeAdapter(op.query)))
@@ -308,10 +311,13 @@ class OpenAPI:
             out["parameters"] = parameters
         if op.roles:
             out["x-roles"] = sorted(op.roles)
-        if op.body is not None:
+        if isinstance(op.body, RawBody):
+            binary = {"schema": {"type": "string", "format": "binary"}}
+            out["requestBody"] = {"required": True, "content": {mt: dict(binary) for mt in op.body.media_types}}
+        elif op.body is not None:
             out["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": found[("request", i)]}},
+                "content": {op.body_media_type: {"schema": found[("request", i)]}},
             }
         if op.auth:
             out["security"] = [{BEARER_SCHEME: []}]
@@ -325,6 +331,7 @@ class OpenAPI:
             implied += _QUERY_PROBLEMS
         if op.headers:
             implied += _HEADER_PROBLEMS
+            implied += [h.missing_status for h in op.headers if h.required]
         if path_parameters(op.path) and not op.websocket:
             implied += _PATH_PROBLEMS
         if op.auth:

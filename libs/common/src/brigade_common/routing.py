@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from brigade_common.auth.requests import require_principal
 from brigade_common.http_context import message_context
-from brigade_common.inputs import Header, parse_json, parse_query, path_parameters
+from brigade_common.inputs import JSON, Header, RawBody, parse_json, parse_query, path_parameters
 from brigade_common.problems import NotFound, Problem
 
 Endpoint = Callable[..., Awaitable[Response]]
@@ -41,6 +41,7 @@ class Operation:
     path: str
     operation_id: str
     body: Any = None
+    body_media_type: str = JSON
     query: type[BaseModel] | None = None
     path_model: type[BaseModel] | None = None
     headers: tuple[Header, ...] = ()
@@ -118,8 +119,10 @@ def bind(op: Operation, endpoint: Endpoint, path_names: Sequence[str]) -> Callab
         kwargs.update(_path_values(op, request))
         if op.query is not None:
             kwargs["query"] = parse_query(request, op.query)
-        if op.body is not None:
-            kwargs["body"] = await parse_json(request, op.body)
+        if isinstance(op.body, RawBody):
+            kwargs["body"] = await op.body.read(request)
+        elif op.body is not None:
+            kwargs["body"] = await parse_json(request, op.body, media_type=op.body_media_type)
         if wants.context:
             kwargs["context"] = message_context(request)
         return await endpoint(request, **kwargs)

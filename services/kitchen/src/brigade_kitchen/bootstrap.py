@@ -22,7 +22,8 @@ from brigade_kitchen.config import SERVICE, Settings
 from brigade_kitchen.definition import KITCHEN
 from brigade_kitchen.domain.model import Deadlines
 from brigade_kitchen.entrypoints.consumers import consumer_specs
-from brigade_kitchen.entrypoints.http import PROBLEMS, api
+from brigade_kitchen.entrypoints.dishes import api  # the kitchen's api, the menu's write routes declared
+from brigade_kitchen.entrypoints.http import PROBLEMS
 from brigade_kitchen.entrypoints.rpc import serve_requests
 from brigade_kitchen.service.handlers import Deps
 from brigade_kitchen.service.kitchen import Kitchen

@@ -21,6 +21,7 @@ from brigade_common.idempotency import IdempotencyKey, IdempotencyKeyReused
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
 from brigade_common.testing.fakes import FakeClock, Ids
 from brigade_contracts.kitchen import OrderStatus, PantryReason
+from brigade_kitchen.domain.errors import DuplicateDishName
 from brigade_kitchen.domain.events import Event, Held, OrderState, PantryHeld, PantryMoved
 from brigade_kitchen.domain.journey import Step, stamped, step_of
 from brigade_kitchen.domain.model import TRANSITIONS, Balance, Deadlines, Dish, Order
@@ -56,6 +57,8 @@ class KitchenState:
     steps: dict[str, dict[str, Step]] = field(default_factory=dict)
     # What stamps the journey's steps at commit (a test's FakeClock, to see the times).
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    retired: set[str] = field(default_factory=set)
+    images: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     @classmethod
     def seeded(cls, pantry: dict[str, int] | None = None) -> KitchenState:
@@ -100,11 +103,51 @@ class FakeOrders:
 
 
 class FakeDishes:
+    """Writes are kept until the unit of work commits; a retired dish is off the menu (not gone)."""
+
     def __init__(self, state: KitchenState) -> None:
         self._state = state
+        self.written: dict[str, Dish] = {}
+        self.retiring: set[str] = set()
+        self.images: dict[str, tuple[str, bytes]] = {}
 
     async def get(self, dish_id: str) -> Dish | None:
-        return self._state.dishes.get(dish_id)
+        if dish_id in self._state.retired or dish_id in self.retiring:
+            return None
+        return self.written.get(dish_id) or self._state.dishes.get(dish_id)
+
+    async def lock(self, dish_id: str) -> Dish | None:
+        return await self.get(dish_id)
+
+    async def free_id(self, wanted: str) -> str:
+        n, candidate = 1, wanted
+        while candidate in self._state.dishes or candidate in self.written:
+            n += 1
+            candidate = f"{wanted}-{n}"
+        return candidate
+
+    async def add(self, dish: Dish) -> None:
+        await self.save(dish)
+
+    async def save(self, dish: Dish) -> None:
+        on_menu = {**self._state.dishes, **self.written}
+        for other in on_menu.values():
+            active = other.id not in self._state.retired and other.id not in self.retiring
+            if active and other.id != dish.id and other.name.lower() == dish.name.lower():
+                raise DuplicateDishName(dish.name)
+        self.written[dish.id] = dish
+
+    async def retire(self, dish: Dish) -> None:
+        self.written[dish.id] = dish
+        self.retiring.add(dish.id)
+
+    async def store_image(self, digest: str, media_type: str, data: bytes) -> None:
+        self.images[digest] = (media_type, data)
+
+    def apply(self) -> None:
+        self._state.dishes.update(self.written)
+        self._state.retired |= self.retiring
+        self._state.images.update(self.images)
 
 
 class FakePantry:
@@ -200,6 +243,7 @@ class FakeUnitOfWork:
     async def commit(self) -> None:
         state = self._state
         self.pantry.apply()
+        self.dishes.apply()
         events: list[Event] = []
         for order in self.orders.seen.values():
             events += order.events
@@ -235,11 +279,17 @@ class FakeViews:
         self._state = state
 
     async def dishes(self, ids: Sequence[str] | None = None) -> list[Dish]:
-        found = [d for d in self._state.dishes.values() if ids is None or d.id in ids]
+        found = [d for d in self._state.dishes.values() if (ids is None or d.id in ids) and not self._retired(d.id)]
         return sorted(found, key=lambda d: d.name)
 
     async def dish_ids(self) -> list[str]:
-        return list(self._state.dishes)
+        return [d for d in self._state.dishes if not self._retired(d)]
+
+    async def image(self, digest: str) -> tuple[str, bytes] | None:
+        return self._state.images.get(digest)
+
+    def _retired(self, dish_id: str) -> bool:
+        return dish_id in self._state.retired
 
     async def order(self, order_id: str) -> OrderState | None:
         order = self._state.orders.get(order_id)

@@ -10,6 +10,7 @@ from brigade_common.messaging import MessageContext
 from brigade_contracts import CATALOG
 from brigade_contracts.kitchen import OrderStatus, PantryReason, StepKind
 from brigade_kitchen.adapters.messages import SCHEDULE, SCHEDULE_TARGET, outgoing
+from brigade_kitchen.domain.dishes import DishChange, DishChanged
 from brigade_kitchen.domain.events import (
     Event,
     ExpiryScheduled,
@@ -22,6 +23,7 @@ from brigade_kitchen.domain.events import (
     StepTaken,
     SupplyRequested,
 )
+from brigade_kitchen.domain.model import Dish
 
 AT = datetime(2026, 12, 1, 12, 15, tzinfo=UTC)
 ORDER = OrderState(
@@ -36,6 +38,10 @@ EVENTS: list[Event] = [
     PantryHeld(ORDER.order_id, (Held("lechuga", -2, 7, 3, 13), Held("pollo", -1, 2, 0, 4))),
     PaymentRefused("pay-1", ORDER.order_id, "alice", 900, OrderStatus.EXPIRED, "the order was expired"),
     StepTaken(ORDER.order_id, "alice", "purchase:7", StepKind.PURCHASED, "lechuga", 3, "Mercado Central", AT),
+    *(
+        DishChanged(change, Dish("pan-simple", "Pan simple", "Pan.", None, 450, 2, {"pan_canilla": 1}))
+        for change in DishChange
+    ),
 ]
 
 
@@ -56,9 +62,15 @@ def test_the_order_event_follows_the_status_and_the_expiry_is_a_schedule() -> No
 
 
 def test_a_journey_step_is_its_own_event_and_every_step_keeps_its_time_on_the_envelope() -> None:
-    step = outgoing(EVENTS[-1])
+    step = outgoing(next(e for e in EVENTS if isinstance(e, StepTaken)))
     assert step.type == "kitchen.journey.step.v1"  # not kitchen.order.*: those carry order snapshots
     assert step.payload.model_dump(mode="json")["key"] == "purchase:7"
     assert step.envelope(MessageContext("c")).occurred_at == AT
     stamped = OrderChanged(ORDER, at=AT)
     assert outgoing(stamped).envelope(MessageContext("c")).occurred_at == AT
+
+
+def test_each_dish_change_is_its_own_event_with_the_version() -> None:
+    sent = [outgoing(e) for e in EVENTS if isinstance(e, DishChanged)]
+    assert [m.type for m in sent] == ["kitchen.dish.created.v1", "kitchen.dish.updated.v1", "kitchen.dish.retired.v1"]
+    assert {m.payload.model_dump()["version"] for m in sent} == {2}

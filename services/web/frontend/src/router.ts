@@ -20,6 +20,9 @@ const routes: RouteRecordRaw[] = [
   { path: "/notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { title: "Notifications", auth: true } },
   { path: "/reports", name: "reports", component: () => import("./views/ReportsView.vue"), meta: { title: "Reports", auth: true, staff: true } },
   { path: "/dashboard", name: "dashboard", component: () => import("./views/DashboardView.vue"), meta: { title: "Dashboard", auth: true, staff: true } },
+  { path: "/staff/dishes", name: "staff-dishes", component: () => import("./views/StaffDishesView.vue"), meta: { title: "Dishes", auth: true, staff: true } },
+  { path: "/staff/dishes/new", name: "staff-dish-new", component: () => import("./views/StaffDishEditView.vue"), meta: { title: "Add a dish", auth: true, staff: true } },
+  { path: "/staff/dishes/:id", name: "staff-dish", component: () => import("./views/StaffDishEditView.vue"), meta: { title: "Edit a dish", auth: true, staff: true } },
   { path: "/:rest(.*)*", name: "not-found", component: () => import("./views/NotFoundView.vue"), meta: { title: "Page not found" } },
 ];
 

@@ -7,6 +7,7 @@ from datetime import UTC
 from brigade_common.messaging import Outgoing
 from brigade_contracts import kitchen as k
 from brigade_contracts import warehouse as w
+from brigade_kitchen.domain.dishes import DishChange, DishChanged
 from brigade_kitchen.domain.events import (
     Event,
     ExpiryScheduled,
@@ -18,6 +19,11 @@ from brigade_kitchen.domain.events import (
     SupplyRequested,
 )
 
+DISH_EVENT_TYPES = {
+    DishChange.CREATED: k.DISH_CREATED,
+    DishChange.UPDATED: k.DISH_UPDATED,
+    DishChange.RETIRED: k.DISH_RETIRED,
+}
 SCHEDULE = "Nats-Schedule"
 SCHEDULE_TARGET = "Nats-Schedule-Target"
 
@@ -53,6 +59,16 @@ def outgoing(event: Event) -> Outgoing:
         case PantryHeld(order_id=order_id, balances=balances):
             held = [k.HeldBalance.model_construct(**vars(b)) for b in balances]
             return Outgoing(k.PANTRY_HELD, k.PantryHeld.model_construct(order_id=order_id, balances=held))
+        case DishChanged(change=change, dish=d):
+            snapshot = k.DishSnapshot.model_construct(
+                dish_id=d.id,
+                name=d.name,
+                description=d.description,
+                price_cents=d.price_cents,
+                version=d.version,
+                ingredients=dict(d.recipe),
+            )
+            return Outgoing(DISH_EVENT_TYPES[change], snapshot)
         case PaymentRefused():
             return Outgoing(k.PAYMENT_REFUSED, k.PaymentRefused.model_construct(**vars(event)))
     raise TypeError(f"no message for {type(event).__name__}")

@@ -13,7 +13,7 @@ async def seed(conn: asyncpg.Connection, *, dishes: bool = True, pantry: bool = 
             for dish_id, name, description, price, recipe in DISHES:
                 inserted = await conn.fetchval(
                     "INSERT INTO dishes (id, name, description, image_url, price_cents) "
-                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING true",
+                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
                     dish_id,
                     name,
                     description,

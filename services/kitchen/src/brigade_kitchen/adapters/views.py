@@ -25,7 +25,11 @@ class PostgresKitchenViews:
         return await fetch_dishes(self._pool, ids)
 
     async def dish_ids(self) -> list[str]:
-        return [r["id"] for r in await self._pool.fetch("SELECT id FROM dishes")]
+        return [r["id"] for r in await self._pool.fetch("SELECT id FROM dishes WHERE retired_at IS NULL")]
+
+    async def image(self, digest: str) -> tuple[str, bytes] | None:
+        row = await self._pool.fetchrow("SELECT content_type, data FROM dish_images WHERE sha256 = $1", digest)
+        return (row["content_type"], row["data"]) if row else None
 
     async def order(self, order_id: str) -> OrderState | None:
         if not is_uuid(order_id):

@@ -38,3 +38,46 @@ class ExpiryNotDue(KitchenError):
     def __init__(self, order_id: str) -> None:
         super().__init__(f"order {order_id} is not due to expire yet")
         self.order_id = order_id
+
+
+class InvalidDish(KitchenError):
+    """What staff wrote is not a dish the menu can have; `field` names what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class DuplicateDishName(KitchenError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a dish on the menu is already named {name!r}")
+        self.name = name
+
+
+class StaleDish(KitchenError):
+    """A write that read an older version of the dish than the one it has now."""
+
+    def __init__(self, dish_id: str, expected: int, current: int) -> None:
+        super().__init__(f"dish {dish_id!r} is at version {current}, not {expected}: someone changed it meanwhile")
+        self.dish_id = dish_id
+        self.expected = expected
+        self.current = current
+
+
+class DishVersionChanged(KitchenError):
+    """An order named the version of the dish its customer saw, and the dish changed since."""
+
+    def __init__(self, dish_id: str, ordered: int, current: int) -> None:
+        super().__init__(
+            f"dish {dish_id!r} changed since version {ordered} (it is at version {current}): "
+            "look at its price and recipe again before ordering"
+        )
+        self.dish_id = dish_id
+        self.ordered = ordered
+        self.current = current
+
+
+class InvalidImage(KitchenError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)

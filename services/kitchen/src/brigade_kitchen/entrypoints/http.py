@@ -20,9 +20,18 @@ from brigade_common.inputs import IDEMPOTENCY_KEY
 from brigade_common.messaging import MessageContext
 from brigade_common.openapi import OpenAPI
 from brigade_common.pagination import IdPageQuery, Page, id_page, time_cursor
-from brigade_common.problems import Conflict, NotFound, ProblemMapper
+from brigade_common.problems import Conflict, NotFound, Problem, ProblemMapper, Unprocessable
 from brigade_contracts.auth import Role
-from brigade_kitchen.domain.errors import InvalidTransition, UnknownDish, UnknownOrder
+from brigade_kitchen.domain.errors import (
+    DishVersionChanged,
+    DuplicateDishName,
+    InvalidDish,
+    InvalidImage,
+    InvalidTransition,
+    StaleDish,
+    UnknownDish,
+    UnknownOrder,
+)
 from brigade_kitchen.entrypoints.schemas import (
     DishOut,
     DishPath,
@@ -40,12 +49,44 @@ PREFIX = "/api/kitchen"
 api = OpenAPI(title="Brigade kitchen", version="1.0.0")
 STAFF = (Role.STAFF,)
 
+
+def _invalid_dish(e: Exception) -> Problem:
+    assert isinstance(e, InvalidDish)
+    return Unprocessable(e.message, type="invalid-dish", field=e.field)
+
+
+def _stale_dish(e: Exception) -> Problem:
+    """A write whose If-Match is not the dish's version any more: 412 with the current ETag."""
+    assert isinstance(e, StaleDish)
+    return Problem(
+        str(e),
+        status=412,
+        title="Precondition Failed",
+        type="stale-version",
+        field="If-Match",
+        headers={"ETag": f'"{e.current}"'},
+        extensions={"current_version": e.current},
+    )
+
+
+def _dish_version_changed(e: Exception) -> Problem:
+    assert isinstance(e, DishVersionChanged)
+    return Conflict(
+        str(e), type="dish-version-changed", field="dish_version", extensions={"current_version": e.current}
+    )
+
+
 # The kitchen's errors as HTTP answers: the one place they are mapped.
 PROBLEMS: Mapping[type[Exception], ProblemMapper] = {
     # The order names a dish that does not exist: the same answer as GET /dishes/{id} gives.
     UnknownDish: lambda e: NotFound(str(e), type="unknown-dish", field="dish_id"),
     UnknownOrder: lambda e: NotFound(str(e), type="unknown-order"),
     InvalidTransition: lambda e: Conflict(str(e), type="invalid-order-transition"),
+    InvalidDish: _invalid_dish,
+    InvalidImage: lambda e: Unprocessable(str(e), type="invalid-image", field="body"),
+    DuplicateDishName: lambda e: Conflict(str(e), type="duplicate-dish-name", field="name"),
+    StaleDish: _stale_dish,
+    DishVersionChanged: _dish_version_changed,
 }
 
 
@@ -100,7 +141,7 @@ async def get_dish(request: Request, *, dish_id: str) -> Response:
     found = await _kitchen(request).views.dishes([dish_id])
     if not found:
         raise NotFound(f"no dish with id {dish_id!r}", type="unknown-dish")
-    return json_response(DishOut.of(found[0]))
+    return json_response(DishOut.of(found[0]), headers={"ETag": f'"{found[0].version}"'})
 
 
 # ------------------------------------------------------------------------------------------ orders
@@ -112,7 +153,7 @@ async def get_dish(request: Request, *, dish_id: str) -> Response:
     body=PlaceOrderBody,
     auth=True,
     headers=[IDEMPOTENCY_KEY],
-    responses={201: OrderOut, 202: OrderOut, 404: NotFound},
+    responses={201: OrderOut, 202: OrderOut, 404: NotFound, 409: Conflict},
     summary="Order a dish (waits up to KITCHEN_ORDER_WAIT_S for the kitchen to hold the ingredients)",
     description="201 with the order once it is reserved (or failed); 202 with a `Location` to poll while "
     "the warehouse is still supplying it.",
@@ -131,7 +172,9 @@ async def place_order(
         if idempotency_key is not None
         else None
     )
-    cmd = commands.PlaceOrder(str(uuid.uuid4()), principal.sub, body.dish_id, body.quantity, key)
+    cmd = commands.PlaceOrder(
+        str(uuid.uuid4()), principal.sub, body.dish_id, body.quantity, key, dish_version=body.dish_version
+    )
     return _placed(await _kitchen(request).place(cmd, context=context))
 
 

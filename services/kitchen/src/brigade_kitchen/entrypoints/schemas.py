@@ -51,6 +51,15 @@ class PlaceOrderBody(BaseModel):
 
     dish_id: DishId
     quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY), WHOLE] = 1
+    dish_version: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            description="The dish's version the customer saw: refused with 409 when the dish changed since. "
+            "Without it, the order takes the dish as it is when the order is placed.",
+        ),
+        WHOLE,
+    ] = None
 
 
 class OrderListQuery(TimePageQuery):

@@ -15,6 +15,7 @@ class PlaceOrder:
     dish_id: str
     quantity: int
     idempotency: IdempotencyKey | None = None
+    dish_version: int | None = None  # the version the customer saw, when they say
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from brigade_contracts.kitchen import PantryReason
-from brigade_kitchen.domain.errors import UnknownDish, UnknownOrder, UnknownSupplyRequest
+from brigade_kitchen.domain.errors import DishVersionChanged, UnknownDish, UnknownOrder, UnknownSupplyRequest
 from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.domain.model import Deadlines, Holds, Order, Payment
 from brigade_kitchen.service import commands as c
@@ -47,6 +47,8 @@ async def place_order(cmd: c.PlaceOrder, uow: KitchenUnitOfWork, deps: Deps) -> 
         dish = await uow.dishes.get(cmd.dish_id)
         if dish is None:
             raise UnknownDish(cmd.dish_id)
+        if cmd.dish_version is not None and cmd.dish_version != dish.version:
+            raise DishVersionChanged(dish.id, cmd.dish_version, dish.version)
         pantry = await uow.pantry.lock(dish.recipe)
         order = Order.place(
             cmd.order_id,

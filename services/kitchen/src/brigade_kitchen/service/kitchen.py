@@ -12,10 +12,13 @@ from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.domain.errors import ExpiryNotDue, UnknownOrder
 from brigade_kitchen.domain.events import OrderState
+from brigade_kitchen.service import menu
 from brigade_kitchen.service.admission import Admission
 from brigade_kitchen.service.commands import ExpireOrder, PlaceOrder
 from brigade_kitchen.service.handlers import HANDLERS, Deps, place_order
 from brigade_kitchen.service.ports import KitchenViews, OrderWaiters, UnitOfWorkFactory
+
+_HANDLERS = {**HANDLERS, **menu.HANDLERS}
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class Kitchen:
 
     async def handle(self, cmd: Any, *, context: MessageContext, inbox: InboxEntry | None = None) -> Any:
         """Run the use case of `cmd` in a unit of work of its own."""
-        return await HANDLERS[type(cmd)](cmd, self._uow(context, inbox), self.deps)
+        return await _HANDLERS[type(cmd)](cmd, self._uow(context, inbox), self.deps)
 
     async def place(self, cmd: PlaceOrder, *, context: MessageContext) -> Placement:
         """Place the order, then wait up to the order wait for it to leave `pending` (the saga goes

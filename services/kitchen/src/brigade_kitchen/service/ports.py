@@ -35,7 +35,27 @@ class Orders(Protocol):
 
 
 class Dishes(Protocol):
-    async def get(self, dish_id: str) -> Dish | None: ...
+    async def get(self, dish_id: str) -> Dish | None:
+        """The dish, while it is on the menu (None once retired)."""
+
+    async def lock(self, dish_id: str) -> Dish | None:
+        """The dish on the menu, locked until the unit of work ends (for a change to it)."""
+
+    async def free_id(self, wanted: str) -> str:
+        """`wanted`, or `wanted-2`, `wanted-3` … : the first id no dish (retired ones included) has.
+        Another unit of work asking for the same `wanted` waits until this one ends."""
+
+    async def add(self, dish: Dish) -> None:
+        """`DuplicateDishName` when a dish on the menu has its name."""
+
+    async def save(self, dish: Dish) -> None:
+        """Write the dish's new version; `DuplicateDishName` like `add`."""
+
+    async def retire(self, dish: Dish) -> None:
+        """Take the dish off the menu at its new version; its row stays, for the orders naming it."""
+
+    async def store_image(self, digest: str, media_type: str, data: bytes) -> None:
+        """Keep a picture under its SHA-256 (the same bytes twice are kept once)."""
 
 
 class Pantry(Protocol):
@@ -108,6 +128,9 @@ class KitchenViews(Protocol):
     async def dishes(self, ids: Sequence[str] | None = None) -> list[Dish]: ...
 
     async def dish_ids(self) -> list[str]: ...
+
+    async def image(self, digest: str) -> tuple[str, bytes] | None:
+        """A stored picture's media type and bytes."""
 
     async def order(self, order_id: str) -> OrderState | None: ...
 

@@ -128,3 +128,26 @@ describe("ApiClient", () => {
     expect(dates).toEqual(["Tue, 01 Dec 2026 11:00:00 GMT"]);
   });
 });
+
+describe("bodies other than JSON", () => {
+  it("sends a merge patch as its own media type and a picture as its bytes, with If-Match", async () => {
+    const { fetchFn, calls } = fakeFetch({
+      "PATCH /api/kitchen/dishes/x": [json(200, { id: "x" })],
+      "PUT /api/kitchen/dishes/x/image": [json(200, { id: "x" })],
+    });
+    const client = new ApiClient({ fetch: fetchFn, csrfToken: () => "c" });
+    await client.request("PATCH", "/api/kitchen/dishes/x", {
+      body: { price_cents: 900 },
+      contentType: "application/merge-patch+json",
+      headers: { "If-Match": '"3"' },
+    });
+    const picture = new Blob([new Uint8Array([0x89, 0x50])], { type: "image/png" });
+    await client.request("PUT", "/api/kitchen/dishes/x/image", { raw: picture, contentType: "image/png", headers: { "If-Match": '"4"' } });
+    const [patched, put] = calls as [Call, Call];
+    expect(patched.headers["content-type"]).toBe("application/merge-patch+json");
+    expect(patched.headers["If-Match"]).toBe('"3"');
+    expect(patched.body).toBe('{"price_cents":900}');
+    expect(put.headers["content-type"]).toBe("image/png");
+    expect(put.body).toBe(picture as unknown as string);
+  });
+});

@@ -12,6 +12,10 @@ export interface ApiResponse<T> {
 
 export interface RequestOptions {
   body?: unknown;
+  /** The JSON body's media type (default application/json), e.g. application/merge-patch+json. */
+  contentType?: string;
+  /** A body sent as it is (a picture), with `contentType`, instead of JSON. */
+  raw?: Blob;
   headers?: Record<string, string>;
   /** Do not try to refresh the session on 401 (the auth calls themselves). */
   noRefresh?: boolean;
@@ -113,7 +117,7 @@ export class ApiClient {
 
   private async send(method: string, path: string, options: RequestOptions): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json, application/problem+json", ...options.headers };
-    if (options.body !== undefined) headers["content-type"] = "application/json";
+    if (options.body !== undefined || options.raw !== undefined) headers["content-type"] = options.contentType ?? "application/json";
     if (UNSAFE.has(method)) {
       const csrf = this.csrfToken();
       if (csrf) headers["x-csrf-token"] = csrf;
@@ -122,7 +126,7 @@ export class ApiClient {
       return await this.fetchFn(path, {
         method,
         headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
         credentials: "same-origin",
         signal: options.signal,
       });
