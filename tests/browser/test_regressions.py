@@ -30,7 +30,8 @@ from tests.e2e.harness import restart
 Json = dict[str, Any]
 
 # Words a page uses for an order that went through; none may show before the order is reserved.
-SUCCESS = r"success|bought|✓|payment accepted|served|awaiting payment"
+# ("Bought 2 Pollo at the market" is the warehouse's purchase on the way, said as such: not one.)
+SUCCESS = r"success|bought(?! \d+ .+ at the market)|✓|payment accepted|served|awaiting payment"
 
 
 # ------------------------------------------------------------------------------------------ helpers

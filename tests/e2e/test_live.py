@@ -22,7 +22,7 @@ from websockets.typing import Origin
 
 from brigade_common.auth.requests import ACCESS_COOKIE
 from brigade_common.testing.waiting import eventually
-from brigade_contracts.kitchen import JOURNEY_STEP, ORDER_PLACED, ORDER_RESERVED
+from brigade_contracts.kitchen import JOURNEY_STEP, ORDER_PLACED, ORDER_RESERVED, PANTRY_MOVED
 from brigade_contracts.notifications import NOTIFICATION_CREATED, NOTIFICATIONS_READ
 from tests.e2e.harness import Stack, restart
 from tests.load.stack import start_with_gateway
@@ -153,7 +153,7 @@ def event(channel: str, kind: str | None = None, **data: object) -> Callable[[Fr
 
 
 def movement_ids(p: Page) -> list[int]:
-    return [f["event"]["data"]["movement_id"] for f in p.events("pantry")]
+    return [f["event"]["data"]["movement_id"] for f in p.events("pantry") if f["event"]["type"] == PANTRY_MOVED]
 
 
 async def test_staff_watch_the_pantry_move_for_an_order_and_customers_see_only_their_own(
@@ -172,7 +172,9 @@ async def test_staff_watch_the_pantry_move_for_an_order_and_customers_see_only_t
         salad = await place(http, gateway, stack, "ensalada-cesar", "alice")
         pasta = await place(http, gateway, stack, "pasta-carne-molida", "bob")
 
-        delivered = await staff.first(event("pantry", order_id=salad["order_id"]), "the delivery for the salad")
+        delivered = await staff.first(
+            event("pantry", PANTRY_MOVED, order_id=salad["order_id"]), "the delivery for the salad"
+        )
         data = delivered["event"]["data"]
         assert (data["ingredient"], data["delta"], data["reason"]) == ("lechuga", 1, "delivery")
         for order in (salad, pasta):

@@ -95,6 +95,7 @@ OWNED: dict[Key, Owned] = {
     ),
     ("payments", "GET", "/api/payments/{payment_id}"): Owned(a_payment, read_payment, staff_reach_it=True),
     ("kitchen", "GET", "/api/kitchen/orders/{order_id}"): Owned(an_order, read_order, staff_reach_it=True),
+    ("kitchen", "GET", "/api/kitchen/orders/{order_id}/journey"): Owned(an_order, read_order, staff_reach_it=True),
     ("kitchen", "POST", "/api/kitchen/orders/{order_id}/cancel"): Owned(an_order, read_order, staff_reach_it=True),
 }
 # A collection of the caller's own: the make, and the ids of a page of it.
