@@ -28,8 +28,9 @@ from tests.e2e.harness import Stack, eventually, installed
 from tests.e2e.reconcile import reconcile
 
 REPLICAS = {f"{s.env_prefix}NATS_REPLICAS": "3" for s in installed()}
-ORDERS = 24
 CONCURRENCY = 4
+# Orders served before each loss, while a server is down, and after all are back.
+AROUND_A_LOSS = 4
 SETTLED = {"reserved", "failed", "served", "cancelled", "expired"}
 ARTIFACT = Path(".artifacts/nats-node-loss.json")
 
@@ -76,6 +77,7 @@ class Load:
         self.http, self.stack = http, stack
         self.placed: list[str] = []
         self.outcomes: dict[str, str] = {}
+        self.stopping = asyncio.Event()
 
     async def one(self) -> None:
         customer = f"customer-{uuid.uuid4().hex[:8]}"
@@ -91,14 +93,20 @@ class Load:
             done = await wait_status(self.http, self.stack, placed["order_id"], {"served"}, sub=customer, timeout=120)
         self.outcomes[placed["order_id"]] = done["status"]
 
-    async def run(self, total: int) -> None:
-        gate = asyncio.Semaphore(CONCURRENCY)
+    async def run(self) -> None:
+        """`CONCURRENCY` customers, each ordering again once served, until `stop`."""
 
-        async def guarded() -> None:
-            async with gate:
+        async def customer() -> None:
+            while not self.stopping.is_set():
                 await self.one()
 
-        await asyncio.gather(*(guarded() for _ in range(total)))
+        await asyncio.gather(*(customer() for _ in range(CONCURRENCY)))
+
+    async def settled_at_least(self, count: int, running: asyncio.Task[None]) -> bool:
+        if running.done():
+            running.result()  # a customer's failure, raised here rather than waited out
+            return False
+        return len(self.outcomes) >= count
 
 
 @pytest.mark.stack_env(
@@ -120,18 +128,19 @@ async def test_losing_the_server_that_leads_a_stream_loses_and_doubles_nothing(
             assert info.cluster is not None and len(info.cluster.replicas or []) == 2
 
         load = Load(http, stack)
-        running = asyncio.create_task(load.run(ORDERS))
-        figures: dict[str, Any] = {"orders": ORDERS, "concurrency": CONCURRENCY, "losses": []}
-        for n, stream in enumerate((streams.KITCHEN.name, streams.WAREHOUSE.name), start=1):
-            await eventually(lambda n=n: len(load.outcomes) >= n * ORDERS // 4, 120, "orders settled before the loss")
+        running = asyncio.create_task(load.run())
+        figures: dict[str, Any] = {"concurrency": CONCURRENCY, "losses": []}
+        for stream in (streams.KITCHEN.name, streams.WAREHOUSE.name):
+            flowing = len(load.outcomes) + AROUND_A_LOSS
+            await eventually(lambda n=flowing: load.settled_at_least(n, running), 120, "orders served before the loss")
             leader = await _leader(js, stream)
             placed_before = len(load.placed)
             killed_at = time.monotonic()
             nats_cluster.server(leader).kill()
             new_leader = await _leader(js, stream)
             answered_after = time.monotonic() - killed_at
-            settled_before = len(load.outcomes)
-            await eventually(lambda s=settled_before: len(load.outcomes) >= s + 2, 120, "orders settling without it")
+            more = len(load.outcomes) + AROUND_A_LOSS
+            await eventually(lambda n=more: load.settled_at_least(n, running), 120, "orders served without it")
             nats_cluster.server(leader).start()
             figures["losses"].append(
                 {
@@ -143,9 +152,13 @@ async def test_losing_the_server_that_leads_a_stream_loses_and_doubles_nothing(
                     "down_for_s": round(time.monotonic() - killed_at, 2),
                 }
             )
+        after = len(load.outcomes) + AROUND_A_LOSS
+        await eventually(lambda: load.settled_at_least(after, running), 120, "orders served with every server back")
+        load.stopping.set()
         await asyncio.wait_for(running, 240)
+        figures["orders"] = len(load.placed)
 
-        assert len(load.outcomes) == ORDERS
+        assert len(load.outcomes) == len(load.placed)
         assert set(load.outcomes.values()) == {"served"}, load.outcomes
         dlq = await js.stream_info(streams.DLQ.name)
         assert dlq.state.messages == 0
@@ -160,7 +173,8 @@ async def test_losing_the_server_that_leads_a_stream_loses_and_doubles_nothing(
             "GROUP BY order_id, ingredient"
         )
         assert consumed and all(r["n"] == 1 for r in consumed)
-        assert await db.fetchval("SELECT count(*) FROM payments.payments WHERE status = 'succeeded'") == ORDERS
+        succeeded = await db.fetchval("SELECT count(*) FROM payments.payments WHERE status = 'succeeded'")
+        assert succeeded == len(load.placed)
         await reconcile(db)
 
         redelivered = await eventually(lambda: _redelivered(js), 30, "the consumers' figures")
