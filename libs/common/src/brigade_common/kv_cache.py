@@ -78,6 +78,8 @@ class ReadThroughCache(Generic[V]):
     codec: Codec[V]
     # How long a bucket operation may take before the read goes to the source instead.
     timeout_s: float = 0.25
+    # On how many NATS servers the bucket is kept (as the service's streams: NATS_REPLICAS).
+    replicas: int = 1
     clock: Callable[[], float] = time.monotonic
     stats: CacheStats = field(default_factory=CacheStats)
     _nc: NATS | None = field(default=None, init=False)
@@ -98,7 +100,9 @@ class ReadThroughCache(Generic[V]):
         if self._kv is None:
             js = nc.jetstream(timeout=max(self.timeout_s, 2.0))
             try:
-                self._kv = await js.create_key_value(KeyValueConfig(bucket=self.bucket, ttl=self.ttl_s, history=1))
+                self._kv = await js.create_key_value(
+                    KeyValueConfig(bucket=self.bucket, ttl=self.ttl_s, history=1, replicas=self.replicas)
+                )
             except nats.js.errors.BadRequestError:  # it exists, made with other settings: use it as it is
                 self._kv = await js.key_value(self.bucket)
             except _UNAVAILABLE as exc:

@@ -7,14 +7,17 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.applications import Starlette
 
 from brigade_common.auth.keysource import LateConnection
 from brigade_common.health import ReadinessChecks
 from brigade_common.idempotency import purge_expired
+from brigade_common.kv_cache import ReadThroughCache
 from brigade_common.runtime import Runtime
 from brigade_common.service_app import service_app
+from brigade_kitchen.adapters.menu_cache import BUCKET, CODEC, CachedKitchenViews, KvMenuCache
 from brigade_kitchen.adapters.unit_of_work import PostgresKitchenUnitOfWork
 from brigade_kitchen.adapters.views import PostgresKitchenViews
 from brigade_kitchen.adapters.waiters import NatsOrderWaiters
@@ -46,11 +49,14 @@ async def open_kitchen(
     if connection is not None:
         connection.nc = runtime.nc  # the verifier asks the auth service for its keys over it
     waiters = NatsOrderWaiters()
+    cache = ReadThroughCache[Any](BUCKET, settings.menu_cache_ttl_s, CODEC, replicas=settings.nats_replicas)
     try:
         await waiters.start(runtime.nc)
+        if settings.menu_cache:
+            await cache.start(runtime.nc)
         kitchen = Kitchen(
             uow=PostgresKitchenUnitOfWork.factory(runtime.db, on_commit=runtime.notify_outbox),
-            views=PostgresKitchenViews(runtime.db),
+            views=CachedKitchenViews(runtime.db, cache) if settings.menu_cache else PostgresKitchenViews(runtime.db),
             waiters=waiters,
             deps=Deps(
                 clock=_now,
@@ -60,7 +66,8 @@ async def open_kitchen(
             order_wait_s=settings.order_wait_s,
             max_concurrent_reservations=settings.max_concurrent_reservations,
         )
-        await runtime.run_consumers(consumer_specs(kitchen, settings))
+        menu = KvMenuCache(cache) if settings.menu_cache else None
+        await runtime.run_consumers(consumer_specs(kitchen, settings, menu))
         responder = await serve_requests(runtime.nc, kitchen.views)
         runtime.every(settings.idempotency_purge_s, lambda: purge_expired(runtime.db), "purge-idempotency-keys")
         runtime.every(settings.sweep_s, kitchen.settle_overdue, "settle-overdue-orders")
@@ -69,6 +76,7 @@ async def open_kitchen(
         finally:
             await responder.stop()
     finally:
+        await cache.close()
         await waiters.stop()
         await runtime.close()
 

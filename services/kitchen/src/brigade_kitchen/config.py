@@ -30,5 +30,9 @@ class Settings(ServiceSettings, DatabaseSettings, ConsumerSettings, JwtSettings)
     # Reservation transactions (POST /orders) running at once in this process; the rest wait their turn
     # in the process rather than on the pantry row locks in PostgreSQL. 0 = no limit.
     max_concurrent_reservations: int = Field(default=4, ge=0, le=1024)
+    # Dishes and the menu read through a JetStream KV bucket before PostgreSQL (off: every read from
+    # PostgreSQL), each entry kept this long unless a change of its dish deletes it first.
+    menu_cache: bool = True
+    menu_cache_ttl_s: float = Field(default=300.0, gt=0)
     # How often expired Idempotency-Keys (older than 24 hours) are deleted.
     idempotency_purge_s: float = Field(default=3600.0, gt=0)

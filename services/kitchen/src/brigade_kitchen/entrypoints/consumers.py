@@ -19,6 +19,7 @@ from brigade_contracts import warehouse as w
 from brigade_kitchen.domain.errors import InvalidTransition, UnknownOrder, UnknownSupplyRequest
 from brigade_kitchen.service import commands
 from brigade_kitchen.service.kitchen import Kitchen
+from brigade_kitchen.service.ports import MenuCache
 
 POISON: tuple[type[Exception], ...] = (UnknownOrder, UnknownSupplyRequest, InvalidTransition)
 
@@ -50,7 +51,17 @@ def _expiry_command(env: Envelope) -> Any:
     return commands.ExpireOrder(due.order_id, scheduled_for=due.expires_at)
 
 
-def consumer_specs(kitchen: Kitchen, settings: ConsumerSettings) -> list[ConsumerSpec]:
+def _forgetting(menu: MenuCache) -> Callable[[Envelope, Delivery], Awaitable[None]]:
+    """A dish changed (its event went out through the outbox, after the commit): what the cache held
+    of it goes. Nothing is written, so there is no inbox to claim: forgetting twice is harmless."""
+
+    async def forget(env: Envelope, delivery: Delivery) -> None:
+        await menu.forget(k.DishSnapshot.model_validate(env.data).dish_id)
+
+    return forget
+
+
+def consumer_specs(kitchen: Kitchen, settings: ConsumerSettings, menu: MenuCache | None = None) -> list[ConsumerSpec]:
     def handler(command_of: Callable[[Envelope], Any]) -> Callable[[Envelope, Delivery], Awaitable[None]]:
         async def handle(env: Envelope, delivery: Delivery) -> None:
             await kitchen.handle(command_of(env), context=MessageContext.caused_by(env), inbox=delivery.inbox)
@@ -62,7 +73,22 @@ def consumer_specs(kitchen: Kitchen, settings: ConsumerSettings) -> list[Consume
             name, stream, subjects, "kitchen", handler=handler(command_of), poison=POISON, **settings.consumer_options()
         )
 
+    forgetting = (
+        [
+            ConsumerSpec(
+                "kitchen-menu-cache",
+                "KITCHEN",
+                (k.DISH_CREATED, k.DISH_UPDATED, k.DISH_RETIRED),
+                "kitchen",
+                handler=_forgetting(menu),
+                **settings.consumer_options(),
+            )
+        ]
+        if menu is not None
+        else []
+    )
     return [
+        *forgetting,
         spec("kitchen-supply", "WAREHOUSE", (w.SUPPLY_DELIVERED, w.SUPPLY_FAILED), _warehouse_command),
         spec("kitchen-purchases", "WAREHOUSE", (w.PURCHASE_MADE,), _purchase_command),
         spec("kitchen-payments", "PAYMENTS", (p.PAYMENT_SUCCEEDED,), _payment_command),

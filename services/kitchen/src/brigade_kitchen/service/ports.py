@@ -158,6 +158,11 @@ class KitchenViews(Protocol):
     async def movements(self, *, before: int | None, limit: int) -> list[Movement]: ...
 
 
+class MenuCache(Protocol):
+    async def forget(self, dish_id: str) -> None:
+        """Drop what is cached of the dish and of the menu it is on, in every kitchen process."""
+
+
 class OrderWaiters(Protocol):
     def register(self, order_id: str) -> AbstractContextManager[asyncio.Future[OrderState]]:
         """Wait for the order to leave `pending`, on whichever process settles it. Register before
