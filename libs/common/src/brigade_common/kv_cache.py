@@ -147,6 +147,8 @@ class ReadThroughCache(Generic[V]):
     async def invalidate(self, *keys: str) -> None:
         """Delete `keys` everywhere; raises when NATS cannot take it (the caller's message is then
         redelivered, so the invalidation is not lost)."""
+        for key in keys:  # this process reads the change at once, before its watcher hears of it
+            self._copies.pop(key, None)
         if self._kv is None:
             raise nats.errors.NoServersError
         for key in keys:

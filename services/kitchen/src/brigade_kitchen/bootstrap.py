@@ -54,6 +54,7 @@ async def open_kitchen(
         await waiters.start(runtime.nc)
         if settings.menu_cache:
             await cache.start(runtime.nc)
+        menu = KvMenuCache(cache) if settings.menu_cache else None
         kitchen = Kitchen(
             uow=PostgresKitchenUnitOfWork.factory(runtime.db, on_commit=runtime.notify_outbox),
             views=CachedKitchenViews(runtime.db, cache) if settings.menu_cache else PostgresKitchenViews(runtime.db),
@@ -65,8 +66,8 @@ async def open_kitchen(
             ),
             order_wait_s=settings.order_wait_s,
             max_concurrent_reservations=settings.max_concurrent_reservations,
+            menu_cache=menu,
         )
-        menu = KvMenuCache(cache) if settings.menu_cache else None
         await runtime.run_consumers(consumer_specs(kitchen, settings, menu))
         responder = await serve_requests(runtime.nc, kitchen.views)
         runtime.every(settings.idempotency_purge_s, lambda: purge_expired(runtime.db), "purge-idempotency-keys")

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+import nats.errors
 
 from brigade_common.kv_cache import Codec, ReadThroughCache
 from brigade_kitchen.adapters.views import PostgresKitchenViews
@@ -76,3 +77,10 @@ class KvMenuCache:
     async def forget(self, dish_id: str) -> None:
         key = dish_key(dish_id)
         await self._cache.invalidate(*([key] if key else []), MENU_IDS)
+
+    async def try_forget(self, dish_id: str) -> bool:
+        try:
+            await self.forget(dish_id)
+        except (nats.errors.Error, TimeoutError):
+            return False
+        return True

@@ -12,11 +12,12 @@ from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.domain.errors import ExpiryNotDue, UnknownOrder
 from brigade_kitchen.domain.events import OrderState
+from brigade_kitchen.domain.model import Dish
 from brigade_kitchen.service import menu
 from brigade_kitchen.service.admission import Admission
 from brigade_kitchen.service.commands import ExpireOrder, PlaceOrder
 from brigade_kitchen.service.handlers import HANDLERS, Deps, place_order
-from brigade_kitchen.service.ports import KitchenViews, OrderWaiters, UnitOfWorkFactory
+from brigade_kitchen.service.ports import KitchenViews, MenuCache, OrderWaiters, UnitOfWorkFactory
 
 _HANDLERS = {**HANDLERS, **menu.HANDLERS}
 
@@ -40,8 +41,10 @@ class Kitchen:
         deps: Deps,
         order_wait_s: float,
         max_concurrent_reservations: int = 0,
+        menu_cache: MenuCache | None = None,
     ) -> None:
         self.views = views
+        self._menu_cache = menu_cache
         self.deps = deps
         self._uow = uow
         self._waiters = waiters
@@ -50,7 +53,12 @@ class Kitchen:
 
     async def handle(self, cmd: Any, *, context: MessageContext, inbox: InboxEntry | None = None) -> Any:
         """Run the use case of `cmd` in a unit of work of its own."""
-        return await _HANDLERS[type(cmd)](cmd, self._uow(context, inbox), self.deps)
+        result = await _HANDLERS[type(cmd)](cmd, self._uow(context, inbox), self.deps)
+        if self._menu_cache is not None and isinstance(result, Dish):
+            # Whoever changed a dish reads it changed at once. Every other kitchen hears of it from
+            # the dish event (the kitchen-menu-cache consumer), which also makes up for a failure here.
+            await self._menu_cache.try_forget(result.id)
+        return result
 
     async def place(self, cmd: PlaceOrder, *, context: MessageContext) -> Placement:
         """Place the order, then wait up to the order wait for it to leave `pending` (the saga goes

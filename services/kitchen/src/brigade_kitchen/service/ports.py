@@ -160,7 +160,11 @@ class KitchenViews(Protocol):
 
 class MenuCache(Protocol):
     async def forget(self, dish_id: str) -> None:
-        """Drop what is cached of the dish and of the menu it is on, in every kitchen process."""
+        """Drop what is cached of the dish and of the menu it is on, in every kitchen process;
+        raises when the cache could not be told (the caller tries again)."""
+
+    async def try_forget(self, dish_id: str) -> bool:
+        """`forget`, as far as it goes: False when the cache could not be told."""
 
 
 class OrderWaiters(Protocol):
