@@ -3,13 +3,14 @@ shown that someone else saved first, and takes their version), and retire it."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from playwright.async_api import expect
 
 from tests.browser.conftest import OpenPage
 from tests.browser.pages import Console
-from tests.browser.site import Account
+from tests.browser.site import Account, Site
 
 
 async def test_staff_add_edit_with_a_conflict_shown_and_retire_a_dish(
@@ -48,3 +49,35 @@ async def test_staff_add_edit_with_a_conflict_shown_and_retire_a_dish(
     await bea.get_by_role("button", name="Retire this dish").click()
     await expect(bea.get_by_role("heading", name="Dishes", level=1)).to_be_visible()
     await expect(bea.get_by_role("link", name=name)).to_have_count(0)
+
+
+async def test_a_dish_staff_change_changes_on_an_open_menu_page_without_a_reload(
+    open_page: OpenPage, customer: Account, staff: Account, web: Site
+) -> None:
+    """The menu is read through the kitchen's cache; the live menu channel brings the change to a
+    page that is already open, and the page reads the menu again until it shows it."""
+    desk = await open_page("staff", as_=staff)
+    diner = await open_page("customer", as_=customer)
+    await diner.goto("/")
+    menu = await (await diner.request.get("/api/kitchen/dishes/today")).json()
+    dish = menu[0]
+    card = diner.get_by_role("article", name=dish["name"], exact=True)
+    await expect(card).to_contain_text(dish["description"])
+    marker = f"Hoy con pan tostado {uuid.uuid4().hex[:4]}."
+
+    async def describe(text: str, version: int) -> int:
+        r = await desk.request.patch(
+            f"/api/kitchen/dishes/{dish['id']}",
+            data=json.dumps({"description": text}),
+            headers={"Origin": web.url, "If-Match": f'"{version}"', "Content-Type": "application/merge-patch+json"},
+        )
+        assert r.ok, await r.text()
+        changed: int = (await r.json())["version"]
+        return changed
+
+    changed = await describe(marker, dish["version"])
+    try:
+        await expect(card).to_contain_text(marker, timeout=10_000)
+    finally:
+        await describe(dish["description"], changed)  # the other tests' menu as it was
+    await expect(card).to_contain_text(dish["description"], timeout=10_000)

@@ -40,6 +40,7 @@ PAYMENT_REFUSED = "kitchen.payment.refused.v1"
 DISH_CREATED = "kitchen.dish.created.v1"
 DISH_UPDATED = "kitchen.dish.updated.v1"
 DISH_RETIRED = "kitchen.dish.retired.v1"
+DISH_EVENTS = "kitchen.dish.*.v1"
 # Request-reply (NATS service `kitchen`): one order's current snapshot, for a replica that has not
 # heard of it yet. Outside `kitchen.>` (the KITCHEN stream), like every request-reply subject.
 ORDER_GET = "rpc.kitchen.order.get"

@@ -62,3 +62,14 @@ def test_the_pantry_channel_carries_the_ledger_and_the_holds_and_nothing_else_of
         assert pantry.decode(3, subject, envelope(subject, ingredient="pan")) is not None
     assert pantry.decode(4, "kitchen.order.placed.v1", envelope("kitchen.order.placed.v1")) is None
     assert not pantry.may_subscribe(ALICE) and pantry.may_subscribe(SAM)
+
+
+def test_the_menu_channel_carries_every_dish_change_to_anyone_signed_in() -> None:
+    menu = CHANNELS["menu"]
+    for change in ("created", "updated", "retired"):
+        subject = f"kitchen.dish.{change}.v1"
+        event = menu.decode(5, subject, envelope(subject, dish_id="pan-simple", version=2))
+        assert event is not None
+        assert menu.visible(event, ALICE) and menu.visible(event, SAM)
+    assert menu.decode(6, "kitchen.order.placed.v1", envelope("kitchen.order.placed.v1")) is None
+    assert menu.may_subscribe(ALICE) and menu.may_subscribe(SAM)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from brigade_contracts import streams
-from brigade_contracts.kitchen import JOURNEY_STEP, ORDER_EVENT_TYPES, PANTRY_EVENTS, PANTRY_HELD, PANTRY_MOVED
+from brigade_contracts.kitchen import (
+    DISH_CREATED,
+    DISH_EVENTS,
+    DISH_RETIRED,
+    DISH_UPDATED,
+    JOURNEY_STEP,
+    ORDER_EVENT_TYPES,
+    PANTRY_EVENTS,
+    PANTRY_HELD,
+    PANTRY_MOVED,
+)
 from brigade_contracts.notifications import NOTIFICATION_CREATED, NOTIFICATION_EVENTS, NOTIFICATIONS_READ
 from brigade_contracts.warehouse import PURCHASE_MADE, STOCK_MOVED
 from brigade_live.domain.channels import NOBODY, STAFF, Channel
@@ -28,6 +38,8 @@ CHANNELS: Mapping[str, Channel] = {
             frozenset({*ORDER_EVENT_TYPES.values(), JOURNEY_STEP}),
             owner_field="customer_id",
         ),
+        # The menu as staff change it (a dish added, changed, retired): anyone signed in.
+        Channel("menu", streams.KITCHEN.name, (DISH_EVENTS,), frozenset({DISH_CREATED, DISH_UPDATED, DISH_RETIRED})),
         # A user's own notifications and unread count (the bell): nobody else's, staff included.
         Channel(
             "notifications",
