@@ -290,7 +290,7 @@ class Release:
 
 
 @pytest.fixture(scope="session")
-def control_plane() -> Iterator[ControlPlane]:
+def control_plane(request: pytest.FixtureRequest) -> Iterator[ControlPlane]:
     missing = missing_binaries(BIN_DIR)
     if missing:
         pytest.fail(
@@ -304,8 +304,12 @@ def control_plane() -> Iterator[ControlPlane]:
         yield plane
     finally:
         plane.stop()
-        if os.environ.get("BRIGADE_K8S_KEEP"):  # the processes' logs, for a failure to be read
-            print(f"control plane logs kept in {root / 'logs'}")
+        if plane.kwok_restarts:
+            print(f"\nkwok stalled and was restarted {plane.kwok_restarts} time(s) (see KWOK_STALL_S)")
+        shutil.rmtree(root / "etcd", ignore_errors=True)
+        if request.session.testsfailed or os.environ.get("BRIGADE_K8S_KEEP"):
+            # The processes' logs, for a failure to be read (kwok's says what it did to each pod).
+            print(f"\ncontrol plane logs kept in {root / 'logs'}")
         else:
             shutil.rmtree(root, ignore_errors=True)
 
