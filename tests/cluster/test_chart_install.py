@@ -13,8 +13,7 @@ import pytest
 import yaml
 
 from brigade_common.testing.waiting import wait_until
-from tests.cluster.conftest import CHART, POSTGRES_CHART, JobWatch, api_warnings, job_complete
-from tests.k8s.render import VALUES_DIR
+from tests.cluster.conftest import CHART, POSTGRES_CHART, JobWatch, api_warnings, await_rollout, job_complete
 
 if TYPE_CHECKING:
     from tests.cluster.conftest import Release, Tools
@@ -201,7 +200,17 @@ def test_upgrade_and_rollback_keep_the_passwords_and_run_only_the_hooks_they_sho
     assert [h["status"] for h in history] == ["superseded", "superseded", "deployed"]
 
 
-def test_the_prod_values_are_what_the_cluster_was_given(prod_release: Release) -> None:
-    values = yaml.safe_load((VALUES_DIR / "brigade-prod.yaml").read_text())
-    kitchen = prod_release.kube.apps.read_namespaced_deployment("kitchen", prod_release.namespace)
-    assert kitchen.spec.replicas == values["defaults"]["replicas"]
+def test_each_pdb_of_the_prod_values_lets_one_pod_of_its_deployment_go_at_a_time(prod_release: Release) -> None:
+    # The disruption controller counts the pods each PodDisruptionBudget selects: two per component.
+    from kubernetes import client
+
+    kube = await_rollout(prod_release.kube)
+    policy = client.PolicyV1Api(kube.api)
+    deployments = {d.metadata.name for d in kube.apps.list_namespaced_deployment(kube.namespace).items}
+
+    def budgets() -> dict[str, tuple[int, int]] | None:
+        pdbs = policy.list_namespaced_pod_disruption_budget(kube.namespace).items
+        found = {p.metadata.name: (p.status.expected_pods, p.status.disruptions_allowed) for p in pdbs}
+        return found if set(found) == deployments and set(found.values()) == {(2, 1)} else None
+
+    wait_until(budgets, 60, "every PDB expecting 2 pods and allowing 1 disruption", 0.2)
