@@ -56,4 +56,4 @@ def test_a_run_over_the_other_tests_leaves_the_images_and_the_real_pod_tests_out
     assert any("test_chart_install.py::" in line for line in cluster), cluster
     # The order journey needs real pods: not collected here, and the summary says where it runs.
     assert not [line for line in cluster if "test_an_order_completes" in line or "test_the_ingress_answers" in line]
-    assert "need real pods, left to `make test-cluster`" in result.stdout
+    assert "LeftToTheClusterRun: tests/cluster: 6 test(s) need real pods, left to `make test-cluster`" in result.stdout

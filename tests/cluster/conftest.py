@@ -28,6 +28,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +71,9 @@ def _unreachable_reason() -> str | None:
     return None
 
 
-_deselected: list[str] = []
+class LeftToTheClusterRun(pytest.PytestWarning):
+    """Tests not run here because they need real pods: in the warnings summary, so it shows under
+    xdist too (workers forward warnings to the controller, not their deselections)."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -85,7 +88,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     elif needs_kubelet:
         config.hook.pytest_deselected(items=needs_kubelet)
         items[:] = [item for item in items if item not in needs_kubelet]
-        _deselected.extend(item.nodeid for item in needs_kubelet)
+        names = ", ".join(sorted({item.name.split("[")[0] for item in needs_kubelet}))
+        warnings.warn(
+            LeftToTheClusterRun(
+                f"tests/cluster: {len(needs_kubelet)} test(s) need real pods, left to `make test-cluster`: {names}"
+            ),
+            stacklevel=1,
+        )
     for item in ours:
         item.add_marker(pytest.mark.xdist_group(GROUP))
 
@@ -97,14 +106,6 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         "tests/cluster: on a local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok); "
         "the tests marked `kubelet` (real pods: the Ingress, exec) are deselected: `make test-cluster` runs them"
     )
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _deselected:
-        terminalreporter.write_line(
-            f"tests/cluster: {len(_deselected)} test(s) need real pods, left to "
-            "`make test-cluster`: " + ", ".join(n.split("::")[-1] for n in _deselected)
-        )
 
 
 # --------------------------------------------------------------------------------- the clients
@@ -304,8 +305,6 @@ def control_plane(request: pytest.FixtureRequest) -> Iterator[ControlPlane]:
         yield plane
     finally:
         plane.stop()
-        if plane.kwok_restarts:
-            print(f"\nkwok stalled and was restarted {plane.kwok_restarts} time(s) (see KWOK_STALL_S)")
         shutil.rmtree(root / "etcd", ignore_errors=True)
         if request.session.testsfailed or os.environ.get("BRIGADE_K8S_KEEP"):
             # The processes' logs, for a failure to be read (kwok's says what it did to each pod).

@@ -17,7 +17,6 @@ import os
 import signal
 import ssl
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,10 +31,6 @@ SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 # What the fake node offers: room for every replica of the production values, several times over.
 NODE_CAPACITY = {"cpu": "64", "memory": "256Gi", "pods": "250"}
-# kwok v0.7.0 now and then stops playing pod stages (its node heartbeats go on): a pod kwok should
-# move on (scheduled and Pending, a Job's Running pod, a deleted pod) that stays as it is this long
-# makes the watchdog restart kwok, which lists every pod again and carries on.
-KWOK_STALL_S = 8.0
 
 
 def missing_binaries(bin_dir: Path) -> list[str]:
@@ -150,10 +145,6 @@ class ControlPlane:
     node_names: tuple[str, ...] = ("kwok-node-0",)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, init=False)
     api_port: int = field(default=0, init=False)
-    # How often the watchdog had to restart kwok (see KWOK_STALL_S).
-    kwok_restarts: int = field(default=0, init=False)
-    _stopping: threading.Event = field(default_factory=threading.Event, init=False)
-    _watchdog: threading.Thread | None = field(default=None, init=False)
 
     @property
     def pki(self) -> Path:
@@ -260,6 +251,10 @@ class ControlPlane:
             f"--cluster-cidr={POD_CIDR}",
             # The HPA controller looks often, so a test sees it correct a Deployment in seconds.
             "--horizontal-pod-autoscaler-sync-period=1s",
+            # kwok's default heartbeat patches the node every 20-45 s and no lease: with the default
+            # grace of 50 s the node-lifecycle controller would now and then mark the node NotReady
+            # and its pods unready, which kwok never makes ready again (its pod stages are done).
+            "--node-monitor-grace-period=10m",
             "--v=1",
         )
         self._spawn(
@@ -271,7 +266,13 @@ class ControlPlane:
             "--secure-port=0",
             "--v=1",
         )
-        self._start_kwok()
+        self._spawn(
+            "kwok",
+            f"--kubeconfig={kubeconfig}",
+            "--manage-all-nodes=true",
+            f"--cidr={POD_CIDR}",
+            "--node-ip=10.0.0.1",
+        )
         for node in self.node_names:
             self._create_node(node)
 
@@ -281,55 +282,12 @@ class ControlPlane:
                     raise DevServerError(f"{name} exited with code {proc.returncode}:\n{self._tail(name)}")
             return self._controllers_ready()
 
-        self._watchdog = threading.Thread(target=self._watch_kwok, name="kwok-watchdog", daemon=True)
-        self._watchdog.start()
         while not running():
             if time.monotonic() > deadline:
                 raise DevServerError(
                     f"the control plane was not ready within {timeout:.0f}s (logs: {self.root / 'logs'})"
                 )
             time.sleep(0.05)
-
-    def _start_kwok(self) -> None:
-        self._spawn(
-            "kwok",
-            f"--kubeconfig={self.kubeconfig}",
-            "--manage-all-nodes=true",
-            f"--cidr={POD_CIDR}",
-            "--node-ip=10.0.0.1",
-        )
-
-    def _waiting_on_kwok(self) -> set[tuple[str, str]]:
-        """(uid, resourceVersion) of the pods kwok has yet to move on."""
-        waiting = set()
-        for pod in self.request("GET", "/api/v1/pods")["items"]:
-            meta, spec, status = pod["metadata"], pod.get("spec", {}), pod.get("status", {})
-            if not spec.get("nodeName"):
-                continue
-            owners = {o.get("kind") for o in meta.get("ownerReferences", [])}
-            phase = status.get("phase")
-            if meta.get("deletionTimestamp") or phase == "Pending" or (phase == "Running" and "Job" in owners):
-                waiting.add((meta["uid"], meta["resourceVersion"]))
-        return waiting
-
-    def _watch_kwok(self) -> None:
-        first_seen: dict[tuple[str, str], float] = {}
-        while not self._stopping.wait(1.0):
-            try:
-                waiting = self._waiting_on_kwok()
-            except (OSError, urllib.error.URLError, ValueError):
-                continue
-            now = time.monotonic()
-            first_seen = {key: first_seen.get(key, now) for key in waiting}
-            if any(now - seen > KWOK_STALL_S for seen in first_seen.values()) and not self._stopping.is_set():
-                with open(self.log("kwok"), "a") as log:
-                    log.write(f"watchdog: pods unchanged for {KWOK_STALL_S:g}s, restarting kwok\n")
-                proc = self.procs["kwok"]
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
-                self._start_kwok()
-                self.kwok_restarts += 1
-                first_seen = {}
 
     # ------------------------------------------------------------------------------- API access
 
@@ -387,9 +345,6 @@ class ControlPlane:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop every process by its id, the last started first (kwok ... etcd)."""
-        self._stopping.set()
-        if self._watchdog is not None:
-            self._watchdog.join(10)
         for _name, proc in reversed(list(self.procs.items())):
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGTERM)
