@@ -17,6 +17,7 @@ import os
 import signal
 import ssl
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +32,16 @@ SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 # What the fake node offers: room for every replica of the production values, several times over.
 NODE_CAPACITY = {"cpu": "64", "memory": "256Gi", "pods": "250"}
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
+    """On Linux, the child gets SIGKILL when the process that started it dies (a killed test run
+    leaves no API server behind)."""
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def missing_binaries(bin_dir: Path) -> list[str]:
@@ -165,7 +176,11 @@ class ControlPlane:
         self.log(name).parent.mkdir(parents=True, exist_ok=True)
         with open(self.log(name), "ab") as out:
             proc = subprocess.Popen(
-                [str(self.bin_dir / name), *args], stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                [str(self.bin_dir / name), *args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         self.procs[name] = proc
         return proc
