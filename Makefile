@@ -30,7 +30,7 @@ help:
 	@echo "make catalog    rewrite the files derived from the service catalog (routes, chart, skaffold, base image)"
 	@echo "make kind-up, make dev      a kind cluster, then skaffold dev (docs/kubernetes.md)"
 	@echo "make test-images            build the images with Docker or Podman and run the charts on them"
-	@echo "make test-cluster           the order journey against the current kube context"
+	@echo "make test-cluster           tests/cluster, the order journey included, against the current kube context"
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -59,8 +59,9 @@ catalog: install
 	$(UV) run --frozen python -m brigade_devstack catalog
 
 # web-frontend (mk/dev.mk): the browser tests (tests/browser) drive the built app.
-test: install helm lint typecheck web-check web-frontend
-	$(UV) run --frozen pytest -n 2 --dist loadgroup --ignore=tests/cluster $(PYTEST_ARGS)
+# control-plane (mk/k8s.mk): tests/cluster installs the charts into a real API server on loopback.
+test: install helm control-plane lint typecheck web-check web-frontend
+	$(UV) run --frozen pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: install
 	$(UV) run --frozen python -m tests.bench

@@ -10,11 +10,17 @@ K8S_NAMESPACE ?= brigade
 BRIGADE_CHART := infra/helm/brigade
 POSTGRES_CHART := infra/helm/brigade-postgres
 
-.PHONY: helm kind k8s-lint k8s-prepare kind-up kind-down dev test-cluster test-images
+.PHONY: helm control-plane kind k8s-lint k8s-prepare kind-up kind-down dev test-cluster test-images
 
 ## helm: install the pinned Helm into .tools/bin (built with Go; skipped when already there)
 helm:
 	@bash scripts/install-helm.sh
+
+## control-plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok
+## (pinned, built from source once per version into $$BRIGADE_TOOLS_CACHE, default
+## ~/.cache/brigade/tools, linked into .tools/bin) and the CloudNativePG CRDs: tests/cluster runs them
+control-plane:
+	@bash scripts/install-control-plane.sh
 
 ## k8s-lint: helm lint + helm template of both charts, default and production values
 k8s-lint: helm
@@ -58,9 +64,10 @@ dev: helm
 	@command -v skaffold >/dev/null || { echo "skaffold not found: install v2 (https://skaffold.dev/docs/install/)" >&2; exit 1; }
 	skaffold dev -p kind
 
-## test-cluster: order journey against the current kube context (not part of `make test`)
-test-cluster:
-	uv run pytest tests/cluster -p no:cacheprovider
+## test-cluster: tests/cluster against the current kube context, the order journey included
+## (`make test` runs the rest of it on a local control plane)
+test-cluster: helm control-plane
+	BRIGADE_KUBE=current uv run pytest tests/cluster -p no:cacheprovider
 
 ## test-images: build every image with Docker or Podman and run the rendered chart on them, no cluster
 ## needed (not part of `make test`; BRIGADE_IMAGE_BUILD_ARGS, tests/images/standin-bases.sh offline)

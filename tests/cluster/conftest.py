@@ -1,30 +1,57 @@
-"""Tests against a running cluster: `make test-cluster` (uv run pytest tests/cluster), current kube
-context, Brigade deployed by `skaffold dev -p kind` or `skaffold run`.
+"""Tests against Kubernetes, in two modes.
 
-They run only when asked for by path, so a bare `pytest` over the repository leaves them out (they
-are not part of `make test`). Asked for with no reachable cluster, the run stops with exit code 3
-and says so: it never passes by skipping everything.
+`make test` (the default): a real control plane on loopback, built from source by
+scripts/install-control-plane.sh and started once per session (brigade_common.testing.controlplane):
+etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and kwok for the kubelet (pods run,
+Job pods succeed, nothing is pulled or executed). The fixtures install the CloudNativePG CRDs and
+then the Brigade and PostgreSQL charts for real with the pinned helm, and the tests drive what the
+API server and the controllers do with them. The tests that need real pods (HTTP through the
+Ingress, exec) are marked `kubelet`: they are deselected here, and the run's header says so.
 
-Environment: BRIGADE_NAMESPACE (brigade), BRIGADE_URL (http://kitchen.local),
-BRIGADE_KUBE_CONTEXT (the current one), BRIGADE_ROLLOUT_TIMEOUT_S (600).
+`make test-cluster` (BRIGADE_KUBE=current): the same suite against the current kube context, Brigade
+deployed by `skaffold dev -p kind` or `skaffold run`, the `kubelet` tests (the order journey)
+included; with no reachable cluster the run stops with exit code 3 and says so. The chart install
+tests still run on their own control plane: they install, break and roll back releases.
+
+Environment: BRIGADE_KUBE (`current`, else the local control plane), BRIGADE_NAMESPACE (brigade),
+BRIGADE_URL (http://kitchen.local), BRIGADE_KUBE_CONTEXT (the current one),
+BRIGADE_ROLLOUT_TIMEOUT_S (600 on a real cluster, 120 on the local one).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
+from brigade_common.testing.controlplane import ControlPlane, missing_binaries
 from brigade_common.testing.waiting import wait_until
 from tests.journey import new_customer, new_staff
-from tests.optin import opt_in
+from tests.k8s.render import CHART, POSTGRES_CHART, VALUES_DIR, find_helm
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+BIN_DIR = REPO / ".tools/bin"
+CNPG_CRDS = REPO / ".tools/crds/cnpg"
+CURRENT = os.environ.get("BRIGADE_KUBE") == "current"
+GROUP = "control-plane"  # every test here on one xdist worker: one control plane per run
+KIND_NAMESPACE = "brigade"
+PROD_NAMESPACE = "brigade-prod"
+INSTALL_TIMEOUT = "180s"
 
 
 def _unreachable_reason() -> str | None:
@@ -44,38 +71,74 @@ def _unreachable_reason() -> str | None:
     return None
 
 
+class LeftToTheClusterRun(pytest.PytestWarning):
+    """Tests not run here because they need real pods: in the warnings summary, so it shows under
+    xdist too (workers forward warnings to the controller, not their deselections)."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    def missing() -> str | None:
+    ours = [item for item in items if HERE in Path(str(item.path)).resolve().parents]
+    if not ours:
+        return
+    needs_kubelet = [item for item in ours if item.get_closest_marker("kubelet")]
+    if CURRENT:
         reason = _unreachable_reason()
-        return reason and f"no Kubernetes cluster reachable via current context: {reason}"
+        if reason is not None:
+            pytest.exit(f"no Kubernetes cluster reachable via current context: {reason}", returncode=3)
+    elif needs_kubelet:
+        config.hook.pytest_deselected(items=needs_kubelet)
+        items[:] = [item for item in items if item not in needs_kubelet]
+        names = ", ".join(sorted({item.name.split("[")[0] for item in needs_kubelet}))
+        warnings.warn(
+            LeftToTheClusterRun(
+                f"tests/cluster: {len(needs_kubelet)} test(s) need real pods, left to `make test-cluster`: {names}"
+            ),
+            stacklevel=1,
+        )
+    for item in ours:
+        item.add_marker(pytest.mark.xdist_group(GROUP))
 
-    opt_in(config, items, HERE, missing)
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if CURRENT:
+        return "tests/cluster: against the current kube context (BRIGADE_KUBE=current)"
+    return (
+        "tests/cluster: on a local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok); "
+        "the tests marked `kubelet` (real pods: the Ingress, exec) are deselected: `make test-cluster` runs them"
+    )
 
 
-# ---------------------------------------------------------------------------------------- fixtures
+# --------------------------------------------------------------------------------- the clients
 
 
 @dataclass
 class Kube:
-    core: Any
-    apps: Any
-    custom: Any
+    """The API groups the tests use, bound to one cluster, and the namespace Brigade runs in."""
+
+    api: Any
     namespace: str
+    # False on the local control plane: no CloudNativePG operator there, so no Cluster gets ready.
+    operators: bool = True
+    core: Any = field(init=False)
+    apps: Any = field(init=False)
+    batch: Any = field(init=False)
+    autoscaling: Any = field(init=False)
+    custom: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        from kubernetes import client
+
+        self.core = client.CoreV1Api(self.api)
+        self.apps = client.AppsV1Api(self.api)
+        self.batch = client.BatchV1Api(self.api)
+        self.autoscaling = client.AutoscalingV2Api(self.api)
+        self.custom = client.CustomObjectsApi(self.api)
+
+    def in_namespace(self, namespace: str) -> Kube:
+        return Kube(self.api, namespace, self.operators)
 
 
 AUTH_PODS = "app.kubernetes.io/name=brigade,app.kubernetes.io/component=auth"
-
-
-@pytest.fixture(scope="session")
-def kube() -> Kube:
-    from kubernetes import client
-
-    return Kube(
-        client.CoreV1Api(),
-        client.AppsV1Api(),
-        client.CustomObjectsApi(),
-        os.environ.get("BRIGADE_NAMESPACE", "brigade"),
-    )
 
 
 def rollout_pending(kube: Kube) -> str | None:
@@ -93,23 +156,247 @@ def rollout_pending(kube: Kube) -> str | None:
     for s in kube.apps.list_namespaced_stateful_set(kube.namespace).items:
         if (s.status.ready_replicas or 0) < (s.spec.replicas or 0):
             pending.append(f"statefulset/{s.metadata.name}")
-    clusters = kube.custom.list_namespaced_custom_object("postgresql.cnpg.io", "v1", kube.namespace, "clusters")
-    for c in clusters["items"]:
-        if c.get("status", {}).get("readyInstances", 0) < c["spec"]["instances"]:
-            pending.append(f"cluster/{c['metadata']['name']}")
+    if kube.operators:
+        clusters = kube.custom.list_namespaced_custom_object("postgresql.cnpg.io", "v1", kube.namespace, "clusters")
+        for c in clusters["items"]:
+            if c.get("status", {}).get("readyInstances", 0) < c["spec"]["instances"]:
+                pending.append(f"cluster/{c['metadata']['name']}")
     if not kube.apps.list_namespaced_deployment(kube.namespace).items:
         pending.append("no Deployment in the namespace yet")
     return ", ".join(pending) or None
 
 
-@pytest.fixture(scope="session")
-def rolled_out(kube: Kube) -> Kube:
-    timeout = float(os.environ.get("BRIGADE_ROLLOUT_TIMEOUT_S", "600"))
+def await_rollout(kube: Kube) -> Kube:
+    default = "600" if CURRENT else "120"
+    timeout = float(os.environ.get("BRIGADE_ROLLOUT_TIMEOUT_S", default))
     try:
-        wait_until(lambda: rollout_pending(kube) is None, timeout, f"rollout in namespace {kube.namespace}", 2)
+        wait_until(lambda: rollout_pending(kube) is None, timeout, f"rollout in namespace {kube.namespace}", 0.2)
     except AssertionError as exc:
         pytest.fail(f"{exc}; still pending: {rollout_pending(kube)}", pytrace=False)
     return kube
+
+
+# ------------------------------------------------------------------------ the local control plane
+
+
+@dataclass
+class Tools:
+    """helm and kubectl bound to the local control plane's kubeconfig."""
+
+    kubeconfig: Path
+    helm_bin: str
+
+    def run(self, *args: str, check: bool = True, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+        started = time.monotonic()
+        result = subprocess.run(
+            list(args), capture_output=True, text=True, check=False, cwd=REPO, env=env, timeout=timeout
+        )
+        if os.environ.get("BRIGADE_K8S_KEEP"):
+            print(f"{time.monotonic() - started:6.2f}s {' '.join(Path(a).name for a in args[:3])}")
+        if check and result.returncode != 0:
+            pytest.fail(f"{' '.join(args[:4])} ... failed ({result.returncode}):\n{result.stderr}", pytrace=False)
+        return result
+
+    def helm(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run(self.helm_bin, *args, check=check)
+
+    def kubectl(self, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        if stdin is None:
+            return self.run(str(BIN_DIR / "kubectl"), *args, check=check)
+        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+        result = subprocess.run(
+            [str(BIN_DIR / "kubectl"), *args], input=stdin, capture_output=True, text=True, check=False, env=env
+        )
+        if check and result.returncode != 0:
+            pytest.fail(f"kubectl {' '.join(args[:3])} failed:\n{result.stderr}", pytrace=False)
+        return result
+
+    def namespace(self, name: str) -> None:
+        """The namespace as infra/k8s/namespace.yaml makes it (its Pod Security labels), by that name."""
+        doc = yaml.safe_load((REPO / "infra/k8s/namespace.yaml").read_text())
+        doc["metadata"]["name"] = name
+        self.kubectl("apply", "-f", "-", stdin=json.dumps(doc))
+
+
+@dataclass
+class JobWatch:
+    """A watch on the Jobs of one namespace while something runs: every event, in the order the API
+    server stored them. It lists first and watches from that version, so nothing created after
+    `__enter__` returns is missed, however short-lived (hook Jobs are deleted once they succeed)."""
+
+    batch: Any
+    namespace: str
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> JobWatch:
+        version = self.batch.list_namespaced_job(self.namespace).metadata.resource_version
+        self._thread = threading.Thread(target=self._run, args=(version,), daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self, version: str) -> None:
+        from kubernetes import watch
+
+        while not self._stop.is_set():
+            # Short server-side timeouts, resumed from the last version seen: stopping takes a second.
+            for event in watch.Watch().stream(
+                self.batch.list_namespaced_job, self.namespace, resource_version=version, timeout_seconds=1
+            ):
+                obj = event["raw_object"]
+                version = obj["metadata"]["resourceVersion"]
+                self.events.append((event["type"], obj))
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._thread is not None
+        self._stop.set()
+        self._thread.join(15)
+
+    def created(self) -> list[str]:
+        return [obj["metadata"]["name"] for kind, obj in self.events if kind == "ADDED"]
+
+
+def job_complete(job: dict[str, Any]) -> bool:
+    conditions = job.get("status", {}).get("conditions") or []
+    return any(c["type"] == "Complete" and c["status"] == "True" for c in conditions)
+
+
+@dataclass
+class Release:
+    """A Brigade installation on the local control plane: its namespace, and the Job events of the
+    brigade chart's install (the hooks)."""
+
+    kube: Kube
+    tools: Tools
+    values: list[str]
+    postgres_values: list[str]
+    install_jobs: JobWatch
+
+    @property
+    def namespace(self) -> str:
+        return self.kube.namespace
+
+    def helm(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.tools.helm(*args, "--namespace", self.namespace, check=check)
+
+    def manifest(self, release: str) -> list[dict[str, Any]]:
+        out = self.helm("get", "manifest", release).stdout
+        return [d for d in yaml.safe_load_all(out) if d]
+
+    def hooks(self, release: str) -> list[dict[str, Any]]:
+        out = self.helm("get", "hooks", release).stdout
+        return [d for d in yaml.safe_load_all(out) if d]
+
+
+@pytest.fixture(scope="session")
+def control_plane(request: pytest.FixtureRequest) -> Iterator[ControlPlane]:
+    missing = missing_binaries(BIN_DIR)
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} missing from {BIN_DIR}: run `make control-plane` (make test does it first)",
+            pytrace=False,
+        )
+    root = Path(tempfile.mkdtemp(prefix="brigade-k8s-"))
+    plane = ControlPlane(root, BIN_DIR)
+    plane.start()
+    try:
+        yield plane
+    finally:
+        plane.stop()
+        shutil.rmtree(root / "etcd", ignore_errors=True)
+        if request.session.testsfailed or os.environ.get("BRIGADE_K8S_KEEP"):
+            # The processes' logs, for a failure to be read (kwok's says what it did to each pod).
+            print(f"\ncontrol plane logs kept in {root / 'logs'}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tools(control_plane: ControlPlane) -> Tools:
+    helm = find_helm()
+    if helm is None:
+        pytest.fail("helm not found: run `make helm`", pytrace=False)
+    return Tools(control_plane.kubeconfig, helm)
+
+
+@pytest.fixture(scope="session")
+def local_api(control_plane: ControlPlane) -> Any:
+    from kubernetes import config
+
+    return config.new_client_from_config(config_file=str(control_plane.kubeconfig))
+
+
+@pytest.fixture(scope="session")
+def cnpg_crds(tools: Tools) -> list[str]:
+    """The CloudNativePG CRDs of the pinned operator, installed and Established; their names."""
+    files = sorted(CNPG_CRDS.glob("*.yaml"))
+    if not files:
+        pytest.fail(f"no CRDs in {CNPG_CRDS}: run `make control-plane`", pytrace=False)
+    tools.kubectl("apply", "--server-side", *(a for f in files for a in ("-f", str(f))))
+    names = [yaml.safe_load(f.read_text())["metadata"]["name"] for f in files]
+    tools.kubectl("wait", "--for=condition=Established", "--timeout=30s", *(f"crd/{n}" for n in names))
+    return names
+
+
+def api_warnings(helm_stderr: str) -> list[str]:
+    """The API server's warnings in helm's output (an unknown field is one: the object is stored
+    without it)."""
+    # klog quotes them: ... warnings.go:107] "Warning: unknown field \"spec...\""
+    found = re.findall(r'"Warning: (.*)"$', helm_stderr, flags=re.MULTILINE)
+    return [w.replace('\\"', '"') for w in found]
+
+
+def install(tools: Tools, api: Any, namespace: str, postgres_values: list[str], values: list[str]) -> Release:
+    """brigade-postgres, then brigade (waiting for its Deployments), as skaffold.yaml orders them; an
+    API server warning fails it."""
+    tools.namespace(namespace)
+    ns = ["--namespace", namespace]
+    done = tools.helm("install", "brigade-postgres", str(POSTGRES_CHART), *ns, *postgres_values)
+    assert not api_warnings(done.stderr), done.stderr
+    with JobWatch(Kube(api, namespace).batch, namespace) as jobs:
+        done = tools.helm("install", "brigade", str(CHART), *ns, *values, "--wait", "--timeout", INSTALL_TIMEOUT)
+    assert not api_warnings(done.stderr), done.stderr
+    return Release(Kube(api, namespace, operators=False), tools, values, postgres_values, jobs)
+
+
+@pytest.fixture(scope="session")
+def kind_release(tools: Tools, local_api: Any, cnpg_crds: list[str]) -> Release:
+    """Brigade with the kind values (what `skaffold dev -p kind` deploys), namespace `brigade`."""
+    return install(tools, local_api, KIND_NAMESPACE, [], ["-f", str(VALUES_DIR / "brigade-kind.yaml")])
+
+
+@pytest.fixture(scope="session")
+def prod_release(tools: Tools, local_api: Any, cnpg_crds: list[str]) -> Release:
+    """Brigade with the production values (two replicas, HPAs), namespace `brigade-prod`."""
+    return install(
+        tools,
+        local_api,
+        PROD_NAMESPACE,
+        ["-f", str(VALUES_DIR / "brigade-postgres-prod.yaml")],
+        ["-f", str(VALUES_DIR / "brigade-prod.yaml")],
+    )
+
+
+# ------------------------------------------------------------------------------- either cluster
+
+
+@pytest.fixture(scope="session")
+def kube(request: pytest.FixtureRequest) -> Kube:
+    """Brigade's namespace: on the current context (BRIGADE_KUBE=current), else the kind release on
+    the local control plane."""
+    if CURRENT:
+        from kubernetes import client
+
+        return Kube(client.ApiClient(), os.environ.get("BRIGADE_NAMESPACE", "brigade"))
+    release: Release = request.getfixturevalue("kind_release")
+    return release.kube
+
+
+@pytest.fixture(scope="session")
+def rolled_out(kube: Kube) -> Kube:
+    return await_rollout(kube)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,9 @@
 """The order journey on a real cluster, with the warehouse killed mid-way: the order still completes
 and not a unit is lost between the warehouse and the kitchen's pantry.
 
+Marked `kubelet`: they need real pods behind the Ingress, so they run in `make test-cluster` only;
+the rollout check runs on the local control plane too.
+
 Assumes a quiet system (no other orders while it runs): it reconciles balances before and after
 (tests/journey.py).
 """
@@ -15,7 +18,8 @@ from tests.journey import assert_reconciled, balances, follow_order, pick_order,
 
 if TYPE_CHECKING:
     import httpx
-    from conftest import Kube
+
+    from tests.cluster.conftest import Kube
 
 ORDER_TIMEOUT_S = 240  # the warehouse pod restarts, reconnects and gets its supply command redelivered
 
@@ -30,6 +34,7 @@ def test_every_rollout_completes(rolled_out: Kube) -> None:
     assert {"kitchen", "warehouse", "market", "web"} <= deployments
 
 
+@pytest.mark.kubelet
 @pytest.mark.parametrize(
     ("path", "content_type"),
     [
@@ -46,6 +51,7 @@ def test_the_ingress_answers(http: httpx.Client, path: str, content_type: str) -
     assert response.headers["content-type"].startswith(content_type)
 
 
+@pytest.mark.kubelet
 def test_an_order_completes_while_the_warehouse_restarts_and_nothing_is_lost(
     http: httpx.Client, rolled_out: Kube, customer_token: str, staff_token: str
 ) -> None:

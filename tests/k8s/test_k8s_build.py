@@ -229,3 +229,17 @@ def test_the_helm_installer_pins_a_helm_v3_release() -> None:
     assert re.search(r'HELM_VERSION="\$\{HELM_VERSION:-v3\.\d+\.\d+\}"', script)
     assert ".tools/bin" in script
     assert "go install" in script
+
+
+# The CloudNativePG operator each cloudnative-pg chart version deploys (its appVersion): the local
+# control plane of tests/cluster validates our Cluster and Database against that operator's CRDs.
+CNPG_OPERATOR_OF_CHART = {"0.28.3": "v1.29.1"}
+
+
+def test_the_control_planes_cnpg_crds_are_those_of_the_operator_skaffold_deploys() -> None:
+    chart = str(releases(SKAFFOLD)["cnpg"]["version"])
+    assert chart in CNPG_OPERATOR_OF_CHART, f"cnpg chart {chart}: add its appVersion here and in the script"
+    script = (REPO / "scripts/install-control-plane.sh").read_text()
+    pinned = re.search(r'CNPG_VERSION="\$\{CNPG_VERSION:-(v[0-9.]+)\}"', script)
+    assert pinned, "scripts/install-control-plane.sh pins CNPG_VERSION"
+    assert pinned[1] == CNPG_OPERATOR_OF_CHART[chart]

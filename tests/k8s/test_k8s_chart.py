@@ -112,6 +112,7 @@ def test_schema_validation_catches_a_broken_object() -> None:
         ("components.kitchen.port=70000", "/components/kitchen/port"),
         ("components.kitchen.settings.ORDER_WAIT_S=5", "/components/kitchen/settings/ORDER_WAIT_S"),
         ("nats.url=http://nats:4222", "/nats/url"),
+        ("components.kitchen.env[0].name=X,components.kitchen.env[0].vaule=1", "vaule"),
     ],
 )
 def test_values_schema_rejects_mistakes(helm_run: HelmRun, flag: str, complaint: str) -> None:
