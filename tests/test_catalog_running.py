@@ -22,6 +22,7 @@ async def stack(database_url: str, nats_url: str, tmp_path: Path) -> AsyncIterat
 
 async def test_jetstream_holds_what_the_services_declare(stack: Stack, nats_url: str) -> None:
     declared_streams = {stream.name for s in stack.catalog for stream in s.streams}
+    declared_streams |= {f"KV_{bucket}" for s in stack.catalog for bucket in s.buckets}
     declared_consumers = {consumer for s in stack.catalog for consumer in s.consumers}
     nc = await connect(nats_url, name="catalog-test")
     try:

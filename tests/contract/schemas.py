@@ -37,12 +37,22 @@ def fresh_idempotency_keys(schema: OpenApiSchema) -> OpenApiSchema:
     return schema
 
 
+# How a message is framed on the connection: the HTTP server's (uvicorn's) business, not the API's.
+# A generated value there ("transfer-encoding: &br@") is refused as an invalid HTTP message with a
+# plain-text 400 before any route runs, which says nothing of the API.
+FRAMING = frozenset({"transfer-encoding", "content-length", "connection", "te", "upgrade", "keep-alive", "trailer"})
+
+
 @schemathesis.hook("before_call")
 def _unique_keys(context: Any, case: schemathesis.Case[Any], kwargs: dict[str, Any]) -> None:
     # Before each call, not at generation: cases the coverage phase builds are not mapped by a
     # schema's hooks, and the same generated key would come along with another body.
-    key = (case.headers or {}).get(HEADER)
-    if case.headers is not None and isinstance(key, str) and valid_key(key):
+    if case.headers is None:
+        return
+    for name in [h for h in case.headers if h.lower() in FRAMING]:
+        del case.headers[name]
+    key = case.headers.get(HEADER)
+    if isinstance(key, str) and valid_key(key):
         case.headers[HEADER] = f"contract-{uuid.uuid4()}"
 
 

@@ -92,6 +92,7 @@ def build(definitions: Iterable[ServiceDefinition[Any]]) -> Catalog:
     unique("route prefix", ((r.prefix, s) for s in services for r in s.routes))
     unique("image", ((s.image, s) for s in services))
     unique("durable consumer", ((c, s) for s in services for c in s.consumers))
+    unique("key-value bucket", ((b, s) for s in services for b in s.buckets))
     gateways = [s.name for s in services if s.gateway]
     if len(gateways) > 1:
         problems.append(f"more than one gateway: {', '.join(gateways)}")

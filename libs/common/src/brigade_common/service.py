@@ -65,6 +65,8 @@ class ServiceDefinition(Generic[S]):
     # The JetStream streams it provisions at start-up and the durable consumers it owns.
     streams: tuple[StreamSpec, ...] = ()
     consumers: tuple[str, ...] = ()
+    # The JetStream key-value buckets it keeps (each a stream `KV_<bucket>`), a cache say.
+    buckets: tuple[str, ...] = ()
     # Its container image (services/<name>/Dockerfile); default: brigade-<name>.
     image: str = ""
     # The local gateway: serves `/` and routes every other service's prefixes to it.

@@ -17,11 +17,11 @@ from brigade_common.idempotency import purge_expired
 from brigade_common.kv_cache import ReadThroughCache
 from brigade_common.runtime import Runtime
 from brigade_common.service_app import service_app
-from brigade_kitchen.adapters.menu_cache import BUCKET, CODEC, CachedKitchenViews, KvMenuCache
+from brigade_kitchen.adapters.menu_cache import CODEC, CachedKitchenViews, KvMenuCache
 from brigade_kitchen.adapters.unit_of_work import PostgresKitchenUnitOfWork
 from brigade_kitchen.adapters.views import PostgresKitchenViews
 from brigade_kitchen.adapters.waiters import NatsOrderWaiters
-from brigade_kitchen.config import SERVICE, Settings
+from brigade_kitchen.config import MENU_BUCKET, SERVICE, Settings
 from brigade_kitchen.definition import KITCHEN
 from brigade_kitchen.domain.model import Deadlines
 from brigade_kitchen.entrypoints.consumers import consumer_specs
@@ -49,7 +49,7 @@ async def open_kitchen(
     if connection is not None:
         connection.nc = runtime.nc  # the verifier asks the auth service for its keys over it
     waiters = NatsOrderWaiters()
-    cache = ReadThroughCache[Any](BUCKET, settings.menu_cache_ttl_s, CODEC, replicas=settings.nats_replicas)
+    cache = ReadThroughCache[Any](MENU_BUCKET, settings.menu_cache_ttl_s, CODEC, replicas=settings.nats_replicas)
     try:
         await waiters.start(runtime.nc)
         if settings.menu_cache:

@@ -11,6 +11,8 @@ from brigade_common.settings import ConsumerSettings, DatabaseSettings, JwtSetti
 
 SERVICE = "kitchen"
 SCHEMA = "kitchen"
+# The JetStream KV bucket the menu is read through (adapters/menu_cache.py).
+MENU_BUCKET = "kitchen_menu"
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 

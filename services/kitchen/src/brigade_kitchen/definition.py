@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from brigade_common.service import Route, ServiceDefinition
 from brigade_contracts import streams
-from brigade_kitchen.config import MIGRATIONS_DIR, SCHEMA, SERVICE, Settings
+from brigade_kitchen.config import MENU_BUCKET, MIGRATIONS_DIR, SCHEMA, SERVICE, Settings
 
 if TYPE_CHECKING:
     import asyncpg
@@ -38,5 +38,6 @@ KITCHEN = ServiceDefinition(
     migrations_dir=MIGRATIONS_DIR,
     seed=_seed,
     streams=(streams.KITCHEN, streams.WAREHOUSE, streams.PAYMENTS, streams.DLQ),
-    consumers=("kitchen-supply", "kitchen-purchases", "kitchen-payments", "kitchen-expiry"),
+    consumers=("kitchen-menu-cache", "kitchen-supply", "kitchen-purchases", "kitchen-payments", "kitchen-expiry"),
+    buckets=(MENU_BUCKET,),
 )

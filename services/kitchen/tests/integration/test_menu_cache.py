@@ -16,8 +16,8 @@ import pytest
 from brigade_common.devservers import NatsServer
 from brigade_common.testing.inprocess import in_process
 from brigade_common.testing.waiting import eventually
-from brigade_kitchen.adapters.menu_cache import BUCKET
 from brigade_kitchen.bootstrap import create_app
+from brigade_kitchen.config import MENU_BUCKET as BUCKET
 from brigade_kitchen.config import SCHEMA, Settings
 from services.kitchen.tests.integration.harness import KitchenClient
 

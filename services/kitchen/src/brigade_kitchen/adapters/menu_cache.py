@@ -23,7 +23,6 @@ from brigade_common.kv_cache import Codec, ReadThroughCache
 from brigade_kitchen.adapters.views import PostgresKitchenViews
 from brigade_kitchen.domain.model import Dish
 
-BUCKET = "kitchen_menu"
 MENU_IDS = "menu.ids"
 # What a KV key may hold; a dish id outside it (none the kitchen makes) is read from PostgreSQL.
 _KEY = re.compile(r"^[-a-z0-9_]{1,64}$")
