@@ -1,10 +1,10 @@
 """`python -m tests.bench.menu`: measure the kitchen's menu reads through its JetStream KV cache and
 write the `menu` section of docs/benchmarks.md (the rest of the page stays as the others wrote it).
 
-Two kitchen processes (tests/e2e/harness.py) on one fresh database (seed 000) and one nats-server:
+Three kitchen processes (tests/e2e/harness.py) on one fresh database (seed 000) and one nats-server:
 1. `GET /api/kitchen/dishes/{id}` (the menu's dishes in turn) and `GET /api/kitchen/dishes/today`
-   at 1 and 16 closed-loop clients on the first kitchen, cache on; then the kitchen restarted with
-   `KITCHEN_MENU_CACHE=false` for the same steps, cache off.
+   at 1 and 16 closed-loop clients on the first kitchen, cache on, each followed by the same step on
+   a third kitchen started with `KITCHEN_MENU_CACHE=false`, cache off; twice (`--rounds`).
 2. The hit rate under a mixed load on both kitchens (today's menu, a dish, now and then a staff
    PATCH that invalidates): `kitchen_menu_cache_reads_total` of each kitchen's /metrics before and
    after.
@@ -34,7 +34,7 @@ from tests.bench.machine import Machine
 from tests.bench.options import ROOT
 from tests.bench.servers import Infra
 from tests.bench.stats import Step, percentile
-from tests.e2e.harness import ServiceProcess, Stack, restart
+from tests.e2e.harness import ServiceProcess, Stack
 
 SECTION = "menu"
 DISHES = "/api/kitchen/dishes"
@@ -52,6 +52,7 @@ class Options:
     concurrency: list[int]
     mixed_s: float
     changes: int
+    rounds: int
     out: Path
     quiet_wait_s: float
 
@@ -63,11 +64,19 @@ def parse(argv: list[str]) -> Options:
     p.add_argument("--concurrency", default=os.environ.get("BENCH_CONCURRENCY", "1,16"))
     p.add_argument("--mixed", type=float, default=15.0, help="seconds of the mixed load (hit rate)")
     p.add_argument("--changes", type=int, default=30, help="PATCHes timed to both kitchens")
+    p.add_argument("--rounds", type=int, default=2, help="on/off pairs of each read step")
     p.add_argument("--out", type=Path, default=ROOT / "docs/benchmarks.md")
     p.add_argument("--quiet-wait", type=float, default=5.0)
     a = p.parse_args(argv)
     return Options(
-        a.warmup, a.measure, [int(x) for x in a.concurrency.split(",")], a.mixed, a.changes, a.out, a.quiet_wait
+        a.warmup,
+        a.measure,
+        [int(x) for x in a.concurrency.split(",")],
+        a.mixed,
+        a.changes,
+        a.rounds,
+        a.out,
+        a.quiet_wait,
     )
 
 
@@ -266,23 +275,28 @@ async def run(opts: Options, res: Results) -> None:
         env = {"KITCHEN_LOG_FORMAT": "json", "KITCHEN_LOG_LEVEL": "INFO", "KITCHEN_MENU_CACHE": "true"}
         stack = Stack(url, nats_server.url, infra.root, env)
         await stack.prepare()
-        second: ServiceProcess | None = None
+        extra: list[ServiceProcess] = []
         res.load = (os.getloadavg()[0], 0.0)
         try:
             await stack.start("kitchen")
             first = stack.services["kitchen"]
-            port2 = free_port()
-            second = ServiceProcess(
-                "kitchen", {**first.env, "KITCHEN_HTTP_PORT": str(port2)}, port2, infra.root / "kitchen-2.log"
-            )
-            second.start()
-            await second.wait_ready()
+            # The second kitchen (cache on) shares the mixed load and the propagation; the third, cache
+            # off, answers the off steps, each measured right after its on step, so that other work on
+            # the machine weighs on both sides of a comparison alike.
+            for name, cache in (("kitchen-2", "true"), ("kitchen-off", "false")):
+                port = free_port()
+                proc_env = {**first.env, "KITCHEN_HTTP_PORT": str(port), "KITCHEN_MENU_CACHE": cache}
+                extra.append(ServiceProcess("kitchen", proc_env, port, infra.root / f"{name}.log"))
+                extra[-1].start()
+            await asyncio.gather(*(e.wait_ready() for e in extra))
+            second, off = extra
             assert infra.pg is not None and infra.pg.proc is not None
             pg_pid = infra.pg.proc.pid
             meter = CpuMeter(
                 {
                     "bench": lambda: [os.getpid()],
                     "kitchen": lambda: [first.proc.pid] if first.proc is not None else [],
+                    "kitchen (off)": lambda: [off.proc.pid] if off.proc is not None else [],
                     "postgres": lambda: children(pg_pid),
                 }
             )
@@ -296,9 +310,10 @@ async def run(opts: Options, res: Results) -> None:
             dish_ids = [str(d["id"]) for d in every]
             staff = stack.token("staff-bench", ("staff",))
 
-            await read_steps("on", first.port, dish_ids, opts, meter, res)
+            await read_steps({"on": first.port, "off": off.port}, dish_ids, opts, meter, res)
+            off.stop()
             await wait_quiet(opts.quiet_wait_s)
-            ports = [first.port, port2]
+            ports = [first.port, second.port]
             before = await scrape(ports)
             mixed = MixedLoad(ports, dish_ids, staff, 16)
             try:
@@ -314,34 +329,33 @@ async def run(opts: Options, res: Results) -> None:
                 f"{p.ms(p.from_send_s, 50):.1f} p99 {p.ms(p.from_send_s, 99):.1f} ms, missed {p.missed}",
                 flush=True,
             )
-            second.stop()
-            first.stop()
-            await restart(stack, "kitchen", KITCHEN_MENU_CACHE="false")
-            await read_steps("off", first.port, dish_ids, opts, meter, res)
             res.load = (res.load[0], os.getloadavg()[0])
         finally:
-            if second is not None:
-                second.stop()
+            for e in extra:
+                e.stop()
             stack.stop()
     finally:
         infra.close()
 
 
 async def read_steps(
-    cache: str, port: int, dish_ids: Sequence[str], opts: Options, meter: CpuMeter, res: Results
+    ports: Mapping[str, int], dish_ids: Sequence[str], opts: Options, meter: CpuMeter, res: Results
 ) -> None:
+    """Each route at each client count, `opts.rounds` times: cache on, then off."""
     for label, paths in ((f"{DISHES}/{{id}}", [f"{DISHES}/{d}" for d in dish_ids]), (TODAY, [TODAY])):
         for c in opts.concurrency:
-            await wait_quiet(opts.quiet_wait_s)
-            load = ReadLoad(port, paths, c)
-            meter.start()
-            try:
-                step = await closed_loop(label, load, c, Timing(opts.warmup_s, opts.measure_s))
-            finally:
-                load.close()
-            step.cpu = meter.stop()
-            print(f"cache {cache:<3} " + step.summary(), flush=True)
-            res.steps.append((cache, step))
+            for _ in range(opts.rounds):
+                for cache, port in ports.items():
+                    await wait_quiet(opts.quiet_wait_s)
+                    load = ReadLoad(port, paths, c)
+                    meter.start()
+                    try:
+                        step = await closed_loop(label, load, c, Timing(opts.warmup_s, opts.measure_s))
+                    finally:
+                        load.close()
+                    step.cpu = meter.stop()
+                    print(f"cache {cache:<3} " + step.summary(), flush=True)
+                    res.steps.append((cache, step))
 
 
 # -------------------------------------------------------------------------------------- render
@@ -351,9 +365,29 @@ def _cpu(s: Step) -> str:
     return ", ".join(f"{k} {v:.2f}" for k, v in s.cpu.items() if v >= 0.01)
 
 
+def pooled(steps: Sequence[tuple[str, Step]]) -> dict[tuple[str, str, int], Step]:
+    """(cache, route, clients) → one step of all its rounds: their latencies and windows summed."""
+    out: dict[tuple[str, str, int], Step] = {}
+    for cache, s in steps:
+        key = (cache, s.label, s.concurrency)
+        held = out.get(key)
+        out[key] = (
+            Step(s.label, s.concurrency, s.window_s, list(s.latencies_s), errors=s.errors)
+            if held is None
+            else Step(
+                s.label,
+                s.concurrency,
+                held.window_s + s.window_s,
+                held.latencies_s + s.latencies_s,
+                errors=held.errors + s.errors,
+            )
+        )
+    return out
+
+
 def speedups(steps: Sequence[tuple[str, Step]]) -> dict[tuple[str, int], tuple[float, float]]:
-    """(route, clients) → (p50 off / on, rate on / off), for the steps measured both ways."""
-    by = {(cache, s.label, s.concurrency): s for cache, s in steps}
+    """(route, clients) → (p50 off / on, requests/s on / off), over every round measured both ways."""
+    by = pooled(steps)
     out = {}
     for (cache, label, c), on in by.items():
         off = by.get(("off", label, c))
@@ -374,13 +408,31 @@ def render(res: Results, command: str) -> str:
         "|---|---|",
         *[f"| {k} | {v} |" for k, v in res.machine.rows()],
         "",
-        "- Two kitchen processes on one PostgreSQL (devservers' FAST_SETTINGS) and one nats-server, JSON",
-        "  logs at INFO, seed 000's menu. Closed loop: N clients each GET on a keep-alive connection of",
-        "  its own and ask again as soon as the answer comes (`/dishes/{id}`: the menu's dishes in turn).",
-        "  The *off* steps restart the kitchen with `KITCHEN_MENU_CACHE=false` (every read from",
-        "  PostgreSQL). Requests/s counts the 200s inside the measured window; latencies are theirs",
+        "- Three kitchen processes on one PostgreSQL (devservers' FAST_SETTINGS) and one nats-server, JSON",
+        "  logs at INFO, seed 000's menu: two with the cache, one started with `KITCHEN_MENU_CACHE=false`",
+        "  (every read from PostgreSQL). Closed loop: N clients each GET on a keep-alive connection of its",
+        "  own and ask again as soon as the answer comes (`/dishes/{id}`: the menu's dishes in turn). Each",
+        "  *on* step on the first kitchen is followed at once by the same *off* step on the third, in",
+        "  rounds, so that other work on the machine weighs on both sides alike; the first table pools",
+        "  the rounds. Requests/s counts the 200s inside the measured window; latencies are theirs",
         "  (nearest-rank). The client and every process share the same cores, with other work on the",
-        f"  machine (load average {res.load[0]:.1f} at the start, {res.load[1]:.1f} at the end).",
+        f"  machine (load average {res.load[0]:.1f} at the start, {res.load[1]:.1f} at the end; the CPU",
+        "  column's *other* is that work).",
+        "",
+        "| route | clients | on: requests/s | off: requests/s | on: p50 ms | off: p50 ms | on: p99 ms "
+        "| off: p99 ms | p50 off ÷ on | requests/s on ÷ off |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    both = pooled(res.steps)
+    for (label, c), (p50, rate) in speedups(res.steps).items():
+        on, off = both[("on", label, c)], both[("off", label, c)]
+        lines.append(
+            f"| `{label}` | {c} | {on.rate:,.0f} | {off.rate:,.0f} | {on.p50:.2f} | {off.p50:.2f} | {on.p99:.2f} "
+            f"| {off.p99:.2f} | {p50:.1f} | {rate:.1f} |"
+        )
+    lines += [
+        "",
+        "Each step:",
         "",
         "| cache | route | clients | requests/s | p50 ms | p99 ms | errors | CPU (cores) |",
         "|---|---|---:|---:|---:|---:|---:|---|",
@@ -391,17 +443,6 @@ def render(res: Results, command: str) -> str:
             f"| {s.errors} | {_cpu(s)} |"
         )
     lines += [""]
-    faster = speedups(res.steps)
-    if faster:
-        lines += [
-            "Cache on against off, same route and clients: "
-            + "; ".join(
-                f"`{label}` at {c}: p50 ÷{p50:.1f}, requests/s ×{rate:.1f}"
-                for (label, c), (p50, rate) in faster.items()
-            )
-            + ".",
-            "",
-        ]
     if res.mixed is not None:
         r = res.reads
         lines += [

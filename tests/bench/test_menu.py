@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from tests.bench.machine import Machine
-from tests.bench.menu import Propagation, Results, cache_reads, hit_rate, reads_between, render, speedups
+from tests.bench.menu import Propagation, Results, cache_reads, hit_rate, pooled, reads_between, render, speedups
 from tests.bench.stats import Step
 
 METRICS = """# HELP kitchen_menu_cache_reads_total Menu reads through the cache
@@ -58,6 +58,19 @@ def step(label: str, c: int, latency_s: float, n: int) -> Step:
     return Step(label, c, 1.0, [latency_s] * n)
 
 
+def test_the_rounds_of_a_step_are_pooled() -> None:
+    steps = [
+        ("on", step("/api/kitchen/dishes/today", 16, 0.004, 2000)),
+        ("off", step("/api/kitchen/dishes/today", 16, 0.016, 500)),
+        ("on", step("/api/kitchen/dishes/today", 16, 0.002, 4000)),
+        ("off", step("/api/kitchen/dishes/today", 16, 0.010, 1500)),
+    ]
+    on = pooled(steps)[("on", "/api/kitchen/dishes/today", 16)]
+    assert (on.ok, on.window_s, on.rate) == (6000, 2.0, 3000.0)
+    # p50 off 10 ms over on 2 ms (the median of the pooled latencies); 3000/s over 1000/s.
+    assert speedups(steps) == {("/api/kitchen/dishes/today", 16): (5.0, 3.0)}
+
+
 def test_the_section_says_how_much_faster_the_cached_read_is() -> None:
     res = Results(machine=MACHINE, load=(3.5, 4.0))
     res.steps = [
@@ -69,7 +82,7 @@ def test_the_section_says_how_much_faster_the_cached_read_is() -> None:
     res.propagation.add(sent=1.0, answered=1.008, seen=[1.009, 1.015])
     assert speedups(res.steps) == {("/api/kitchen/dishes/{id}", 1): (4.0, 4.0)}
     text = render(res, "uv run --frozen python -m tests.bench.menu")
-    assert "p50 ÷4.0, requests/s ×4.0" in text
+    assert "| `/api/kitchen/dishes/{id}` | 1 | 4,000 | 1,000 | 0.20 | 0.80 | 0.20 | 0.80 | 4.0 | 4.0 |" in text
     assert "**95.0%** of the cache's reads" in text
     assert "load average 3.5 at the start, 4.0 at the end" in text
     assert "| PATCH sent (before the commit) | new version on every kitchen | 15.0 |" in text
