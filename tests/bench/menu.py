@@ -66,7 +66,9 @@ def parse(argv: list[str]) -> Options:
     p.add_argument("--changes", type=int, default=30, help="PATCHes timed to both kitchens")
     p.add_argument("--rounds", type=int, default=2, help="on/off pairs of each read step")
     p.add_argument("--out", type=Path, default=ROOT / "docs/benchmarks.md")
-    p.add_argument("--quiet-wait", type=float, default=5.0)
+    p.add_argument(
+        "--quiet-wait", type=float, default=15.0, help="seconds at most to wait for a quiet machine before a step"
+    )
     a = p.parse_args(argv)
     return Options(
         a.warmup,
@@ -292,11 +294,15 @@ async def run(opts: Options, res: Results) -> None:
             second, off = extra
             assert infra.pg is not None and infra.pg.proc is not None
             pg_pid = infra.pg.proc.pid
+            assert nats_server.proc is not None
+            nats_pid = nats_server.proc.pid
             meter = CpuMeter(
                 {
                     "bench": lambda: [os.getpid()],
                     "kitchen": lambda: [first.proc.pid] if first.proc is not None else [],
                     "kitchen (off)": lambda: [off.proc.pid] if off.proc is not None else [],
+                    "kitchen-2": lambda: [second.proc.pid] if second.proc is not None else [],
+                    "nats-server": lambda: [nats_pid],
                     "postgres": lambda: children(pg_pid),
                 }
             )
