@@ -413,8 +413,8 @@ def reading(res: Results) -> list[str]:
         f"**Reading.** The cached read is {verdict} of this run: its p50 is {min(p50s):.1f}–{max(p50s):.1f}× "
         f"lower and it answers {min(rates):.1f}–{max(rates):.1f}× the requests per second (the pooled table). At "
         "1 client the cache trades the queries to PostgreSQL (for today's menu: the menu's ids, then its "
-        "dishes) for look-ups in the process's own copy; at 16 clients the kitchen is one Python process on "
-        "one core either way (the CPU column), and what the cache saves is that process's work of asking "
+        "dishes) for look-ups in the process's own copy; at 16 clients the kitchen, one Python process, can "
+        "use one core at most (the CPU column), and what the cache saves is that process's work of asking "
         "PostgreSQL and decoding its rows, plus PostgreSQL's own."
     ]
     busy = sum(1 for _, s in res.steps if s.cpu.get("other", 0.0) > 0.5)
