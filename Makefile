@@ -12,7 +12,7 @@ export PATH := $(dir $(UV)):$(PATH)
 
 PYTEST_ARGS ?=
 
-.PHONY: help install test lint typecheck unit docs catalog bench bench-signin bench-live load clean
+.PHONY: help install test lint typecheck unit docs catalog bench bench-signin bench-live bench-menu load clean
 
 help:
 	@echo "make up         run PostgreSQL, NATS and every service locally (http://localhost:8080)"
@@ -22,6 +22,7 @@ help:
 	@echo "make reconcile  check the saga's invariants over the HTTP APIs (RECONCILE_ARGS=\"--url … --token …\")"
 	@echo "make bench      measure the order path and write docs/benchmarks.md"
 	@echo "make bench-signin   sign-in per second and argon2id per core: its section of docs/benchmarks.md"
+	@echo "make bench-menu     the menu's reads through the KV cache, on and off: its section of docs/benchmarks.md"
 	@echo "make load       locust against a local stack it starts (or LOAD_HOST=http://localhost:8080);"
 	@echo "                records the figures in docs/benchmarks.md (LOAD_USERS, LOAD_DURATION_S, ...)"
 	@echo "                LOAD_OUTAGE_S=60: kill PostgreSQL for 60 s under the load, measure the recovery"
@@ -73,6 +74,10 @@ bench-signin: install
 # The live feed: latency at 1/100/1000 WebSocket clients, memory per connection, catch-up rate.
 bench-live: install
 	$(UV) run --frozen python -m tests.bench.live
+
+# The menu's reads, cache on and off, the hit rate and the propagation bound: the `menu` section.
+bench-menu: install
+	$(UV) run --frozen python -m tests.bench.menu
 
 # Flags go through LOAD_ARGS (e.g. LOAD_ARGS="--users 20 --duration 30"), or set LOAD_* variables.
 load: install

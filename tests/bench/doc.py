@@ -3,7 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import shlex
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from tests.bench.loop import cancel_on_signals
 
 
 def _markers(name: str) -> tuple[str, str]:
@@ -36,3 +43,30 @@ def keep_sections(old: str, new: str) -> str:
     """`new` (a freshly generated page) followed by the marked sections of `old` it does not have."""
     kept = [s for s in sections(old) if s not in new]
     return new if not kept else new.rstrip() + "\n\n" + "\n\n".join(kept) + "\n"
+
+
+def measure_and_write(
+    module: str,
+    section_name: str,
+    args: Sequence[str],
+    out: Path,
+    measure: Callable[[], Awaitable[None]],
+    render: Callable[[str], str],
+) -> int:
+    """Run `measure` (Ctrl-C, SIGTERM and SIGHUP stop it and every server it started: nothing is
+    written), then set the section `section_name` of `out` to `render(the command that made it)`."""
+
+    async def go() -> None:
+        cancel_on_signals()
+        await measure()
+
+    try:
+        asyncio.run(go())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted: servers stopped, nothing written", file=sys.stderr)
+        return 130
+    command = f"uv run --frozen python -m {module}" + "".join(f" {shlex.quote(a)}" for a in args)
+    old = out.read_text() if out.exists() else ""
+    out.write_text(with_section(old, section_name, render(command)))
+    print(f"\nwrote the {section_name} section of {out}")
+    return 0

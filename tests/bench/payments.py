@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import shlex
 import sys
 import time
 import uuid
@@ -26,9 +25,9 @@ from pathlib import Path
 import asyncpg
 
 from tests.bench.cpu import CpuMeter, children, wait_quiet
-from tests.bench.doc import with_section
+from tests.bench.doc import measure_and_write
 from tests.bench.httpclient import HttpConnection
-from tests.bench.loop import Timing, cancel_on_signals, closed_loop
+from tests.bench.loop import Timing, closed_loop
 from tests.bench.machine import Machine
 from tests.bench.options import ROOT
 from tests.bench.scenarios import DISH, SCENARIOS, SERVICE_ENV, check_invariants, restock
@@ -249,21 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     opts = parse(args)
     res = Results()
-
-    async def go() -> None:
-        cancel_on_signals()
-        await run(opts, res)
-
-    try:
-        asyncio.run(go())
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print("interrupted: servers stopped, nothing written", file=sys.stderr)
-        return 130
-    command = "uv run --frozen python -m tests.bench.payments" + "".join(f" {shlex.quote(a)}" for a in args)
-    old = opts.out.read_text() if opts.out.exists() else ""
-    opts.out.write_text(with_section(old, SECTION, render(res, command)))
-    print(f"\nwrote the {SECTION} section of {opts.out}")
-    return 0
+    return measure_and_write(
+        "tests.bench.payments", SECTION, args, opts.out, lambda: run(opts, res), lambda command: render(res, command)
+    )
 
 
 if __name__ == "__main__":

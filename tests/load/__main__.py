@@ -14,6 +14,7 @@ from tests.bench.cpu import CpuMeter, children
 from tests.bench.doc import with_section
 from tests.bench.loop import cancel_on_signals
 from tests.bench.machine import Machine
+from tests.bench.menu import reads_between, scrape
 from tests.bench.scenarios import check_invariants, settle
 from tests.bench.servers import Infra
 from tests.e2e.harness import Stack
@@ -91,6 +92,8 @@ async def run_local(opts: Options, command: str) -> Results:
             pg_pid, nats_pid = infra.pg.proc.pid, nats_server.proc.pid
             groups = {n: (lambda pid=pid: [pid]) for n, pid in pids.items()}
             meter = CpuMeter({**groups, "postgres": lambda: children(pg_pid), "nats-server": lambda: [nats_pid]})
+            kitchen_port = [stack.services["kitchen"].port]
+            reads_before = await scrape(kitchen_port)
             meter.start()
             locust = _run_locust(_locust_run(opts, host, load_env(stack)), infra.root / "locust")
             if opts.outage_s:
@@ -100,6 +103,7 @@ async def run_local(opts: Options, command: str) -> Results:
             else:
                 summary = await locust
             cpu = meter.stop()
+            menu_reads = reads_between(reads_before, await scrape(kitchen_port))
             locust_cores = round(summary.cpu_s / summary.elapsed_s, 2)
             cpu["other"] = round(max(cpu.get("other", 0.0) - locust_cores, 0.0), 2)
             cpu["locust"] = locust_cores
@@ -114,7 +118,7 @@ async def run_local(opts: Options, command: str) -> Results:
             stack.stop()
     finally:
         infra.close()
-    return Results(opts, command, machine, summary, host, True, orders, memory, cpu, check, outage)
+    return Results(opts, command, machine, summary, host, True, orders, memory, cpu, check, outage, menu_reads)
 
 
 async def _main(opts: Options, command: str) -> Results:

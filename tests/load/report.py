@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tests.bench.machine import Machine
+from tests.bench.menu import hit_rate
 from tests.load.options import Options
 from tests.load.outage import OutageFigures, answers
 from tests.load.runner import Entry, Summary
@@ -51,6 +52,8 @@ class Results:
     cpu: Mapping[str, float] = field(default_factory=dict)
     check: str = ""
     outage: OutageFigures | None = None
+    # The kitchen's menu cache reads during the run, by what answered (kitchen_menu_cache_reads_total).
+    menu_reads: Mapping[str, int] = field(default_factory=dict)
 
 
 def _ms(x: float) -> str:
@@ -116,10 +119,21 @@ def headline(res: Results) -> str:
     )
 
 
+def menu_cache_line(res: Results) -> str:
+    r = res.menu_reads
+    return (
+        f"the kitchen's menu cache answered {hit_rate(r):.1%} of its reads without PostgreSQL (local "
+        f"{r.get('local', 0)}, bucket {r.get('bucket', 0)}, source {r.get('source', 0)}, "
+        f"degraded {r.get('degraded', 0)})"
+    )
+
+
 def terminal(res: Results) -> str:
     lines = ["", "== make load: " + headline(res), "", *routes_table(res.summary), "", *outcomes_table(res.summary)]
     if res.orders:
         lines += ["", "orders in the kitchen's database: " + _counts(res.orders)]
+    if res.menu_reads:
+        lines += ["", menu_cache_line(res)]
     if res.memory_kib or res.cpu:
         lines += ["", *process_table(res)]
     if res.check:
@@ -180,6 +194,8 @@ def section_body(res: Results) -> str:
         lines.append("")
     if res.check:
         lines += [f"Checked afterwards: {res.check}.", ""]
+    if res.menu_reads:
+        lines += [f"During the run {menu_cache_line(res)}.", ""]
     if res.memory_kib or res.cpu:
         lines += [
             "### Processes",

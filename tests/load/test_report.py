@@ -42,6 +42,7 @@ def results() -> Results:
         memory_kib={"kitchen": 100 * 1024, "locust": 90 * 1024},
         cpu={"kitchen": 0.5, "locust": 0.2, "other": 0.1},
         check="invariants hold",
+        menu_reads={"local": 90, "bucket": 5, "source": 4, "degraded": 1},
     )
 
 
@@ -56,6 +57,8 @@ def test_the_load_section_names_the_figures_a_reader_needs() -> None:
     assert "the gateway of a stack the run started" in body
     assert "| command | `uv run --frozen python -m tests.load --users 5 --duration 10` |" in body
     assert "orders placed" in terminal(results())
+    line = "the kitchen's menu cache answered 95.0% of its reads without PostgreSQL (local 90, bucket 5, source 4"
+    assert line in body and line in terminal(results())
 
 
 def test_make_load_writes_its_section_and_make_bench_keeps_it() -> None:

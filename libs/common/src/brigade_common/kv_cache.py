@@ -82,6 +82,8 @@ class ReadThroughCache(Generic[V]):
     replicas: int = 1
     clock: Callable[[], float] = time.monotonic
     stats: CacheStats = field(default_factory=CacheStats)
+    # Told what answered each read ("local", "bucket", "source", "degraded"): e.g. a metric's counter.
+    on_read: Callable[[str], None] | None = None
     _nc: NATS | None = field(default=None, init=False)
     _kv: KeyValue | None = field(default=None, init=False)
     _copies: dict[str, _Copy[V]] = field(default_factory=dict, init=False)
@@ -119,30 +121,35 @@ class ReadThroughCache(Generic[V]):
         """The value of `key`: cached, or `load()`ed and cached (a None is not cached)."""
         copy = self._trusted_copy(key)
         if copy is not None:
-            self.stats.local += 1
+            self._count("local")
             return copy.value
         kv = self._kv
         if kv is None or self._nc is None or not self._nc.is_connected:
-            self.stats.degraded += 1
+            self._count("degraded")
             return await load()
         try:
             entry = await asyncio.wait_for(kv.get(key), self.timeout_s)
         except nats.js.errors.KeyNotFoundError as missing:
             seen = missing.entry.revision if missing.entry is not None and missing.entry.revision else 0
         except _UNAVAILABLE:
-            self.stats.degraded += 1
+            self._count("degraded")
             return await load()
         else:
             assert entry.value is not None and entry.revision is not None
             cached = self.codec.decode(entry.value)
             self._keep(key, entry.revision, cached)
-            self.stats.bucket += 1
+            self._count("bucket")
             return cached
-        self.stats.source += 1
+        self._count("source")
         loaded = await load()
         if loaded is not None:
             await self._put(kv, key, loaded, seen)
         return loaded
+
+    def _count(self, answered_by: str) -> None:
+        setattr(self.stats, answered_by, getattr(self.stats, answered_by) + 1)
+        if self.on_read is not None:
+            self.on_read(answered_by)
 
     async def invalidate(self, *keys: str) -> None:
         """Delete `keys` everywhere; raises when NATS cannot take it (the caller's message is then

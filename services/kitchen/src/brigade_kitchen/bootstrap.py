@@ -17,7 +17,7 @@ from brigade_common.idempotency import purge_expired
 from brigade_common.kv_cache import ReadThroughCache
 from brigade_common.runtime import Runtime
 from brigade_common.service_app import service_app
-from brigade_kitchen.adapters.menu_cache import CODEC, CachedKitchenViews, KvMenuCache
+from brigade_kitchen.adapters.menu_cache import CODEC, CachedKitchenViews, KvMenuCache, count_read
 from brigade_kitchen.adapters.unit_of_work import PostgresKitchenUnitOfWork
 from brigade_kitchen.adapters.views import PostgresKitchenViews
 from brigade_kitchen.adapters.waiters import NatsOrderWaiters
@@ -49,7 +49,9 @@ async def open_kitchen(
     if connection is not None:
         connection.nc = runtime.nc  # the verifier asks the auth service for its keys over it
     waiters = NatsOrderWaiters()
-    cache = ReadThroughCache[Any](MENU_BUCKET, settings.menu_cache_ttl_s, CODEC, replicas=settings.nats_replicas)
+    cache = ReadThroughCache[Any](
+        MENU_BUCKET, settings.menu_cache_ttl_s, CODEC, replicas=settings.nats_replicas, on_read=count_read
+    )
     try:
         await waiters.start(runtime.nc)
         if settings.menu_cache:

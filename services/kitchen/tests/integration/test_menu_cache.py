@@ -141,3 +141,27 @@ async def test_without_nats_every_read_comes_from_postgresql(
     assert len(await asyncio.wait_for(today(kitchen), 10)) > 0
     nats_server.start()
     await eventually(lambda: kitchen.app.nc.is_connected, 20, "NATS back")
+
+
+async def cache_reads(k: KitchenClient) -> dict[str, float]:
+    """`kitchen_menu_cache_reads_total` of the kitchen's /metrics, by what answered."""
+    r = await k.http.get("/metrics")
+    assert r.status_code == 200, r.text
+    prefix = 'kitchen_menu_cache_reads_total{answered_by="'
+    return {
+        line[len(prefix) :].split('"', 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in r.text.splitlines()
+        if line.startswith(prefix)
+    }
+
+
+async def test_the_metrics_say_what_answered_the_menus_reads(kitchen: KitchenClient) -> None:
+    """What `make bench-menu` reads the hit rate from: a first read from PostgreSQL, the next cached."""
+    before = await cache_reads(kitchen)
+    assert set(before) == {"local", "bucket", "source", "degraded"}
+    first = await dish(kitchen, "ensalada-cesar")
+    assert await dish(kitchen, "ensalada-cesar") == first
+    after = await cache_reads(kitchen)
+    assert after["source"] - before["source"] >= 1
+    assert (after["local"] + after["bucket"]) - (before["local"] + before["bucket"]) >= 1
+    assert after["degraded"] == before["degraded"]

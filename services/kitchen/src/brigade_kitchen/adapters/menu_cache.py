@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 import nats.errors
+from prometheus_client import Counter
 
 from brigade_common.kv_cache import Codec, ReadThroughCache
 from brigade_kitchen.adapters.views import PostgresKitchenViews
@@ -26,6 +27,22 @@ from brigade_kitchen.domain.model import Dish
 MENU_IDS = "menu.ids"
 # What a KV key may hold; a dish id outside it (none the kitchen makes) is read from PostgreSQL.
 _KEY = re.compile(r"^[-a-z0-9_]{1,64}$")
+
+# In the kitchen's /metrics: what answered each read of the menu (the hit rate is local + bucket over
+# local + bucket + source; degraded reads went to PostgreSQL because NATS was away).
+READS = Counter(
+    "kitchen_menu_cache_reads_total",
+    "Menu reads through the cache, by what answered: this process's copy, the KV bucket, PostgreSQL on a "
+    "miss (source), PostgreSQL while the cache is unavailable (degraded).",
+    ["answered_by"],
+)
+for _answered_by in ("local", "bucket", "source", "degraded"):
+    READS.labels(answered_by=_answered_by)
+
+
+def count_read(answered_by: str) -> None:
+    READS.labels(answered_by=answered_by).inc()
+
 
 CODEC: Codec[Any] = Codec(lambda value: json.dumps(value, separators=(",", ":")).encode(), json.loads)
 
