@@ -37,6 +37,8 @@ async def reports(page: Page) -> None:
     await expect(page.get_by_role("heading", name="Reports", level=1)).to_be_visible()
     await expect(page.get_by_test_id("live-indicator")).to_have_text("Live: connected")
     await expect(page.get_by_role("table", name="Pantry balances").get_by_role("row")).not_to_have_count(1)
+    for name in TABLES:  # each table says when what it shows is loaded (the pantry and the stock load apart)
+        await expect(page.get_by_role("table", name=name)).to_have_attribute("aria-busy", "false")
 
 
 async def test_an_order_in_one_browser_moves_the_staff_pantry_in_another_within_a_second(
