@@ -227,4 +227,4 @@ async def test_an_entry_lives_its_ttl_then_the_source_is_asked_again(nats_url: s
         await eventually(asked_again, timeout=10, what="the source is asked once the entry expired")
     finally:
         await cache.close()
-        await nc.close()
+        await asyncio.wait_for(nc.close(), 10)

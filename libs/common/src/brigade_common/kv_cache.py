@@ -39,6 +39,8 @@ V = TypeVar("V")
 _UNAVAILABLE = (nats.errors.Error, TimeoutError, OSError)
 # How often the watcher checks for a reconnect, and waits before watching again after a failure.
 _REWATCH_S = 0.5
+# How long stopping may wait on NATS.
+_CLOSE_S = 2.0
 
 
 @dataclass
@@ -114,7 +116,8 @@ class ReadThroughCache(Generic[V]):
     async def close(self) -> None:
         if self._watching is not None:
             self._watching.cancel()
-            await asyncio.gather(self._watching, return_exceptions=True)
+            # Its watcher's unsubscribe goes over the connection: bounded, for a connection in trouble.
+            await asyncio.wait({self._watching}, timeout=_CLOSE_S)
         self._copies.clear()
 
     async def get(self, key: str, load: Callable[[], Awaitable[V | None]]) -> V | None:
@@ -237,4 +240,4 @@ class ReadThroughCache(Generic[V]):
 
 async def _stop(watcher: KeyValue.KeyWatcher) -> None:
     with contextlib.suppress(*_UNAVAILABLE):
-        await watcher.stop()  # type: ignore[no-untyped-call]
+        await asyncio.wait_for(watcher.stop(), _CLOSE_S)  # type: ignore[no-untyped-call]
