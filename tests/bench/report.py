@@ -5,12 +5,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from tests.bench import hops
 from tests.bench.options import Options
 from tests.bench.profiling import ProfileSummary
 from tests.bench.run import ADMISSION, Results
 from tests.bench.stats import Step
 
 CPU_GROUPS = ("bench", "kitchen", "plain", "postgres", "nats", "warehouse", "market", "other")
+
+HOPS_INTRO = (
+    "Each JetStream hop of those orders, per message (tests/bench/hops.py): **relay** = the envelope's "
+    "`occurred_at` (stamped in the sending transaction, just before its commit) → stored in the stream "
+    "(commit, outbox relay, broker); **delivery** = stored → the handler's transaction begins (pull "
+    "consumer, dispatch, `BEGIN`). The floor is the JetStream publish→consume p99 at the same clients. "
+    "The order's last hop, the reserved event to the waiting request (a core subscription), is not in it."
+)
 
 TITLES = {
     "plain": "Plain route (tests/bench/plain_route.py): insert order, lock pantry rows, reserve, lines, commit",
@@ -193,6 +202,9 @@ def render(res: Results, opts: Options, command: str, analysis: str = "") -> str
             lines += [f"After the steps: {notes[-1]}.", ""]
         if key in res.checks:
             lines += [f"Checked afterwards: {res.checks[key]}.", ""]
+        if res.hops.get(key):
+            floor = {s.concurrency: s.p99 for s in res.floors if s.label.startswith("JetStream")}
+            lines += [HOPS_INTRO, "", *hops.table(res.hops[key], floor), ""]
     if res.profile is not None:
         lines += [*profile_section(res.profile, res.profile_step), ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -16,6 +16,7 @@ from pathlib import Path
 from brigade_common.devservers import NatsServer, free_port
 from tests.bench import floor, plain_route
 from tests.bench.cpu import CpuMeter, children, wait_quiet
+from tests.bench.hops import Hop, Window, hop_timeline
 from tests.bench.httpclient import HttpConnection, HttpLoad, OrderRequests
 from tests.bench.loop import Timing, closed_loop
 from tests.bench.machine import Machine
@@ -51,6 +52,7 @@ class Results:
     profile: ProfileSummary | None = None
     profile_step: Step | None = None
     checks: dict[str, str] = field(default_factory=dict)
+    hops: dict[str, list[Hop]] = field(default_factory=dict)  # by section, of the scenarios with supply
 
 
 @dataclass
@@ -193,13 +195,22 @@ async def run_scenario(
     try:
         await stack.start("market", "warehouse", "kitchen")
         meter = _meter(infra, nats=_pid(nats_server), **_stack_pids(stack))
+        windows: list[Window] = []
         res.sections[key] = await run_orders(
-            stack, label, opts.concurrency, opts.timing, meter, quiet_wait_s=opts.quiet_wait_s, retries=opts.retries
+            stack,
+            label,
+            opts.concurrency,
+            opts.timing,
+            meter,
+            quiet_wait_s=opts.quiet_wait_s,
+            retries=opts.retries,
+            windows=windows,
         )
         res.checks[key] = await check_invariants(stack.database_url)
         timeline = await saga_timeline(stack.database_url)
         if timeline:
             res.checks[key] += f"; {timeline}"
+            res.hops[key] = await hop_timeline(stack.database_url, nats_server.url, windows)
         print(f"   {res.checks[key]}", flush=True)
     finally:
         stack.stop()

@@ -19,6 +19,7 @@ from pathlib import Path
 import asyncpg
 
 from tests.bench.cpu import CpuMeter
+from tests.bench.hops import Window
 from tests.bench.httpclient import HttpLoad, OrderRequests
 from tests.bench.loop import Timing
 from tests.bench.measure import measured_step
@@ -122,10 +123,13 @@ async def run_orders(
     *,
     quiet_wait_s: float,
     retries: int,
+    windows: list[Window] | None = None,
 ) -> list[Step]:
-    """The load steps against a started stack, settling the saga between steps."""
+    """The load steps against a started stack, settling the saga between steps; each step's
+    wall-clock window (its warm-up and settling included) is added to `windows`."""
     steps = []
     for c in concurrencies:
+        start = time.time()
         step = await measured_step(
             label,
             lambda c=c: order_load(stack, c),
@@ -136,6 +140,8 @@ async def run_orders(
             retries=retries,
         )
         counts = await settle(stack.database_url)
+        if windows is not None:
+            windows.append(Window(c, start, time.time()))
         step.note = f"orders so far: {counts}"
         print(step.summary(), flush=True)
         steps.append(step)

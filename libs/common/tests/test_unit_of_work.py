@@ -29,7 +29,7 @@ async def outbox(pool: asyncpg.Pool) -> list[tuple[str, dict[str, str], Envelope
 
 async def test_a_commit_writes_everything_and_sends_the_messages_in_order(pool: asyncpg.Pool) -> None:
     woken: list[bool] = []
-    async with Transaction(pool, context=CTX, on_commit=lambda: woken.append(True)) as tx:
+    async with Transaction(pool, context=CTX, on_commit=lambda rows: woken.append(bool(rows))) as tx:
         tx.session.buffer.insert(NOTES, ("hola",))
         await tx.commit(
             [
@@ -50,11 +50,11 @@ async def test_a_commit_writes_everything_and_sends_the_messages_in_order(pool: 
 async def test_leaving_without_a_commit_undoes_everything(pool: asyncpg.Pool) -> None:
     woken: list[bool] = []
     with pytest.raises(RuntimeError):
-        async with Transaction(pool, context=CTX, on_commit=lambda: woken.append(True)) as tx:
+        async with Transaction(pool, context=CTX, on_commit=lambda rows: woken.append(bool(rows))) as tx:
             await tx.session.execute("INSERT INTO notes (text) VALUES ('written')")
             tx.session.buffer.insert(NOTES, ("buffered",))
             raise RuntimeError("the use case failed")
-    async with Transaction(pool, context=CTX, on_commit=lambda: woken.append(True)) as again:
+    async with Transaction(pool, context=CTX, on_commit=lambda rows: woken.append(bool(rows))) as again:
         await again.session.execute("INSERT INTO notes (text) VALUES ('no commit either')")
     assert await pool.fetchval("SELECT count(*) FROM notes") == 0
     assert await outbox(pool) == []
@@ -64,7 +64,7 @@ async def test_leaving_without_a_commit_undoes_everything(pool: asyncpg.Pool) ->
 
 async def test_a_commit_that_sends_nothing_does_not_wake_the_relay(pool: asyncpg.Pool) -> None:
     woken: list[bool] = []
-    async with Transaction(pool, context=CTX, on_commit=lambda: woken.append(True)) as tx:
+    async with Transaction(pool, context=CTX, on_commit=lambda rows: woken.append(bool(rows))) as tx:
         tx.session.buffer.insert(NOTES, ("quiet",))
         await tx.commit()
     assert woken == [] and await pool.fetchval("SELECT count(*) FROM notes") == 1

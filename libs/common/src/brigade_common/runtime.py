@@ -28,7 +28,7 @@ from brigade_common.health import ReadinessChecks, database_check, migrations_ch
 from brigade_common.jetstream import connect, ensure_stream, stream_config
 from brigade_common.logging import get_logger
 from brigade_common.migrations import current_revision, head_revision
-from brigade_common.outbox import OutboxRelay
+from brigade_common.outbox import OutboxRelay, OutboxRow
 from brigade_common.service import ServiceDefinition
 from brigade_common.settings import DatabaseSettings, ServiceSettings
 
@@ -53,10 +53,10 @@ class Runtime:
         assert self.pool is not None, f"{self.service} has no database"
         return self.pool
 
-    def notify_outbox(self) -> None:
-        """Wake the relay after a commit that wrote to the outbox."""
+    def notify_outbox(self, rows: Sequence[OutboxRow]) -> None:
+        """Hand the relay the outbox rows a commit wrote: it publishes them at once."""
         if self.relay:
-            self.relay.notify()
+            self.relay.committed(rows)
 
     def spawn(self, coro: Awaitable[None], name: str) -> None:
         """Run a background task for the life of the process; a crash is logged, never silent."""

@@ -3,7 +3,7 @@
 A service's unit of work (its `adapters/unit_of_work.py`) is a `UnitOfWork`: it opens a
 `Transaction`, builds its repositories on `Transaction.session`, and at commit hands over the
 messages its events become. The `Transaction` then, in this order: buffers the outbox rows, flushes every buffered write
-in one statement, commits, and wakes the outbox relay. Leaving without a commit rolls back, so a
+in one statement, commits, and hands the outbox rows to the relay. Leaving without a commit rolls back, so a
 failed use case leaves nothing behind, outbox rows included.
 
 The inbox makes a consumer idempotent. A handler's transaction claims its message first
@@ -15,14 +15,14 @@ processed in its last one (`mark_processed`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 import asyncpg
 
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext, Outgoing
-from brigade_common.outbox import OUTBOX, outbox_row
+from brigade_common.outbox import OUTBOX, OutboxRow, outbox_row
 from brigade_common.writes import Session, Table
 
 INBOX_DDL = """
@@ -33,6 +33,9 @@ CREATE TABLE inbox (
     PRIMARY KEY (consumer, message_id)
 );
 """
+# Called after a commit that wrote outbox rows, with those rows (the relay publishes them at once).
+OnCommit = Callable[[Sequence[OutboxRow]], None]
+
 INBOX = Table.of("inbox", ("consumer", "text"), ("message_id", "text"), conflict="ON CONFLICT DO NOTHING")
 
 
@@ -45,7 +48,7 @@ class Transaction:
         *,
         context: MessageContext,
         inbox: InboxEntry | None = None,
-        on_commit: Callable[[], None] | None = None,
+        on_commit: OnCommit | None = None,
     ) -> None:
         self.context = context
         self._pool = pool
@@ -55,7 +58,7 @@ class Transaction:
         self._tx: Any = None
         self._session: Session | None = None
         self._committed = False
-        self._sent = False
+        self._sent: list[OutboxRow] = []
 
     @property
     def session(self) -> Session:
@@ -93,7 +96,7 @@ class Transaction:
         for message in messages:
             row = outbox_row(message.envelope(self.context), message.subject, message.headers)
             self.session.buffer.insert(OUTBOX, row)
-            self._sent = True
+            self._sent.append(row)
         await self.session.flush()
         await self._tx.commit()
         self._committed = True
@@ -103,7 +106,7 @@ class Transaction:
     ) -> None:
         await self._close()
         if self._committed and self._sent and self._on_commit is not None:
-            self._on_commit()
+            self._on_commit(self._sent)
 
     async def _close(self) -> None:
         conn, self._conn = self._conn, None
@@ -141,7 +144,7 @@ class UnitOfWork(Generic[E]):
         context: MessageContext,
         inbox: InboxEntry | None = None,
         *,
-        on_commit: Callable[[], None] | None = None,
+        on_commit: OnCommit | None = None,
     ) -> None:
         self._tx = Transaction(pool, context=context, inbox=inbox, on_commit=on_commit)
         self._recorded: list[E] = []
@@ -181,8 +184,6 @@ class UnitOfWork(Generic[E]):
         await self._tx.__aexit__(exc_type, exc, tb)
 
     @classmethod
-    def factory(
-        cls, pool: asyncpg.Pool, *, on_commit: Callable[[], None]
-    ) -> Callable[[MessageContext, InboxEntry | None], Self]:
-        """`(context, inbox) -> unit of work` on `pool`, waking the relay after each commit that sends."""
+    def factory(cls, pool: asyncpg.Pool, *, on_commit: OnCommit) -> Callable[[MessageContext, InboxEntry | None], Self]:
+        """`(context, inbox) -> unit of work` on `pool`, handing the relay the rows of each commit that sends."""
         return functools.partial(cls, pool, on_commit=on_commit)

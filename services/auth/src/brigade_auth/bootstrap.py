@@ -4,7 +4,7 @@ JWKS responder and the HTTP app. Nothing here decides anything; nothing opens at
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -33,6 +33,7 @@ from brigade_common.health import ReadinessChecks
 from brigade_common.http import create_app as create_http_app
 from brigade_common.messaging import MessageContext
 from brigade_common.runtime import Runtime
+from brigade_common.unit_of_work import OnCommit
 from brigade_contracts.auth import Role
 
 PURGE_S = 3600.0
@@ -68,7 +69,7 @@ def deps(settings: Settings) -> Deps:
     )
 
 
-def build(pool: asyncpg.Pool, settings: Settings, *, on_commit: Callable[[], None]) -> Auth:
+def build(pool: asyncpg.Pool, settings: Settings, *, on_commit: OnCommit) -> Auth:
     """The auth service's use cases on `pool`."""
     return Auth(
         uow=PostgresAuthUnitOfWork.factory(pool, on_commit=on_commit),
@@ -116,7 +117,7 @@ async def open_tools(settings: Settings) -> AsyncIterator[Auth]:
     waits in the outbox for a running service's relay)."""
     pool = await create_pool(settings.database_url.get_secret_value(), SCHEMA, max_size=2, application_name="auth-cli")
     try:
-        yield build(pool, settings, on_commit=lambda: None)
+        yield build(pool, settings, on_commit=lambda _rows: None)
     finally:
         await pool.close()
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import asyncpg
 
 from brigade_common.messaging import InboxEntry, MessageContext, Outgoing
-from brigade_common.unit_of_work import UnitOfWork
+from brigade_common.unit_of_work import OnCommit, UnitOfWork
 from brigade_common.writes import Session
 from brigade_notifications.adapters.mail_queue import PostgresMailQueue
 from brigade_notifications.adapters.messages import outgoing
@@ -34,7 +34,7 @@ class PostgresNotificationsUnitOfWork(UnitOfWork[Event]):
         inbox: InboxEntry | None = None,
         *,
         on_mail: Callable[[], None] = _nothing,
-        on_commit: Callable[[], None] | None = None,
+        on_commit: OnCommit | None = None,
     ) -> None:
         super().__init__(pool, context, inbox, on_commit=on_commit)
         self._on_mail = on_mail
@@ -57,7 +57,7 @@ class PostgresNotificationsUnitOfWork(UnitOfWork[Event]):
         cls,
         pool: asyncpg.Pool,
         on_mail: Callable[[], None] = _nothing,
-        on_commit: Callable[[], None] | None = None,
+        on_commit: OnCommit | None = None,
     ) -> Callable[[MessageContext, InboxEntry | None], PostgresNotificationsUnitOfWork]:
         """`(context, inbox) -> unit of work` on `pool`, calling `on_mail` after a commit that queued
         mail and `on_commit` (the outbox relay's wake-up) after one that sent messages."""
