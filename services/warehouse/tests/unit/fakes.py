@@ -34,6 +34,7 @@ class WarehouseState:
     purchases: list[PurchaseMade] = field(default_factory=list)
     inbox: set[InboxEntry] = field(default_factory=set)
     published: list[Event] = field(default_factory=list)
+    commits: int = 0  # units of work committed
 
     def of(self, kind: type[Event]) -> list[Event]:
         return [e for e in self.published if isinstance(e, kind)]
@@ -49,7 +50,9 @@ class FakeRequests:
         self.opened.append(request)
 
     async def get(self, request_id: str) -> SupplyRequest | None:
-        stored = self._state.requests.get(request_id)
+        # As in PostgreSQL, the transaction reads its own registration (ON CONFLICT DO NOTHING: the
+        # stored request wins over one registered again).
+        stored = self._state.requests.get(request_id) or next((r for r in self.opened if r.id == request_id), None)
         if stored is not None and request_id not in self.seen:
             self.seen[request_id] = copy.deepcopy(stored)
         return self.seen.get(request_id)
@@ -118,6 +121,7 @@ class FakeUnitOfWork:
         state.purchases += self.purchases.made
         state.inbox.update(self._processed)
         state.published += events
+        state.commits += 1
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -45,6 +45,18 @@ async def test_enough_stock_is_delivered_without_the_market() -> None:
     [debit] = state.movements
     assert (debit.delta, debit.reason, debit.balance) == (-5, StockReason.SUPPLY, 3)
     assert progress.inbox in state.inbox
+    assert state.commits == 1  # registered, debited and delivered in one transaction
+
+
+async def test_a_request_that_must_buy_is_registered_before_the_market_is_called() -> None:
+    state, clock = WarehouseState(stock={"lechuga": 0}), FakeClock()
+
+    class Watching(ScriptedMarket):
+        async def buy(self, ingredient: str, amount: int, timeout_s: float) -> Bought:
+            assert CMD.request_id in state.requests  # a crash during the call loses no request
+            return await super().buy(ingredient, amount, timeout_s)
+
+    assert await run(state, Watching([5]), clock) is RequestStatus.DELIVERED
 
 
 async def test_a_short_stock_buys_what_is_missing_until_it_is_enough() -> None:

@@ -1,8 +1,9 @@
 """Supplying the kitchen: allocate from stock, buy from the market until there is enough, deliver.
 
-Each step is its own unit of work: registering the request, each purchase (recorded as a stock
-movement the moment it is made, so a crash mid-loop loses nothing), and the final delivery or
-failure, which also marks the command processed. A redelivered command resumes the loop where it
+Each step is its own unit of work: the first look at the stock (which also registers the request,
+so a request the stock covers takes one transaction), each purchase (recorded as a stock movement
+the moment it is made, so a crash mid-loop loses nothing), and the final delivery or failure, which
+also marks the command processed. A redelivered command resumes the loop where it
 stopped; a command whose request is settled is only marked processed.
 """
 
@@ -33,12 +34,15 @@ async def supply_ingredient(
 ) -> RequestStatus:
     """Run one supply command to its end; returns how the request ended."""
     deadline = deps.clock() + timedelta(seconds=deps.deadline_s)
-    async with uow() as u:
-        u.requests.open(SupplyRequest(cmd.request_id, cmd.order_id, cmd.ingredient, cmd.amount, deadline))
-        await u.commit()
+    opening: SupplyRequest | None = SupplyRequest(cmd.request_id, cmd.order_id, cmd.ingredient, cmd.amount, deadline)
     last_error = "the market never had enough"
     while True:
         async with uow() as u:
+            if opening is not None:
+                # Registered with the first step: one transaction when the stock covers it (no-op when
+                # a redelivery finds the request registered already).
+                u.requests.open(opening)
+                opening = None
             req = await u.requests.get(cmd.request_id)
             if req is None:
                 raise UnknownSupplyRequest(cmd.request_id)
@@ -57,6 +61,7 @@ async def supply_ingredient(
                 u.mark_processed(progress.inbox)
                 await u.commit()
                 return req.status
+            await u.commit()  # the registration, before the market is called
         await progress.keep_alive()
         wanted = req.to_buy(on_hand)
         remaining = (req.deadline - deps.clock()).total_seconds()
