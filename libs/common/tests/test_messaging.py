@@ -153,3 +153,40 @@ async def test_transient_failures_are_retried_then_dead_lettered_when_they_never
         assert "gave up after 4 deliveries" in letter.error
     finally:
         task.cancel()
+
+
+async def test_a_busy_consumer_takes_no_more_messages_than_it_has_slots_for(pool: asyncpg.Pool, nc: NATS) -> None:
+    # Replicas share a durable consumer: what one process fetched but cannot start yet would wait there,
+    # its ack timer running, while another replica sat idle.
+    await provision(nc)
+    js = nc.jetstream()
+    release = asyncio.Event()
+
+    async def slow_note(env: Envelope, db: Session) -> None:
+        await release.wait()
+        await add_note(env, db)
+
+    _, busy = await _run_consumer(pool, nc, slow_note, concurrency=2)
+    try:
+        for i in range(10):
+            env = Envelope.wrap("test.note.added.v1", {"text": f"n{i}"})
+            await js.publish(env.type, env.to_bytes(), headers=env.headers())
+
+        async def two_taken() -> bool:
+            info = await js.consumer_info("TEST", "notes")
+            return info.num_ack_pending == 2 and info.num_pending == 8
+
+        await eventually(two_taken, 10, "two messages taken, eight left in the stream")
+        _, idle = await _run_consumer(pool, nc, add_note)  # a second replica takes the rest at once
+        try:
+            await eventually(lambda: _notes_are(pool, 8), 10, "the eight stored by the other replica")
+            release.set()
+            await eventually(lambda: _notes_are(pool, 10), 10, "all ten stored")
+        finally:
+            idle.cancel()
+    finally:
+        busy.cancel()
+
+
+async def _notes_are(pool: asyncpg.Pool, n: int) -> bool:
+    return await count_notes(pool) == n

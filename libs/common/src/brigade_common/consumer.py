@@ -80,7 +80,7 @@ class ConsumerSpec:
     max_deliver: int = 8
     ack_wait_s: float = 30.0
     backoff_s: Sequence[float] = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
-    batch: int = 64
+    batch: int = 64  # the most fetched at once (never more than the free handler slots)
     concurrency: int = 16
 
     def delay_for(self, delivered: int) -> float:
@@ -106,7 +106,8 @@ class ConsumerRunner:
         self._js = js
         self._service = service
         self._outages = outages
-        self._slots = asyncio.Semaphore(spec.concurrency)
+        self._free = spec.concurrency  # handler slots not in use
+        self._slot_freed = asyncio.Event()
 
     async def provision(self) -> None:
         """Create or update the durable consumer (idempotent)."""
@@ -126,8 +127,13 @@ class ConsumerRunner:
             while True:
                 if self._outages is not None:
                     await self._outages.all_up()  # no more work taken on while a dependency is down
+                while self._free == 0:
+                    self._slot_freed.clear()
+                    await self._slot_freed.wait()
                 try:
-                    msgs = await sub.fetch(self.spec.batch, timeout=2.0)
+                    # No more than the free slots: a message fetched waits for no one here (its ack
+                    # timer running) while another replica of the service could be handling it.
+                    msgs = await sub.fetch(min(self.spec.batch, self._free), timeout=2.0)
                 except (TimeoutError, nats.errors.TimeoutError) as exc:
                     # An empty fetch raises; so does one sent while the client reconnects.
                     if not self._nc.is_connected:
@@ -139,7 +145,7 @@ class ConsumerRunner:
                     await self._ride_out(dependencies.NATS, exc)
                     continue
                 for msg in msgs:
-                    await self._slots.acquire()
+                    self._free -= 1
                     task = asyncio.create_task(self._handle_in_slot(msg))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
@@ -153,7 +159,8 @@ class ConsumerRunner:
         try:
             await self.handle(msg)
         finally:
-            self._slots.release()
+            self._free += 1
+            self._slot_freed.set()
 
     async def handle(self, msg: Msg) -> None:
         """Process one message and settle it (ack, nak or dead-letter + term)."""
