@@ -10,8 +10,16 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+
+def json_request(method: str, port: int, path: str, body: Mapping[str, object], headers: Mapping[str, str]) -> bytes:
+    """The bytes of one HTTP/1.1 request to 127.0.0.1:`port` with a JSON body and `headers`."""
+    data = json.dumps(body).encode()
+    lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{lines}Content-Length: {len(data)}\r\n\r\n"
+    return head.encode() + data
 
 
 class HttpConnection:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 
 from tests.bench.machine import Machine
-from tests.bench.menu import Propagation, Results, cache_reads, hit_rate, pooled, reads_between, render, speedups
+from tests.bench.menu_report import pooled, render, speedups
+from tests.bench.menu_results import Propagation, Results, cache_reads, hit_rate, reads_between
 from tests.bench.stats import Step
 
 METRICS = """# HELP kitchen_menu_cache_reads_total Menu reads through the cache
