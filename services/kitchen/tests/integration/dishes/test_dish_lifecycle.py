@@ -9,24 +9,17 @@ import hashlib
 
 import pytest
 
-from services.kitchen.tests.integration.dishes_api import (
+from services.kitchen.tests.integration.dishes.dishes_api import (
     DISHES,
     MERGE,
     NEW,
     create,
-    mark_stream_start,
     outbox,
     png,
     read,
     staff,
 )
 from services.kitchen.tests.integration.harness import KitchenClient
-
-
-@pytest.fixture(autouse=True)
-async def stream_start(kitchen: KitchenClient) -> None:
-    await mark_stream_start(kitchen)
-
 
 # ------------------------------------------------------------------------------------------ retiring
 

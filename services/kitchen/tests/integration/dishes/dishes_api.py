@@ -53,7 +53,7 @@ START = [0]
 
 async def mark_stream_start(kitchen: KitchenClient) -> None:
     """Note where the KITCHEN stream stands as a test begins (the NATS server outlives one test):
-    `outbox` reads the dish events after it. Each test module calls it from an autouse fixture."""
+    `outbox` reads the dish events after it. The autouse fixture of this folder calls it."""
     info = await kitchen.app.nc.jetstream().stream_info("KITCHEN")
     START[0] = info.state.last_seq
 
