@@ -13,10 +13,11 @@ import pytest
 import yaml
 
 from brigade_common.testing.waiting import wait_until
-from tests.cluster.conftest import CHART, POSTGRES_CHART, JobWatch, api_warnings, await_rollout, job_complete
+from tests.cluster.conftest import CHART, POSTGRES_CHART, api_warnings
+from tests.cluster.kube import JobWatch, await_rollout, job_complete
 
 if TYPE_CHECKING:
-    from tests.cluster.conftest import Release, Tools
+    from tests.cluster.kube import Release, Tools
 
 SERVER_SIDE = ["--server-side", "--dry-run=server", "--validate=strict", "--force-conflicts", "--field-manager=helm"]
 

@@ -19,7 +19,7 @@ from tests.journey import assert_reconciled, balances, follow_order, pick_order,
 if TYPE_CHECKING:
     import httpx
 
-    from tests.cluster.conftest import Kube
+    from tests.cluster.kube import Kube
 
 ORDER_TIMEOUT_S = 240  # the warehouse pod restarts, reconnects and gets its supply command redelivered
 

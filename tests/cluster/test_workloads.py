@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from brigade_common.testing.waiting import wait_until
-from tests.cluster.conftest import await_rollout
+from tests.cluster.kube import await_rollout
 
 if TYPE_CHECKING:
-    from tests.cluster.conftest import Kube, Release
+    from tests.cluster.kube import Kube, Release
 
 KITCHEN_PODS = "app.kubernetes.io/component=kitchen,brigade.io/workload=server"
 
