@@ -134,9 +134,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     operation of `test_kitchen` would be `test_openapi.py::test_kitchen`: one id for many tests, which
     `-ra`, `--lf` and xdist's reports cannot tell apart. The label schemathesis gives it goes back in.
 
-    The group asks `--dist loadgroup` for one stack per run rather than one per worker. (pytest-xdist
-    3.8 applies groups by assigning `item._nodeid`, which pytest 9.2 no longer reads, so for now each
-    worker that gets a contract test starts its own stack: slower, not less isolated.)
+    The group asks `--dist loadgroup` for one stack per run rather than one per worker (on pytest 9.2
+    the common plugin applies it: brigade_common.testing.pytest_plugin).
     """
     here = Path(__file__).parent
     for item in items:

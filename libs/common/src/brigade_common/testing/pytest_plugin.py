@@ -99,3 +99,24 @@ def nats_cluster() -> Iterator[NatsCluster]:
             yield cluster
         finally:
             cluster.stop()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--dist loadgroup`: a test marked `xdist_group(name)` gets `@name` after its node id, so that
+    xdist sends every test of a group to one worker (one control plane, one contract stack per run).
+
+    pytest-xdist 3.8 does this by assigning `item._nodeid`, which pytest 9.2 no longer reads (the node
+    id is `str(item._id)`, a `NodeId`); where xdist's own suffix took, the id is left alone.
+    """
+    # The controller says "dist", its workers (where collection happens) get xdist's "loadgroup" flag.
+    if getattr(config.option, "dist", None) != "loadgroup" and not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId  # pytest ≥ 9.2 only: older ones take xdist's assignment
+
+    for item in items:
+        groups = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        )
+        if groups and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")  # type: ignore[attr-defined]
