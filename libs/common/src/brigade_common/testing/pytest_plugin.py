@@ -119,4 +119,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
         )
         if groups and "@" not in item.nodeid.rpartition("]")[2]:
-            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")  # type: ignore[attr-defined]
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
