@@ -1,0 +1,147 @@
+"""`python -m tests.bench.footprint_probe`: what a service process's memory is made of, before it
+serves anything: the interpreter, each library its `api` command imports (cumulatively, in the
+order a service loads them), each service's own import graph, and what a few optional imports
+cost when they are taken away. Every figure is the RSS of a fresh interpreter (`python -c`).
+
+`make bench-footprint` runs it and writes its tables under the stack's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tests.e2e.harness import installed
+
+# Packages a service should not need for `api` (or only some do): whether each service loads them.
+WATCHED = ("alembic", "sqlalchemy", "mako", "kubernetes", "jinja2", "aiohttp", "rich", "pygments", "argon2", "httpx")
+
+# In the order a service process imports them (brigade_common.commands, then the app).
+CHAIN = (
+    ("pydantic", "pydantic"),
+    ("pydantic-settings (and the stdlib it loads: asyncio, ssl, email, json, logging …)", "pydantic_settings"),
+    ("structlog (with rich, when installed)", "structlog"),
+    ("starlette", "starlette.applications"),
+    ("asyncpg", "asyncpg"),
+    ("nats-py (with aiohttp, when installed)", "nats,nats.js"),
+    ("uvicorn (click, its event-loop and protocol modules)", "uvicorn,uvicorn.config"),
+    ("prometheus_client", "prometheus_client"),
+    ("cryptography's Ed25519 + PyJWT (tokens)", "cryptography.hazmat.primitives.asymmetric.ed25519,jwt"),
+)
+
+_SCRIPT = r"""
+import importlib, json, sys
+def rss():
+    for line in open('/proc/self/status'):
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1])
+args = json.loads(sys.argv[1])
+for name in args['block']:
+    sys.modules[name] = None  # an ImportError for whoever tries: as if it were not installed
+steps = []
+for mods in args['steps']:
+    for m in mods:
+        importlib.import_module(m)
+    steps.append(rss())
+print(json.dumps({'steps': steps, 'modules': len(sys.modules),
+                  'watched': [w for w in args['watched'] if w in sys.modules]}))
+"""
+
+
+@dataclass(frozen=True)
+class Probe:
+    steps: list[int]  # KiB after each step
+    modules: int
+    watched: list[str]
+
+
+def probe(steps: Sequence[Sequence[str]], block: Sequence[str] = ()) -> Probe:
+    """Import `steps` in turn in a fresh interpreter; its RSS after each."""
+    args = json.dumps({"steps": [list(s) for s in steps], "block": list(block), "watched": list(WATCHED)})
+    out = subprocess.run([sys.executable, "-c", _SCRIPT, args], capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout)
+    return Probe(got["steps"], got["modules"], got["watched"])
+
+
+def api_imports(name: str) -> list[str]:
+    """What `python -m <module> api` imports before serving: its __main__, and the module its
+    definition's app factory imports (read from the factory's code, e.g. brigade_kitchen.bootstrap)."""
+    service = installed().get(name)
+    names = service.app_factory.__code__.co_names
+    app = [n for n in names if n.startswith(service.module + ".")]
+    return [f"{service.module}.__main__", *app]
+
+
+def mib(kib: float) -> str:
+    return f"{kib / 1024:.1f}"
+
+
+def markdown(label: str) -> str:
+    bare = probe([[]]).steps[0]
+    chain = probe([m.split(",") for _, m in CHAIN] + [api_imports("kitchen")])
+    lines = [
+        f"### What a service's memory is made of ({label})",
+        "",
+        "Before it serves anything: the RSS of a fresh interpreter after each import, in the order a "
+        "service's `api` command loads them (the kitchen's; each row adds to the one above, so a library "
+        "is charged for the standard-library modules it is the first to load).",
+        "",
+        "| import | adds, MiB | RSS after, MiB |",
+        "|---|---:|---:|",
+        f"| the bare interpreter (`python -c pass`) | | {mib(bare)} |",
+    ]
+    prev = bare
+    for (what, _), kib in zip(
+        [*CHAIN, ("the kitchen's own code (`brigade_kitchen.__main__`, its app's modules)", "")],
+        chain.steps,
+        strict=True,
+    ):
+        lines.append(f"| {what} | {mib(kib - prev)} | {mib(kib)} |")
+        prev = kib
+    lines += [
+        "",
+        "Each service's `api` imports, in a fresh interpreter (no app built, no connection opened):",
+        "",
+        "| service | RSS after its imports, MiB | modules | of " + ", ".join(WATCHED) + " |",
+        "|---|---:|---:|---|",
+    ]
+    for s in installed():
+        p = probe([api_imports(s.name)])
+        lines.append(f"| {s.name} | {mib(p.steps[0])} | {p.modules} | {', '.join(p.watched) or 'none'} |")
+    kitchen = api_imports("kitchen")
+    plain = probe([kitchen])
+    lines += [
+        "",
+        "What an optional import costs the kitchen's `api` imports, taken away (as if not installed) or added:",
+        "",
+        "| change | RSS, MiB | difference, MiB | modules |",
+        "|---|---:|---:|---:|",
+        f"| as it is | {mib(plain.steps[0])} | | {plain.modules} |",
+    ]
+    for what, steps, block in (
+        ("+ `brigade_common.migrations` (alembic, SQLAlchemy, Mako)", [[*kitchen, "brigade_common.migrations"]], ()),
+        ("− aiohttp (nats-py's WebSocket transport)", [kitchen], ("aiohttp",)),
+        ("− rich (structlog's pretty tracebacks)", [kitchen], ("rich",)),
+        ("− aiohttp and rich", [kitchen], ("aiohttp", "rich")),
+    ):
+        p = probe(steps, block)
+        diff = p.steps[0] - plain.steps[0]
+        lines.append(f"| {what} | {mib(p.steps[0])} | {'+' if diff >= 0 else '−'}{mib(abs(diff))} | {p.modules} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tests.bench.footprint_probe", description=__doc__)
+    p.add_argument("--markdown", action="store_true", help="(the only output: markdown tables)")
+    p.add_argument("--label", default="this checkout")
+    a = p.parse_args(argv)
+    print(markdown(a.label))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
