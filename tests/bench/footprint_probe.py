@@ -122,15 +122,45 @@ def markdown(label: str) -> str:
         "|---|---:|---:|---:|",
         f"| as it is | {mib(plain.steps[0])} | | {plain.modules} |",
     ]
-    for what, steps, block in (
-        ("+ `brigade_common.migrations` (alembic, SQLAlchemy, Mako)", [[*kitchen, "brigade_common.migrations"]], ()),
-        ("− aiohttp (nats-py's WebSocket transport)", [kitchen], ("aiohttp",)),
-        ("− rich (structlog's pretty tracebacks)", [kitchen], ("rich",)),
-        ("− aiohttp and rich", [kitchen], ("aiohttp", "rich")),
+    diffs: dict[str, int] = {}
+    for key, what, steps, block in (
+        (
+            "migrations",
+            "+ `brigade_common.migrations` (alembic, SQLAlchemy, Mako)",
+            [[*kitchen, "brigade_common.migrations"]],
+            (),
+        ),
+        ("aiohttp", "− aiohttp (nats-py's WebSocket transport)", [kitchen], ("aiohttp",)),
+        ("rich", "− rich (structlog's pretty tracebacks; pygments with it)", [kitchen], ("rich",)),
+        ("both", "− aiohttp and rich", [kitchen], ("aiohttp", "rich")),
     ):
         p = probe(steps, block)
-        diff = p.steps[0] - plain.steps[0]
+        diff = diffs[key] = p.steps[0] - plain.steps[0]
         lines.append(f"| {what} | {mib(p.steps[0])} | {'+' if diff >= 0 else '−'}{mib(abs(diff))} | {p.modules} |")
+    step = dict(zip([m for _, m in CHAIN], chain.steps, strict=False))
+    pydantic = step["pydantic_settings"] - bare
+    crypto = step["cryptography.hazmat.primitives.asymmetric.ed25519,jwt"] - step["prometheus_client"]
+    uvicorn = step["uvicorn,uvicorn.config"] - step["nats,nats.js"]
+    lines += [
+        "",
+        f"**Reading.** A service process is mostly its libraries: the bare interpreter is {mib(bare)} MiB, pydantic "
+        f"and pydantic-settings {mib(pydantic)} more (pydantic's schema machinery, and the standard library they "
+        f"are the first to load: asyncio, ssl, email, json, logging), cryptography with PyJWT {mib(crypto)}, "
+        f"uvicorn with click {mib(uvicorn)}; Brigade's own modules are the last row. The biggest cause that was "
+        "ours: `brigade_common.commands` imported `brigade_common.migrations` for the `migrate` command, and "
+        "`brigade_common.runtime` imported it for the readiness check's head revision, so every service "
+        f"process loaded alembic, SQLAlchemy and Mako: {mib(diffs['migrations'])} MiB of the table's first "
+        "row, in every process, for a command it never runs. Now only `migrate` imports alembic, and readiness "
+        "reads the head revision from the scripts (`brigade_common.revisions`; its answer is checked against "
+        "alembic's for every service in libs/common/tests/test_revisions.py, and tests/test_service_imports.py "
+        "fails when a service's `api` imports alembic, SQLAlchemy or Mako again).",
+        "",
+        f"aiohttp and rich ({mib(-diffs['both'])} MiB together) are loaded only because the dev group (the "
+        "Kubernetes client, schemathesis) shares the virtualenv `make up` runs from: nats-py and structlog import "
+        "them whenever they are installed. The images install no dev group, so a service there starts "
+        f"{mib(-diffs['both'])} MiB lower; locally they stay (taking them away would change structlog's "
+        "tracebacks on a terminal, and nothing of ours imports them).",
+    ]
     return "\n".join(lines) + "\n"
 
 

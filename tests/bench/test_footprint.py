@@ -37,14 +37,15 @@ def rounds() -> list[Round]:
     for r in (before, after):
         r.loaded = dict(r.idle)
         r.loaded_total = total(r.idle)
+        r.settled = dict(r.idle)
     return [before, after]
 
 
 def test_the_aims_name_the_services_over_60_mib_and_leave_postgres_out() -> None:
     before, after = aims(rounds())
-    assert "services under 60 MiB RSS at idle: 0 of 1 (over: kitchen 100 MiB)" in before
-    assert "services under 60 MiB RSS at idle: 1 of 1." in after
-    assert "whole stack at idle 355 MiB RSS / 110 MiB PSS — under 800 MiB" in after
+    assert "services under 60 MiB at idle: 0 of 1 as RSS (over: kitchen 100 MiB), 0 of 1 as PSS." in before
+    assert "services under 60 MiB at idle: 1 of 1 as RSS, 1 of 1 as PSS." in after
+    assert "holds 110 MiB as PSS (under 800), 125 MiB as RSS with PostgreSQL as PSS (under), 355 MiB" in after
 
 
 def test_the_table_has_a_row_per_process_services_first_and_the_stack_last() -> None:
