@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import pickle
 import subprocess
 import sys
 import time
@@ -59,6 +60,8 @@ class Options:
     baseline: Path | None
     out: Path | None
     quiet_wait_s: float
+    save: Path | None = None
+    render: Path | None = None
 
 
 def parse(argv: Sequence[str]) -> Options:
@@ -72,10 +75,14 @@ def parse(argv: Sequence[str]) -> Options:
     p.add_argument("--baseline", type=Path, default=None, help="a checkout whose services run in alternate rounds")
     p.add_argument("--out", type=Path, default=ROOT / "docs/benchmarks.md", help="'-' to write nothing")
     p.add_argument("--quiet-wait", type=float, default=30.0)
+    p.add_argument("--save", type=Path, default=None, help="keep the measured rounds in this file (pickle)")
+    p.add_argument("--render", type=Path, default=None, help="measure nothing: write the rounds --save kept")
     a = p.parse_args(argv)
     out = None if str(a.out) == "-" else a.out
     baseline = a.baseline.resolve() if a.baseline else None
-    return Options(a.idle, a.users, a.spawn_rate, a.load, a.think, a.rounds, baseline, out, a.quiet_wait)
+    return Options(
+        a.idle, a.users, a.spawn_rate, a.load, a.think, a.rounds, baseline, out, a.quiet_wait, a.save, a.render
+    )
 
 
 # ------------------------------------------------------------------------------------- memory
@@ -139,6 +146,7 @@ class Round:
     loaded: dict[str, Memory] = field(default_factory=dict)  # each process's peak under the load
     loaded_total: Memory = field(default_factory=Memory)  # the peak of the whole stack's sum
     settled: dict[str, Memory] = field(default_factory=dict)  # idle again, once the load is over
+    backends: dict[str, int] = field(default_factory=dict)  # PostgreSQL's children: idle, load (max), after
     requests: int = 0
     failures: int = 0
     rps: float = 0.0
@@ -208,9 +216,11 @@ async def one_round(variant: str, tree: Path | None, opts: Options) -> tuple[Rou
                     "mail catcher": lambda: [mail_pid],
                 }
                 res.idle = await idle(groups, opts, "idle")
+                res.backends["idle"] = len(children(pg_pid)) - 1
                 await load(host, stack, groups, opts, res)
                 print(f"   load: peak {mib(res.loaded_total.rss)} RSS, {mib(res.loaded_total.pss)} PSS", flush=True)
                 res.settled = await idle(groups, opts, "after the load")
+                res.backends["after"] = len(children(pg_pid)) - 1
             finally:
                 stack.stop()
         finally:
@@ -241,6 +251,7 @@ async def load(host: str, stack: Stack, groups: Groups, opts: Options, res: Roun
         now = sample(groups)
         res.loaded = {n: res.loaded[n].peak(m) for n, m in now.items()}
         res.loaded_total = res.loaded_total.peak(total(now))
+        res.backends["load"] = max(res.backends.get("load", 0), len(groups["postgres"]()) - 1)
         await asyncio.wait([locust], timeout=1.0)
     summary = await locust
     res.cpu = meter.stop()
@@ -369,6 +380,55 @@ def rounds_table(rounds: Sequence[Round]) -> list[str]:
     return lines
 
 
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def reading(rounds: Sequence[Round]) -> list[str]:
+    """What the stack's figures say, from this run's rounds (the last variant is this checkout)."""
+    names = variants(rounds)
+    last = [r for r in rounds if r.variant == names[-1]]
+    first = [r for r in rounds if r.variant == names[0]]
+
+    def grew(rs: Sequence[Round], name: str, attr: str) -> float:
+        return _mean([(getattr(r, attr)[name].rss - r.idle[name].rss) / 1024 for r in rs if name in r.idle])
+
+    def shared(rs: Sequence[Round]) -> float:
+        """MiB a Python process's RSS has over its PSS: pages it shares with the others, on average."""
+        per = [(m.rss - m.pss) / 1024 for r in rs for n, m in r.idle.items() if n not in INFRA]
+        return _mean(per)
+
+    out = [
+        "**Reading the stack.** "
+        f"Each Python process's RSS is {shared(last):.0f} MiB over its PSS: code pages it shares with the "
+        "others (the interpreter, pydantic-core, cryptography, libcrypto, uvloop…), which RSS counts in each "
+        "process and PSS once; that is why the plain sum of RSS overstates what the machine holds. "
+        f"Auth grew {grew(last, 'auth', 'loaded'):.0f} MiB under the load: argon2id's memory per hash "
+        "(`AUTH_ARGON2_MEMORY_KIB`, 19 MiB, the OWASP minimum) times the hashes it runs at once "
+        "(`AUTH_HASH_CONCURRENCY`, 2), what the setting asks for. "
+    ]
+    if len(names) > 1:
+        out.append(
+            f"Once the load was over it still held {grew(first, 'auth', 'settled'):.0f} MiB of it {names[0]} "
+            f"and {grew(last, 'auth', 'settled'):.0f} MiB {names[-1]}: each hashing thread had a glibc malloc "
+            "arena of its own, where a freed buffer stays resident; auth's process now keeps one arena for "
+            "every thread (`one_malloc_arena`), and a freed buffer goes back. "
+        )
+    backends = {k: _mean([r.backends.get(k, 0) for r in last]) for k in ("idle", "load", "after")}
+    pg_after = _mean([r.settled["postgres"].pss / 1024 for r in last if "postgres" in r.settled])
+    pg_idle = _mean([r.idle["postgres"].pss / 1024 for r in last if "postgres" in r.idle])
+    out.append(
+        f"PostgreSQL ran {backends['idle']:.0f} processes at idle (its own eight and each pool's one "
+        f"connection: `min_size=1`), {backends['load']:.0f} at the peak of the load and {backends['after']:.0f} "
+        f"after it: asyncpg keeps a pool's idle connection for five minutes (`max_inactive_connection_lifetime`), "
+        f"so PostgreSQL's PSS stays at {pg_after:.0f} MiB rather than {pg_idle:.0f} until they close; each backend "
+        "is a few MiB of its own, the rest of its RSS is the shared buffers counted once per backend. "
+        "nats-server (Go) grew under the load with the streams' messages; the mail catcher is one small "
+        "Python process (aiosmtpd)."
+    )
+    return ["".join(out), ""]
+
+
 def render(rounds: Sequence[Round], machine: Machine, opts: Options, command: str, causes: str) -> str:
     lines = [
         "## Footprint: resident memory of the local stack",
@@ -401,6 +461,7 @@ def render(rounds: Sequence[Round], machine: Machine, opts: Options, command: st
         "",
         *aims(rounds),
         "",
+        *reading(rounds),
         causes.strip(),
     ]
     return "\n".join(lines)
@@ -433,12 +494,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     opts = parse(args)
     started = time.time()
-    try:
-        rounds, machine = asyncio.run(measure(opts))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print("interrupted: servers stopped, nothing written", file=sys.stderr)
-        return 130
     command = "uv run --frozen python -m tests.bench.footprint" + "".join(f" {a}" for a in args)
+    if opts.render is not None:
+        rounds, machine, command, opts = pickle.loads(opts.render.read_bytes())
+    else:
+        try:
+            rounds, machine = asyncio.run(measure(opts))
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            print("interrupted: servers stopped, nothing written", file=sys.stderr)
+            return 130
+        if opts.save is not None:
+            opts.save.write_bytes(pickle.dumps((rounds, machine, command, opts)))
     body = render(rounds, machine, opts, command, causes_text("this checkout"))
     print("\n" + body)
     print(f"\n({time.time() - started:.0f} s)")
