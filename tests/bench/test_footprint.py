@@ -3,7 +3,7 @@ sum, the aims, and where its section goes in docs/benchmarks.md."""
 
 from __future__ import annotations
 
-from tests.bench.footprint import Memory, Round, aims, rollup, table, total, with_footprint
+from tests.bench.footprint import Memory, Round, aims, reading, rollup, table, total, with_footprint
 
 SMAPS_ROLLUP = """55d0c0a00000-7ffd5a1f0000 ---p 00000000 00:00 0                          [rollup]
 Rss:               78312 kB
@@ -62,3 +62,17 @@ def test_the_section_goes_before_the_loads_and_is_replaced_in_place() -> None:
     assert "first" not in twice and twice.count("<!-- footprint:begin -->") == 1
     assert twice.index("second") < twice.index("<!-- load:begin -->")
     assert with_footprint("# Benchmarks\n", "x").endswith("<!-- footprint:begin -->\nx\n<!-- footprint:end -->\n")
+
+
+def test_the_reading_says_what_auth_kept_after_the_load_in_each_variant() -> None:
+    mib = 1024
+    before, after = rounds()
+    for r, kept in ((before, 58), (after, 0)):
+        r.idle["auth"] = Memory(80 * mib, 54 * mib, 52 * mib)
+        r.loaded["auth"] = Memory(118 * mib, 93 * mib, 91 * mib)
+        r.settled = {**r.idle, "auth": Memory((80 + kept) * mib, 54 * mib, 52 * mib)}
+        r.backends = {"idle": 13, "load": 41, "after": 40}
+    (text, _) = reading([before, after])
+    assert "Auth grew 38 MiB under the load" in text
+    assert "still held 58 MiB of it before and 0 MiB after" in text
+    assert "13 processes at idle" in text and "41 at the peak of the load and 40 after it" in text
