@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import pickle
 import subprocess
@@ -62,6 +63,7 @@ class Options:
     quiet_wait_s: float
     save: Path | None = None
     render: Path | None = None
+    baseline_label: str = ""
 
 
 def parse(argv: Sequence[str]) -> Options:
@@ -77,11 +79,23 @@ def parse(argv: Sequence[str]) -> Options:
     p.add_argument("--quiet-wait", type=float, default=30.0)
     p.add_argument("--save", type=Path, default=None, help="keep the measured rounds in this file (pickle)")
     p.add_argument("--render", type=Path, default=None, help="measure nothing: write the rounds --save kept")
+    p.add_argument("--baseline-label", default="", help="what the baseline is, for the page (e.g. its commit)")
     a = p.parse_args(argv)
     out = None if str(a.out) == "-" else a.out
     baseline = a.baseline.resolve() if a.baseline else None
     return Options(
-        a.idle, a.users, a.spawn_rate, a.load, a.think, a.rounds, baseline, out, a.quiet_wait, a.save, a.render
+        a.idle,
+        a.users,
+        a.spawn_rate,
+        a.load,
+        a.think,
+        a.rounds,
+        baseline,
+        out,
+        a.quiet_wait,
+        a.save,
+        a.render,
+        a.baseline_label,
     )
 
 
@@ -403,30 +417,41 @@ def reading(rounds: Sequence[Round]) -> list[str]:
         f"Each Python process's RSS is {shared(last):.0f} MiB over its PSS: code pages it shares with the "
         "others (the interpreter, pydantic-core, cryptography, libcrypto, uvloop…), which RSS counts in each "
         "process and PSS once; that is why the plain sum of RSS overstates what the machine holds. "
-        f"Auth grew {grew(last, 'auth', 'loaded'):.0f} MiB under the load: argon2id's memory per hash "
-        "(`AUTH_ARGON2_MEMORY_KIB`, 19 MiB, the OWASP minimum) times the hashes it runs at once "
-        "(`AUTH_HASH_CONCURRENCY`, 2), what the setting asks for. "
+        f"Auth grew {grew(last, 'auth', 'loaded'):.0f} MiB under the load (sampled each second): up to "
+        "argon2id's memory per hash (`AUTH_ARGON2_MEMORY_KIB`, 19 MiB, the OWASP minimum) times the hashes it "
+        "runs at once (`AUTH_HASH_CONCURRENCY`, 2), what the settings ask for. "
     ]
     if len(names) > 1:
         out.append(
-            f"Once the load was over it still held {grew(first, 'auth', 'settled'):.0f} MiB of it {names[0]} "
-            f"and {grew(last, 'auth', 'settled'):.0f} MiB {names[-1]}: each hashing thread had a glibc malloc "
-            "arena of its own, where a freed buffer stays resident; auth's process now keeps one arena for "
-            "every thread (`one_malloc_arena`), and a freed buffer goes back. "
+            f"Once the load was over it still held {grew(first, 'auth', 'settled'):.0f} MiB more than at idle "
+            f"{names[0]} and {grew(last, 'auth', 'settled'):.0f} MiB {names[-1]}: each hashing thread had a glibc "
+            "malloc arena of its own, where a freed buffer stays resident; auth's process now keeps one arena "
+            "for every thread (`one_malloc_arena`), and a freed buffer goes back to the system. "
         )
     backends = {k: _mean([r.backends.get(k, 0) for r in last]) for k in ("idle", "load", "after")}
     pg_after = _mean([r.settled["postgres"].pss / 1024 for r in last if "postgres" in r.settled])
     pg_idle = _mean([r.idle["postgres"].pss / 1024 for r in last if "postgres" in r.idle])
     out.append(
-        f"PostgreSQL ran {backends['idle']:.0f} processes at idle (its own eight and each pool's one "
-        f"connection: `min_size=1`), {backends['load']:.0f} at the peak of the load and {backends['after']:.0f} "
-        f"after it: asyncpg keeps a pool's idle connection for five minutes (`max_inactive_connection_lifetime`), "
+        f"PostgreSQL ran {backends['idle']:.0f} processes at idle (eight of its own, the others the "
+        f"services' connections: pools start at `min_size=1`), {backends['load']:.0f} at the peak of the load "
+        f"and {backends['after']:.0f} after it: asyncpg keeps a pool's idle connection for five minutes "
+        "(`max_inactive_connection_lifetime`), "
         f"so PostgreSQL's PSS stays at {pg_after:.0f} MiB rather than {pg_idle:.0f} until they close; each backend "
         "is a few MiB of its own, the rest of its RSS is the shared buffers counted once per backend. "
         "nats-server (Go) grew under the load with the streams' messages; the mail catcher is one small "
         "Python process (aiosmtpd)."
     )
     return ["".join(out), ""]
+
+
+def variants_note(rounds: Sequence[Round], opts: Options) -> list[str]:
+    if len(variants(rounds)) < 2:
+        return []
+    what = opts.baseline_label or str(opts.baseline)
+    return [
+        f"- *before*: the services of {what} (`--baseline`, on PYTHONPATH); *after*: this checkout's. The "
+        "rounds alternate (before, after, before, …) in one session; the first table is each variant's mean."
+    ]
 
 
 def render(rounds: Sequence[Round], machine: Machine, opts: Options, command: str, causes: str) -> str:
@@ -445,7 +470,8 @@ def render(rounds: Sequence[Round], machine: Machine, opts: Options, command: st
         "the `web` gateway in front; JSON logs at INFO as in the chart). *Idle*: once the machine is quiet "
         f"and the stack has idled {opts.idle_s:g} s. *Load*: locust headless through the gateway "
         f"(tests/load's locustfile, {opts.users} users, think {opts.think_s} s, {opts.load_s:g} s), every "
-        "process sampled each second, each figure's peak.",
+        "process sampled each second, each figure's peak. *After*: idle again, as long, once the load is over.",
+        *variants_note(rounds, opts),
         "- RSS counts every resident page a process maps; PSS divides a shared page among the processes that "
         "map it (the Python processes share the interpreter's and the libraries' code pages; PostgreSQL's "
         "backends its shared buffers), so the PSS column adds up to what the machine really holds; USS is "
@@ -496,7 +522,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.time()
     command = "uv run --frozen python -m tests.bench.footprint" + "".join(f" {a}" for a in args)
     if opts.render is not None:
+        label, out = opts.baseline_label, opts.out
         rounds, machine, command, opts = pickle.loads(opts.render.read_bytes())
+        opts = dataclasses.replace(opts, baseline_label=label or opts.baseline_label, out=out)
     else:
         try:
             rounds, machine = asyncio.run(measure(opts))

@@ -74,5 +74,5 @@ def test_the_reading_says_what_auth_kept_after_the_load_in_each_variant() -> Non
         r.backends = {"idle": 13, "load": 41, "after": 40}
     (text, _) = reading([before, after])
     assert "Auth grew 38 MiB under the load" in text
-    assert "still held 58 MiB of it before and 0 MiB after" in text
+    assert "still held 58 MiB more than at idle before and 0 MiB after" in text
     assert "13 processes at idle" in text and "41 at the peak of the load and 40 after it" in text
