@@ -3,7 +3,8 @@ sum, the aims, and where its section goes in docs/benchmarks.md."""
 
 from __future__ import annotations
 
-from tests.bench.footprint import Memory, Round, aims, reading, rollup, table, total, with_footprint
+from tests.bench.footprint import rollup
+from tests.bench.footprint_report import Memory, Round, aims, reading, table, total, with_footprint
 
 SMAPS_ROLLUP = """55d0c0a00000-7ffd5a1f0000 ---p 00000000 00:00 0                          [rollup]
 Rss:               78312 kB
