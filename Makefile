@@ -12,7 +12,7 @@ export PATH := $(dir $(UV)):$(PATH)
 
 PYTEST_ARGS ?=
 
-.PHONY: help install test lint typecheck unit docs catalog bench bench-signin bench-live bench-menu load clean
+.PHONY: help install test lint typecheck unit docs catalog bench bench-signin bench-live bench-menu bench-footprint load clean
 
 help:
 	@echo "make up         run PostgreSQL, NATS and every service locally (http://localhost:8080)"
@@ -23,6 +23,8 @@ help:
 	@echo "make bench      measure the order path and write docs/benchmarks.md"
 	@echo "make bench-signin   sign-in per second and argon2id per core: its section of docs/benchmarks.md"
 	@echo "make bench-menu     the menu's reads through the KV cache, on and off: its section of docs/benchmarks.md"
+	@echo "make bench-footprint  resident memory of the whole local stack, idle and under load, and what it is made of"
+	@echo "                     (FOOTPRINT_ARGS=\"--baseline DIR\": another checkout's services in alternate rounds)"
 	@echo "make load       locust against a local stack it starts (or LOAD_HOST=http://localhost:8080);"
 	@echo "                records the figures in docs/benchmarks.md (LOAD_USERS, LOAD_DURATION_S, ...)"
 	@echo "                LOAD_OUTAGE_S=60: kill PostgreSQL for 60 s under the load, measure the recovery"
@@ -78,6 +80,10 @@ bench-live: install
 # The menu's reads, cache on and off, the hit rate and the propagation bound: the `menu` section.
 bench-menu: install
 	$(UV) run --frozen python -m tests.bench.menu
+
+# RSS/PSS/USS of every process of the local stack at idle and under locust: the `footprint` section.
+bench-footprint: install
+	$(UV) run --frozen python -m tests.bench.footprint $(FOOTPRINT_ARGS)
 
 # Flags go through LOAD_ARGS (e.g. LOAD_ARGS="--users 20 --duration 30"), or set LOAD_* variables.
 load: install

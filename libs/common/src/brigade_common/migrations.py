@@ -9,17 +9,24 @@ import asyncio
 import re
 from pathlib import Path
 
-import asyncpg
 from alembic import command, context
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from brigade_common.db import check_identifier
+from brigade_common.revisions import VERSION_TABLE, current_revision, head_revision
 
-VERSION_TABLE = "alembic_version"
+__all__ = [
+    "VERSION_TABLE",
+    "current_revision",
+    "execute_script",
+    "head_revision",
+    "run_env",
+    "upgrade",
+    "upgrade_async",
+]
 
 
 def execute_script(sql: str) -> None:
@@ -50,22 +57,6 @@ def upgrade(script_location: Path, database_url: str, schema: str, revision: str
 
 async def upgrade_async(script_location: Path, database_url: str, schema: str) -> None:
     await asyncio.to_thread(upgrade, script_location, database_url, schema)
-
-
-def head_revision(script_location: Path) -> str | None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(script_location))
-    return ScriptDirectory.from_config(cfg).get_current_head()
-
-
-async def current_revision(conn: asyncpg.Connection | asyncpg.Pool, schema: str) -> str | None:
-    """The revision the database is at, or None before the first migration."""
-    table = f"{check_identifier(schema)}.{VERSION_TABLE}"
-    exists = await conn.fetchval("SELECT to_regclass($1)", table)
-    if exists is None:
-        return None
-    value: str | None = await conn.fetchval(f"SELECT version_num FROM {table}")  # noqa: S608
-    return value
 
 
 def _sqlalchemy_url(url: str) -> str:

@@ -27,8 +27,8 @@ from brigade_common.dependencies import Outages
 from brigade_common.health import ReadinessChecks, database_check, migrations_check, nats_check
 from brigade_common.jetstream import connect, ensure_stream, stream_config
 from brigade_common.logging import get_logger
-from brigade_common.migrations import current_revision, head_revision
 from brigade_common.outbox import OutboxRelay, OutboxRow
+from brigade_common.revisions import current_revision, head_revision
 from brigade_common.service import ServiceDefinition
 from brigade_common.settings import DatabaseSettings, ServiceSettings
 

@@ -18,8 +18,11 @@ if TYPE_CHECKING:
 
 
 def _app(settings: Settings) -> Starlette:
+    from brigade_auth.adapters.passwords import one_malloc_arena
     from brigade_auth.bootstrap import create_app
 
+    # The process's first act, before any thread: the hashing threads' buffers go back to the system.
+    one_malloc_arena()
     return create_app(settings)
 
 

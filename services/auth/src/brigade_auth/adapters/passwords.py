@@ -3,15 +3,37 @@ milliseconds of CPU, and argon2-cffi releases the GIL, so the event loop keeps s
 
 At most `concurrency` hashes run at once (each holds `memory_kib` of memory and a core); more
 would only queue in the thread pool while taking memory.
+
+Each hash's buffer (`memory_kib`) is malloc'd in the hashing thread. glibc gives each thread an
+arena of its own, and a freed buffer stays resident in a thread's arena: auth kept three or more of
+them (19 MiB each) after a burst of sign-ins, for good. With one arena for every thread
+(`one_malloc_arena`, which auth's process calls before it starts any) a freed buffer goes back to
+the system, at no measurable cost per hash (docs/benchmarks.md, footprint).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import secrets
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def one_malloc_arena() -> bool:
+    """Let threads started from now on allocate from glibc's main arena only (False where the C
+    library has no `mallopt`, e.g. musl or macOS: nothing changes there). Call it before the
+    process starts a thread: a thread keeps the arena it was first given."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(M_ARENA_MAX, 1))
 
 
 class Argon2Hasher:
