@@ -39,6 +39,7 @@ from tests.bench.stats import Step
 from tests.e2e.harness import ServiceProcess, Stack
 
 ADMISSION = "KITCHEN_MAX_CONCURRENT_RESERVATIONS"
+ORDERS = "/api/kitchen/orders"
 
 
 @dataclass
@@ -243,7 +244,14 @@ async def run_replicas(infra: Infra, opts: Options, res: Results) -> None:
                 quiet_wait_s=opts.quiet_wait_s,
                 retries=opts.retries,
             )
-            checks.append(f"{label}: {await check_invariants(stack.database_url)}")
+            # How the kernel spread the clients' connections: the orders each replica answered.
+            spread = []
+            for replica in stack.replicas("kitchen"):
+                if replica.own_port:
+                    answered = await replica.metric("brigade_http_requests_total", method="POST", route=ORDERS)
+                    spread.append(f"{replica.name} {answered:.0f}")
+            taken = f"; orders answered by {', '.join(spread)}" if spread else ""
+            checks.append(f"{label}: {await check_invariants(stack.database_url)}{taken}")
             print(f"   {checks[-1]}", flush=True)
         finally:
             stack.stop()

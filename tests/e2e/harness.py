@@ -15,6 +15,7 @@ from pathlib import Path
 from unittest import mock
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from brigade_common import commands
 from brigade_common.auth.keys import generate_key, jwks
@@ -60,6 +61,18 @@ class ServiceProcess:
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None else None
+
+    async def metric(self, name: str, **labels: str) -> float:
+        """The sum of `name`'s samples matching `labels` on this process's own /metrics."""
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            r = await client.get(f"{self.own_url}/metrics")
+        r.raise_for_status()
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(r.text)
+            for sample in family.samples
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+        )
 
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it

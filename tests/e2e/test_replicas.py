@@ -13,7 +13,6 @@ import asyncpg
 import httpx
 import nats
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.client import order, settled
 from tests.e2e.harness import ServiceProcess, Stack, eventually, restart, running
@@ -64,20 +63,8 @@ async def only_the_warehouse_has(db: asyncpg.Pool, ingredient: str) -> None:
         await conn.execute("UPDATE warehouse.stock SET on_hand = on_hand + 1000000 WHERE ingredient = $1", ingredient)
 
 
-async def metric(http: httpx.AsyncClient, process: ServiceProcess, name: str, **labels: str) -> float:
-    """The sum of `name`'s samples matching `labels` in one replica's /metrics (on its own port)."""
-    r = await http.get(f"{process.own_url}/metrics")
-    assert r.status_code == 200
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(r.text)
-        for sample in family.samples
-        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
-    )
-
-
-async def deliveries_handled(http: httpx.AsyncClient, process: ServiceProcess) -> float:
-    return await metric(http, process, "brigade_messages_total", consumer="kitchen-supply", outcome="ack")
+async def deliveries_handled(process: ServiceProcess) -> float:
+    return await process.metric("brigade_messages_total", consumer="kitchen-supply", outcome="ack")
 
 
 async def order_at(http: httpx.AsyncClient, stack: Stack, base_url: str, key: str) -> httpx.Response:
@@ -121,9 +108,9 @@ async def test_orders_are_answered_whichever_replica_finishes_them_and_nothing_i
     answers: list[httpx.Response] = []
     for i in range(40):
         answers.append(await order_at(http, replicas, one.own_url, f"on-one-{i}"))
-        if await deliveries_handled(http, two) > 0:
+        if await deliveries_handled(two) > 0:
             break
-    assert await deliveries_handled(http, two) > 0, "kitchen-2 never handled a delivery"
+    assert await deliveries_handled(two) > 0, "kitchen-2 never handled a delivery"
     assert {r.status_code for r in answers} == {201}, [r.text for r in answers]
     assert {r.json()["status"] for r in answers} == {"reserved"}
 
@@ -134,8 +121,7 @@ async def test_orders_are_answered_whichever_replica_finishes_them_and_nothing_i
     assert {r.status_code for r in shared} == {201}, [r.text for r in shared]
     assert {r.json()["status"] for r in shared} == {"reserved"}
     taken = [
-        await metric(http, p, "brigade_http_requests_total", method="POST", route=ORDER_PATH, status="201")
-        for p in (one, two)
+        await p.metric("brigade_http_requests_total", method="POST", route=ORDER_PATH, status="201") for p in (one, two)
     ]
     assert taken[0] > 0 and taken[1] > 0, taken
     assert sum(taken) == len(answers) + len(shared)
@@ -149,17 +135,17 @@ async def test_orders_are_answered_whichever_replica_finishes_them_and_nothing_i
 
     async def acked_once() -> bool:
         inbox = await db.fetchval("SELECT count(*) FROM kitchen.inbox WHERE consumer = 'kitchen-supply'")
-        acks = [await deliveries_handled(http, p) for p in (one, two)]
+        acks = [await deliveries_handled(p) for p in (one, two)]
         return inbox == requests and sum(acks) == requests
 
     await eventually(acked_once, 10, "each delivery acknowledged once")
-    duplicates = [await metric(http, p, "brigade_messages_total", outcome="duplicate") for p in (one, two)]
+    duplicates = [await p.metric("brigade_messages_total", outcome="duplicate") for p in (one, two)]
     assert duplicates == [0, 0]
 
     # Both relays emptied the outbox and no row went out twice: the broker keeps one message per row
     # (Nats-Msg-Id), so a row both relays sent would count twice in their totals and once in the stream.
     await eventually(lambda: drained(db), 10, "the outboxes emptied")
-    published = [await metric(http, p, "brigade_outbox_published_total", service="kitchen") for p in (one, two)]
+    published = [await p.metric("brigade_outbox_published_total", service="kitchen") for p in (one, two)]
     assert published[0] > 0 and published[1] > 0, published
     assert sum(published) == await kitchen_messages(nats_url)
     await reconcile(db)
