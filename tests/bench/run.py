@@ -250,7 +250,7 @@ async def run_replicas(infra: Infra, opts: Options, res: Results) -> None:
                 if replica.own_port:
                     answered = await replica.metric("brigade_http_requests_total", method="POST", route=ORDERS)
                     spread.append(f"{replica.name} {answered:.0f}")
-            taken = f"; orders answered by {', '.join(spread)}" if spread else ""
+            taken = f"; orders answered (all its steps, warm-ups included) by {', '.join(spread)}" if spread else ""
             checks.append(f"{label}: {await check_invariants(stack.database_url)}{taken}")
             print(f"   {checks[-1]}", flush=True)
         finally:
