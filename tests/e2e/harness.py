@@ -241,7 +241,8 @@ async def running(stack: Stack, *names: str) -> AsyncIterator[Stack]:
 
 
 async def restart(stack: Stack, name: str, **env: str) -> None:
-    """Start a stopped or killed service again (optionally with changed settings) and wait until ready."""
+    """Start a stopped or killed process again (`kitchen`, or `kitchen-2` of replicas; optionally with
+    changed settings) and wait until it is ready."""
     svc = stack.services[name]
     svc.env.update(env)
     svc.start()

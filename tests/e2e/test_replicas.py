@@ -18,8 +18,9 @@ from tests.e2e.client import order, settled
 from tests.e2e.harness import ServiceProcess, Stack, eventually, restart, running
 from tests.e2e.reconcile import reconcile
 
-DISH = "pan-simple"  # jamon, queso, salsa_tomate, mayonesa from the pantry; pan_canilla from the warehouse
-SUPPLIED = "pan_canilla"
+DISH = "pan-simple"
+PLENTY = ("jamon", "queso", "salsa_tomate", "mayonesa")  # from the pantry
+SUPPLIED = "pan_canilla"  # from the warehouse, one supply request per order
 ORDER_PATH = "/api/kitchen/orders"
 
 
@@ -38,7 +39,7 @@ async def replicas(
     stack = Stack(database_url, nats_url, tmp_path, overrides)
     try:
         async with running(stack, "market", "warehouse", "kitchen"):
-            await only_the_warehouse_has(db, SUPPLIED)
+            await one_delivery_per_order(db)
             yield stack
     finally:
         rep = getattr(request.node, "rep_call", None)
@@ -46,21 +47,26 @@ async def replicas(
             print(stack.logs())
 
 
-async def only_the_warehouse_has(db: asyncpg.Pool, ingredient: str) -> None:
-    """The pantry's `ingredient` emptied and the warehouse's made plenty, the ledgers kept in step."""
+async def set_balance(conn: asyncpg.Connection, table: str, ledger: str, ingredient: str, amount: int) -> None:
+    """`ingredient`'s balance in `table` set to `amount`, with the seed movement in `ledger` that keeps them in step."""
+    await conn.execute(f"INSERT INTO {table} (ingredient) VALUES ($1) ON CONFLICT DO NOTHING", ingredient)
+    await conn.execute(
+        f"INSERT INTO {ledger} (ingredient, delta, reason) "
+        f"SELECT ingredient, $2 - on_hand, 'seed' FROM {table} WHERE ingredient = $1 AND on_hand <> $2",
+        ingredient,
+        amount,
+    )
+    await conn.execute(f"UPDATE {table} SET on_hand = $2 WHERE ingredient = $1", ingredient, amount)
+
+
+async def one_delivery_per_order(db: asyncpg.Pool) -> None:
+    """The pantry has plenty of the dish's ingredients but SUPPLIED, which only the warehouse has."""
+    pantry, stock = ("kitchen.pantry", "kitchen.pantry_movements"), ("warehouse.stock", "warehouse.stock_movements")
     async with db.acquire() as conn, conn.transaction():
-        await conn.execute(
-            "INSERT INTO kitchen.pantry_movements (ingredient, delta, reason) "
-            "SELECT ingredient, -on_hand, 'seed' FROM kitchen.pantry WHERE ingredient = $1 AND on_hand > 0",
-            ingredient,
-        )
-        await conn.execute("UPDATE kitchen.pantry SET on_hand = 0 WHERE ingredient = $1", ingredient)
-        await conn.execute("INSERT INTO warehouse.stock (ingredient) VALUES ($1) ON CONFLICT DO NOTHING", ingredient)
-        await conn.execute(
-            "INSERT INTO warehouse.stock_movements (ingredient, delta, reason) VALUES ($1, 1000000, 'seed')",
-            ingredient,
-        )
-        await conn.execute("UPDATE warehouse.stock SET on_hand = on_hand + 1000000 WHERE ingredient = $1", ingredient)
+        for ingredient in PLENTY:
+            await set_balance(conn, *pantry, ingredient, 10**6)
+        await set_balance(conn, *pantry, SUPPLIED, 0)
+        await set_balance(conn, *stock, SUPPLIED, 10**6)
 
 
 async def deliveries_handled(process: ServiceProcess) -> float:
@@ -128,9 +134,9 @@ async def test_orders_are_answered_whichever_replica_finishes_them_and_nothing_i
 
     # Every command reached the warehouse once, every delivery was handled once, by one replica: the
     # acks of both add up to the inbox, and neither saw a duplicate.
-    assert await db.fetchval("SELECT count(*) FROM kitchen.orders") == len(answers) + len(shared)
-    requests = await db.fetchval("SELECT count(*) FROM kitchen.supply_requests")
-    assert requests >= len(answers) + len(shared)
+    requests = len(answers) + len(shared)
+    assert await db.fetchval("SELECT count(*) FROM kitchen.orders") == requests
+    assert await db.fetchval("SELECT count(*) FROM kitchen.supply_requests") == requests
     assert await db.fetchval("SELECT count(*) FROM warehouse.supply_requests") == requests
 
     async def acked_once() -> bool:
@@ -189,9 +195,9 @@ async def test_a_replica_killed_while_the_other_serves_loses_no_order(
     assert {f["status"] for f in finals} == {"reserved"}
     assert await db.fetchval("SELECT count(*) FROM kitchen.orders") == len(keys)
     await eventually(lambda: drained(db), 15, "the outboxes emptied by the surviving relay")
-    requests = await db.fetchval("SELECT count(*) FROM kitchen.supply_requests")
-    assert await db.fetchval("SELECT count(*) FROM warehouse.supply_requests") == requests
-    assert await db.fetchval("SELECT count(*) FROM kitchen.inbox WHERE consumer = 'kitchen-supply'") == requests
+    assert await db.fetchval("SELECT count(*) FROM kitchen.supply_requests") == len(keys)
+    assert await db.fetchval("SELECT count(*) FROM warehouse.supply_requests") == len(keys)
+    assert await db.fetchval("SELECT count(*) FROM kitchen.inbox WHERE consumer = 'kitchen-supply'") == len(keys)
     await reconcile(db)
 
     # The replica comes back and takes orders again.
