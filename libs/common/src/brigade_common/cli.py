@@ -49,6 +49,7 @@ def serve(
     so a taken port fails at once, but they only listen once the lifespan startup is done: a
     replica that is still starting gets no connection of the shared port's.
     """
+    sockets = _bind(host, port, reuse_port, instance_port)
     config = uvicorn.Config(
         app_factory(),
         host=host,
@@ -71,7 +72,6 @@ def serve(
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
         previous = {sig: signal.signal(sig, _after_shutdown) for sig in (signal.SIGINT, signal.SIGTERM)}
-    sockets = _bind(host, port, reuse_port, instance_port)
     try:
         server.run(sockets=sockets)
     finally:
