@@ -31,6 +31,9 @@ class Options:
     out: Path
     quiet_wait_s: float = 20.0
     retries: int = 1
+    # (a) again with the kitchen as this many processes on one port (KITCHEN_REPLICAS), a fresh stack each.
+    kitchen_replicas: tuple[int, ...] = (1, 2)
+    replicas_concurrency: tuple[int, ...] = (16, 64)
 
     @property
     def timing(self) -> Timing:
@@ -144,7 +147,22 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         default=int(_env("RETRIES", "1")),
         help="repeat a step disturbed by other processes up to this many times (BENCH_RETRIES, 1)",
     )
+    p.add_argument(
+        "--kitchen-replicas",
+        type=_ints,
+        default=_ints(_env("KITCHEN_REPLICAS", "1,2")),
+        help="(a) again with the kitchen as each of these numbers of processes on one port, e.g. 1,2,1,2; "
+        "empty = skip (BENCH_KITCHEN_REPLICAS, 1,2)",
+    )
+    p.add_argument(
+        "--replicas-concurrency",
+        type=_ints,
+        default=_ints(_env("REPLICAS_CONCURRENCY", "16,64")),
+        help="concurrent clients per step of the replicas comparison (BENCH_REPLICAS_CONCURRENCY, 16,64)",
+    )
     a = p.parse_args(argv)
+    if any(n < 1 for n in a.kitchen_replicas):
+        p.error("--kitchen-replicas: each entry is a number of processes, 1 or more")
     scenarios = [s for s in a.scenarios.split(",") if s]
     unknown = set(scenarios) - set(ALL_SCENARIOS)
     if unknown:
@@ -165,4 +183,6 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         a.out,
         a.quiet_wait,
         a.retries,
+        tuple(a.kitchen_replicas),
+        tuple(a.replicas_concurrency),
     )

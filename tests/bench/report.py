@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 from tests.bench import hops
 from tests.bench.options import Options
 from tests.bench.profiling import ProfileSummary
-from tests.bench.run import ADMISSION, Results
+from tests.bench.run import ADMISSION, Results, processes_of
 from tests.bench.stats import Step
+
+# What the replicas comparison's figures say (written from a run; the figures above it are the latest run's).
+REPLICAS_NOTE = Path(__file__).with_name("replicas.md")
+REPLICAS_AIM = 1.3
 
 CPU_GROUPS = ("bench", "kitchen", "plain", "postgres", "nats", "warehouse", "market", "other")
 
@@ -110,6 +115,12 @@ def aims(res: Results) -> list[str]:
             f"| (a) at 64 clients: orders/s ≥ at 16 | {_f(a64.rate)} vs {_f(a16.rate)} | {'yes' if ok else 'no'} |"
         )
         out.append(f"| (a) at 64 clients: p99 < 250 ms | {_f(a64.p99)} ms | {'yes' if a64.p99 < 250 else 'no'} |")
+    for c, one, many, n in replica_pairs(res.sections.get("replicas", [])):
+        ratio = many / one if one else math.nan
+        out.append(
+            f"| {n} kitchen processes ≥ {REPLICAS_AIM}× one's orders/s, {c} clients | {_f(many)} vs {_f(one)} = "
+            f"{ratio:.2f}× | {'yes' if ratio >= REPLICAS_AIM else 'no'} |"
+        )
     for c in sorted({s.concurrency for s in res.sections.get("warehouse", [])}):
         b, fl = at(res.sections.get("warehouse"), c), at(res.floors, c, "JetStream")
         if b and fl:
@@ -118,6 +129,58 @@ def aims(res: Results) -> list[str]:
                 f"| (b) p99 within 10× the JetStream round trip's p99, {c} clients | {_f(b.p99)} ms vs "
                 f"{_f(fl.p99, 2)} ms = {ratio:.1f}× | {'yes' if ratio <= 10 else 'no'} |"
             )
+    return out
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+def replica_pairs(steps: Sequence[Step]) -> list[tuple[int, float, float, int]]:
+    """(clients, orders/s of one process, of the most processes, that count) per concurrency, each the
+    mean of its repeats (BENCH_KITCHEN_REPLICAS=1,2,1,2 alternates them)."""
+    counts = sorted({processes_of(s) for s in steps})
+    if len(counts) < 2 or counts[0] != 1:
+        return []
+    out = []
+    for c in sorted({s.concurrency for s in steps}):
+        rates = {n: _mean([s.rate for s in steps if s.concurrency == c and processes_of(s) == n]) for n in counts}
+        out.append((c, rates[1], rates[counts[-1]], counts[-1]))
+    return out
+
+
+def replicas_section(steps: Sequence[Step], checks: str) -> list[str]:
+    counts = sorted({processes_of(s) for s in steps})
+    out = [
+        f"## Replicas: {' vs '.join(map(str, counts))} kitchen processes",
+        "",
+        "(a) everything in the pantry again, with the kitchen run as that many processes sharing its port "
+        "(`KITCHEN_REPLICAS`, SO_REUSEPORT: the kernel spreads the clients' connections over them), each "
+        "with its own pool of connections and its own admission limit; a fresh stack for each count. "
+        "`kitchen` is the CPU of all its processes together.",
+        "",
+        *table(steps, label=True),
+        "",
+        "| clients | processes | orders/s | × one process | kitchen CPU per order | postgres cores | all cores used |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in sorted({s.concurrency for s in steps}):
+        base = _mean([s.rate for s in steps if s.concurrency == c and processes_of(s) == 1])
+        for n in counts:
+            same = [s for s in steps if s.concurrency == c and processes_of(s) == n]
+            rate = _mean([s.rate for s in same])
+            per_order = _mean([s.cpu.get("kitchen", math.nan) / s.rate * 1000 for s in same if s.rate])
+            postgres = _mean([s.cpu.get("postgres", math.nan) for s in same])
+            used = _mean([sum(v for k, v in s.cpu.items()) for s in same])
+            out.append(
+                f"| {c} | {n} | {_f(rate)} | {rate / base if base else math.nan:.2f}× | {per_order:.2f} ms "
+                f"| {postgres:.2f} | {used:.2f} |"
+            )
+    out.append("")
+    if checks:
+        out += [f"Checked afterwards: {checks}.", ""]
+    if REPLICAS_NOTE.exists():
+        out += [REPLICAS_NOTE.read_text().strip(), ""]
     return out
 
 
@@ -196,6 +259,8 @@ def render(res: Results, opts: Options, command: str, analysis: str = "") -> str
         lines += [analysis, ""]
     lines += ["## Floors", "", *table(res.floors, unit="ops/s", label=True), ""]
     for key, steps in res.sections.items():
+        if key == "replicas":
+            continue  # after the profile, below
         lines += [f"## {TITLES.get(key, key)}", "", *table(steps), ""]
         notes = [s.note for s in steps if s.note]
         if notes:
@@ -207,4 +272,6 @@ def render(res: Results, opts: Options, command: str, analysis: str = "") -> str
             lines += [HOPS_INTRO, "", *hops.table(res.hops[key], floor), ""]
     if res.profile is not None:
         lines += [*profile_section(res.profile, res.profile_step), ""]
+    if res.sections.get("replicas"):
+        lines += replicas_section(res.sections["replicas"], res.checks.get("replicas", ""))
     return "\n".join(lines).rstrip() + "\n"

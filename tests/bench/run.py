@@ -40,6 +40,7 @@ from tests.bench.stats import Step
 from tests.e2e.harness import ServiceProcess, Stack
 
 ADMISSION = "KITCHEN_MAX_CONCURRENT_RESERVATIONS"
+ORDERS = "/api/kitchen/orders"
 
 
 @dataclass
@@ -73,10 +74,13 @@ class ProfiledService(ServiceProcess):
         )
 
 
-def _meter(infra: Infra, **pids: int) -> CpuMeter:
+def _meter(infra: Infra, **pids: int | list[int]) -> CpuMeter:
+    """CPU by process group: the bench, each named process (or list of them: a service's replicas
+    count as one group), PostgreSQL with its backends."""
     groups = {"bench": lambda: [os.getpid()]}
-    for name, pid in pids.items():
-        groups[name] = lambda pid=pid: [pid]  # type: ignore[misc]
+    for name, group in pids.items():
+        members = list(group) if isinstance(group, list) else [group]
+        groups[name] = lambda members=members: members  # type: ignore[misc]
     if infra.pg is not None and infra.pg.proc is not None:
         pg_pid = infra.pg.proc.pid
         groups["postgres"] = lambda: children(pg_pid)
@@ -88,8 +92,13 @@ def _pid(server: NatsServer) -> int:
     return server.proc.pid
 
 
-def _stack_pids(stack: Stack) -> dict[str, int]:
-    return {n: s.proc.pid for n, s in stack.services.items() if s.proc is not None}
+def _stack_pids(stack: Stack) -> dict[str, list[int]]:
+    """service → the pids of its processes (`kitchen-1` and `kitchen-2` both count as `kitchen`)."""
+    out: dict[str, list[int]] = {}
+    for s in stack.services.values():
+        if s.proc is not None:
+            out.setdefault(s.service, []).append(s.proc.pid)
+    return out
 
 
 async def run_floors(infra: Infra, opts: Options, res: Results) -> None:
@@ -217,6 +226,51 @@ async def run_scenario(
         infra.stop_nats(nats_server)
 
 
+def replicas_label(n: int) -> str:
+    return f"(a) {n} kitchen process" + ("es" if n > 1 else "")
+
+
+def processes_of(step: Step) -> int:
+    """The number of kitchen processes of a step of the replicas comparison (from its `replicas_label`)."""
+    return int(step.label.split()[1])
+
+
+async def run_replicas(infra: Infra, opts: Options, res: Results) -> None:
+    """(a) with the kitchen as 1, then 2 (…) processes sharing its port: a fresh stack for each count."""
+    steps: list[Step] = []
+    checks = []
+    for n in opts.kitchen_replicas:
+        label = replicas_label(n)
+        print(f"== replicas: {label}", flush=True)
+        stack, nats_server = await _scenario_stack(infra, "pantry", {"KITCHEN_REPLICAS": str(n)})
+        try:
+            await stack.start("market", "warehouse", "kitchen")
+            meter = _meter(infra, nats=_pid(nats_server), **_stack_pids(stack))
+            steps += await run_orders(
+                stack,
+                label,
+                list(opts.replicas_concurrency),
+                opts.timing,
+                meter,
+                quiet_wait_s=opts.quiet_wait_s,
+                retries=opts.retries,
+            )
+            # How the kernel spread the clients' connections: the orders each replica answered.
+            spread = []
+            for replica in stack.replicas("kitchen"):
+                if replica.own_port:
+                    answered = await replica.metric("brigade_http_requests_total", method="POST", route=ORDERS)
+                    spread.append(f"{replica.name} {answered:.0f}")
+            taken = f"; orders answered (all its steps, warm-ups included) by {', '.join(spread)}" if spread else ""
+            checks.append(f"{label}: {await check_invariants(stack.database_url)}{taken}")
+            print(f"   {checks[-1]}", flush=True)
+        finally:
+            stack.stop()
+            infra.stop_nats(nats_server)
+    res.sections["replicas"] = steps
+    res.checks["replicas"] = "; ".join(checks)
+
+
 async def run_profile(infra: Infra, opts: Options, res: Results) -> None:
     print("== profile: kitchen under cProfile, (a) at 16 clients", flush=True)
     stats_file = infra.root / "kitchen.prof"
@@ -265,6 +319,8 @@ async def run_all(opts: Options, res: Results) -> None:
                 await run_scenario(
                     infra, opts, res, "pantry-before", key, {ADMISSION: "0"}, "(a) before: no admission control"
                 )
+        if opts.kitchen_replicas:
+            await run_replicas(infra, opts, res)
         if opts.profile_s > 0:
             await run_profile(infra, opts, res)
     finally:

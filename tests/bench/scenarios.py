@@ -109,7 +109,7 @@ def make_stack(database_url: str, nats_url: str, tmp: Path, scenario: Scenario, 
 
 
 def order_load(stack: Stack, concurrency: int) -> HttpLoad:
-    port = stack.services["kitchen"].port
+    port = stack.port("kitchen")  # shared by its replicas, if it has several
     tokens = [stack.token(f"bench-customer-{i}") for i in range(CUSTOMERS)]
     return HttpLoad(OrderRequests("127.0.0.1", port, tokens, DISH), concurrency)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from unittest import mock
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from brigade_common import commands
 from brigade_common.auth.keys import generate_key, jwks
@@ -34,19 +35,44 @@ def installed() -> Catalog:
 
 @dataclass
 class ServiceProcess:
-    name: str
+    name: str  # the service's, or `kitchen-2` for a replica
     env: dict[str, str]
-    port: int
+    port: int  # the service's port (replicas share it)
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
     module: str = ""  # default: the catalog's
+    service: str = ""  # default: `name`
+    own_port: int = 0  # a replica's port of its own (its /readyz, /metrics)
 
     def __post_init__(self) -> None:
-        self.module = self.module or installed().get(self.name).module
+        self.service = self.service or self.name
+        self.module = self.module or installed().get(self.service).module
 
     @property
     def url(self) -> str:
+        """The service's URL: any of its replicas may answer."""
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def own_url(self) -> str:
+        """This process's URL, whichever replica it is."""
+        return f"http://127.0.0.1:{self.own_port or self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    async def metric(self, name: str, **labels: str) -> float:
+        """The sum of `name`'s samples matching `labels` on this process's own /metrics."""
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            r = await client.get(f"{self.own_url}/metrics")
+        r.raise_for_status()
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(r.text)
+            for sample in family.samples
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+        )
 
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
@@ -67,7 +93,7 @@ class ServiceProcess:
                 if self.proc.poll() is not None:
                     raise AssertionError(f"{self.name} exited ({self.proc.returncode}):\n{self.log_tail()}")
                 try:
-                    return (await client.get(f"{self.url}/readyz")).status_code == 200
+                    return (await client.get(f"{self.own_url}/readyz")).status_code == 200
                 except httpx.TransportError:
                     return False
 
@@ -119,8 +145,9 @@ class Stack:
         """`Authorization` headers of a staff member: the pantry and the warehouse are theirs to read."""
         return self.auth("staff-demo", ("staff",))
 
-    def _env(self, name: str, port: int) -> dict[str, str]:
-        """The environment of `name`'s process: this one's, without any service's settings, plus its own."""
+    def _env(self, name: str, port: int, instance: str = "", own_port: int = 0) -> dict[str, str]:
+        """The environment of `name`'s process: this one's, without any service's settings, plus its own
+        (a replica's: `instance` on `own_port` besides the shared `port`)."""
         service = self.catalog.get(name)
         p = service.env_prefix
         theirs = tuple(s.env_prefix for s in self.catalog)
@@ -132,13 +159,39 @@ class Stack:
                 p + "HTTP_HOST": "127.0.0.1",
                 p + "JWT_PUBLIC_KEYS": self.jwks,
                 p + "LOG_FORMAT": "console",
+                p + "INSTANCE": instance or name,
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if own_port:
+            env.update({p + "HTTP_REUSE_PORT": "true", p + "HTTP_INSTANCE_PORT": str(own_port)})
         if service.has_database:
             env[p + "DATABASE_URL"] = self.database_url
         env.update({k: v for k, v in self.overrides.items() if k.startswith(p)})
         return env
+
+    def replica_count(self, name: str) -> int:
+        """How many processes `name` runs as: `<PREFIX>REPLICAS` of the overrides, as for `make up`."""
+        return int(self.overrides.get(self.catalog.get(name).env_prefix + "REPLICAS", "1"))
+
+    def replicas(self, name: str) -> list[ServiceProcess]:
+        """The processes of service `name` (one, or its replicas in order)."""
+        return [s for s in self.services.values() if s.service == name]
+
+    def _create(self, name: str) -> list[ServiceProcess]:
+        port, count = free_port(), self.replica_count(name)
+        module = self.catalog.get(name).module
+        if count == 1:
+            processes = [ServiceProcess(name, self._env(name, port), port, self.tmp / f"{name}.log", module=module)]
+        else:
+            processes = []
+            for i in range(1, count + 1):
+                instance, own = f"{name}-{i}", free_port()
+                env = self._env(name, port, instance, own)
+                log = self.tmp / f"{instance}.log"
+                processes.append(ServiceProcess(instance, env, port, log, module=module, service=name, own_port=own))
+        self.services.update({s.name: s for s in processes})
+        return processes
 
     async def prepare(self) -> None:
         """Migrate and seed every database service (what `make up` does before starting them)."""
@@ -150,20 +203,23 @@ class Stack:
             await commands.seed(service, settings, self.database_url)
 
     async def start(self, *names: str) -> None:
-        """Start `names` (default: every service but the gateway) and wait until each is ready."""
+        """Start `names` (default: every service but the gateway), each as its `replica_count` processes,
+        and wait until every process is ready."""
         names = names or tuple(s.name for s in self.catalog.backends)
+        started: list[ServiceProcess] = []
         for name in names:
-            svc = self.services.get(name)
-            if svc is None:
-                port = free_port()
-                module = self.catalog.get(name).module
-                svc = ServiceProcess(name, self._env(name, port), port, self.tmp / f"{name}.log", module=module)
-                self.services[name] = svc
-            svc.start()
-        await asyncio.gather(*(self.services[n].wait_ready() for n in names))
+            processes = self.replicas(name) or self._create(name)
+            for svc in processes:
+                svc.start()
+            started += processes
+        await asyncio.gather(*(svc.wait_ready() for svc in started))
 
     def url(self, name: str) -> str:
-        return self.services[name].url
+        """The URL of service `name` (shared by its replicas), or of the process called `name`."""
+        return f"http://127.0.0.1:{self.port(name)}"
+
+    def port(self, name: str) -> int:
+        return (self.services.get(name) or self.replicas(name)[0]).port
 
     def stop(self) -> None:
         for svc in self.services.values():
@@ -185,7 +241,8 @@ async def running(stack: Stack, *names: str) -> AsyncIterator[Stack]:
 
 
 async def restart(stack: Stack, name: str, **env: str) -> None:
-    """Start a stopped or killed service again (optionally with changed settings) and wait until ready."""
+    """Start a stopped or killed process again (`kitchen`, or `kitchen-2` of replicas; optionally with
+    changed settings) and wait until it is ready."""
     svc = stack.services[name]
     svc.env.update(env)
     svc.start()

@@ -182,3 +182,86 @@ def test_serve_exits_non_zero_when_the_app_cannot_start(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 3
     assert "cannot reach the database" in err
+
+
+REPLICA_SCRIPT = """
+import asyncio
+import sys
+from contextlib import asynccontextmanager
+
+from brigade_common.cli import serve
+from brigade_common.http import create_app
+
+name, port, own, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+
+
+@asynccontextmanager
+async def lifespan(app):
+    if mode == "slow":  # a start that takes until the test writes a line on stdin
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    yield
+
+
+def app():
+    built = create_app(service="demo", lifespan=lifespan)
+    built.state.instance = name
+    return built
+
+
+serve(app, host="127.0.0.1", port=port, reuse_port=mode != "exclusive", instance_port=own)
+"""
+
+
+def replica(tmp_path: Path, name: str, port: int, own: int, mode: str = "ok") -> subprocess.Popen[str]:
+    script = tmp_path / "replica.py"
+    script.write_text(textwrap.dedent(REPLICA_SCRIPT))
+    return subprocess.Popen(
+        [sys.executable, str(script), name, str(port), str(own), mode],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def answered_by(port: int) -> str:
+    """The instance behind `port` for one new connection (module-level httpx: a fresh client each time)."""
+    r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+    assert r.status_code == 200
+    return str(r.json()["instance"])
+
+
+def test_replicas_share_a_port_and_one_still_starting_gets_none_of_its_connections(tmp_path: Path) -> None:
+    shared, own_a, own_b = free_port(), free_port(), free_port()
+    a = replica(tmp_path, "demo-1", shared, own_a)
+    b = replica(tmp_path, "demo-2", shared, own_b, mode="slow")
+    procs = [a, b]
+    try:
+        wait_for_health(a, own_a)
+        assert answered_by(own_a) == "demo-1"
+        # demo-2 has bound the shared port but is still starting: it does not listen yet.
+        assert {answered_by(shared) for _ in range(20)} == {"demo-1"}
+
+        assert b.stdin is not None
+        b.stdin.write("go\n")
+        b.stdin.flush()
+        wait_for_health(b, own_b)
+        assert answered_by(own_b) == "demo-2"
+        deadline = time.monotonic() + 20
+        seen: set[str] = set()
+        while seen != {"demo-1", "demo-2"}:
+            assert time.monotonic() < deadline, f"only {seen} answered on the shared port"
+            seen.add(answered_by(shared))
+
+        # Without SO_REUSEPORT the taken port is refused, as for any server: two stacks never share it.
+        intruder = replica(tmp_path, "other", shared, free_port(), mode="exclusive")
+        procs.append(intruder)
+        _, err = intruder.communicate(timeout=30)
+        assert intruder.returncode == 3
+        assert f"cannot listen on 127.0.0.1:{shared}" in err
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            proc.communicate(timeout=30)

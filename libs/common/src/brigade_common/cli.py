@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +33,8 @@ def serve(
     port: int,
     log_level: str = "info",
     graceful_timeout_s: float = DEFAULT_GRACEFUL_TIMEOUT_S,
+    reuse_port: bool = False,
+    instance_port: int = 0,
 ) -> None:
     """Run the app under uvicorn until SIGTERM or SIGINT, then shut down gracefully.
 
@@ -40,7 +43,14 @@ def serve(
     Logging stays as the service configured it (no uvicorn log config, no access log: the
     request middleware logs each request). Forwarded headers are trusted from the addresses in
     `FORWARDED_ALLOW_IPS` (uvicorn's default: 127.0.0.1).
+
+    With `reuse_port`, `port` is bound with SO_REUSEPORT, so that several replicas share it (the
+    kernel spreads new connections over them); `instance_port` (non-zero) is a second port, of
+    this process alone, serving the same app. Both sockets are bound here, before the app starts,
+    so a taken port fails at once, but they only listen once the lifespan startup is done: a
+    replica that is still starting gets no connection of the shared port's.
     """
+    sockets = _bind(host, port, reuse_port, instance_port)
     app = app_factory()
     # What the imports and the app made lives as long as the process: frozen out of the garbage
     # collector's reach, so that a full collection under load scans only what the requests make.
@@ -69,12 +79,47 @@ def serve(
     if threading.current_thread() is threading.main_thread():
         previous = {sig: signal.signal(sig, _after_shutdown) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        server.run()
+        server.run(sockets=sockets)
     finally:
+        for sock in sockets or ():
+            sock.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if not server.started:
         raise SystemExit(STARTUP_FAILURE)
+
+
+def _bind(host: str, port: int, reuse_port: bool, instance_port: int) -> list[socket.socket] | None:
+    """The sockets to serve on, bound and not yet listening; None: let uvicorn bind `host:port`."""
+    if not reuse_port and not instance_port:
+        return None
+    wanted = [(port, reuse_port)] + ([(instance_port, False)] if instance_port else [])
+    sockets: list[socket.socket] = []
+    try:
+        for number, shared in wanted:
+            sockets.append(bound_socket(host, number, reuse_port=shared))
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        print(f"cannot listen on {host}:{number}: {exc.strerror or exc}", file=sys.stderr)
+        raise SystemExit(STARTUP_FAILURE) from None
+    return sockets
+
+
+def bound_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A TCP socket bound to `host:port` (SO_REUSEADDR, like uvicorn's own), not listening yet;
+    with `reuse_port`, other processes may bind the same port the same way and share its connections."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _after_shutdown(signum: int, frame: FrameType | None) -> None:

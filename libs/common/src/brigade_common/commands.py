@@ -8,11 +8,14 @@ which prepare databases in-process exactly as these commands do.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import asyncpg
 import pydantic
+from starlette.applications import Starlette
 
 from brigade_common import cli
 from brigade_common.logging import configure_logging
@@ -71,11 +74,20 @@ def commands(defn: ServiceDefinition[S]) -> dict[str, cli.Command]:
     def api() -> None:
         """Serve HTTP (and run the JetStream consumers, if it has any)."""
         settings = load()
+        instance = settings.instance or f"{socket.gethostname()}-{os.getpid()}"
+
+        def app() -> Starlette:
+            built = defn.app_factory(settings)
+            built.state.instance = instance  # /readyz says which replica answered
+            return built
+
         cli.serve(
-            lambda: defn.app_factory(settings),
+            app,
             host=settings.http_host,
             port=settings.http_port,
             log_level=settings.log_level,
+            reuse_port=settings.http_reuse_port,
+            instance_port=settings.http_instance_port,
         )
 
     def migrate_command() -> None:

@@ -79,14 +79,17 @@ async def readyz(request: Request) -> Response:
     results = await checks.run() if checks is not None else {}
     report = {name: error or "ok" for name, error in results.items()}
     failing = {name: error for name, error in results.items() if error is not None}
+    # Which process answered, when it was told (`python -m brigade_<svc> api` tells it): replicas share a port.
+    instance: str | None = getattr(request.app.state, "instance", None)
+    identity = {"instance": instance} if instance else {}
     if not failing:
-        return JSONResponse({"status": "ready", "checks": report})
+        return JSONResponse({"status": "ready", "checks": report, **identity})
     problem = ServiceUnavailable(
         f"{len(failing)} of {len(results)} readiness checks failed: {', '.join(sorted(failing))}",
         type="not-ready",
         title="Not Ready",
         errors=[FieldError(field=name, message=error) for name, error in failing.items()],
-        extensions={"checks": report},
+        extensions={"checks": report, **identity},
     )
     request_id = request.scope.get("state", {}).get("request_id")
     return problem_response(problem, instance=request.url.path, request_id=request_id)

@@ -21,6 +21,16 @@ class ServiceSettings(BaseSettings):
     nats_replicas: int = Field(default=1, ge=1, le=5)
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Replicas of one service on one machine share `http_port` like pods behind a Service: each binds
+    # it with SO_REUSEPORT and the kernel spreads the connections. Off by default, so that a second
+    # stack started by mistake fails on the taken port instead of silently sharing it.
+    http_reuse_port: bool = False
+    # A port of this process alone (0: none), serving the same app: what a pod's own address is to
+    # its probes and to Prometheus, so that each replica's /readyz and /metrics can be asked.
+    http_instance_port: int = Field(default=0, ge=0, lt=65536)
+    # Which process this is, in /readyz (not a secret): `kitchen-2` under the devstack; default the
+    # host name and pid (a pod's host name is its name).
+    instance: str = ""
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
 

@@ -17,7 +17,11 @@ def ready_banner(config: StackConfig, console: Console, users: list[DemoUser] | 
     for svc in config.services:
         if svc.spec.public and not svc.spec.gateway:
             via = f"http://localhost:{gateway.port}/api/{svc.name}" if gateway else ""
-            rows.append((svc.name, via, f"(direct {svc.base_url})"))
+            direct = f"(direct {svc.base_url}"
+            if svc.replicas:
+                own = ", ".join(f"{r.name} :{r.own_port}" for r in svc.replicas)
+                direct += f", {len(svc.replicas)} processes: {own}"
+            rows.append((svc.name, via, direct + ")"))
     rows += [
         ("database", config.database_url, ""),
         ("nats", config.nats_url, ""),

@@ -142,9 +142,9 @@ class Stack:
         announcer = asyncio.create_task(self._announce(supervisor))
         exits.callback(announcer.cancel)
         # Services without a schema start at once; the others right after their migrations and seed.
-        supervisor.launch_all(
-            config.command(s, "api", self.environ, users) for s in config.services if not s.spec.has_database
-        )
+        for svc in config.services:
+            if not svc.spec.has_database:
+                supervisor.launch_all(config.api_commands(svc, self.environ, users))
         await self._until_stopped(self._prepare_all(supervisor, users))
 
     def _new_supervisor(self) -> Supervisor:
@@ -173,10 +173,12 @@ class Stack:
                     f"`python -m {svc.spec.module} {verb}` failed with {describe_exit(code)}; "
                     f"see {self.config.layout.log_file(svc.name)}"
                 )
-        supervisor.launch(self.config.command(svc, "api", self.environ, users))
+        # Once per service, then every replica: they share the schema the migrations made.
+        supervisor.launch_all(self.config.api_commands(svc, self.environ, users))
 
     async def _announce(self, supervisor: Supervisor) -> None:
-        urls = {s.name: f"{s.base_url}/readyz" for s in self.config.services}
+        # Each process on its own port: a replica is ready when it answers, not when any of them does.
+        urls = {i.name: s.ready_url(i) for s in self.config.services for i in s.instances}
 
         def describe(name: str) -> str:
             service = supervisor.services.get(name)

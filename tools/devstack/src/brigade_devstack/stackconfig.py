@@ -25,6 +25,12 @@ NATS_ROUTE_PORT_ENV = "BRIGADE_NATS_ROUTE_PORT"
 NATS_CLUSTER_SIZES = (1, 3, 5)
 EXTERNAL_NATS_ENV = "NATS_URL"
 DATABASE = "brigade"
+# `<PREFIX>REPLICAS` (KITCHEN_REPLICAS=2): that many processes of the service, sharing its port.
+REPLICAS_SETTING = "REPLICAS"
+MAX_REPLICAS = 8
+# Each replica also has a port of its own (its /readyz, /metrics), consecutive from this one.
+REPLICA_PORT_ENV = "BRIGADE_REPLICA_PORT"
+DEFAULT_REPLICA_PORT = 18001
 
 
 def _port(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -41,9 +47,18 @@ def _port(environ: Mapping[str, str], name: str, default: int) -> int:
 
 
 @dataclass(frozen=True)
+class Instance:
+    """One process of a service: `kitchen`, or `kitchen-2` of several sharing the service's port."""
+
+    name: str
+    own_port: int = 0  # a port of its own besides the shared one (0: it is the service's only process)
+
+
+@dataclass(frozen=True)
 class PlannedService:
     spec: ServiceSpec
     port: int
+    replicas: tuple[Instance, ...] = ()  # when it runs as several processes
 
     @property
     def name(self) -> str:
@@ -52,6 +67,15 @@ class PlannedService:
     @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def instances(self) -> tuple[Instance, ...]:
+        """Its processes: the replicas, or the service itself as its one process."""
+        return self.replicas or (Instance(self.name),)
+
+    def ready_url(self, instance: Instance) -> str:
+        """Where `instance` alone answers /readyz (the shared port would answer for any replica)."""
+        return f"http://{HOST}:{instance.own_port or self.port}/readyz"
 
 
 @dataclass(frozen=True)
@@ -103,7 +127,13 @@ class StackConfig:
             claims += [PortClaim(p, "nats-server's cluster routes", NATS_ROUTE_PORT_ENV) for p in self.nats_route_ports]
         claims.append(PortClaim(self.mail_port, "the mail catcher", MAIL_PORT_ENV))
         claims += [PortClaim(s.port, s.name, s.spec.port_env) for s in self.services]
+        claims += [PortClaim(r.own_port, r.name, REPLICA_PORT_ENV) for s in self.services for r in s.replicas]
         return claims
+
+    @property
+    def process_names(self) -> list[str]:
+        """Every name the console shows: each service (its migrations, seeds) and each of its processes."""
+        return list(dict.fromkeys(n for s in self.services for n in (s.name, *(i.name for i in s.instances))))
 
     def upstreams(self) -> dict[str, str]:
         """component → base URL of every public API the gateway routes to."""
@@ -115,9 +145,14 @@ class StackConfig:
         return next((s for s in self.services if s.name == AUTH_SERVICE), None)
 
     def environment(
-        self, svc: PlannedService, base: Mapping[str, str], demo_users: str | None = None
+        self,
+        svc: PlannedService,
+        base: Mapping[str, str],
+        demo_users: str | None = None,
+        instance: Instance | None = None,
     ) -> dict[str, str]:
         prefix = svc.spec.env_prefix
+        instance = instance or Instance(svc.name)  # a one-shot command (migrate, seed) is no replica
         env = dict(base)
         env.setdefault(f"{prefix}LOG_FORMAT", "console")
         env.update(
@@ -127,8 +162,11 @@ class StackConfig:
                 f"{prefix}HTTP_PORT": str(svc.port),
                 f"{prefix}NATS_URL": self.nats_url,
                 f"{prefix}NATS_REPLICAS": str(self.nats_replicas),
+                f"{prefix}INSTANCE": instance.name,
             }
         )
+        if instance.own_port:
+            env.update({f"{prefix}HTTP_REUSE_PORT": "true", f"{prefix}HTTP_INSTANCE_PORT": str(instance.own_port)})
         if svc.spec.has_database:
             env[f"{prefix}DATABASE_URL"] = self.database_url
         # No key file: every service asks the auth service for its keys over NATS.
@@ -143,15 +181,27 @@ class StackConfig:
         return env
 
     def command(
-        self, svc: PlannedService, verb: str, base: Mapping[str, str], demo_users: str | None = None
+        self,
+        svc: PlannedService,
+        verb: str,
+        base: Mapping[str, str],
+        demo_users: str | None = None,
+        instance: Instance | None = None,
     ) -> Command:
-        """`python -m <module> <verb>` for `svc`, run from the repository root."""
+        """`python -m <module> <verb>` for `svc` (named after `instance` when given), run from the
+        repository root."""
         return Command(
-            name=svc.name,
+            name=instance.name if instance else svc.name,
             argv=[sys.executable, "-m", svc.spec.module, verb],
-            env=self.environment(svc, base, demo_users),
+            env=self.environment(svc, base, demo_users, instance),
             cwd=self.layout.root,
         )
+
+    def api_commands(
+        self, svc: PlannedService, base: Mapping[str, str], demo_users: str | None = None
+    ) -> list[Command]:
+        """`python -m <module> api` once per process of `svc`; its migrations and seed run once, before."""
+        return [self.command(svc, "api", base, demo_users, instance) for instance in svc.instances]
 
 
 def resolve(
@@ -163,12 +213,20 @@ def resolve(
     """Apply the environment's port overrides to the table and drop services that cannot run yet."""
     services: list[PlannedService] = []
     skipped: list[tuple[ServiceSpec, str]] = []
+    next_own_port = _port(environ, REPLICA_PORT_ENV, DEFAULT_REPLICA_PORT)
     for spec in table:
         reason = unavailable(spec)
         if reason:
             skipped.append((spec, reason))
-        else:
-            services.append(PlannedService(spec, _port(environ, spec.port_env, spec.port)))
+            continue
+        count = _replicas(environ, spec)
+        replicas: tuple[Instance, ...] = ()
+        if count > 1:
+            replicas = tuple(Instance(f"{spec.name}-{i + 1}", next_own_port + i) for i in range(count))
+            next_own_port += count
+            if next_own_port > 65536:
+                raise DevstackError(f"{REPLICA_PORT_ENV} is too high for {count} replicas of {spec.name}")
+        services.append(PlannedService(spec, _port(environ, spec.port_env, spec.port), replicas))
     return StackConfig(
         layout=layout,
         pg_port=_port(environ, PG_PORT_ENV, 5433),
@@ -180,6 +238,14 @@ def resolve(
         nats_nodes=_cluster_size(environ),
         nats_route_port=_port(environ, NATS_ROUTE_PORT_ENV, 6222),
     )
+
+
+def _replicas(environ: Mapping[str, str], spec: ServiceSpec) -> int:
+    name = f"{spec.env_prefix}{REPLICAS_SETTING}"
+    raw = environ.get(name, "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_REPLICAS:
+        raise DevstackError(f"{name} must be a number of processes from 1 to {MAX_REPLICAS}, got {raw!r}")
+    return int(raw)
 
 
 def _cluster_size(environ: Mapping[str, str]) -> int:

@@ -61,7 +61,7 @@ def up(
         raise DevstackError(str(exc)) from None
     config = resolve(layout, table, environ)
     prepare_home(layout)
-    console = Console([s.name for s in config.services], layout.logs)
+    console = Console(config.process_names, layout.logs)
     lock = StackLock(layout.run_dir / "devstack.lock")
     try:
         lock.acquire("starting it again")

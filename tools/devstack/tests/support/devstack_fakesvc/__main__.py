@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 NAME = os.environ["FAKE_NAME"]
 MODE = os.environ.get("FAKE_MODE", "ok")
 STATE = Path(os.environ["FAKE_STATE"])
+INSTANCE = os.environ.get(f"{NAME.upper()}_INSTANCE", "ok")
 
 
 def record(kind: str, text: str) -> int:
@@ -29,13 +31,19 @@ def serve(ready_after: int) -> None:
             ok = self.path != "/readyz" or calls["readyz"] > ready_after
             self.send_response(200 if ok else 503)
             self.end_headers()
-            self.wfile.write(b"ok" if ok else b"not yet")
+            self.wfile.write((INSTANCE if ok else "not yet").encode())
 
         def log_message(self, fmt: str, *args: object) -> None:
             pass
 
+    class SharedServer(ThreadingHTTPServer):
+        allow_reuse_port = os.environ.get(f"{NAME.upper()}_HTTP_REUSE_PORT") == "true"
+
     port = int(os.environ[f"{NAME.upper()}_HTTP_PORT"])
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = SharedServer(("127.0.0.1", port), Handler)
+    own = int(os.environ.get(f"{NAME.upper()}_HTTP_INSTANCE_PORT", "0"))
+    if own:
+        threading.Thread(target=ThreadingHTTPServer(("127.0.0.1", own), Handler).serve_forever, daemon=True).start()
     print(f"{NAME} listening on {port}", flush=True)
     print(f"{NAME} says hello on stderr", file=sys.stderr, flush=True)
     server.serve_forever()
