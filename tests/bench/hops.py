@@ -56,6 +56,11 @@ class Hop:
     def ms(self, values: list[float], q: float) -> float:
         return percentile(sorted(values), q) * 1000
 
+    @property
+    def whole_s(self) -> list[float]:
+        """Each message's whole hop: relay and delivery."""
+        return [r + d for r, d in zip(self.relay_s, self.delivery_s, strict=True)]
+
 
 @dataclass(frozen=True)
 class Stored:
@@ -98,7 +103,8 @@ async def _messages(nats_url: str) -> dict[str, Stored]:
 
 
 async def _handled(database_url: str) -> tuple[list[asyncpg.Record], dict[str, float]]:
-    """The inbox rows of both services, and when the warehouse opened each supply request."""
+    """The inbox rows of both services, and when the warehouse opened each supply request (also the
+    start of its time in the warehouse: `in_warehouse`)."""
     conn = await asyncpg.connect(database_url)
     try:
         sql = " UNION ALL ".join(
@@ -139,6 +145,34 @@ async def hop_timeline(database_url: str, nats_url: str, windows: list[Window]) 
     return [hop for w in windows for hop in sorted(by_step[w.clients], key=lambda h: (h.subject, h.consumer))]
 
 
+async def in_warehouse(database_url: str, windows: list[Window]) -> dict[int, list[float]]:
+    """Per step: each delivered request's time in the warehouse, from its opening transaction to its
+    delivering one (stock lock, market purchases if any, the debit)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT extract(epoch FROM created_at)::float8 AS opened, "
+            "extract(epoch FROM resolved_at - created_at)::float8 AS took "
+            "FROM warehouse.supply_requests WHERE status = 'delivered'"
+        )
+    finally:
+        await conn.close()
+    out: dict[int, list[float]] = {w.clients: [] for w in windows}
+    for r in rows:
+        window = next((w for w in windows if w.start <= r["opened"] <= w.end), None)
+        if window is not None:
+            out[window.clients].append(r["took"])
+    return out
+
+
+def worst_p99_ms(hops: list[Hop], clients: int) -> float:
+    """The slowest hop's p99 (relay and delivery together) at `clients`, or NaN."""
+    whole = [
+        h.ms([r + d for r, d in zip(h.relay_s, h.delivery_s, strict=True)], 99) for h in hops if h.clients == clients
+    ]
+    return max(whole, default=float("nan"))
+
+
 def table(hops: list[Hop], floor_p99_ms: dict[int, float]) -> list[str]:
     """The hops as a Markdown table, each hop's whole p99 against the JetStream floor's p99."""
     lines = [
@@ -147,7 +181,7 @@ def table(hops: list[Hop], floor_p99_ms: dict[int, float]) -> list[str]:
         "|---:|---|---:|---|---|---|---:|",
     ]
     for h in hops:
-        whole = [r + d for r, d in zip(h.relay_s, h.delivery_s, strict=True)]
+        whole = h.whole_s
         floor = floor_p99_ms.get(h.clients)
         ratio = f"{h.ms(whole, 99) / floor:.1f}×" if floor else "–"
         lines.append(

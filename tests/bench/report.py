@@ -10,7 +10,7 @@ from tests.bench import hops
 from tests.bench.options import Options
 from tests.bench.profiling import ProfileSummary
 from tests.bench.run import ADMISSION, Results, processes_of
-from tests.bench.stats import Step
+from tests.bench.stats import Step, percentile
 
 # What the replicas comparison's figures say (written from a run; the figures above it are the latest run's).
 REPLICAS_NOTE = Path(__file__).with_name("replicas.md")
@@ -115,6 +115,13 @@ def aims(res: Results) -> list[str]:
             f"| (a) at 64 clients: orders/s ≥ at 16 | {_f(a64.rate)} vs {_f(a16.rate)} | {'yes' if ok else 'no'} |"
         )
         out.append(f"| (a) at 64 clients: p99 < 250 ms | {_f(a64.p99)} ms | {'yes' if a64.p99 < 250 else 'no'} |")
+    dplain16, da16 = at(res.sections.get("durable:plain"), 16), at(res.sections.get("durable:pantry"), 16)
+    if dplain16 and da16:
+        ratio = da16.rate / dplain16.rate if dplain16.rate else math.nan
+        out.append(
+            f"| (a) at 16 clients ≥ 75% of the plain route's orders/s, PostgreSQL's default durability | "
+            f"{_f(da16.rate)} vs {_f(dplain16.rate)} = {ratio:.0%} | {'yes' if ratio >= 0.75 else 'no'} |"
+        )
     for c, one, many, n in replica_pairs(res.sections.get("replicas", [])):
         ratio = many / one if one else math.nan
         out.append(
@@ -129,7 +136,29 @@ def aims(res: Results) -> list[str]:
                 f"| (b) p99 within 10× the JetStream round trip's p99, {c} clients | {_f(b.p99)} ms vs "
                 f"{_f(fl.p99, 2)} ms = {ratio:.1f}× | {'yes' if ratio <= 10 else 'no'} |"
             )
+            hop = hops.worst_p99_ms(res.hops.get("warehouse", []), c)
+            if not math.isnan(hop):
+                ratio = hop / fl.p99
+                out.append(
+                    f"| (b) each JetStream hop's p99 within 10× the floor's, {c} clients (the slowest hop) | "
+                    f"{_f(hop)} ms = {ratio:.1f}× | {'yes' if ratio <= 10 else 'no'} |"
+                )
+        m = at(res.sections.get("market"), c)
+        if b and m:
+            market = _p99(res.in_warehouse.get("market", {}).get(c, [])) - _p99(
+                res.in_warehouse.get("warehouse", {}).get(c, [])
+            )
+            bound = b.p99 + market
+            out.append(
+                f"| (c) p99 ≤ (b)'s plus the market's own latency, {c} clients (the market: the p99 of a "
+                f"request's time in the warehouse in (c) less that in (b), {_f(market)} ms) | {_f(m.p99)} ms vs "
+                f"{_f(b.p99)} + {_f(market)} = {_f(bound)} ms | {'yes' if m.p99 <= bound else 'no'} |"
+            )
     return out
+
+
+def _p99(seconds: Sequence[float]) -> float:
+    return percentile(sorted(seconds), 99) * 1000 if seconds else math.nan
 
 
 def _mean(values: Sequence[float]) -> float:

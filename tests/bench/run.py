@@ -16,7 +16,7 @@ from pathlib import Path
 from brigade_common.devservers import NatsServer, free_port
 from tests.bench import floor, plain_route
 from tests.bench.cpu import CpuMeter, children, wait_quiet
-from tests.bench.hops import Hop, Window, hop_timeline
+from tests.bench.hops import Hop, Window, hop_timeline, in_warehouse
 from tests.bench.httpclient import HttpConnection, HttpLoad, OrderRequests
 from tests.bench.loop import Timing, closed_loop
 from tests.bench.machine import Machine
@@ -54,6 +54,8 @@ class Results:
     profile_step: Step | None = None
     checks: dict[str, str] = field(default_factory=dict)
     hops: dict[str, list[Hop]] = field(default_factory=dict)  # by section, of the scenarios with supply
+    # By section and clients: each delivered supply request's seconds in the warehouse.
+    in_warehouse: dict[str, dict[int, list[float]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -220,6 +222,7 @@ async def run_scenario(
         if timeline:
             res.checks[key] += f"; {timeline}"
             res.hops[key] = await hop_timeline(stack.database_url, nats_server.url, windows)
+            res.in_warehouse[key] = await in_warehouse(stack.database_url, windows)
         print(f"   {res.checks[key]}", flush=True)
     finally:
         stack.stop()
