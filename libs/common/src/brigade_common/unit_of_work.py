@@ -21,6 +21,7 @@ from typing import Any, Generic, Self, TypeVar
 
 import asyncpg
 
+from brigade_common.db import session_unchanged
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext, Outgoing
 from brigade_common.outbox import OUTBOX, outbox_row
 from brigade_common.writes import Session, Table
@@ -112,6 +113,8 @@ class Transaction:
         try:
             if not self._committed and self._tx is not None:
                 await self._tx.rollback()
+            # Only the transaction ran on it: the session is as the pool gave it (no reset query).
+            session_unchanged(conn)
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
             # The connection broke (the reason we are leaving, often): the transaction is aborted
             # either way, and release() discards a broken connection.
