@@ -26,10 +26,9 @@ DISH_EVENT_TYPES = {
 }
 SCHEDULE = "Nats-Schedule"
 SCHEDULE_TARGET = "Nats-Schedule-Target"
-# On every order event: the order's id and status, so a reader looking for a few orders (the
-# waiters) passes over the others without parsing them. The payload stays the whole truth.
+# On every order event: the order's id, so a reader looking for a few orders (the waiters) passes
+# over the others without parsing them. The payload stays the whole truth.
 ORDER_ID = "Brigade-Order-Id"
-ORDER_STATUS = "Brigade-Order-Status"
 
 
 def outgoing(event: Event) -> Outgoing:
@@ -44,7 +43,7 @@ def outgoing(event: Event) -> Outgoing:
             return Outgoing(
                 k.ORDER_EVENT_TYPES[state.status],
                 k.OrderSnapshot.model_construct(**vars(state)),
-                headers={ORDER_ID: state.order_id, ORDER_STATUS: state.status.value},
+                headers={ORDER_ID: state.order_id},
                 occurred_at=when,
             )
         case StepTaken():
