@@ -4,14 +4,17 @@ in order with their context, the inbox, and the relay woken only by a commit tha
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 from pydantic import BaseModel
 
+from brigade_common.db import create_pool
 from brigade_common.envelope import Envelope
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext, Outgoing
-from brigade_common.unit_of_work import Transaction
+from brigade_common.outbox import outbox_row
+from brigade_common.unit_of_work import Transaction, message_row
 from brigade_common.writes import Table
 
 NOTES = Table.of("notes", ("text", "text"))
@@ -84,3 +87,29 @@ async def test_the_inbox_makes_a_message_count_once(pool: asyncpg.Pool) -> None:
             tx.mark_processed(later)
             await tx.commit()
     assert await pool.fetchval("SELECT count(*) FROM inbox") == 2
+
+
+def test_a_message_row_is_the_envelope_outbox_row_makes() -> None:
+    at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    message = Outgoing("test.note.due.v1", Note(text="x"), subject="test.s.1", headers={"X-At": "1"}, occurred_at=at)
+    msg_id, subject, headers, payload = message_row(message, CTX)
+    envelope = Envelope.from_bytes(payload)
+    expected = message.envelope(CTX)
+    assert envelope == expected.model_copy(update={"id": msg_id})
+    _, want_subject, want_headers, _ = outbox_row(expected, message.subject, message.headers)
+    assert (subject, json.loads(headers)) == (want_subject, {**json.loads(want_headers), "Nats-Msg-Id": msg_id})
+
+
+async def test_a_pooled_connection_comes_back_reset_unless_only_a_transaction_ran_on_it(database_url: str) -> None:
+    pool = await create_pool(database_url, "public", max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute("SET statement_timeout = '7s'")
+        async with Transaction(pool, context=CTX) as tx:  # the same connection: reset when it came back
+            assert await tx.session.fetchval("SHOW statement_timeout") == "0"
+            await tx.session.execute("SET LOCAL statement_timeout = '5s'")
+            await tx.commit()
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SHOW statement_timeout") == "0"
+    finally:
+        await pool.close()

@@ -19,6 +19,33 @@ def check_identifier(name: str) -> str:
     return name
 
 
+class Connection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection that goes back to its pool without asyncpg's reset query (`SELECT
+    pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`, one round trip per release) when its
+    user said it left the session as it found it (`session_unchanged`): a unit of work's transaction
+    does (Brigade never SETs, LISTENs or takes session advisory locks on a pooled connection; a
+    transaction left open is still rolled back by the pool). Any other release is reset as usual."""
+
+    _unchanged = False
+
+    def session_unchanged(self) -> None:
+        self._unchanged = True
+
+    def get_reset_query(self) -> str:
+        if self._unchanged:
+            self._unchanged = False
+            return ""
+        query: str = super().get_reset_query()
+        return query
+
+
+def session_unchanged(conn: Any) -> None:
+    """Release `conn` (a connection of a `create_pool` pool) without the reset query, this once."""
+    mark = getattr(conn, "session_unchanged", None)
+    if mark is not None:
+        mark()
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typ in ("json", "jsonb"):
         await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -32,7 +59,12 @@ async def create_pool(
     if application_name:
         settings["application_name"] = application_name
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, server_settings=settings, init=_init_connection
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings=settings,
+        init=_init_connection,
+        connection_class=Connection,
     )
     assert pool is not None
     return pool

@@ -134,6 +134,26 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# The claim itself, for a statement of its own (`claim_key`) or inside a larger one (a CTE, its
+# parameters first: `claim_args`): `claimed` is true when the key is new (or had expired) and is
+# now this request's, no row when it belongs to an earlier request (then `earlier_claim`).
+CLAIM_SQL = """
+INSERT INTO idempotency_keys (principal, key, method, path, fingerprint, resource_id)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (principal, key) DO UPDATE
+    SET method = EXCLUDED.method, path = EXCLUDED.path, fingerprint = EXCLUDED.fingerprint,
+        resource_id = EXCLUDED.resource_id, created_at = now()
+    WHERE idempotency_keys.created_at < now() - make_interval(secs => $7)
+RETURNING true AS claimed
+"""
+CLAIM_PARAMS = 7
+
+
+def claim_args(key: IdempotencyKey, resource_id: str, ttl_s: float = DEFAULT_TTL_S) -> tuple[Any, ...]:
+    """The parameters of `CLAIM_SQL` ($1 to $7)."""
+    return (key.principal, key.key, key.method.upper(), key.path, key.fingerprint, resource_id, float(ttl_s))
+
+
 async def claim_key(db: Queries, key: IdempotencyKey, *, resource_id: str, ttl_s: float = DEFAULT_TTL_S) -> str | None:
     """Claim `key` for a request that creates `resource_id`, inside the caller's transaction.
 
@@ -141,26 +161,17 @@ async def claim_key(db: Queries, key: IdempotencyKey, *, resource_id: str, ttl_s
     of the resource the first request with this key created: replay it. `IdempotencyKeyReused`
     when the key belongs to a different request.
     """
-    inserted = await db.fetchval(
-        """
-        INSERT INTO idempotency_keys (principal, key, method, path, fingerprint, resource_id)
-        VALUES ($1, $2, $3, $4, $5, $6)
-        ON CONFLICT (principal, key) DO UPDATE
-            SET method = EXCLUDED.method, path = EXCLUDED.path, fingerprint = EXCLUDED.fingerprint,
-                resource_id = EXCLUDED.resource_id, created_at = now()
-            WHERE idempotency_keys.created_at < now() - make_interval(secs => $7)
-        RETURNING true
-        """,
-        key.principal,
-        key.key,
-        key.method.upper(),
-        key.path,
-        key.fingerprint,
-        resource_id,
-        float(ttl_s),
-    )
-    if inserted:
+    if await db.fetchval(CLAIM_SQL, *claim_args(key, resource_id, ttl_s)):
         return None
+    return await earlier_claim(db, key, resource_id=resource_id, ttl_s=ttl_s)
+
+
+async def earlier_claim(
+    db: Queries, key: IdempotencyKey, *, resource_id: str, ttl_s: float = DEFAULT_TTL_S
+) -> str | None:
+    """After `CLAIM_SQL` claimed nothing: the resource the first request with `key` created (or
+    None, the key claimed after all, when it was purged in between); `IdempotencyKeyReused` when
+    the key belongs to a different request."""
     # The INSERT waited for any transaction holding the key; what it committed is visible now.
     row = await db.fetchrow(
         "SELECT method, path, fingerprint, resource_id FROM idempotency_keys WHERE principal = $1 AND key = $2",

@@ -8,6 +8,7 @@ a metric object is not I/O). Every label set carries `service`, so several apps 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import ClientDisconnect, Request
@@ -71,12 +72,33 @@ def route_template(scope: Scope) -> str:
     return prefix + path
 
 
+# How many label sets a middleware keeps resolved (routes × methods × statuses: a few dozen in use;
+# past this, the rest are looked up per request as before).
+MAX_RESOLVED = 1024
+
+
 class MetricsMiddleware:
-    """Pure ASGI middleware counting HTTP requests and timing them per route template."""
+    """Pure ASGI middleware counting HTTP requests and timing them per route template.
+
+    The metric children of each (method, route, status) are resolved once (`labels()` takes a lock
+    and builds its key on every call) and kept."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        self._resolved: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def _children(self, method: str, route: str, status: int) -> tuple[Any, Any]:
+        key = (method, route, status)
+        children = self._resolved.get(key)
+        if children is None:
+            children = (
+                HTTP_REQUESTS.labels(self.service, method, route, str(status)),
+                HTTP_DURATION.labels(self.service, method, route),
+            )
+            if len(self._resolved) < MAX_RESOLVED:
+                self._resolved[key] = children
+        return children
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,10 +119,9 @@ class MetricsMiddleware:
             status = CLIENT_CLOSED
             raise
         finally:
-            method = scope["method"]
-            route = route_template(scope)
-            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-            HTTP_DURATION.labels(self.service, method, route).observe(time.perf_counter() - start)
+            requests, duration = self._children(scope["method"], route_template(scope), status)
+            requests.inc()
+            duration.observe(time.perf_counter() - start)
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -15,14 +15,18 @@ processed in its last one (`mark_processed`).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 import asyncpg
+import pydantic_core
 
+from brigade_common.db import session_unchanged
+from brigade_common.envelope import CORRELATION_ID, MSG_ID, new_id, utcnow
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext, Outgoing
-from brigade_common.outbox import OUTBOX, OutboxRow, outbox_row
+from brigade_common.outbox import OUTBOX, OutboxRow
 from brigade_common.writes import Session, Table
 
 INBOX_DDL = """
@@ -37,6 +41,24 @@ CREATE TABLE inbox (
 OnCommit = Callable[[Sequence[OutboxRow]], None]
 
 INBOX = Table.of("inbox", ("consumer", "text"), ("message_id", "text"), conflict="ON CONFLICT DO NOTHING")
+
+
+def message_row(message: Outgoing, context: MessageContext) -> OutboxRow:
+    """The `OUTBOX` row of `message` sent with `context`: `outbox_row(message.envelope(context), …)`,
+    the same columns and the same JSON, without building and validating an `Envelope` and its
+    payload's dict on the way (this runs for every message every service sends; the envelope's
+    fields come from code and from ids checked where they entered)."""
+    msg_id = new_id()
+    headers = {MSG_ID: msg_id, CORRELATION_ID: context.correlation_id, **message.headers}
+    envelope = {
+        "id": msg_id,
+        "type": message.type,
+        "occurred_at": message.occurred_at or utcnow(),
+        "correlation_id": context.correlation_id,
+        "causation_id": context.causation_id,
+        "data": message.payload,
+    }
+    return msg_id, message.subject or message.type, json.dumps(headers), pydantic_core.to_json(envelope)
 
 
 class Transaction:
@@ -94,7 +116,7 @@ class Transaction:
     async def commit(self, messages: Iterable[Outgoing] = ()) -> None:
         """Queue `messages` in the outbox, flush every buffered write, commit."""
         for message in messages:
-            row = outbox_row(message.envelope(self.context), message.subject, message.headers)
+            row = message_row(message, self.context)
             self.session.buffer.insert(OUTBOX, row)
             self._sent.append(row)
         await self.session.flush()
@@ -115,6 +137,8 @@ class Transaction:
         try:
             if not self._committed and self._tx is not None:
                 await self._tx.rollback()
+            # Only the transaction ran on it: the session is as the pool gave it (no reset query).
+            session_unchanged(conn)
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
             # The connection broke (the reason we are leaving, often): the transaction is aborted
             # either way, and release() discards a broken connection.

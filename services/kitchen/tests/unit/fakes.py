@@ -27,7 +27,7 @@ from brigade_kitchen.domain.journey import Step, stamped, step_of
 from brigade_kitchen.domain.model import TRANSITIONS, Balance, Deadlines, Dish, Order
 from brigade_kitchen.seed_data import DISHES, PANTRY
 from brigade_kitchen.service.handlers import Deps
-from brigade_kitchen.service.ports import Movement, OrderEntry
+from brigade_kitchen.service.ports import Intake, Movement, OrderEntry
 
 # When the fake ledger writes a row (the real one: the transaction's time).
 MOVED_AT = datetime(2025, 3, 14, 12, tzinfo=UTC)
@@ -239,6 +239,14 @@ class FakeUnitOfWork:
 
     def record(self, event: Event) -> None:
         self._recorded.append(event)
+
+    async def take_order(self, key: IdempotencyKey | None, order_id: str, dish_id: str) -> Intake:
+        if key is not None:
+            earlier = await self.idempotency.claim(key, order_id)
+            if earlier is not None:
+                return Intake(earlier, None, {})
+        dish = await self.dishes.get(dish_id)
+        return Intake(None, dish, await self.pantry.lock(dish.recipe) if dish is not None else {})
 
     async def commit(self) -> None:
         state = self._state

@@ -26,6 +26,9 @@ DISH_EVENT_TYPES = {
 }
 SCHEDULE = "Nats-Schedule"
 SCHEDULE_TARGET = "Nats-Schedule-Target"
+# On every order event: the order's id, so a reader looking for a few orders (the waiters) passes
+# over the others without parsing them. The payload stays the whole truth.
+ORDER_ID = "Brigade-Order-Id"
 
 
 def outgoing(event: Event) -> Outgoing:
@@ -38,7 +41,10 @@ def outgoing(event: Event) -> Outgoing:
         case OrderChanged(order=state, at=when):
             # The event's time is its journey step's (the same on the page loaded and the one live).
             return Outgoing(
-                k.ORDER_EVENT_TYPES[state.status], k.OrderSnapshot.model_construct(**vars(state)), occurred_at=when
+                k.ORDER_EVENT_TYPES[state.status],
+                k.OrderSnapshot.model_construct(**vars(state)),
+                headers={ORDER_ID: state.order_id},
+                occurred_at=when,
             )
         case StepTaken():
             return Outgoing(k.JOURNEY_STEP, k.JourneyStep.model_construct(**vars(event)), occurred_at=event.at)

@@ -51,6 +51,10 @@ class PostgresPantry:
         self._rows.update(locked)
         return locked
 
+    def locked(self, balances: Mapping[str, Balance]) -> None:
+        """Rows this transaction locked with a statement of its own (`take_order`'s)."""
+        self._rows.update(balances)
+
     def hold(self, order_id: str, holds: Mapping[str, int]) -> PantryHeld:
         changed = []
         for ingredient, delta in sorted(holds.items()):

@@ -3,6 +3,11 @@
 One core NATS subscription per process on the order events; a request registers its future *before*
 its transaction commits, so even a reply that arrives before the commit returns is not missed (the
 bug of the original kitchen). Whichever replica settles the order, its event reaches every waiter.
+
+Every order event of every replica reaches this subscription, and almost none is waited for (an
+order the pantry covers is settled by its own transaction). The events carry the order's id
+in a header (adapters/messages.py), so the others are passed over without parsing the envelope;
+an event without it (sent before it existed) is parsed as before.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from nats.aio.subscription import Subscription
 
 from brigade_common.envelope import Envelope
 from brigade_contracts.kitchen import ORDER_EVENTS, OrderSnapshot, OrderStatus
+from brigade_kitchen.adapters.messages import ORDER_ID
 from brigade_kitchen.domain.events import OrderState
 
 
@@ -50,6 +56,11 @@ class NatsOrderWaiters:
                 self._waiting.pop(order_id, None)
 
     async def _on_event(self, msg: Msg) -> None:
+        headers = msg.headers
+        if headers is not None:
+            order_id = headers.get(ORDER_ID)
+            if order_id is not None and order_id not in self._waiting:
+                return
         try:
             snapshot = OrderSnapshot.model_validate(Envelope.from_bytes(msg.data).data)
         except pydantic.ValidationError:

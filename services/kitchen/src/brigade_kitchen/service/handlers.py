@@ -40,16 +40,16 @@ class Placed:
 async def place_order(cmd: c.PlaceOrder, uow: KitchenUnitOfWork, deps: Deps) -> Placed:
     """Create the order, hold what the pantry has, and ask the warehouse for the rest."""
     async with uow:
-        if cmd.idempotency is not None:
-            earlier = await uow.idempotency.claim(cmd.idempotency, cmd.order_id)
-            if earlier is not None:
-                return Placed(earlier, None, replayed=True)
-        dish = await uow.dishes.get(cmd.dish_id)
+        # The key's claim, the dish and the lock of its pantry rows: one round trip.
+        intake = await uow.take_order(cmd.idempotency, cmd.order_id, cmd.dish_id)
+        if intake.earlier is not None:
+            return Placed(intake.earlier, None, replayed=True)
+        dish = intake.dish
         if dish is None:
             raise UnknownDish(cmd.dish_id)
         if cmd.dish_version is not None and cmd.dish_version != dish.version:
             raise DishVersionChanged(dish.id, cmd.dish_version, dish.version)
-        pantry = await uow.pantry.lock(dish.recipe)
+        pantry = intake.pantry
         order = Order.place(
             cmd.order_id,
             cmd.customer_id,

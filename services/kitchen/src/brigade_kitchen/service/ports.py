@@ -78,6 +78,17 @@ class IdempotencyKeys(Protocol):
         """None when `key` is new (now claimed for `resource_id`), else the earlier resource id."""
 
 
+@dataclass(frozen=True)
+class Intake:
+    """What placing an order starts from: the order an earlier request with the same key placed
+    (`earlier`, a replay: then nothing else was read), else the dish (None when it is not on the
+    menu) and its recipe's pantry rows, locked."""
+
+    earlier: str | None
+    dish: Dish | None
+    pantry: dict[str, Balance]
+
+
 class KitchenUnitOfWork(Transactional, Protocol):
     """One transaction: what the use case changes is written, with the messages its events
     become, on `commit`; leaving without a commit undoes everything."""
@@ -96,6 +107,10 @@ class KitchenUnitOfWork(Transactional, Protocol):
 
     def record(self, event: Event) -> None:
         """An event no aggregate records (a ledger row), sent with the commit."""
+
+    async def take_order(self, key: IdempotencyKey | None, order_id: str, dish_id: str) -> Intake:
+        """`idempotency.claim(key, order_id)` (when there is a key), then `dishes.get(dish_id)` and
+        `pantry.lock` of its recipe, as one step (PostgreSQL: one round trip)."""
 
 
 UnitOfWorkFactory = Callable[[MessageContext, InboxEntry | None], KitchenUnitOfWork]

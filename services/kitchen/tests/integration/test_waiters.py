@@ -1,0 +1,58 @@
+"""Waiting for an order's outcome on the order events (real NATS): the waiter gets its own order's
+first settled state, whether the event names the order in its headers (as the kitchen sends them)
+or not (an event from a kitchen older than those headers)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+
+from brigade_common.messaging import MessageContext
+from brigade_contracts.kitchen import OrderStatus
+from brigade_kitchen.adapters.messages import ORDER_ID, outgoing
+from brigade_kitchen.adapters.waiters import NatsOrderWaiters
+from brigade_kitchen.domain.events import OrderChanged, OrderState
+
+MINE = OrderState(
+    "6f1c0000-0000-4000-8000-00000000000a", "alice", "pan-simple", "Pan simple", 1, 450, OrderStatus.PENDING, 1, None
+)
+OTHER = dataclasses.replace(MINE, order_id="6f1c0000-0000-4000-8000-00000000000b", status=OrderStatus.FAILED)
+
+
+@pytest.fixture
+async def nc(nats_url: str) -> AsyncIterator[NATS]:
+    conn = await nats.connect(nats_url)
+    yield conn
+    await conn.drain()
+
+
+async def _send(nc: NATS, state: OrderState, *, with_headers: bool = True) -> None:
+    message = outgoing(OrderChanged(state))
+    envelope = message.envelope(MessageContext("test"))
+    headers = {**envelope.headers(), **message.headers} if with_headers else None
+    await nc.publish(message.type, envelope.to_bytes(), headers=headers)
+
+
+@pytest.mark.parametrize("with_headers", [True, False], ids=["headers", "no-headers"])
+async def test_the_waiter_gets_its_orders_first_settled_state_and_nothing_else(nc: NATS, with_headers: bool) -> None:
+    waiters = NatsOrderWaiters()
+    await waiters.start(nc)
+    try:
+        with waiters.register(MINE.order_id) as settled:
+            await _send(nc, OTHER, with_headers=with_headers)  # someone else's order
+            await _send(nc, MINE, with_headers=with_headers)  # still pending: not an outcome
+            reserved = dataclasses.replace(MINE, status=OrderStatus.RESERVED, version=2)
+            await _send(nc, reserved, with_headers=with_headers)
+            await _send(nc, dataclasses.replace(MINE, status=OrderStatus.CANCELLED, version=3))
+            assert await asyncio.wait_for(settled, 5) == reserved
+    finally:
+        await waiters.stop()
+
+
+def test_the_order_events_name_the_order_in_their_headers() -> None:
+    assert outgoing(OrderChanged(MINE)).headers[ORDER_ID] == MINE.order_id
