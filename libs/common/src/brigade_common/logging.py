@@ -29,7 +29,9 @@ def configure_logging(service: str, fmt: str = "console", level: str = "INFO") -
     )
     structlog.contextvars.bind_contextvars(service=service)
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
-    for noisy in ("uvicorn.access", "nats"):
+    # alembic.runtime.plugins: alembic logs each of its autogenerate plugins at INFO as it is imported,
+    # forty lines in `make up`'s console for migrations that have nothing to do with autogenerate.
+    for noisy in ("uvicorn.access", "nats", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # asyncpg's pool retries its minimum size every second while the database is down, each time with
     # a traceback of the refused connection; the outage is reported once by Brigade's own

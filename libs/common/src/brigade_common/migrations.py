@@ -6,7 +6,6 @@ A service's `migrations/env.py` is just `from brigade_common.migrations import r
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from pathlib import Path
 
@@ -18,10 +17,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from brigade_common.db import check_identifier
 from brigade_common.revisions import VERSION_TABLE, current_revision, head_revision
-
-# alembic logs each of its autogenerate plugins at INFO on every run: forty lines of noise in `make up`'s
-# console for migrations that have nothing to do with autogenerate.
-logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 __all__ = [
     "VERSION_TABLE",
