@@ -118,19 +118,24 @@ class RunningUp:
         return running
 
 
-def free_ports(count: int) -> int:
-    """The first of `count` consecutive ports that were free a moment ago."""
+def free_ports(count: int, taken: set[int] | None = None) -> int:
+    """The first of `count` consecutive ports that were free a moment ago and are not in `taken`
+    (which gets them: two picks of one run never share a port, as the OS may hand one out twice)."""
+    taken = set() if taken is None else taken
     while True:
         first = free_port()
-        if first + count < 65536 and all(not port_in_use(first + i) for i in range(count)):
+        wanted = range(first, first + count)
+        if first + count < 65536 and taken.isdisjoint(wanted) and all(not port_in_use(p) for p in wanted):
+            taken.update(wanted)
             return first
 
 
 @contextlib.asynccontextmanager
 async def running_up(tmp_path: Path, nats_nodes: int = 1) -> AsyncIterator[RunningUp]:
     """`python -m brigade_devstack up` on free ports, ready; stopped with SIGINT on the way out."""
-    ports = {spec.name: free_port() for spec in service_table()}
-    ports.update(postgres=free_port(), nats=free_ports(nats_nodes), mail=free_port())
+    taken: set[int] = set()
+    ports = {spec.name: free_ports(1, taken) for spec in service_table()}
+    ports.update(postgres=free_ports(1, taken), nats=free_ports(nats_nodes, taken), mail=free_ports(1, taken))
     home = tmp_path / "home"
     env = {
         **os.environ,
@@ -139,7 +144,7 @@ async def running_up(tmp_path: Path, nats_nodes: int = 1) -> AsyncIterator[Runni
         "BRIGADE_NATS_PORT": str(ports["nats"]),
         "BRIGADE_MAIL_PORT": str(ports["mail"]),
         "BRIGADE_NATS_NODES": str(nats_nodes),
-        "BRIGADE_NATS_ROUTE_PORT": str(free_ports(nats_nodes)),
+        "BRIGADE_NATS_ROUTE_PORT": str(free_ports(nats_nodes, taken)),
         "NO_COLOR": "1",
     }
     env.pop("NATS_URL", None)

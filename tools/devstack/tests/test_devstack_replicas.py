@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from brigade_common.devservers import free_port
 from brigade_common.testing.waiting import eventually
 from brigade_devstack.catalog import ServiceSpec
 from brigade_devstack.errors import DevstackError
@@ -88,8 +87,10 @@ def test_a_bad_replica_count_names_the_variable(value: str) -> None:
 
 
 async def test_replicas_are_migrated_once_then_each_is_supervised_and_awaited_alone(fakes: Fakes) -> None:
-    port = free_port()
-    environ = {**fakes.environ, "FAKE_NAME": "alpha", "ALPHA_REPLICAS": "2", "BRIGADE_REPLICA_PORT": str(free_ports(2))}
+    taken: set[int] = set()  # the shared port and the replicas' own: three distinct ports
+    port = free_ports(1, taken)
+    replica_ports = free_ports(2, taken)
+    environ = {**fakes.environ, "FAKE_NAME": "alpha", "ALPHA_REPLICAS": "2", "BRIGADE_REPLICA_PORT": str(replica_ports)}
     config = resolve(fakes.layout, [fake_spec("alpha", port, has_database=True, has_seed=True)], environ)
     (svc,) = config.services
     console, out = fakes.console(config.process_names)
