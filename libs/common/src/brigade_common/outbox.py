@@ -16,10 +16,12 @@ import json
 import time
 from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from nats.js import JetStreamContext
 
+from brigade_common.db import session_unchanged
 from brigade_common.envelope import MSG_ID, Envelope
 from brigade_common.logging import get_logger
 from brigade_common.metrics import OUTBOX_LAG, OUTBOX_PUBLISHED
@@ -108,7 +110,7 @@ class OutboxRelay:
         self._acked: list[str] = []  # published ids not yet deleted
         self._ack_wake = asyncio.Event()
         self._settling: set[asyncio.Task[None]] = set()
-        self.sweeps = 0  # sweeps run, and hot batches whose publish failed (for tests and readiness details)
+        self.sweeps = 0  # sweeps run, and hot batches whose publish failed: for tests to wait on
         self.failed_publishes = 0
         self._published = OUTBOX_PUBLISHED.labels(service)
         self._lag = OUTBOX_LAG.labels(service)
@@ -132,7 +134,6 @@ class OutboxRelay:
         try:
             await self._relay()
         finally:
-            deleter.cancel()
             for task in (deleter, *self._settling):
                 task.cancel()
             await asyncio.gather(deleter, *self._settling, return_exceptions=True)
@@ -176,9 +177,7 @@ class OutboxRelay:
             futures = []
             try:
                 for (id_, subject, headers, payload), _ in batch:
-                    h = json.loads(headers)
-                    h[MSG_ID] = id_
-                    futures.append(await self._js.publish_async(subject, payload, headers=h))
+                    futures.append(await self._publish(id_, subject, headers, payload))
             except BaseException:
                 self._in_flight.release()
                 for fut in futures:
@@ -218,7 +217,9 @@ class OutboxRelay:
             while self._acked:
                 ids, self._acked = self._acked, []
                 try:
-                    await self._pool.execute("DELETE FROM outbox WHERE id = ANY($1::text[])", ids)
+                    async with self._pool.acquire() as conn:
+                        await conn.execute("DELETE FROM outbox WHERE id = ANY($1::text[])", ids)
+                        session_unchanged(conn)  # one autocommit statement: no reset query on release
                     backoff = 0.1
                 except asyncio.CancelledError:
                     raise
@@ -238,30 +239,39 @@ class OutboxRelay:
     async def publish_batch(self, older_than_s: float = 0.0) -> int:
         """Publish up to one batch of pending rows committed at least `older_than_s` ago; returns how
         many were published."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                "SELECT seq, id, subject, headers::text AS headers, payload, created_at FROM outbox "
-                "WHERE created_at <= clock_timestamp() - make_interval(secs => $2) AND NOT (id = ANY($3::text[])) "
-                "ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
-                self._batch_size,
-                older_than_s,
-                self._unsettled(),
-            )
-            if not rows:
-                return 0
-            futures = []
-            for row in rows:
-                headers = json.loads(row["headers"])
-                headers[MSG_ID] = row["id"]
-                futures.append(await self._js.publish_async(row["subject"], bytes(row["payload"]), headers=headers))
-            async with asyncio.timeout(self._publish_timeout_s):
-                await asyncio.gather(*futures)
-            await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows])
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                rows = await self._sweep_rows(conn, older_than_s)
+                if not rows:
+                    return 0
+                futures = [await self._publish(r["id"], r["subject"], r["headers"], bytes(r["payload"])) for r in rows]
+                async with asyncio.timeout(self._publish_timeout_s):
+                    await asyncio.gather(*futures)
+                await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows])
+            session_unchanged(conn)  # only the transaction ran on it: no reset query on release
         now = datetime.now(UTC)
         self._published.inc(len(rows))
         for row in rows:
             self._lag.observe((now - row["created_at"]).total_seconds())
         return len(rows)
+
+    async def _sweep_rows(self, conn: asyncpg.Connection, older_than_s: float) -> list[asyncpg.Record]:
+        """Up to a batch of rows older than `older_than_s` that no one else holds, locked."""
+        rows: list[asyncpg.Record] = await conn.fetch(
+            "SELECT seq, id, subject, headers::text AS headers, payload, created_at FROM outbox "
+            "WHERE created_at <= clock_timestamp() - make_interval(secs => $2) AND NOT (id = ANY($3::text[])) "
+            "ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+            self._batch_size,
+            older_than_s,
+            self._unsettled(),
+        )
+        return rows
+
+    async def _publish(self, id_: str, subject: str, headers: str, payload: bytes) -> asyncio.Future[Any]:
+        """Send one row (its id as `Nats-Msg-Id`); the returned future resolves with its ack."""
+        h = json.loads(headers)
+        h[MSG_ID] = id_
+        return await self._js.publish_async(subject, payload, headers=h)
 
 
 async def pending_count(conn: asyncpg.Connection | asyncpg.Pool) -> int:

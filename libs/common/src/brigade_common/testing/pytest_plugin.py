@@ -112,11 +112,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # The controller says "dist", its workers (where collection happens) get xdist's "loadgroup" flag.
     if getattr(config.option, "dist", None) != "loadgroup" and not getattr(config.option, "loadgroup", False):
         return
-    from _pytest.nodeid import NodeId  # pytest ≥ 9.2 only: older ones take xdist's assignment
-
     for item in items:
         groups = sorted(
             {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
         )
-        if groups and "@" not in item.nodeid.rpartition("]")[2]:
-            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
+        if not groups or "@" in item.nodeid.rpartition("]")[2]:
+            continue  # no group, or xdist's own suffix took (a pytest older than 9.2)
+        from _pytest.nodeid import NodeId  # pytest 9.2's structured node id
+
+        item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
