@@ -76,6 +76,22 @@ async def test_rows_handed_over_at_commit_are_published_without_a_sweep(
     assert await texts(nc, 50) == [f"n{i}" for i in range(50)]  # in commit order
 
 
+async def test_rows_acknowledged_close_together_are_deleted_in_one_statement(
+    pool: asyncpg.Pool, nc: NATS, stream: None
+) -> None:
+    # Each row is published and acknowledged before the next commits, as under a steady load: the
+    # first is deleted at once, the next twenty wait out the interval and go in one DELETE.
+    relay = OutboxRelay(pool, nc.jetstream(), service="test", sweep_interval_s=NEVER, delete_interval_s=1.5)
+    async with running(relay):
+        await note(pool, "n0", relay.committed)
+        await eventually(lambda: _equals(outbox.pending_count(pool), 0), 10, "the first row deleted at once")
+        for i in range(1, 21):
+            await note(pool, f"n{i}", relay.committed)
+            await eventually(lambda: _equals(stored(nc), i + 1), 10, "the row published")  # noqa: B023
+        await eventually(lambda: _equals(outbox.pending_count(pool), 0), 10, "the twenty deleted")
+    assert relay.deletes == 2
+
+
 async def test_a_row_nobody_handed_over_waits_for_the_sweeps_grace_unless_notified(
     pool: asyncpg.Pool, nc: NATS, stream: None
 ) -> None:
