@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.bench import hops
+from tests.bench import holds, hops
 from tests.bench.options import Options
 from tests.bench.profiling import ProfileSummary
 from tests.bench.run import ADMISSION, Results, processes_of
@@ -296,6 +296,8 @@ def render(res: Results, opts: Options, command: str, analysis: str = "") -> str
             lines += [f"After the steps: {notes[-1]}.", ""]
         if key in res.checks:
             lines += [f"Checked afterwards: {res.checks[key]}.", ""]
+        if any(h.orders for h in res.held.get(key, {}).values()):
+            lines += [holds.line(res.held[key]), ""]
         if res.hops.get(key):
             floor = {s.concurrency: s.p99 for s in res.floors if s.label.startswith("JetStream")}
             lines += [HOPS_INTRO, "", *hops.table(res.hops[key], floor), ""]

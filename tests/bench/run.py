@@ -16,6 +16,7 @@ from pathlib import Path
 from brigade_common.devservers import NatsServer, free_port
 from tests.bench import floor, plain_route
 from tests.bench.cpu import CpuMeter, children, wait_quiet
+from tests.bench.holds import Holds
 from tests.bench.hops import Hop, Window, hop_timeline, in_warehouse
 from tests.bench.httpclient import HttpConnection, HttpLoad, OrderRequests
 from tests.bench.loop import Timing, closed_loop
@@ -56,6 +57,8 @@ class Results:
     hops: dict[str, list[Hop]] = field(default_factory=dict)  # by section, of the scenarios with supply
     # By section and clients: each delivered supply request's seconds in the warehouse.
     in_warehouse: dict[str, dict[int, list[float]]] = field(default_factory=dict)
+    # By section and clients: how long the orders held the dish's pantry rows (one kitchen process).
+    held: dict[str, dict[int, Holds]] = field(default_factory=dict)
 
 
 @dataclass
@@ -207,6 +210,7 @@ async def run_scenario(
         await stack.start("market", "warehouse", "kitchen")
         meter = _meter(infra, nats=_pid(nats_server), **_stack_pids(stack))
         windows: list[Window] = []
+        held = res.held[key] = {}
         res.sections[key] = await run_orders(
             stack,
             label,
@@ -216,6 +220,7 @@ async def run_scenario(
             quiet_wait_s=opts.quiet_wait_s,
             retries=opts.retries,
             windows=windows,
+            held=held,
         )
         res.checks[key] = await check_invariants(stack.database_url)
         timeline = await saga_timeline(stack.database_url)

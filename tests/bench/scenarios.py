@@ -18,6 +18,7 @@ from pathlib import Path
 
 import asyncpg
 
+from tests.bench import holds
 from tests.bench.cpu import CpuMeter
 from tests.bench.hops import Window
 from tests.bench.httpclient import HttpLoad, OrderRequests
@@ -124,12 +125,15 @@ async def run_orders(
     quiet_wait_s: float,
     retries: int,
     windows: list[Window] | None = None,
+    held: dict[int, holds.Holds] | None = None,
 ) -> list[Step]:
     """The load steps against a started stack, settling the saga between steps; each step's
-    wall-clock window (its warm-up and settling included) is added to `windows`."""
+    wall-clock window (its warm-up and settling included) is added to `windows`, and how long its
+    orders held the dish's pantry rows to `held` (read from the one kitchen's /metrics)."""
     steps = []
     for c in concurrencies:
         start = time.time()
+        before = await holds.read(stack.port("kitchen")) if held is not None else None
         step = await measured_step(
             label,
             lambda c=c: order_load(stack, c),
@@ -142,6 +146,8 @@ async def run_orders(
         counts = await settle(stack.database_url)
         if windows is not None:
             windows.append(Window(c, start, time.time()))
+        if held is not None and before is not None:
+            held[c] = await holds.read(stack.port("kitchen")) - before
         step.note = f"orders so far: {counts}"
         print(step.summary(), flush=True)
         steps.append(step)

@@ -248,3 +248,29 @@ async def test_idempotency_keys_older_than_a_day_are_purged_while_the_kitchen_ru
         return await kitchen.db.fetchval("SELECT array_agg(key) FROM idempotency_keys") == ["today"]
 
     await eventually(purged, 10, "the day-old key purged")
+
+
+async def held(k: KitchenClient) -> tuple[int, float]:
+    """`kitchen_pantry_hold_seconds` of the kitchen's /metrics: (orders that held rows, seconds held)."""
+    text = (await k.http.get("/metrics")).text
+    values = {
+        name: float(value)
+        for name, value in (line.split(" ", 1) for line in text.splitlines() if line.startswith("kitchen_pantry_hold"))
+    }
+    return int(values["kitchen_pantry_hold_seconds_count"]), values["kitchen_pantry_hold_seconds_sum"]
+
+
+async def test_the_metrics_say_how_long_each_new_order_held_its_pantry_rows(kitchen: KitchenClient) -> None:
+    """What `make bench` reads the lock's ceiling from: new orders count, a replay and a refusal do not."""
+    count, seconds = await held(kitchen)
+    headers = {**kitchen.auth(), "Idempotency-Key": "HOLD_001"}
+    for _ in range(2):  # the second is a replay: it reads the first's order and locks nothing
+        r = await kitchen.http.post(ORDERS, json={"dish_id": "pan-simple", "quantity": 1}, headers=headers)
+        assert r.status_code == 201, r.text
+    r = await kitchen.http.post(ORDERS, json={"dish_id": "pan-simple", "quantity": 1}, headers=kitchen.auth())
+    assert r.status_code == 201, r.text
+    unknown = await kitchen.http.post(ORDERS, json={"dish_id": "no-such-dish", "quantity": 1}, headers=kitchen.auth())
+    assert unknown.status_code == 404
+    after_count, after_seconds = await held(kitchen)
+    assert after_count - count == 2
+    assert 0 < after_seconds - seconds < 10
