@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tests.bench.httpclient import HttpConnection
+from tests.bench.httpclient import metrics_page
 
 _SERIES = re.compile(r"^kitchen_pantry_hold_seconds_(sum|count) ([0-9.e+-]+)$", re.MULTILINE)
 
@@ -44,13 +44,7 @@ def parse(metrics: str) -> Holds:
 
 
 async def read(port: int) -> Holds:
-    conn = HttpConnection("127.0.0.1", port)
-    try:
-        status, body = await conn.request(f"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
-        assert status == 200, status
-        return parse(body.decode())
-    finally:
-        conn.close()
+    return parse(await metrics_page(port))
 
 
 def line(by_clients: Mapping[int, Holds]) -> str:

@@ -14,6 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
+def get_request(port: int, path: str) -> bytes:
+    """The bytes of one HTTP/1.1 GET of `path` on 127.0.0.1:`port`."""
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+
+
 def json_request(method: str, port: int, path: str, body: Mapping[str, object], headers: Mapping[str, str]) -> bytes:
     """The bytes of one HTTP/1.1 request to 127.0.0.1:`port` with a JSON body and `headers`."""
     data = json.dumps(body).encode()
@@ -102,3 +107,14 @@ class HttpLoad:
     def close(self) -> None:
         for c in self.connections:
             c.close()
+
+
+async def metrics_page(port: int) -> str:
+    """A service's /metrics on 127.0.0.1:`port`, on a connection of its own."""
+    conn = HttpConnection("127.0.0.1", port)
+    try:
+        status, body = await conn.request(get_request(port, "/metrics"))
+        assert status == 200, f"GET /metrics: {status}"
+        return body.decode()
+    finally:
+        conn.close()

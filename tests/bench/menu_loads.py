@@ -9,12 +9,8 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 
-from tests.bench.httpclient import HttpConnection, json_request
+from tests.bench.httpclient import HttpConnection, get_request, json_request, metrics_page
 from tests.bench.menu_results import DISHES, PATCH_EVERY, TODAY, Propagation, cache_reads
-
-
-def _get(port: int, path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
 
 
 def _patch(port: int, path: str, token: str, version: int, body: Mapping[str, object]) -> bytes:
@@ -30,7 +26,7 @@ class ReadLoad:
     """The `Operation` for `closed_loop`: worker i GETs `paths` in turn on its own connection."""
 
     def __init__(self, port: int, paths: Sequence[str], concurrency: int) -> None:
-        self.requests = [_get(port, p) for p in paths]
+        self.requests = [get_request(port, p) for p in paths]
         self.connections = [HttpConnection("127.0.0.1", port) for _ in range(concurrency)]
         self._n = 0
 
@@ -60,7 +56,7 @@ class MixedLoad:
         n = self.rng.randrange(PATCH_EVERY * 2)
         if n == 0:
             dish = self.rng.choice(self.dish_ids)
-            status, body = await conn.request(_get(port, f"{DISHES}/{dish}"))
+            status, body = await conn.request(get_request(port, f"{DISHES}/{dish}"))
             if status != 200:
                 return False, str(status)
             got = json.loads(body)
@@ -68,7 +64,7 @@ class MixedLoad:
             status, _ = await conn.request(_patch(port, f"{DISHES}/{dish}", self.token, got["version"], change))
             return status in (200, 412), f"PATCH {status}"
         path = TODAY if n % 2 else f"{DISHES}/{self.rng.choice(self.dish_ids)}"
-        status, _ = await conn.request(_get(port, path))
+        status, _ = await conn.request(get_request(port, path))
         return status == 200, str(status)
 
     def close(self) -> None:
@@ -77,7 +73,7 @@ class MixedLoad:
 
 
 async def fetch_json(conn: HttpConnection, port: int, path: str) -> object:
-    status, body = await conn.request(_get(port, path))
+    status, body = await conn.request(get_request(port, path))
     assert status == 200, f"GET {path}: {status} {body[:300]!r}"
     return json.loads(body)
 
@@ -89,16 +85,7 @@ async def _version(conn: HttpConnection, port: int, dish: str) -> int:
 
 
 async def scrape(ports: Sequence[int]) -> list[dict[str, int]]:
-    out = []
-    for port in ports:
-        conn = HttpConnection("127.0.0.1", port)
-        try:
-            status, body = await conn.request(_get(port, "/metrics"))
-            assert status == 200, status
-            out.append(cache_reads(body.decode()))
-        finally:
-            conn.close()
-    return out
+    return [cache_reads(await metrics_page(port)) for port in ports]
 
 
 async def propagate(ports: Sequence[int], dish: str, token: str, changes: int, into: Propagation) -> None:

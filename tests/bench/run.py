@@ -18,7 +18,7 @@ from tests.bench import floor, plain_route
 from tests.bench.cpu import CpuMeter, children, wait_quiet
 from tests.bench.holds import Holds
 from tests.bench.hops import Hop, Window, hop_timeline, in_warehouse
-from tests.bench.httpclient import HttpConnection, HttpLoad, OrderRequests
+from tests.bench.httpclient import HttpConnection, HttpLoad, OrderRequests, get_request
 from tests.bench.loop import Timing, closed_loop
 from tests.bench.machine import Machine
 from tests.bench.measure import measured_step
@@ -134,7 +134,7 @@ def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.P
 
 async def _wait_http(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
-    probe = f"GET /ready HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    probe = get_request(port, "/ready")
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the plain route exited with {proc.returncode}")
