@@ -104,3 +104,22 @@ def test_an_empty_buffer_has_no_statement_and_zero_increments_are_dropped() -> N
     buffer.add(ITEMS, "qty", 1, 3)
     buffer.add(ITEMS, "qty", 1, -3)
     assert buffer.statement() is None
+
+
+def test_a_table_declared_twice_is_one_table_to_the_buffer() -> None:
+    # Tables are hashed once (a flush hashes each several times); equal declarations stay one table:
+    # their rows go out in one INSERT, and the last update of a key wins across both.
+    again = Table.of("log", ("line", "text"))
+    assert again == LOG and hash(again) == hash(LOG) and again is not LOG
+    assert ITEMS.only("id", "name", "qty") == ITEMS and hash(ITEMS.only("id", "name", "qty")) == hash(ITEMS)
+    assert ITEMS.only("id", "qty") != ITEM_QTY  # its on_update differs
+    buffer = WriteBuffer()
+    buffer.insert(LOG, ("a",))
+    buffer.insert(again, ("b",))
+    buffer.update(ITEMS, (1, "first", 1))
+    buffer.update(ITEMS.only("id", "name", "qty"), (1, "second", 2))
+    statement = buffer.statement()
+    assert statement is not None
+    text, args = statement
+    assert text.count("INSERT INTO log") == 1 and text.count("UPDATE items") == 1
+    assert args == [["a", "b"], [1], ["second"], [2]]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import asyncpg
@@ -62,6 +63,15 @@ class Table:
         """`Table.of("outbox", ("id", "text"), ("headers", "text", "jsonb"), …)`."""
         keys = (key,) if isinstance(key, str) else tuple(key)
         return cls(name, tuple(Column(*c) for c in columns), keys, on_update, conflict)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        # Tables key the buffer's writes and, in a flush's shape, its statement text: a flush hashes
+        # each table several times, and a dataclass's own hash would walk every column each time.
+        return hash((self.name, self.columns, self.key, self.on_update, self.conflict))
 
     def only(self, *names: str) -> Table:
         """The same table with only these columns (its key among them): for updates of a few."""

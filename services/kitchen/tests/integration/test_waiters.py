@@ -1,6 +1,7 @@
 """Waiting for an order's outcome on the order events (real NATS): the waiter gets its own order's
 first settled state, whether the event names the order in its headers (as the kitchen sends them)
-or not (an event from a kitchen older than those headers)."""
+or not (an event from a kitchen older than those headers); the waiters listen only while some order
+waits, and say when an outcome may have come before they did."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from brigade_common.messaging import MessageContext
+from brigade_common.testing.waiting import eventually
 from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.adapters.messages import ORDER_ID, outgoing
 from brigade_kitchen.adapters.waiters import NatsOrderWaiters
@@ -43,7 +45,9 @@ async def test_the_waiter_gets_its_orders_first_settled_state_and_nothing_else(n
     waiters = NatsOrderWaiters()
     await waiters.start(nc)
     try:
-        with waiters.register(MINE.order_id) as settled:
+        with waiters.register(MINE.order_id) as waiting:
+            assert not await waiting.listen()  # nobody listened before: the caller reads the order once
+            settled = waiting.settled
             await _send(nc, OTHER, with_headers=with_headers)  # someone else's order
             await _send(nc, MINE, with_headers=with_headers)  # still pending: not an outcome
             reserved = dataclasses.replace(MINE, status=OrderStatus.RESERVED, version=2)
@@ -52,6 +56,42 @@ async def test_the_waiter_gets_its_orders_first_settled_state_and_nothing_else(n
             assert await asyncio.wait_for(settled, 5) == reserved
     finally:
         await waiters.stop()
+
+
+async def test_the_waiters_listen_while_an_order_waits_and_stop_after_the_last(nc: NATS) -> None:
+    waiters = NatsOrderWaiters(linger_s=0.05)
+    await waiters.start(nc)
+    try:
+        assert not waiters.subscribed  # no order waits: the order events do not come here
+        with waiters.register(MINE.order_id) as first:
+            assert not await first.listen() and waiters.subscribed
+            # Registered while the subscription is on: nothing can be missed, the outcome comes.
+            with waiters.register(OTHER.order_id) as second:
+                assert await second.listen()
+                await _send(nc, OTHER)
+                assert await asyncio.wait_for(second.settled, 5) == OTHER
+            assert waiters.subscribed  # the first still waits
+        await eventually(lambda: not waiters.subscribed, what="the subscription stopped after the last wait")
+        with waiters.register(MINE.order_id) as again:
+            assert not await again.listen()  # on again, and it says an outcome may have come meanwhile
+            reserved = dataclasses.replace(MINE, status=OrderStatus.RESERVED, version=2)
+            await _send(nc, reserved)
+            assert await asyncio.wait_for(again.settled, 5) == reserved
+    finally:
+        await waiters.stop()
+
+
+async def test_a_wait_that_starts_again_within_the_linger_finds_the_subscription_on(nc: NATS) -> None:
+    waiters = NatsOrderWaiters(linger_s=60)
+    await waiters.start(nc)
+    try:
+        with waiters.register(MINE.order_id) as first:
+            assert not await first.listen()
+        with waiters.register(OTHER.order_id) as second:
+            assert await second.listen()  # registered while it lingered on: nothing to read
+    finally:
+        await waiters.stop()
+    assert not waiters.subscribed
 
 
 def test_the_order_events_name_the_order_in_their_headers() -> None:

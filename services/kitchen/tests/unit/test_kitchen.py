@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from brigade_common.idempotency import IdempotencyKey
 from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus
@@ -36,6 +38,21 @@ async def test_a_pending_order_gets_the_outcome_even_when_it_comes_before_the_co
         c.PlaceOrder("o-1", "alice", "ensalada-cesar", 1), context=CTX
     )
     assert placed.order == settled
+
+
+async def test_an_outcome_that_came_while_nobody_listened_is_read_without_waiting_the_wait_out() -> None:
+    """When no replica listened at the registration (the waiters listen only while orders wait), an
+    outcome can come before the wait starts listening: the order is read once then, and answered."""
+    state = KitchenState.seeded()
+
+    def settled_meanwhile(order_id: str) -> None:  # another replica failed the order meanwhile
+        state.orders[order_id].status = OrderStatus.FAILED
+
+    placing = kitchen(state, FakeWaiters(missed=settled_meanwhile), wait_s=3600).place(
+        c.PlaceOrder("o-1", "alice", "ensalada-cesar", 1), context=CTX
+    )
+    placed = await asyncio.wait_for(placing, 10)  # not the hour of the order wait
+    assert placed.order.status is OrderStatus.FAILED
 
 
 async def test_past_the_wait_the_order_is_answered_as_it_stands() -> None:

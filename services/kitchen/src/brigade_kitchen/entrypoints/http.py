@@ -147,9 +147,12 @@ async def get_dish(request: Request, *, dish_id: str) -> Response:
 # ------------------------------------------------------------------------------------------ orders
 
 
+ORDERS = f"{PREFIX}/orders"
+
+
 @api.route(
     "POST",
-    f"{PREFIX}/orders",
+    ORDERS,
     body=PlaceOrderBody,
     auth=True,
     headers=[IDEMPOTENCY_KEY],
@@ -166,9 +169,9 @@ async def place_order(
     idempotency_key: str | None,
     context: MessageContext,
 ) -> Response:
-    path = request.url.path
+    # The route's own path (what `request.url.path` is here, without building the whole URL).
     key = (
-        IdempotencyKey(principal.sub, idempotency_key, "POST", path, fingerprint("POST", path, body))
+        IdempotencyKey(principal.sub, idempotency_key, "POST", ORDERS, fingerprint("POST", ORDERS, body))
         if idempotency_key is not None
         else None
     )

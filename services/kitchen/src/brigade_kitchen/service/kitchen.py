@@ -17,7 +17,7 @@ from brigade_kitchen.service import menu
 from brigade_kitchen.service.admission import Admission
 from brigade_kitchen.service.commands import ExpireOrder, PlaceOrder
 from brigade_kitchen.service.handlers import HANDLERS, Deps, place_order
-from brigade_kitchen.service.ports import KitchenViews, MenuCache, OrderWaiters, UnitOfWorkFactory
+from brigade_kitchen.service.ports import KitchenViews, MenuCache, OrderWaiters, UnitOfWorkFactory, Waiting
 
 _HANDLERS = {**HANDLERS, **menu.HANDLERS}
 
@@ -63,7 +63,7 @@ class Kitchen:
     async def place(self, cmd: PlaceOrder, *, context: MessageContext) -> Placement:
         """Place the order, then wait up to the order wait for it to leave `pending` (the saga goes
         on without the caller after that)."""
-        with self._waiters.register(cmd.order_id) as settled:
+        with self._waiters.register(cmd.order_id) as waiting:
             # At most N reservation transactions at once; the others wait here, not on the pantry row locks.
             async with self._admission.slot():
                 placed = await place_order(cmd, self._uow(context, None), self.deps)
@@ -74,11 +74,19 @@ class Kitchen:
                 return Placement(earlier, replayed=True)
             order = placed.order
             if order.status is OrderStatus.PENDING:
-                try:
-                    order = await asyncio.wait_for(asyncio.shield(settled), self._order_wait_s)
-                except TimeoutError:
-                    order = await self.views.order(order.order_id) or order
+                order = await self._outcome(waiting, order)
         return Placement(order)
+
+    async def _outcome(self, waiting: Waiting, order: OrderState) -> OrderState:
+        """The pending order's first state past `pending`, or as it stands at the end of the wait."""
+        if not await waiting.listen():  # nobody listened: an outcome may have come already
+            current = await self.views.order(order.order_id)
+            if current is not None and current.status is not OrderStatus.PENDING:
+                return current
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiting.settled), self._order_wait_s)
+        except TimeoutError:
+            return await self.views.order(order.order_id) or order
 
     async def settle_overdue(self, limit: int = 100) -> int:
         """Settle every order whose deadline passed (the safety net under the scheduled checks: one

@@ -182,7 +182,18 @@ class MenuCache(Protocol):
         """`forget`, as far as it goes: False when the cache could not be told."""
 
 
+class Waiting(Protocol):
+    """A registered order: `settled` resolves with its first state past `pending`."""
+
+    settled: asyncio.Future[OrderState]
+
+    async def listen(self) -> bool:
+        """Make sure the outcome reaches `settled` from now on. False when it may have come before,
+        while nobody listened: then the caller reads the order once."""
+
+
 class OrderWaiters(Protocol):
-    def register(self, order_id: str) -> AbstractContextManager[asyncio.Future[OrderState]]:
+    def register(self, order_id: str) -> AbstractContextManager[Waiting]:
         """Wait for the order to leave `pending`, on whichever process settles it. Register before
-        the order's transaction commits, so even the fastest outcome is not missed."""
+        the order's transaction commits, and `listen` once it is known to wait, so even the fastest
+        outcome is not missed."""
