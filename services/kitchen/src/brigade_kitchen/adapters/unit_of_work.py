@@ -7,14 +7,23 @@ The dish and the lock depend on the claim's result (no rows when the key is an e
 PostgreSQL runs the claim first and a replay reads and locks nothing; the pantry rows are locked in
 one order, as `PostgresPantry.lock` locks them.
 
+Only the rows with something available are locked: the order holds nothing of a row that has nothing
+to give, so nothing of it changes, and reading it is enough (stock that comes meanwhile is there for
+the next order; this one asks the warehouse). That keeps orders placed while the pantry is empty off
+the rows the warehouse's deliveries lock. A row that changed sides while the statement waited for it
+(emptied by the transaction before) is in neither list: then every row is locked in a statement of
+its own.
+
 Orders of one dish queue on its pantry rows, so how long an order's transaction holds them bounds
 how many orders a second the dish can take (1 / the hold): `kitchen_pantry_hold_seconds` in the
-kitchen's /metrics, from the reply that took the lock to the reply of the commit.
+kitchen's /metrics, from the reply that took the lock to the reply of the commit (an order that
+locked none is not in it).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from prometheus_client import Histogram
 
@@ -52,12 +61,18 @@ dish AS (
 ),
 locked AS (
     SELECT ingredient, on_hand, reserved, version FROM pantry
-     WHERE ingredient IN (SELECT jsonb_object_keys(recipe) FROM dish)
+     WHERE ingredient IN (SELECT jsonb_object_keys(recipe) FROM dish) AND on_hand > reserved
      ORDER BY ingredient FOR UPDATE
+),
+empty AS (
+    SELECT ingredient, on_hand, reserved, version FROM pantry
+     WHERE ingredient IN (SELECT jsonb_object_keys(recipe) FROM dish) AND on_hand <= reserved
 )
 SELECT {claimed} AS claimed, dish.*,
        (SELECT coalesce(json_agg(json_build_array(ingredient, on_hand, reserved, version)), '[]')
-          FROM locked) AS pantry
+          FROM locked) AS pantry,
+       (SELECT coalesce(json_agg(json_build_array(ingredient, on_hand, reserved, version)), '[]')
+          FROM empty) AS empty
   FROM (VALUES (1)) AS one LEFT JOIN dish ON true
 """  # noqa: S608 - no input is interpolated
 
@@ -90,10 +105,7 @@ class PostgresKitchenUnitOfWork(UnitOfWork[Event]):
         self.idempotency = PostgresIdempotencyKeys(session)
 
     async def take_order(self, key: IdempotencyKey | None, order_id: str, dish_id: str) -> Intake:
-        intake = await self._take_order(key, order_id, dish_id)
-        if intake.pantry:
-            self._locked_at = time.perf_counter()
-        return intake
+        return await self._take_order(key, order_id, dish_id)
 
     async def commit(self) -> None:
         await super().commit()
@@ -124,17 +136,27 @@ class PostgresKitchenUnitOfWork(UnitOfWork[Event]):
             row["version"],
             row["recipe"],
         )
-        balances = {ing: Balance(ing, on_hand, reserved, version) for ing, on_hand, reserved, version in row["pantry"]}
-        if len(balances) < len(dish.recipe):  # an ingredient without its pantry row yet: created at zero
-            return Intake(None, dish, await self.pantry.lock(dish.recipe))
-        self.pantry.locked(balances)
-        return Intake(None, dish, balances)
+        locked = {ing: Balance(ing, on_hand, reserved, version) for ing, on_hand, reserved, version in row["pantry"]}
+        empty = {ing: Balance(ing, on_hand, reserved, version) for ing, on_hand, reserved, version in row["empty"]}
+        if len(locked) + len(empty) < len(dish.recipe):
+            # An ingredient without its pantry row yet (created at zero), or one that a transaction
+            # emptied or stocked while this one waited for it: every row, locked, in a statement of its own.
+            return Intake(None, dish, await self._lock(dish.recipe))
+        self.pantry.locked(locked)
+        if locked:
+            self._locked_at = time.perf_counter()
+        return Intake(None, dish, {**locked, **empty})
 
     async def _take_apart(self, dish_id: str) -> Intake:
         dish = await self.dishes.get(dish_id)
         if dish is None:
             return Intake(None, None, {})
-        return Intake(None, dish, await self.pantry.lock(dish.recipe))
+        return Intake(None, dish, await self._lock(dish.recipe))
+
+    async def _lock(self, ingredients: Iterable[str]) -> dict[str, Balance]:
+        locked = await self.pantry.lock(ingredients)
+        self._locked_at = time.perf_counter()
+        return locked
 
     def persist(self) -> list[Event]:
         return self.orders.persist()

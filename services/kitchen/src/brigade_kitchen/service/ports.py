@@ -82,7 +82,8 @@ class IdempotencyKeys(Protocol):
 class Intake:
     """What placing an order starts from: the order an earlier request with the same key placed
     (`earlier`, a replay: then nothing else was read), else the dish (None when it is not on the
-    menu) and its recipe's pantry rows, locked."""
+    menu) and its recipe's pantry rows: locked, but for those with nothing available (only read: the
+    order holds nothing of them)."""
 
     earlier: str | None
     dish: Dish | None
