@@ -8,7 +8,7 @@ import re
 from playwright.async_api import Locator, Page, expect
 
 from tests.browser import journey
-from tests.browser.api import post
+from tests.browser.api import place, post
 from tests.browser.conftest import OpenPage
 from tests.browser.pages import Screenshots
 from tests.browser.site import Account, Site
@@ -78,6 +78,12 @@ async def test_every_page_fits_a_360_px_phone(
     await shots.take(diner, "checkout-360")
     problems += await fits(diner, f"/orders/{order_id}", "Order", [journey.order_status(diner)])
     problems += await fits(diner, "/orders", "My orders", [diner.get_by_role("link", name=f"Order {order_id[:8]}")])
+    # Whatever today's menu is: the dish with the longest word, in three figures, beside the others.
+    # (Regression: a day whose dish was "Pasta napolitana" pushed the status column out by 17 px.)
+    widest = await place(diner.request, web, "hamburguesa", quantity=12)
+    problems += await fits(
+        diner, "/orders", "My orders", [diner.get_by_role("link", name=f"Order {widest['order_id'][:8]}")]
+    )
     problems += await fits(diner, "/notifications", "Notifications", [])
     await post(diner.request, web, f"/api/kitchen/orders/{order_id}/cancel")
 
