@@ -6,6 +6,7 @@ waits, and say when an outcome may have come before they did."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 
@@ -33,6 +34,16 @@ async def nc(nats_url: str) -> AsyncIterator[NATS]:
     await conn.drain()
 
 
+@contextlib.asynccontextmanager
+async def started(nc: NATS, **options: float) -> AsyncIterator[NatsOrderWaiters]:
+    waiters = NatsOrderWaiters(**options)
+    await waiters.start(nc)
+    try:
+        yield waiters
+    finally:
+        await waiters.stop()
+
+
 async def _send(nc: NATS, state: OrderState, *, with_headers: bool = True) -> None:
     message = outgoing(OrderChanged(state))
     envelope = message.envelope(MessageContext("test"))
@@ -42,26 +53,19 @@ async def _send(nc: NATS, state: OrderState, *, with_headers: bool = True) -> No
 
 @pytest.mark.parametrize("with_headers", [True, False], ids=["headers", "no-headers"])
 async def test_the_waiter_gets_its_orders_first_settled_state_and_nothing_else(nc: NATS, with_headers: bool) -> None:
-    waiters = NatsOrderWaiters()
-    await waiters.start(nc)
-    try:
+    async with started(nc) as waiters:
         with waiters.register(MINE.order_id) as waiting:
             assert not await waiting.listen()  # nobody listened before: the caller reads the order once
-            settled = waiting.settled
             await _send(nc, OTHER, with_headers=with_headers)  # someone else's order
             await _send(nc, MINE, with_headers=with_headers)  # still pending: not an outcome
             reserved = dataclasses.replace(MINE, status=OrderStatus.RESERVED, version=2)
             await _send(nc, reserved, with_headers=with_headers)
             await _send(nc, dataclasses.replace(MINE, status=OrderStatus.CANCELLED, version=3))
-            assert await asyncio.wait_for(settled, 5) == reserved
-    finally:
-        await waiters.stop()
+            assert await asyncio.wait_for(waiting.settled, 5) == reserved
 
 
 async def test_the_waiters_listen_while_an_order_waits_and_stop_after_the_last(nc: NATS) -> None:
-    waiters = NatsOrderWaiters(linger_s=0.05)
-    await waiters.start(nc)
-    try:
+    async with started(nc, linger_s=0.05) as waiters:
         assert not waiters.subscribed  # no order waits: the order events do not come here
         with waiters.register(MINE.order_id) as first:
             assert not await first.listen() and waiters.subscribed
@@ -77,20 +81,14 @@ async def test_the_waiters_listen_while_an_order_waits_and_stop_after_the_last(n
             reserved = dataclasses.replace(MINE, status=OrderStatus.RESERVED, version=2)
             await _send(nc, reserved)
             assert await asyncio.wait_for(again.settled, 5) == reserved
-    finally:
-        await waiters.stop()
 
 
 async def test_a_wait_that_starts_again_within_the_linger_finds_the_subscription_on(nc: NATS) -> None:
-    waiters = NatsOrderWaiters(linger_s=60)
-    await waiters.start(nc)
-    try:
+    async with started(nc, linger_s=60) as waiters:
         with waiters.register(MINE.order_id) as first:
             assert not await first.listen()
         with waiters.register(OTHER.order_id) as second:
             assert await second.listen()  # registered while it lingered on: nothing to read
-    finally:
-        await waiters.stop()
     assert not waiters.subscribed
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import Histogram
 
@@ -82,6 +83,11 @@ _TAKE_CLAIMED = f"WITH claim AS ({CLAIM_SQL}),{_CLAIMED}"
 _TAKE = "WITH" + _take("$1", "true")
 
 
+def _balances(rows: list[list[Any]]) -> dict[str, Balance]:
+    """The pantry rows `_take` aggregated (`[ingredient, on_hand, reserved, version]`), by ingredient."""
+    return {ing: Balance(ing, on_hand, reserved, version) for ing, on_hand, reserved, version in rows}
+
+
 class PostgresIdempotencyKeys:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -104,16 +110,13 @@ class PostgresKitchenUnitOfWork(UnitOfWork[Event]):
         self.pantry = PostgresPantry(session)
         self.idempotency = PostgresIdempotencyKeys(session)
 
-    async def take_order(self, key: IdempotencyKey | None, order_id: str, dish_id: str) -> Intake:
-        return await self._take_order(key, order_id, dish_id)
-
     async def commit(self) -> None:
         await super().commit()
         if self._locked_at is not None:
             PANTRY_HOLD.observe(time.perf_counter() - self._locked_at)
             self._locked_at = None
 
-    async def _take_order(self, key: IdempotencyKey | None, order_id: str, dish_id: str) -> Intake:
+    async def take_order(self, key: IdempotencyKey | None, order_id: str, dish_id: str) -> Intake:
         if key is None:
             row = await self._session.fetchrow(_TAKE, dish_id)
         else:
@@ -136,8 +139,7 @@ class PostgresKitchenUnitOfWork(UnitOfWork[Event]):
             row["version"],
             row["recipe"],
         )
-        locked = {ing: Balance(ing, on_hand, reserved, version) for ing, on_hand, reserved, version in row["pantry"]}
-        empty = {ing: Balance(ing, on_hand, reserved, version) for ing, on_hand, reserved, version in row["empty"]}
+        locked, empty = _balances(row["pantry"]), _balances(row["empty"])
         if len(locked) + len(empty) < len(dish.recipe):
             # An ingredient without its pantry row yet (created at zero), or one that a transaction
             # emptied or stocked while this one waited for it: every row, locked, in a statement of its own.
