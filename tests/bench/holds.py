@@ -1,8 +1,11 @@
-"""How long an order held its dish's pantry rows, from the kitchen's /metrics (`kitchen_pantry_hold_seconds`).
+"""How long a new order's transaction held its dish's pantry rows, and how many orders it placed,
+from the kitchen's /metrics (`kitchen_pantry_hold_seconds`, `kitchen_orders_placed_together`).
 
-Orders of one dish queue on its pantry rows, so 1 / the mean hold is about as many orders per second
-as the dish can take, whatever the CPU: a step's figure beside that ceiling says whether the lock
-stops it. About: the kitchen times the hold from reading the reply that took the lock to reading the
+Orders of one dish queue on its pantry rows, so the orders a transaction places over the time it
+holds them is about as many orders per second as the dish can take, whatever the CPU: a step's
+figure beside that ceiling says whether the lock stops it. The orders that come while one
+transaction runs go together in the next (admission control), so under load a transaction places
+several. About: the kitchen times the hold from reading the reply that took the lock to reading the
 commit's, not as PostgreSQL holds it. Read before and after a step (its warm-up included, as its CPU is).
 """
 
@@ -15,32 +18,50 @@ from dataclasses import dataclass
 from tests.bench.httpclient import metrics_page
 
 _SERIES = re.compile(r"^kitchen_pantry_hold_seconds_(sum|count) ([0-9.e+-]+)$", re.MULTILINE)
+_PLACED = re.compile(r"^kitchen_orders_placed_together_(sum|count) ([0-9.e+-]+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class Holds:
-    """The histogram's running totals: seconds held, and orders that held rows."""
+    """The histograms' running totals: seconds held, transactions that held rows, orders they placed
+    (a transaction that held nothing placed its orders too: `orders` counts every placing transaction's)."""
 
     seconds: float
-    orders: int
+    holds: int
+    orders: int = 0
+    placing: int = 0  # transactions that placed orders, whether they held rows or not
 
     def __sub__(self, earlier: Holds) -> Holds:
-        return Holds(self.seconds - earlier.seconds, self.orders - earlier.orders)
+        return Holds(
+            self.seconds - earlier.seconds,
+            self.holds - earlier.holds,
+            self.orders - earlier.orders,
+            self.placing - earlier.placing,
+        )
 
     @property
     def mean_ms(self) -> float:
-        return self.seconds / self.orders * 1000 if self.orders else 0.0
+        """The mean hold of a transaction."""
+        return self.seconds / self.holds * 1000 if self.holds else 0.0
+
+    @property
+    def per_transaction(self) -> float:
+        """Orders a placing transaction placed, on average."""
+        return self.orders / self.placing if self.placing else 1.0
 
     @property
     def ceiling(self) -> float:
-        """About the orders/s one dish can take at this hold."""
-        return self.orders / self.seconds if self.seconds else 0.0
+        """About the orders/s one dish can take at this hold and this many orders per transaction."""
+        return self.per_transaction * 1000 / self.mean_ms if self.holds and self.seconds else 0.0
 
 
 def parse(metrics: str) -> Holds:
     """The totals in a /metrics page (zero when the kitchen has not held rows yet)."""
-    found = {name: float(value) for name, value in _SERIES.findall(metrics)}
-    return Holds(found.get("sum", 0.0), int(found.get("count", 0)))
+    held = {name: float(value) for name, value in _SERIES.findall(metrics)}
+    placed = {name: float(value) for name, value in _PLACED.findall(metrics)}
+    return Holds(
+        held.get("sum", 0.0), int(held.get("count", 0)), int(placed.get("sum", 0)), int(placed.get("count", 0))
+    )
 
 
 async def read(port: int) -> Holds:
@@ -50,13 +71,15 @@ async def read(port: int) -> Holds:
 def line(by_clients: Mapping[int, Holds]) -> str:
     """The report's sentence under a scenario's table."""
     figures = ", ".join(
-        f"{h.mean_ms:.2f} ms at {c} client{'s' if c > 1 else ''} (about {h.ceiling:,.0f} orders/s)"
+        f"{h.mean_ms:.2f} ms for {h.per_transaction:.1f} order{'s' if h.per_transaction >= 1.05 else ''} "
+        f"at {c} client{'s' if c > 1 else ''} (about {h.ceiling:,.0f} orders/s)"
         for c, h in sorted(by_clients.items())
-        if h.orders
+        if h.holds
     )
     return (
-        "The dish's pantry rows were held per order, on average (the kitchen's `kitchen_pantry_hold_seconds`, "
-        f"warm-up included, timed in the kitchen from the reply that took the lock to the commit's): {figures}. "
-        "Orders of one dish wait on those rows for each other, so one over the hold is about as many orders "
-        "per second as the dish can take."
+        "A new order's transaction held the dish's pantry rows, on average (the kitchen's "
+        "`kitchen_pantry_hold_seconds`, warm-up included, timed in the kitchen from the reply that took the lock "
+        "to the commit's), for the orders it placed on average (`kitchen_orders_placed_together`: the orders that "
+        f"came while one ran go together in the next): {figures}. Orders of one dish wait on those rows for each "
+        "other, so the orders of a transaction over its hold is about as many orders per second as the dish can take."
     )

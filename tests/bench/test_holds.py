@@ -15,23 +15,44 @@ kitchen_pantry_hold_seconds_count 400.0
 kitchen_pantry_hold_seconds_sum 0.8
 # HELP kitchen_pantry_hold_seconds_created When …
 kitchen_pantry_hold_seconds_created 1.7e+09
+kitchen_orders_placed_together_count 400.0
+kitchen_orders_placed_together_sum 400.0
 """
 
 
 def test_a_step_holds_what_the_kitchen_counted_between_two_reads() -> None:
     before = holds.parse(PAGE)
-    after = holds.parse(PAGE.replace("_count 400.0", "_count 1400.0").replace("_sum 0.8", "_sum 2.8"))
+    after = holds.parse(
+        PAGE.replace("_count 400.0", "_count 1400.0")
+        .replace("_sum 0.8", "_sum 2.8")
+        .replace("_sum 400.0", "_sum 1400.0")
+    )
     step = after - before
-    assert step.orders == 1000
+    assert (step.holds, step.orders, step.placing) == (1000, 1000, 1000)
     assert step.seconds == pytest.approx(2.0)
     assert step.mean_ms == pytest.approx(2.0)
     assert step.ceiling == pytest.approx(500.0)  # one dish, rows held 2 ms an order: about 500 orders/s
+
+
+def test_orders_placed_together_raise_the_ceiling_by_how_many_a_transaction_placed() -> None:
+    before = holds.parse(PAGE)
+    after = holds.parse(
+        PAGE.replace("hold_seconds_count 400.0", "hold_seconds_count 500.0")
+        .replace("_sum 0.8", "_sum 1.1")
+        .replace("together_count 400.0", "together_count 500.0")
+        .replace("together_sum 400.0", "together_sum 1000.0")
+    )
+    step = after - before
+    assert step.per_transaction == pytest.approx(6.0)  # 100 transactions placed 600 orders
+    assert step.mean_ms == pytest.approx(3.0)
+    assert step.ceiling == pytest.approx(2000.0)  # 6 orders every 3 ms
+    assert "3.00 ms for 6.0 orders at 16 clients (about 2,000 orders/s)" in holds.line({16: step})
 
 
 def test_a_kitchen_that_held_nothing_reads_as_zero_and_is_left_out_of_the_sentence() -> None:
     nothing = holds.parse("kitchen_menu_cache_reads_total 3.0\n")
     assert nothing == holds.Holds(0.0, 0)
     assert nothing.ceiling == 0.0
-    sentence = holds.line({1: holds.Holds(0.5, 1000), 16: holds.Holds(2.0, 1000), 64: nothing})
-    assert "0.50 ms at 1 client (about 2,000 orders/s), 2.00 ms at 16 clients (about 500 orders/s)." in sentence
+    sentence = holds.line({1: holds.Holds(0.5, 1000, 1000, 1000), 16: holds.Holds(2.0, 1000, 1000, 1000), 64: nothing})
+    assert "0.50 ms for 1.0 order at 1 client (about 2,000 orders/s), 2.00 ms for 1.0 order at 16 clients" in sentence
     assert "64 clients" not in sentence

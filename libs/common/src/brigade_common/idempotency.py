@@ -137,16 +137,33 @@ def fingerprint(method: str, path: str, body: Any) -> str:
 # The claim itself, for a statement of its own (`claim_key`) or inside a larger one (a CTE, its
 # parameters first: `claim_args`): `claimed` is true when the key is new (or had expired) and is
 # now this request's, no row when it belongs to an earlier request (then `earlier_claim`).
-CLAIM_SQL = """
-INSERT INTO idempotency_keys (principal, key, method, path, fingerprint, resource_id)
-VALUES ($1, $2, $3, $4, $5, $6)
+_TAKE_OVER_EXPIRED = """
 ON CONFLICT (principal, key) DO UPDATE
     SET method = EXCLUDED.method, path = EXCLUDED.path, fingerprint = EXCLUDED.fingerprint,
         resource_id = EXCLUDED.resource_id, created_at = now()
-    WHERE idempotency_keys.created_at < now() - make_interval(secs => $7)
-RETURNING true AS claimed
+    WHERE idempotency_keys.created_at < now() - make_interval(secs => {ttl})
 """
+CLAIM_SQL = f"""
+INSERT INTO idempotency_keys (principal, key, method, path, fingerprint, resource_id)
+VALUES ($1, $2, $3, $4, $5, $6)
+{_TAKE_OVER_EXPIRED.format(ttl="$7")}
+RETURNING true AS claimed
+"""  # noqa: S608 - the text is code's, values are parameters
 CLAIM_PARAMS = 7
+
+
+def claims_sql(source: str, ttl: str) -> str:
+    """The claim of several keys in one statement (a CTE of a larger one): the rows of `source`
+    (`principal, key, method, path, fingerprint, resource_id`, one key once), `ttl` the parameter of
+    `claim_args`'s last. It returns the `resource_id` of each key it claimed; a key it did not is an
+    earlier request's (`earlier_claim`). Keys are claimed in one order, so two such statements that
+    share keys wait for each other rather than deadlock."""
+    return f"""
+INSERT INTO idempotency_keys (principal, key, method, path, fingerprint, resource_id)
+SELECT principal, key, method, path, fingerprint, resource_id FROM {source} ORDER BY principal, key
+{_TAKE_OVER_EXPIRED.format(ttl=ttl)}
+RETURNING resource_id
+"""  # noqa: S608 - `source` names a CTE of the caller's statement, values are parameters
 
 
 def claim_args(key: IdempotencyKey, resource_id: str, ttl_s: float = DEFAULT_TTL_S) -> tuple[Any, ...]:

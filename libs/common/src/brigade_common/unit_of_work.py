@@ -113,10 +113,12 @@ class Transaction:
         """Record `entry` in the inbox with this transaction's writes (the last step of long work)."""
         self.session.buffer.insert(INBOX, (entry.consumer, entry.message_id))
 
-    async def commit(self, messages: Iterable[Outgoing] = ()) -> None:
-        """Queue `messages` in the outbox, flush every buffered write, commit."""
-        for message in messages:
-            row = message_row(message, self.context)
+    async def commit(self, messages: Iterable[Outgoing | tuple[Outgoing, MessageContext | None]] = ()) -> None:
+        """Queue `messages` in the outbox, flush every buffered write, commit. A message paired with a
+        context carries that one instead of the transaction's (work done for several requests at once)."""
+        for item in messages:
+            message, context = item if isinstance(item, tuple) else (item, None)
+            row = message_row(message, context or self.context)
             self.session.buffer.insert(OUTBOX, row)
             self._sent.append(row)
         await self.session.flush()
@@ -184,6 +186,11 @@ class UnitOfWork(Generic[E]):
     def to_message(self, event: E) -> Outgoing:
         raise NotImplementedError
 
+    def context_of(self, event: E) -> MessageContext | None:
+        """The context the message of `event` carries when it is not the unit of work's (None): for a
+        unit of work that serves several requests at once, each request's own."""
+        return None
+
     def record(self, event: E) -> None:
         """An event no aggregate records (a ledger row), sent with the commit."""
         self._recorded.append(event)
@@ -195,7 +202,7 @@ class UnitOfWork(Generic[E]):
     async def commit(self) -> None:
         events = [*self._recorded, *self.persist()]
         self._recorded.clear()
-        await self._tx.commit(self.to_message(e) for e in events)
+        await self._tx.commit((self.to_message(e), self.context_of(e)) for e in events)
 
     async def __aenter__(self) -> Self:
         await self._tx.__aenter__()

@@ -18,7 +18,7 @@ from brigade_common.kv_cache import ReadThroughCache
 from brigade_common.runtime import Runtime
 from brigade_common.service_app import service_app
 from brigade_kitchen.adapters.menu_cache import CODEC, CachedKitchenViews, KvMenuCache, count_read
-from brigade_kitchen.adapters.unit_of_work import PostgresKitchenUnitOfWork
+from brigade_kitchen.adapters.unit_of_work import ORDERS_WAITING, PostgresKitchenUnitOfWork
 from brigade_kitchen.adapters.views import PostgresKitchenViews
 from brigade_kitchen.adapters.waiters import NatsOrderWaiters
 from brigade_kitchen.config import MENU_BUCKET, SERVICE, Settings
@@ -70,6 +70,7 @@ async def open_kitchen(
             max_concurrent_reservations=settings.max_concurrent_reservations,
             menu_cache=menu,
         )
+        ORDERS_WAITING.set_function(lambda: kitchen.orders_waiting)
         await runtime.run_consumers(consumer_specs(kitchen, settings, menu))
         responder = await serve_requests(runtime.nc, kitchen.views)
         runtime.every(settings.idempotency_purge_s, lambda: purge_expired(runtime.db), "purge-idempotency-keys")

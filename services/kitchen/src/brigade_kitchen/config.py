@@ -29,8 +29,9 @@ class Settings(ServiceSettings, DatabaseSettings, ConsumerSettings, JwtSettings)
     supply_wait_s: float = Field(default=60.0, gt=0)
     # How often overdue orders (a deadline whose scheduled check was lost) are looked for and settled.
     sweep_s: float = Field(default=10.0, gt=0)
-    # Reservation transactions (POST /orders) running at once in this process; the rest wait their turn
-    # in the process rather than on the pantry row locks in PostgreSQL. 0 = no limit.
+    # Reservation transactions (POST /orders) running at once in this process; the orders that come while
+    # they all run wait in the process rather than on the pantry row locks in PostgreSQL, and go together
+    # in the next transaction (one lock, one write, one commit for all). 0 = no limit, one order each.
     max_concurrent_reservations: int = Field(default=4, ge=0, le=1024)
     # Dishes and the menu read through a JetStream KV bucket before PostgreSQL (off: every read from
     # PostgreSQL), each entry kept this long unless a change of its dish deletes it first.

@@ -22,10 +22,11 @@ from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContex
 from brigade_common.testing.fakes import FakeClock, Ids
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.errors import DuplicateDishName
-from brigade_kitchen.domain.events import Event, Held, OrderState, PantryHeld, PantryMoved
+from brigade_kitchen.domain.events import Event, Held, OrderState, PantryHeld, PantryMoved, order_of
 from brigade_kitchen.domain.journey import Step, stamped, step_of
 from brigade_kitchen.domain.model import TRANSITIONS, Balance, Deadlines, Dish, Order
 from brigade_kitchen.seed_data import DISHES, PANTRY
+from brigade_kitchen.service.commands import PlaceOrder
 from brigade_kitchen.service.handlers import Deps
 from brigade_kitchen.service.ports import Intake, Movement, OrderEntry
 
@@ -165,6 +166,9 @@ class FakePantry:
             self._state.pantry.setdefault(name, [0, 0])
         return {n: self._projected(n) for n in names}
 
+    def balances(self, ingredients: Iterable[str]) -> dict[str, Balance]:
+        return {n: self._projected(n) for n in ingredients}
+
     def hold(self, order_id: str, holds: Mapping[str, int]) -> PantryHeld:
         changed = []
         for ingredient, delta in sorted(holds.items()):
@@ -226,6 +230,8 @@ class FakeUnitOfWork:
         self._context = context
         self._inbox = inbox
         self._recorded: list[Event] = []
+        self._contexts: dict[str, MessageContext] = {}
+        self.taken_together: list[int] = []  # orders each take_orders placed
         self.committed = False
 
     async def __aenter__(self) -> FakeUnitOfWork:
@@ -247,6 +253,29 @@ class FakeUnitOfWork:
                 return Intake(earlier, None, {})
         dish = await self.dishes.get(dish_id)
         return Intake(None, dish, await self.pantry.lock(dish.recipe) if dish is not None else {})
+
+    async def take_orders(self, orders: Sequence[PlaceOrder]) -> list[Dish | None]:
+        dishes: list[Dish | None] = []
+        keys: set[tuple[str, str]] = set()
+        for o in orders:
+            dish = await self.dishes.get(o.dish_id)
+            k = (o.idempotency.principal, o.idempotency.key) if o.idempotency is not None else None
+            if dish is None or (o.dish_version is not None and o.dish_version != dish.version) or k in keys:
+                dishes.append(None)
+                continue
+            if o.idempotency is not None and k is not None:
+                keys.add(k)
+                if k in self._state.keys:  # an earlier request's: nothing claimed, placed alone
+                    dishes.append(None)
+                    continue
+                self.idempotency.claimed[k] = (o.idempotency, o.order_id)
+            dishes.append(dish)
+        await self.pantry.lock(i for d in dishes if d is not None for i in d.recipe)
+        self.taken_together.append(len([d for d in dishes if d is not None]))
+        return dishes
+
+    def speak_for(self, order_id: str, context: MessageContext) -> None:
+        self._contexts[order_id] = context
 
     async def commit(self) -> None:
         state = self._state
@@ -272,7 +301,7 @@ class FakeUnitOfWork:
         state.keys.update(self.idempotency.claimed)
         if self._inbox is not None:
             state.inbox.add(self._inbox)
-        state.published += [Published(e, self._context) for e in events]
+        state.published += [Published(e, self._contexts.get(order_of(e) or "", self._context)) for e in events]
         state.commits += 1
         self.committed = True
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from brigade_common.idempotency import IdempotencyKey
 from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus
-from brigade_kitchen.domain.events import OrderState
+from brigade_kitchen.domain.errors import DishVersionChanged, UnknownDish
+from brigade_kitchen.domain.events import OrderState, order_of
+from brigade_kitchen.domain.model import Dish
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service.kitchen import Kitchen
 from services.kitchen.tests.unit.fakes import FakeClock, FakeUnitOfWork, FakeViews, FakeWaiters, KitchenState, deps
@@ -98,3 +101,83 @@ async def test_the_sweep_settles_every_order_past_its_deadline_and_only_those() 
     assert state.orders["o-1"].status is OrderStatus.EXPIRED
     assert state.balance("lechuga").reserved == 0 and state.balance("pollo").reserved == 0
     assert await k.settle_overdue() == 0
+
+
+def grouping(state: KitchenState, uows: list[FakeUnitOfWork], first: type[FakeUnitOfWork] = FakeUnitOfWork) -> Kitchen:
+    """A kitchen of one reservation transaction at a time (orders that come meanwhile go together);
+    its first unit of work is a `first`."""
+
+    def uow(context: MessageContext, inbox: InboxEntry | None) -> FakeUnitOfWork:
+        uows.append((FakeUnitOfWork if uows else first)(state, context, inbox))
+        return uows[-1]
+
+    return Kitchen(
+        uow=uow,
+        views=FakeViews(state),
+        waiters=FakeWaiters(),
+        deps=deps(),
+        order_wait_s=0,
+        max_concurrent_reservations=1,
+    )
+
+
+async def test_orders_placed_at_once_go_in_one_transaction_each_with_its_own_request_and_pantry() -> None:
+    """Three orders come together: one transaction places them, one after the other on the pantry as
+    the one before left it (lechuga for two of them only), and each order's messages carry the
+    correlation id of its own request."""
+    state = KitchenState.seeded({"lechuga": 10, "pollo": 6})
+    uows: list[FakeUnitOfWork] = []
+    k = grouping(state, uows)
+    placed = await asyncio.gather(
+        *(
+            k.place(c.PlaceOrder(f"o-{i}", "alice", "ensalada-cesar", 1), context=MessageContext(f"corr-{i}"))
+            for i in (1, 2, 3)
+        )
+    )
+    assert [p.order.status for p in placed] == [OrderStatus.RESERVED, OrderStatus.RESERVED, OrderStatus.PENDING]
+    assert [u.taken_together for u in uows] == [[3]] and state.commits == 1
+    assert state.pantry["lechuga"] == [10, 10] and state.pantry["pollo"] == [6, 6]
+    contexts = {(order_of(p.event), p.context.correlation_id) for p in state.published}
+    assert contexts == {("o-1", "corr-1"), ("o-2", "corr-2"), ("o-3", "corr-3")}
+
+
+async def test_an_order_the_group_cannot_place_gets_its_own_answer_and_the_others_are_placed() -> None:
+    """A replayed key, a dish off the menu and a dish at another version than the customer saw are
+    placed alone after the group: the replay answers the first order, the others their own error."""
+    state = KitchenState.seeded({"lechuga": 10, "pollo": 6})
+    uows: list[FakeUnitOfWork] = []
+    k = grouping(state, uows)
+    key = IdempotencyKey("alice", "k-1", "POST", "/api/kitchen/orders", "fp")
+    first = await k.place(c.PlaceOrder("o-1", "alice", "ensalada-cesar", 1, key), context=CTX)
+    results = await asyncio.gather(
+        k.place(c.PlaceOrder("o-2", "alice", "ensalada-cesar", 1), context=CTX),
+        k.place(c.PlaceOrder("o-3", "alice", "ensalada-cesar", 1, key), context=CTX),
+        k.place(c.PlaceOrder("o-4", "alice", "no-such-dish", 1), context=CTX),
+        k.place(c.PlaceOrder("o-5", "alice", "ensalada-cesar", 1, dish_version=7), context=CTX),
+        k.place(c.PlaceOrder("o-6", "alice", "ensalada-cesar", 1), context=CTX),
+        return_exceptions=True,
+    )
+    assert [u.taken_together for u in uows[1:2]] == [[2]]  # o-2 and o-6 together
+    assert results[0].order.status is OrderStatus.RESERVED  # type: ignore[union-attr]
+    assert results[1].replayed and results[1].order == first.order  # type: ignore[union-attr]
+    assert isinstance(results[2], UnknownDish)
+    assert isinstance(results[3], DishVersionChanged)
+    assert results[4].order.order_id == "o-6"  # type: ignore[union-attr]
+    assert sorted(state.orders) == ["o-1", "o-2", "o-6"]
+
+
+class BrokenGroup(FakeUnitOfWork):
+    async def take_orders(self, orders: Sequence[c.PlaceOrder]) -> list[Dish | None]:
+        raise ConnectionResetError("the connection broke")
+
+
+async def test_when_the_groups_transaction_fails_each_order_is_placed_alone() -> None:
+    state = KitchenState.seeded({"lechuga": 10, "pollo": 6})
+    uows: list[FakeUnitOfWork] = []
+    k = grouping(state, uows, first=BrokenGroup)
+    placed = await asyncio.gather(
+        *(k.place(c.PlaceOrder(f"o-{i}", "alice", "ensalada-cesar", 1), context=CTX) for i in (1, 2))
+    )
+    assert [p.order.status for p in placed] == [OrderStatus.RESERVED, OrderStatus.RESERVED]
+    assert isinstance(uows[0], BrokenGroup) and not uows[0].committed
+    assert state.commits == 2  # one transaction each, after the group's failed

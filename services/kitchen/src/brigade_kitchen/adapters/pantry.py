@@ -35,8 +35,9 @@ _MOVE = (
 class PostgresPantry:
     def __init__(self, session: Session) -> None:
         self._session = session
-        # The locked rows as this transaction has left them.
+        # The locked rows as this transaction has left them, and rows it only read.
         self._rows: dict[str, Balance] = {}
+        self._read: dict[str, Balance] = {}
 
     async def lock(self, ingredients: Iterable[str]) -> dict[str, Balance]:
         """One round trip when every row exists (the usual case); missing rows are created at zero."""
@@ -51,9 +52,15 @@ class PostgresPantry:
         self._rows.update(locked)
         return locked
 
-    def locked(self, balances: Mapping[str, Balance]) -> None:
-        """Rows this transaction locked with a statement of its own (`take_order`'s)."""
+    def locked(self, balances: Mapping[str, Balance], read: Mapping[str, Balance] | None = None) -> None:
+        """Rows this transaction locked with a statement of its own (`take_order`'s), and rows it read
+        there without a lock."""
         self._rows.update(balances)
+        if read:
+            self._read.update(read)
+
+    def balances(self, ingredients: Iterable[str]) -> dict[str, Balance]:
+        return {name: self._rows.get(name) or self._read[name] for name in ingredients}
 
     def hold(self, order_id: str, holds: Mapping[str, int]) -> PantryHeld:
         changed = []

@@ -119,3 +119,11 @@ class PaymentRefused(Event):
     amount_cents: int
     order_status: OrderStatus
     reason: str
+
+
+def order_of(event: Event) -> str | None:
+    """The id of the order the event is about (None: a movement of no order's, a dish's change)."""
+    if isinstance(event, OrderChanged):
+        return event.order.order_id
+    order_id: str | None = getattr(event, "order_id", None)
+    return order_id

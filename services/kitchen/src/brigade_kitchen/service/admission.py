@@ -1,27 +1,91 @@
-"""Admission control for the reservation transaction: at most N at once per process.
+"""Admission control for the reservation transaction: at most N at once per process, and the orders
+that come meanwhile placed together.
 
-Every order of a dish locks the same pantry rows. Past a few concurrent reservation transactions,
-more of them only queue inside PostgreSQL on those row locks, each holding a pooled connection, and the
-queue's hand-offs lengthen every lock hold (the lock convoy). A semaphore keeps that queue in the
-process instead, where waiting is cheap. A limit of 0 admits everything (no control).
+Every order of a dish locks the same pantry rows, so its orders go one transaction after the other
+however many run at once, and each transaction holds the rows for its round trips under the lock
+(`kitchen_pantry_hold_seconds`). Past a few concurrent transactions, more of them only queue inside
+PostgreSQL on those locks, each holding a pooled connection. So at most `limit` run at once; a job
+that comes while they all run waits here, and when one ends, it takes every job waiting (up to
+`max_group`) into its next transaction: one lock, one write and one commit for all of them, where
+one by one each would pay for its own (the way PostgreSQL's own group commit shares a WAL flush).
+A job that finds a free slot runs at once, alone: nothing waits for a group to fill.
+
+A limit of 0 admits everything, each job in its caller's task (no control).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+import contextvars
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Runs jobs together: a result or an exception for each, in their order.
+RunGroup = Callable[[Sequence[T]], Awaitable[Sequence[R | BaseException]]]
 
 
-class Admission:
-    def __init__(self, limit: int) -> None:
+class Admission(Generic[T, R]):
+    def __init__(self, limit: int, run: RunGroup[T, R], *, max_group: int = 32) -> None:
         self.limit = limit
-        self._slots = asyncio.Semaphore(limit) if limit > 0 else None
+        self.max_group = max_group
+        self._run = run
+        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._slots = 0  # transactions running (each a task of its own)
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        if self._slots is None:
-            yield
-            return
-        async with self._slots:
-            yield
+    @property
+    def waiting(self) -> int:
+        """Jobs waiting for a slot."""
+        return len(self._waiting)
+
+    async def submit(self, job: T) -> R:
+        """The job's result, once the transaction it went in has ended (its exception, if it failed)."""
+        if self.limit <= 0:
+            return _outcome((await self._run([job]))[0])
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((job, future))
+        if self._slots < self.limit:
+            self._slots += 1
+            # A task of its own, in an empty context: the jobs it runs are several requests' (none of
+            # them binds its logs), and a caller that goes away does not cancel the others' transaction.
+            task = asyncio.create_task(self._slot(), context=contextvars.Context())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future  # cancelled while it waits: the job is dropped before it runs
+
+    async def _slot(self) -> None:
+        try:
+            while self._waiting:
+                taken, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
+                group = [(job, future) for job, future in taken if not future.done()]
+                if not group:
+                    continue
+                try:
+                    results = await self._run([job for job, _ in group])
+                except asyncio.CancelledError:  # the process is stopping
+                    for _, future in group:
+                        future.cancel()
+                    raise
+                except Exception as exc:
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), result in zip(group, results, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self._slots -= 1
+
+
+def _outcome(result: R | BaseException) -> R:
+    if isinstance(result, BaseException):
+        raise result
+    return result

@@ -7,10 +7,11 @@ the message it handles is recorded in the inbox.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from brigade_common.messaging import MessageContext
 from brigade_contracts.kitchen import PantryReason
 from brigade_kitchen.domain.errors import DishVersionChanged, UnknownDish, UnknownOrder, UnknownSupplyRequest
 from brigade_kitchen.domain.events import OrderState
@@ -64,6 +65,39 @@ async def place_order(cmd: c.PlaceOrder, uow: KitchenUnitOfWork, deps: Deps) -> 
         uow.orders.add(order)
         await uow.commit()
     return Placed(order.id, order.state())
+
+
+async def place_orders(
+    jobs: Sequence[tuple[c.PlaceOrder, MessageContext]], uow: KitchenUnitOfWork, deps: Deps
+) -> list[Placed | None]:
+    """Place several orders in one transaction, each as `place_order` would for its own request (whose
+    context its messages carry), one after the other on the pantry as the ones before left it. None
+    for an order this transaction does not place, which is then placed alone: one whose key an earlier
+    request claimed (a replay), whose dish is off the menu or at another version than it names, or
+    whose key is another order's of the group."""
+    async with uow:
+        dishes = await uow.take_orders([cmd for cmd, _ in jobs])
+        placed: list[Placed | None] = []
+        for (cmd, context), dish in zip(jobs, dishes, strict=True):
+            if dish is None:
+                placed.append(None)
+                continue
+            order = Order.place(
+                cmd.order_id,
+                cmd.customer_id,
+                dish,
+                cmd.quantity,
+                uow.pantry.balances(dish.recipe),
+                new_request_id=deps.new_id,
+                now=deps.clock(),
+                deadlines=deps.deadlines,
+            )
+            _hold(uow, order.id, order.holds)
+            uow.orders.add(order)
+            uow.speak_for(order.id, context)
+            placed.append(Placed(order.id, order.state()))
+        await uow.commit()
+    return placed
 
 
 async def cancel_order(cmd: c.CancelOrder, uow: KitchenUnitOfWork, deps: Deps) -> OrderState:

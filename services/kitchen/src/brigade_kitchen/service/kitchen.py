@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from brigade_common.logging import get_logger
 from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.domain.errors import ExpiryNotDue, UnknownOrder
@@ -16,10 +18,11 @@ from brigade_kitchen.domain.model import Dish
 from brigade_kitchen.service import menu
 from brigade_kitchen.service.admission import Admission
 from brigade_kitchen.service.commands import ExpireOrder, PlaceOrder
-from brigade_kitchen.service.handlers import HANDLERS, Deps, place_order
+from brigade_kitchen.service.handlers import HANDLERS, Deps, Placed, place_order, place_orders
 from brigade_kitchen.service.ports import KitchenViews, MenuCache, OrderWaiters, UnitOfWorkFactory, Waiting
 
 _HANDLERS = {**HANDLERS, **menu.HANDLERS}
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,9 @@ class Kitchen:
         self._uow = uow
         self._waiters = waiters
         self._order_wait_s = order_wait_s
-        self._admission = Admission(max_concurrent_reservations)
+        self._admission: Admission[tuple[PlaceOrder, MessageContext], Placed] = Admission(
+            max_concurrent_reservations, self._place_group
+        )
 
     async def handle(self, cmd: Any, *, context: MessageContext, inbox: InboxEntry | None = None) -> Any:
         """Run the use case of `cmd` in a unit of work of its own."""
@@ -60,13 +65,18 @@ class Kitchen:
             await self._menu_cache.try_forget(result.id)
         return result
 
+    @property
+    def orders_waiting(self) -> int:
+        """Orders waiting for a reservation transaction (all that admission control lets run, run)."""
+        return self._admission.waiting
+
     async def place(self, cmd: PlaceOrder, *, context: MessageContext) -> Placement:
         """Place the order, then wait up to the order wait for it to leave `pending` (the saga goes
         on without the caller after that)."""
         with self._waiters.register(cmd.order_id) as waiting:
-            # At most N reservation transactions at once; the others wait here, not on the pantry row locks.
-            async with self._admission.slot():
-                placed = await place_order(cmd, self._uow(context, None), self.deps)
+            # At most N reservation transactions at once; the orders that come meanwhile wait here, not on
+            # the pantry row locks, and go together in the next.
+            placed = await self._admission.submit((cmd, context))
             if placed.replayed or placed.order is None:
                 earlier = await self.views.order(placed.order_id)
                 if earlier is None:
@@ -76,6 +86,27 @@ class Kitchen:
             if order.status is OrderStatus.PENDING:
                 order = await self._outcome(waiting, order)
         return Placement(order)
+
+    async def _place_group(self, jobs: Sequence[tuple[PlaceOrder, MessageContext]]) -> list[Placed | BaseException]:
+        """Place orders together in one transaction; an order the group cannot place (a replay, a dish
+        off the menu or at another version), or every order when the group's transaction fails, is
+        then placed alone, so that each gets the answer it would have got by itself."""
+        together: Sequence[Placed | None] = [None] * len(jobs)
+        if len(jobs) > 1:
+            try:
+                together = await place_orders(jobs, self._uow(jobs[0][1], None), self.deps)
+            except Exception as exc:  # each order alone, below, gets its own error
+                log.info("orders_placed_alone", orders=len(jobs), error=repr(exc))
+        results: list[Placed | BaseException] = []
+        for (cmd, context), placed in zip(jobs, together, strict=True):
+            if placed is None:
+                try:
+                    placed = await place_order(cmd, self._uow(context, None), self.deps)
+                except Exception as exc:  # it is this order's answer
+                    results.append(exc)
+                    continue
+            results.append(placed)
+        return results
 
     async def _outcome(self, waiting: Waiting, order: OrderState) -> OrderState:
         """The pending order's first state past `pending`, or as it stands at the end of the wait."""

@@ -18,6 +18,7 @@ from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.events import Event, OrderState, PantryHeld, PantryMoved
 from brigade_kitchen.domain.journey import Step
 from brigade_kitchen.domain.model import Balance, Dish, Order
+from brigade_kitchen.service.commands import PlaceOrder
 
 Clock = Callable[[], datetime]
 IdSource = Callable[[], str]
@@ -62,6 +63,10 @@ class Pantry(Protocol):
     async def lock(self, ingredients: Iterable[str]) -> dict[str, Balance]:
         """Lock the ingredients' rows (always in one order, so two units of work never deadlock),
         creating missing ones at zero; their balances."""
+
+    def balances(self, ingredients: Iterable[str]) -> dict[str, Balance]:
+        """The rows as this unit of work sees them now: those it locked as it left them, the others
+        as it read them (`take_orders`'s)."""
 
     def hold(self, order_id: str, holds: Mapping[str, int]) -> PantryHeld:
         """Change what is held for the order (`reserved`) by each ingredient's delta (a release is
@@ -112,6 +117,16 @@ class KitchenUnitOfWork(Transactional, Protocol):
     async def take_order(self, key: IdempotencyKey | None, order_id: str, dish_id: str) -> Intake:
         """`idempotency.claim(key, order_id)` (when there is a key), then `dishes.get(dish_id)` and
         `pantry.lock` of its recipe, as one step (PostgreSQL: one round trip)."""
+
+    async def take_orders(self, orders: Sequence[PlaceOrder]) -> list[Dish | None]:
+        """`take_order` for orders placed together, as one step: for each, its dish, its key claimed;
+        None for one to place alone, which claimed nothing (its key is an earlier request's or another
+        order's of the group, its dish is off the menu or at another version than it names). The
+        recipes' pantry rows are locked, but for those with nothing available (only read):
+        `pantry.balances` has them all."""
+
+    def speak_for(self, order_id: str, context: MessageContext) -> None:
+        """The messages of the order's events carry `context` (its request's), not the unit of work's."""
 
 
 UnitOfWorkFactory = Callable[[MessageContext, InboxEntry | None], KitchenUnitOfWork]
