@@ -296,7 +296,7 @@ def render(res: Results, opts: Options, command: str, analysis: str = "") -> str
             lines += [f"After the steps: {notes[-1]}.", ""]
         if key in res.checks:
             lines += [f"Checked afterwards: {res.checks[key]}.", ""]
-        if any(h.orders for h in res.held.get(key, {}).values()):
+        if any(h.holds for h in res.held.get(key, {}).values()):
             lines += [holds.line(res.held[key]), ""]
         if res.hops.get(key):
             floor = {s.concurrency: s.p99 for s in res.floors if s.label.startswith("JetStream")}

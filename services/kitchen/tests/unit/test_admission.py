@@ -107,19 +107,29 @@ async def test_a_job_whose_caller_left_while_it_waited_is_not_run() -> None:
 
 
 async def test_a_failing_group_fails_each_of_its_jobs_and_the_next_group_still_runs() -> None:
-    calls: list[list[str]] = []
+    first_done = asyncio.Event()
+    groups: list[list[str]] = []
 
     async def run(jobs: Sequence[str]) -> list[str | BaseException]:
-        calls.append(list(jobs))
-        if len(calls) == 1:
-            await asyncio.sleep(0)
+        groups.append(list(jobs))
+        if jobs == ["a"]:
+            await first_done.wait()
+        if len(jobs) > 1:
             raise ConnectionError("the database went away")
         return list(jobs)
 
     admission: Admission[str, str] = Admission(1, run)
-    results = await asyncio.gather(*(admission.submit(j) for j in ("a", "b")), return_exceptions=True)
+    first = asyncio.ensure_future(admission.submit("a"))
+    while not groups:
+        await asyncio.sleep(0)
+    group = [asyncio.ensure_future(admission.submit(j)) for j in ("b", "c")]
+    await asyncio.sleep(0)
+    first_done.set()
+    assert await first == "a"
+    results = await asyncio.gather(*group, return_exceptions=True)
     assert all(isinstance(r, ConnectionError) for r in results)
-    assert await admission.submit("c") == "c"
+    assert await admission.submit("d") == "d"
+    assert groups == [["a"], ["b", "c"], ["d"]]
 
 
 async def test_with_no_limit_every_job_runs_alone_in_its_callers_task() -> None:
