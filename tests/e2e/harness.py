@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from brigade_common.devservers import free_port
 from brigade_common.testing.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
+# How long a stopped service has to shut down gracefully before it is killed.
+STOP_S = 15.0
 
 
 @functools.cache
@@ -106,11 +109,21 @@ class ServiceProcess:
             self.proc.wait(10)
 
     def stop(self) -> None:
+        if self.terminate():
+            self.reap(time.monotonic() + STOP_S)
+
+    def terminate(self) -> bool:
+        """SIGTERM it (a graceful shutdown); False when it was not running."""
         if self.proc is None or self.proc.poll() is not None:
-            return
+            return False
         self.proc.terminate()
+        return True
+
+    def reap(self, deadline: float) -> None:
+        """Wait for it to exit until `deadline` (monotonic), then kill it."""
+        assert self.proc is not None
         try:
-            self.proc.wait(15)
+            self.proc.wait(max(deadline - time.monotonic(), 0.0))
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
@@ -222,8 +235,12 @@ class Stack:
         return (self.services.get(name) or self.replicas(name)[0]).port
 
     def stop(self) -> None:
-        for svc in self.services.values():
-            svc.stop()
+        """Every process told at once, then each waited for: a shutdown takes the slowest one's time,
+        not the sum of them all."""
+        stopping = [svc for svc in self.services.values() if svc.terminate()]
+        deadline = time.monotonic() + STOP_S
+        for svc in stopping:
+            svc.reap(deadline)
 
     def logs(self) -> str:
         return "\n".join(f"----- {n}\n{s.log_tail()}" for n, s in self.services.items())
