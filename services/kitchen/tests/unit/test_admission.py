@@ -107,12 +107,13 @@ async def test_a_job_whose_caller_left_while_it_waited_is_not_run() -> None:
 
 
 async def test_a_failing_group_fails_each_of_its_jobs_and_the_next_group_still_runs() -> None:
-    first_done = asyncio.Event()
+    first_runs, first_done = asyncio.Event(), asyncio.Event()
     groups: list[list[str]] = []
 
     async def run(jobs: Sequence[str]) -> list[str | BaseException]:
         groups.append(list(jobs))
         if jobs == ["a"]:
+            first_runs.set()
             await first_done.wait()
         if len(jobs) > 1:
             raise ConnectionError("the database went away")
@@ -120,8 +121,7 @@ async def test_a_failing_group_fails_each_of_its_jobs_and_the_next_group_still_r
 
     admission: Admission[str, str] = Admission(1, run)
     first = asyncio.ensure_future(admission.submit("a"))
-    while not groups:
-        await asyncio.sleep(0)
+    await first_runs.wait()
     group = [asyncio.ensure_future(admission.submit(j)) for j in ("b", "c")]
     await asyncio.sleep(0)
     first_done.set()
