@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tests.bench import holds, hops
@@ -178,7 +178,9 @@ def replica_pairs(steps: Sequence[Step]) -> list[tuple[int, float, float, int]]:
     return out
 
 
-def replicas_section(steps: Sequence[Step], checks: str) -> list[str]:
+def replicas_section(
+    steps: Sequence[Step], checks: str, held: Mapping[int, Mapping[int, holds.Holds]] | None = None
+) -> list[str]:
     counts = sorted({processes_of(s) for s in steps})
     out = [
         f"## Replicas: {' vs '.join(map(str, counts))} kitchen processes",
@@ -206,6 +208,14 @@ def replicas_section(steps: Sequence[Step], checks: str) -> list[str]:
                 f"| {postgres:.2f} | {used:.2f} |"
             )
     out.append("")
+    for n, by_clients in sorted((held or {}).items()):
+        if any(h.holds for h in by_clients.values()):
+            out += [
+                f"The dish's pantry rows with {n} kitchen process{'es' if n > 1 else ''}, every process's "
+                f"transactions together (held, for how many orders, and the ceiling that makes, as under (a)): "
+                f"{holds.figures(by_clients)}.",
+                "",
+            ]
     if checks:
         out += [f"Checked afterwards: {checks}.", ""]
     if REPLICAS_NOTE.exists():
@@ -304,5 +314,6 @@ def render(res: Results, opts: Options, command: str, analysis: str = "") -> str
     if res.profile is not None:
         lines += [*profile_section(res.profile, res.profile_step), ""]
     if res.sections.get("replicas"):
-        lines += replicas_section(res.sections["replicas"], res.checks.get("replicas", ""))
+        held = {int(k.split("-")[1]): v for k, v in res.held.items() if k.startswith("replicas-")}
+        lines += replicas_section(res.sections["replicas"], res.checks.get("replicas", ""), held)
     return "\n".join(lines).rstrip() + "\n"

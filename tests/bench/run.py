@@ -57,7 +57,7 @@ class Results:
     hops: dict[str, list[Hop]] = field(default_factory=dict)  # by section, of the scenarios with supply
     # By section and clients: each delivered supply request's seconds in the warehouse.
     in_warehouse: dict[str, dict[int, list[float]]] = field(default_factory=dict)
-    # By section and clients: how long the orders held the dish's pantry rows (one kitchen process).
+    # By section (`replicas-<n>`: n kitchen processes) and clients: how long the orders held the dish's pantry rows.
     held: dict[str, dict[int, Holds]] = field(default_factory=dict)
 
 
@@ -262,6 +262,7 @@ async def run_replicas(infra: Infra, opts: Options, res: Results) -> None:
                 meter,
                 quiet_wait_s=opts.quiet_wait_s,
                 retries=opts.retries,
+                held=res.held.setdefault(f"replicas-{n}", {}),
             )
             # How the kernel spread the clients' connections: the orders each replica answered.
             spread = []

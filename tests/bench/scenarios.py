@@ -129,11 +129,12 @@ async def run_orders(
 ) -> list[Step]:
     """The load steps against a started stack, settling the saga between steps; each step's
     wall-clock window (its warm-up and settling included) is added to `windows`, and how long its
-    orders held the dish's pantry rows to `held` (read from the one kitchen's /metrics)."""
+    orders held the dish's pantry rows to `held` (read from every kitchen process's /metrics)."""
     steps = []
     for c in concurrencies:
         start = time.time()
-        before = await holds.read(stack.port("kitchen")) if held is not None else None
+        kitchens = [r.own_port or r.port for r in stack.replicas("kitchen")]
+        before = await holds.read(*kitchens) if held is not None else None
         step = await measured_step(
             label,
             lambda c=c: order_load(stack, c),
@@ -147,7 +148,7 @@ async def run_orders(
         if windows is not None:
             windows.append(Window(c, start, time.time()))
         if held is not None and before is not None:
-            held[c] = await holds.read(stack.port("kitchen")) - before
+            held[c] = await holds.read(*kitchens) - before
         step.note = f"orders so far: {counts}"
         print(step.summary(), flush=True)
         steps.append(step)

@@ -3,6 +3,7 @@ per order, and the option that asks for it."""
 
 from __future__ import annotations
 
+from tests.bench import holds
 from tests.bench.options import parse
 from tests.bench.report import aims, replica_pairs, replicas_section
 from tests.bench.run import Results, replicas_label
@@ -42,6 +43,15 @@ def test_the_section_has_the_steps_and_the_cpu_per_order() -> None:
     assert "| 16 | 1 | 410.0 | 1.00× | 1.95 ms | 0.50 |" in text
     assert "| 16 | 2 | 530.0 | 1.29× | 2.27 ms | 0.50 |" in text
     assert "Checked afterwards: invariants hold." in text
+
+
+def test_the_section_says_how_every_process_held_the_dishs_rows_together() -> None:
+    # Two processes' totals added up: 200 transactions held the rows 0.6 s and placed 1,000 orders.
+    both = holds.Holds(0.2, 100, 600, 100) + holds.Holds(0.4, 100, 400, 100)
+    text = "\n".join(replicas_section(STEPS, "invariants hold", {2: {16: both}, 1: {16: holds.Holds(0.0, 0)}}))
+    assert "The dish's pantry rows with 2 kitchen processes" in text
+    assert "3.00 ms for 5.0 orders at 16 clients (about 1,667 orders/s)" in text
+    assert "with 1 kitchen process," not in text  # it held nothing: no sentence
 
 
 def test_the_option_lists_process_counts_and_can_be_emptied() -> None:
