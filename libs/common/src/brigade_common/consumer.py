@@ -127,12 +127,15 @@ class ConsumerRunner:
             while True:
                 if self._outages is not None:
                     await self._outages.all_up()  # no more work taken on while a dependency is down
-                while self._free == 0:
+                while self._free <= 0:
                     self._slot_freed.clear()
                     await self._slot_freed.wait()
                 try:
                     # No more than the free slots: a message fetched waits for no one here (its ack
-                    # timer running) while another replica of the service could be handling it.
+                    # timer running) while another replica of the service could be handling it. A fetch
+                    # can still bring more: nats-py hands out, first, every message a fetch that timed
+                    # out received late. Those are handled all the same (their ack timers run too), and
+                    # the next fetch waits until the slots they took are free again.
                     msgs = await sub.fetch(min(self.spec.batch, self._free), timeout=2.0)
                 except (TimeoutError, nats.errors.TimeoutError) as exc:
                     # An empty fetch raises; so does one sent while the client reconnects.

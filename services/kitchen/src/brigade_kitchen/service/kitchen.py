@@ -96,7 +96,7 @@ class Kitchen:
             try:
                 together = await place_orders(jobs, self._uow(jobs[0][1], None), self.deps)
             except Exception as exc:  # each order alone, below, gets its own error
-                log.info("orders_placed_alone", orders=len(jobs), error=repr(exc))
+                log.info("orders_placed_alone", orders=len(jobs), error=type(exc).__name__)
         results: list[Placed | BaseException] = []
         for (cmd, context), placed in zip(jobs, together, strict=True):
             if placed is None:
