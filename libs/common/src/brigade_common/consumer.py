@@ -40,6 +40,9 @@ from brigade_common.metrics import MESSAGES
 
 log = get_logger(__name__)
 
+# Waits before a consumer whose loop broke starts again: doubling from the first to the last.
+CRASH_BACKOFF_S = (0.1, 5.0)
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -108,6 +111,8 @@ class ConsumerRunner:
         self._outages = outages
         self._free = spec.concurrency  # handler slots not in use
         self._slot_freed = asyncio.Event()
+        self.crashes = 0  # times the fetch loop broke and started again (for tests and the log)
+        self._handling: set[asyncio.Task[None]] = set()  # a task per message being handled
 
     async def provision(self) -> None:
         """Create or update the durable consumer (idempotent)."""
@@ -120,9 +125,31 @@ class ConsumerRunner:
         await ensure_consumer(self._js, self.spec.stream, cfg)
 
     async def run(self) -> None:
-        """Fetch and handle messages forever; survives NATS outages."""
+        """Fetch and handle messages forever; survives NATS outages, and starts again (after a back-off)
+        when anything else breaks it: a consumer that stopped would leave its messages to wait while
+        the service looks well."""
+        backoff = CRASH_BACKOFF_S[0]
+        try:
+            while True:
+                started = asyncio.get_running_loop().time()
+                try:
+                    await self._fetch_and_handle()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    if asyncio.get_running_loop().time() - started > CRASH_BACKOFF_S[-1]:
+                        backoff = CRASH_BACKOFF_S[0]  # it ran a while: a new fault, not the same one again
+                    log.exception("consumer_crashed", consumer=self.spec.name, restart_in_s=backoff)
+                    self.crashes += 1
+                    await asyncio.sleep(backoff)  # the messages being handled go on meanwhile
+                    backoff = min(backoff * 2, CRASH_BACKOFF_S[-1])
+        finally:
+            for task in self._handling:
+                task.cancel()
+
+    async def _fetch_and_handle(self) -> None:
         sub = await self._js.pull_subscribe_bind(durable=self.spec.name, stream=self.spec.stream)
-        tasks: set[asyncio.Task[None]] = set()
+        tasks = self._handling
         try:
             while True:
                 if self._outages is not None:
@@ -153,8 +180,6 @@ class ConsumerRunner:
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
         finally:
-            for task in tasks:
-                task.cancel()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 
