@@ -7,27 +7,25 @@ import pytest
 
 from tests.bench import holds
 
-PAGE = """# HELP kitchen_pantry_hold_seconds How long …
+
+def page(holds_count: int, seconds: float, placing: int, orders: int) -> str:
+    """A kitchen's /metrics with those totals: transactions that held rows and for how long, placing
+    transactions and the orders they placed."""
+    return f"""# HELP kitchen_pantry_hold_seconds How long …
 # TYPE kitchen_pantry_hold_seconds histogram
-kitchen_pantry_hold_seconds_bucket{le="0.001"} 2.0
-kitchen_pantry_hold_seconds_bucket{le="+Inf"} 400.0
-kitchen_pantry_hold_seconds_count 400.0
-kitchen_pantry_hold_seconds_sum 0.8
+kitchen_pantry_hold_seconds_bucket{{le="0.001"}} 2.0
+kitchen_pantry_hold_seconds_bucket{{le="+Inf"}} {holds_count}.0
+kitchen_pantry_hold_seconds_count {holds_count}.0
+kitchen_pantry_hold_seconds_sum {seconds}
 # HELP kitchen_pantry_hold_seconds_created When …
 kitchen_pantry_hold_seconds_created 1.7e+09
-kitchen_orders_placed_together_count 400.0
-kitchen_orders_placed_together_sum 400.0
+kitchen_orders_placed_together_count {placing}.0
+kitchen_orders_placed_together_sum {orders}.0
 """
 
 
 def test_a_step_holds_what_the_kitchen_counted_between_two_reads() -> None:
-    before = holds.parse(PAGE)
-    after = holds.parse(
-        PAGE.replace("_count 400.0", "_count 1400.0")
-        .replace("_sum 0.8", "_sum 2.8")
-        .replace("_sum 400.0", "_sum 1400.0")
-    )
-    step = after - before
+    step = holds.parse(page(1400, 2.8, 1400, 1400)) - holds.parse(page(400, 0.8, 400, 400))
     assert (step.holds, step.orders, step.placing) == (1000, 1000, 1000)
     assert step.seconds == pytest.approx(2.0)
     assert step.mean_ms == pytest.approx(2.0)
@@ -35,14 +33,7 @@ def test_a_step_holds_what_the_kitchen_counted_between_two_reads() -> None:
 
 
 def test_orders_placed_together_raise_the_ceiling_by_how_many_a_transaction_placed() -> None:
-    before = holds.parse(PAGE)
-    after = holds.parse(
-        PAGE.replace("hold_seconds_count 400.0", "hold_seconds_count 500.0")
-        .replace("_sum 0.8", "_sum 1.1")
-        .replace("together_count 400.0", "together_count 500.0")
-        .replace("together_sum 400.0", "together_sum 1000.0")
-    )
-    step = after - before
+    step = holds.parse(page(500, 1.1, 500, 1000)) - holds.parse(page(400, 0.8, 400, 400))
     assert step.per_transaction == pytest.approx(6.0)  # 100 transactions placed 600 orders
     assert step.mean_ms == pytest.approx(3.0)
     assert step.ceiling == pytest.approx(2000.0)  # 6 orders every 3 ms

@@ -38,13 +38,21 @@ class Runs:
         (await self._gates.get()).set()
 
 
-async def test_a_job_that_finds_a_slot_runs_at_once_and_those_that_come_meanwhile_go_together() -> None:
-    runs = Runs()
-    admission: Admission[str, str] = Admission(1, runs)
+Future = asyncio.Future[str]
+
+
+async def behind_one(admission: Admission[str, str], runs: Runs, *jobs: str) -> tuple[Future, list[Future]]:
+    """Job "a" running alone in the one slot, and `jobs` submitted while it runs (they wait)."""
     first = asyncio.ensure_future(admission.submit("a"))
     await runs.ran(1)  # "a" runs alone: nothing waited for a group to fill
-    later = [asyncio.ensure_future(admission.submit(job)) for job in ("b", "c", "d")]
-    await asyncio.sleep(0)  # (lets the three reach the queue; they cannot start: the one slot is taken)
+    later = [asyncio.ensure_future(admission.submit(job)) for job in jobs]
+    await asyncio.sleep(0)  # (lets them reach the queue; they cannot start: the one slot is taken)
+    return first, later
+
+
+async def test_a_job_that_finds_a_slot_runs_at_once_and_those_that_come_meanwhile_go_together() -> None:
+    runs = Runs()
+    first, later = await behind_one(Admission(1, runs), runs, "b", "c", "d")
     assert runs.groups == [["a"]]
     await runs.release()
     assert await first == "A"
@@ -55,10 +63,7 @@ async def test_a_job_that_finds_a_slot_runs_at_once_and_those_that_come_meanwhil
 
 async def test_a_group_takes_no_more_than_max_group_and_the_rest_go_in_the_next() -> None:
     runs = Runs()
-    admission: Admission[str, str] = Admission(1, runs, max_group=2)
-    first = asyncio.ensure_future(admission.submit("a"))
-    await runs.ran(1)
-    later = [asyncio.ensure_future(admission.submit(job)) for job in ("b", "c", "d")]
+    first, later = await behind_one(Admission(1, runs, max_group=2), runs, "b", "c", "d")
     for _ in range(3):
         await runs.release()
     await asyncio.gather(first, *later)
@@ -80,11 +85,7 @@ async def test_two_slots_run_two_transactions_at_once() -> None:
 
 async def test_each_job_gets_its_own_result_or_error() -> None:
     runs = Runs()
-    admission: Admission[str, str] = Admission(1, runs)
-    first = asyncio.ensure_future(admission.submit("a"))
-    await runs.ran(1)
-    good, bad = asyncio.ensure_future(admission.submit("b")), asyncio.ensure_future(admission.submit("bad-c"))
-    await asyncio.sleep(0)
+    first, (good, bad) = await behind_one(Admission(1, runs), runs, "b", "bad-c")
     await runs.release()
     await runs.release()
     assert await first == "A" and await good == "B"
@@ -94,11 +95,7 @@ async def test_each_job_gets_its_own_result_or_error() -> None:
 
 async def test_a_job_whose_caller_left_while_it_waited_is_not_run() -> None:
     runs = Runs()
-    admission: Admission[str, str] = Admission(1, runs)
-    first = asyncio.ensure_future(admission.submit("a"))
-    await runs.ran(1)
-    gone, kept = asyncio.ensure_future(admission.submit("gone")), asyncio.ensure_future(admission.submit("kept"))
-    await asyncio.sleep(0)
+    first, (gone, kept) = await behind_one(Admission(1, runs), runs, "gone", "kept")
     gone.cancel()
     await runs.release()
     await runs.release()

@@ -13,7 +13,8 @@ from brigade_kitchen.domain.events import OrderState, order_of
 from brigade_kitchen.domain.model import Dish
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service.kitchen import Kitchen
-from services.kitchen.tests.unit.fakes import FakeClock, FakeUnitOfWork, FakeViews, FakeWaiters, KitchenState, deps
+from services.kitchen.tests.unit.fake_waiters import FakeWaiters
+from services.kitchen.tests.unit.fakes import FakeClock, FakeUnitOfWork, FakeViews, KitchenState, deps
 
 CTX = MessageContext("corr-1")
 

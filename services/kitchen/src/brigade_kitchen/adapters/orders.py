@@ -124,6 +124,11 @@ class PostgresOrders:
     def add(self, order: Order) -> None:
         self._new.append(order)
 
+    @property
+    def added(self) -> int:
+        """New orders, not yet written."""
+        return len(self._new)
+
     async def get(self, order_id: str) -> Order | None:
         if not is_uuid(order_id):
             return None

@@ -180,20 +180,19 @@ class PostgresKitchenUnitOfWork(UnitOfWork[Event]):
         self._session = session
         self._locked_at: float | None = None  # when take_order's reply locked the pantry rows
         self._contexts: dict[str, MessageContext] = {}  # per order, when orders are placed together
-        self._placing = 0  # orders take_order / take_orders let through
         self.orders = PostgresOrders(session)
         self.dishes = PostgresDishes(session)
         self.pantry = PostgresPantry(session)
         self.idempotency = PostgresIdempotencyKeys(session)
 
     async def commit(self) -> None:
+        placed = self.orders.added
         await super().commit()
         if self._locked_at is not None:
             PANTRY_HOLD.observe(time.perf_counter() - self._locked_at)
             self._locked_at = None
-        if self._placing:
-            PLACED_TOGETHER.observe(self._placing)
-            self._placing = 0
+        if placed:
+            PLACED_TOGETHER.observe(placed)
 
     async def take_order(self, key: IdempotencyKey | None, order_id: str, dish_id: str) -> Intake:
         if key is None:
@@ -209,7 +208,6 @@ class PostgresKitchenUnitOfWork(UnitOfWork[Event]):
                 return await self._take_apart(dish_id)
         if row is None or row["id"] is None:
             return Intake(None, None, {})
-        self._placing = 1
         dish = Dish(
             row["id"],
             row["name"],
@@ -241,14 +239,9 @@ class PostgresKitchenUnitOfWork(UnitOfWork[Event]):
         return locked
 
     async def take_orders(self, orders: Sequence[PlaceOrder]) -> list[Dish | None]:
-        seen: set[tuple[str, str]] = set()
-        alone: set[int] = set()  # a key twice in the group: the second is placed alone, and replays
-        for i, o in enumerate(orders):
-            if o.idempotency is not None:
-                k = (o.idempotency.principal, o.idempotency.key)
-                if k in seen:
-                    alone.add(i)
-                seen.add(k)
+        keys = [(o.idempotency.principal, o.idempotency.key) if o.idempotency else None for o in orders]
+        # A key twice in the group: the second is placed alone (and replays the first).
+        alone = {i for i, k in enumerate(keys) if k is not None and k in keys[:i]}
         group = [o for i, o in enumerate(orders) if i not in alone]
         row = await self._session.fetchrow(_TAKE_ORDERS, *_take_args(group))
         assert row is not None
@@ -256,7 +249,6 @@ class PostgresKitchenUnitOfWork(UnitOfWork[Event]):
         menu = {d[0]: Dish(*d) for d in row["dishes"]}
         locked, empty = _balances(row["pantry"]), _balances(row["empty"])
         dishes = [menu[o.dish_id] if i not in alone and o.order_id in taken else None for i, o in enumerate(orders)]
-        self._placing = len(taken)
         wanted = {ingredient for dish in dishes if dish is not None for ingredient in dish.recipe}
         if not wanted <= locked.keys() | empty.keys():
             # As in `take_order`: a row missing, or one that changed sides while the statement waited.

@@ -8,7 +8,8 @@ PostgreSQL on those locks, each holding a pooled connection. So at most `limit` 
 that comes while they all run waits here, and when one ends, it takes every job waiting (up to
 `max_group`) into its next transaction: one lock, one write and one commit for all of them, where
 one by one each would pay for its own (the way PostgreSQL's own group commit shares a WAL flush).
-A job that finds a free slot runs at once, alone: nothing waits for a group to fill.
+A job that finds a free slot starts at once (with any that came in the same instant): nothing waits
+for a group to fill.
 
 A limit of 0 admits everything, each job in its caller's task (no control).
 """

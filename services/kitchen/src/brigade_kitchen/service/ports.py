@@ -1,6 +1,6 @@
 """What the kitchen's use cases need from the world, as protocols: the unit of work and its
 repositories, the read side, the waiters, a clock and an id source. Adapters implement them
-(adapters/), unit tests fake them (tests/unit/fakes.py)."""
+(adapters/), unit tests fake them (tests/unit/fakes.py, the waiters in fake_waiters.py)."""
 
 from __future__ import annotations
 
