@@ -109,6 +109,25 @@ class Transaction:
         if not inserted:
             raise AlreadyProcessed(entry.message_id)
 
+    async def claim_all(self, entries: Sequence[InboxEntry]) -> list[bool]:
+        """Claim the messages of a unit of work that handles several at once (as `_claim` claims the
+        one it was opened with), in one statement: for each, whether it is claimed now (False: the
+        inbox holds it already, and it must have no effect)."""
+        if not entries:
+            return []
+        claimed = await self.session.fetch(
+            "INSERT INTO inbox (consumer, message_id) SELECT * FROM unnest($1::text[], $2::text[]) "
+            "ON CONFLICT DO NOTHING RETURNING consumer, message_id",
+            [e.consumer for e in entries],
+            [e.message_id for e in entries],
+        )
+        now = {InboxEntry(r["consumer"], r["message_id"]) for r in claimed}
+        result = []
+        for entry in entries:  # the same message twice (redelivered meanwhile): the first claims it
+            result.append(entry in now)
+            now.discard(entry)
+        return result
+
     def mark_processed(self, entry: InboxEntry) -> None:
         """Record `entry` in the inbox with this transaction's writes (the last step of long work)."""
         self.session.buffer.insert(INBOX, (entry.consumer, entry.message_id))
@@ -194,6 +213,12 @@ class UnitOfWork(Generic[E]):
     def record(self, event: E) -> None:
         """An event no aggregate records (a ledger row), sent with the commit."""
         self._recorded.append(event)
+
+    async def claim_all(self, entries: Sequence[InboxEntry]) -> list[bool]:
+        """Claim the messages this unit of work handles together (one opened without an inbox entry):
+        for each, whether it is claimed now; False when it was processed already (it must have no
+        effect). The claims are undone with everything else when the unit of work does not commit."""
+        return await self._tx.claim_all(entries)
 
     def mark_processed(self, entry: InboxEntry) -> None:
         """The message `entry` names is done, as of this unit of work's commit."""

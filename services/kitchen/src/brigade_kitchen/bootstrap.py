@@ -18,7 +18,7 @@ from brigade_common.kv_cache import ReadThroughCache
 from brigade_common.runtime import Runtime
 from brigade_common.service_app import service_app
 from brigade_kitchen.adapters.menu_cache import CODEC, CachedKitchenViews, KvMenuCache, count_read
-from brigade_kitchen.adapters.unit_of_work import ORDERS_WAITING, PostgresKitchenUnitOfWork
+from brigade_kitchen.adapters.unit_of_work import DELIVERIES_WAITING, ORDERS_WAITING, PostgresKitchenUnitOfWork
 from brigade_kitchen.adapters.views import PostgresKitchenViews
 from brigade_kitchen.adapters.waiters import NatsOrderWaiters
 from brigade_kitchen.config import MENU_BUCKET, SERVICE, Settings
@@ -68,9 +68,11 @@ async def open_kitchen(
             ),
             order_wait_s=settings.order_wait_s,
             max_concurrent_reservations=settings.max_concurrent_reservations,
+            max_concurrent_deliveries=settings.max_concurrent_deliveries,
             menu_cache=menu,
         )
         ORDERS_WAITING.set_function(lambda: kitchen.orders_waiting)
+        DELIVERIES_WAITING.set_function(lambda: kitchen.deliveries_waiting)
         await runtime.run_consumers(consumer_specs(kitchen, settings, menu))
         responder = await serve_requests(runtime.nc, kitchen.views)
         runtime.every(settings.idempotency_purge_s, lambda: purge_expired(runtime.db), "purge-idempotency-keys")

@@ -26,6 +26,8 @@ async def blocked_on_locks(db: asyncpg.Pool, count: int) -> None:
     await eventually(waiting, 15, f"{count} deliveries waiting for the order's lock")
 
 
+# Each delivery in a transaction of its own (not applied together), as a second kitchen process's would be.
+@pytest.mark.parametrize("kitchen_settings", [{"order_wait_s": 0.5, "max_concurrent_deliveries": 0}])
 async def test_deliveries_that_queue_on_one_order_each_see_what_the_one_before_did(kitchen: KitchenClient) -> None:
     """Regression: a delivery that waited for the order's lock must not act on lines read before the
     delivery ahead of it committed (one statement, one snapshot): the order would stay pending."""

@@ -100,6 +100,10 @@ class FakeOrders:
         owner = next((o.id for o in self._state.orders.values() if request_id in o.supply), None)
         return await self.get(owner) if owner else None
 
+    async def for_supply_requests(self, request_ids: Sequence[str]) -> dict[str, Order]:
+        found = {rid: await self.for_supply_request(rid) for rid in request_ids}
+        return {rid: order for rid, order in found.items() if order is not None}
+
 
 class FakeDishes:
     """Writes are kept until the unit of work commits; a retired dish is off the menu (not gone)."""
@@ -230,6 +234,7 @@ class FakeUnitOfWork:
         self._recorded: list[Event] = []
         self._contexts: dict[str, MessageContext] = {}
         self.taken_together: list[int] = []  # orders each take_orders placed
+        self.claimed: list[InboxEntry] = []  # by claim_all
         self.committed = False
 
     async def __aenter__(self) -> FakeUnitOfWork:
@@ -272,6 +277,14 @@ class FakeUnitOfWork:
         self.taken_together.append(len([d for d in dishes if d is not None]))
         return dishes
 
+    async def claim_all(self, entries: Sequence[InboxEntry]) -> list[bool]:
+        claims = []
+        for entry in entries:
+            claims.append(entry not in self._state.inbox and entry not in self.claimed)
+            if claims[-1]:
+                self.claimed.append(entry)
+        return claims
+
     def speak_for(self, order_id: str, context: MessageContext) -> None:
         self._contexts[order_id] = context
 
@@ -297,8 +310,7 @@ class FakeUnitOfWork:
             if step is not None:
                 state.steps.setdefault(step.order_id, {}).setdefault(step.key, step)
         state.keys.update(self.idempotency.claimed)
-        if self._inbox is not None:
-            state.inbox.add(self._inbox)
+        state.inbox.update([self._inbox] if self._inbox is not None else self.claimed)
         state.published += [Published(e, self._contexts.get(order_of(e) or "", self._context)) for e in events]
         state.commits += 1
         self.committed = True

@@ -16,6 +16,9 @@ A step already stored (its key) is dropped.
 
 from __future__ import annotations
 
+import dataclasses
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -82,13 +85,22 @@ STATE_COLUMNS = (
     "o.id::text AS order_id, o.customer_id, o.dish_id, o.dish_name, o.quantity, o.total_cents, o.status, "
     "o.version, o.expires_at, o.reason"
 )
+# An `OrderState`'s fields, in order: the first columns of `ORDERS` (its status a `StrEnum`, stored as text).
+_STATE_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(OrderState)))
 _LOCK = f"SELECT {STATE_COLUMNS}, o.payment_id FROM orders o "  # noqa: S608 - no input is interpolated
+# The orders of the supply requests `$1`, locked in one order (as every lock of several rows is taken).
+_LOCK_OF_REQUESTS = (
+    _LOCK  # noqa: S608 - no input is interpolated
+    + "WHERE o.id IN (SELECT order_id FROM supply_requests WHERE id = ANY($1::uuid[])) ORDER BY o.id FOR UPDATE"
+)
+# The lines and supply requests of the orders `$1` (their ids), a row each.
 _PARTS = """
-SELECT
+SELECT o.id::text AS order_id,
     (SELECT coalesce(json_agg(json_build_array(l.ingredient, l.needed, l.reserved)), '[]')
-       FROM order_lines l WHERE l.order_id = $1::uuid) AS lines,
+       FROM order_lines l WHERE l.order_id = o.id) AS lines,
     (SELECT coalesce(json_agg(json_build_array(s.id, s.ingredient, s.amount, s.status)), '[]')
-       FROM supply_requests s WHERE s.order_id = $1::uuid) AS supply
+       FROM supply_requests s WHERE s.order_id = o.id) AS supply
+  FROM unnest($1::uuid[]) AS o(id)
 """
 
 
@@ -141,35 +153,34 @@ class PostgresOrders:
             "WHERE o.id = (SELECT order_id FROM supply_requests WHERE id = $1::uuid) FOR UPDATE", request_id
         )
 
+    async def for_supply_requests(self, request_ids: Sequence[str]) -> dict[str, Order]:
+        wanted = [rid for rid in request_ids if is_uuid(rid)]
+        rows = await self._session.fetch(_LOCK_OF_REQUESTS, wanted)
+        orders = await self._loaded_from(rows)
+        asked = set(request_ids)
+        return {rid: order for order in orders for rid in order.supply if rid in asked}
+
     async def _load(self, where: str, arg: str) -> Order | None:
         row = await self._session.fetchrow(_LOCK + where, arg)
         if row is None:
             return None
-        state = order_state(row)
-        if state.order_id in self._loaded:
-            return self._loaded[state.order_id][0]
-        parts = await self._session.fetchrow(_PARTS, state.order_id)
-        assert parts is not None
-        order = Order(
-            state.order_id,
-            state.customer_id,
-            state.dish_id,
-            state.dish_name,
-            state.quantity,
-            state.total_cents,
-            state.status,
-            state.version,
-            state.expires_at,
-            state.reason,
-            row["payment_id"],
-            lines={ing: Line(ing, needed, reserved) for ing, needed, reserved in parts["lines"]},
-            supply={rid: SupplyRequest(rid, ing, amount, SupplyStatus(st)) for rid, ing, amount, st in parts["supply"]},
-        )
+        return (await self._loaded_from([row]))[0]
+
+    async def _loaded_from(self, rows: Sequence[asyncpg.Record]) -> list[Order]:
+        """The orders of locked rows, with their lines and supply requests (one statement for all of
+        those not loaded yet: an order loaded twice is the same object)."""
+        new = [row for row in rows if row["order_id"] not in self._loaded]
+        if new:
+            parts = {p["order_id"]: p for p in await self._session.fetch(_PARTS, [r["order_id"] for r in new])}
+            for row in new:
+                self._keep(_order(row, parts[row["order_id"]]))
+        return [self._loaded[row["order_id"]][0] for row in rows]
+
+    def _keep(self, order: Order) -> None:
         self._loaded[order.id] = (
             order,
             _AsLoaded(order.version, {ln.ingredient: ln.reserved for ln in order.lines.values()}, _statuses(order)),
         )
-        return order
 
     def persist(self) -> list[Event]:
         """Buffer what changed; the events every order recorded, in order."""
@@ -178,24 +189,7 @@ class PostgresOrders:
         events: list[Event] = []
         for order in self._new:
             state = order.state()
-            buffer.insert(
-                ORDERS,
-                (
-                    state.order_id,
-                    state.customer_id,
-                    state.dish_id,
-                    state.dish_name,
-                    state.quantity,
-                    state.total_cents,
-                    state.status.value,
-                    state.version,
-                    state.expires_at,
-                    state.reason,
-                    order.payment_id,
-                    now,
-                    now,
-                ),
-            )
+            buffer.insert(ORDERS, (*_STATE_FIELDS(state), order.payment_id, now, now))
             for line in order.lines.values():
                 buffer.insert(LINES, (order.id, line.ingredient, line.needed, line.reserved))
             for req in order.supply.values():
@@ -226,6 +220,25 @@ class PostgresOrders:
                     (step.order_id, step.key, step.kind, step.ingredient, step.amount, step.detail, step.at),
                 )
         return events
+
+
+def _order(row: asyncpg.Record, parts: asyncpg.Record) -> Order:
+    state = order_state(row)
+    return Order(
+        state.order_id,
+        state.customer_id,
+        state.dish_id,
+        state.dish_name,
+        state.quantity,
+        state.total_cents,
+        state.status,
+        state.version,
+        state.expires_at,
+        state.reason,
+        row["payment_id"],
+        lines={ing: Line(ing, needed, reserved) for ing, needed, reserved in parts["lines"]},
+        supply={rid: SupplyRequest(rid, ing, amount, SupplyStatus(st)) for rid, ing, amount, st in parts["supply"]},
+    )
 
 
 def _statuses(order: Order) -> dict[str, SupplyStatus]:

@@ -38,7 +38,7 @@ from brigade_common.idempotency import (
     claims_sql,
     earlier_claim,
 )
-from brigade_common.messaging import MessageContext, Outgoing
+from brigade_common.messaging import InboxEntry, MessageContext, Outgoing
 from brigade_common.unit_of_work import UnitOfWork
 from brigade_common.writes import Session
 from brigade_kitchen.adapters.dishes import PostgresDishes
@@ -59,6 +59,15 @@ PANTRY_HOLD = Histogram(
 ORDERS_WAITING = Gauge(
     "kitchen_orders_waiting",
     "Orders waiting for a reservation transaction: every one admission control lets run, runs.",
+)
+DELIVERIES_WAITING = Gauge(
+    "kitchen_deliveries_waiting",
+    "The warehouse's deliveries waiting for a delivery transaction: every one that may run at once, runs.",
+)
+DELIVERIES_TOGETHER = Histogram(
+    "kitchen_deliveries_applied_together",
+    "The warehouse's deliveries applied by one transaction (those that came while the others ran go together).",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
 )
 PLACED_TOGETHER = Histogram(
     "kitchen_orders_placed_together",
@@ -180,19 +189,28 @@ class PostgresKitchenUnitOfWork(UnitOfWork[Event]):
         self._session = session
         self._locked_at: float | None = None  # when take_order's reply locked the pantry rows
         self._contexts: dict[str, MessageContext] = {}  # per order, when orders are placed together
+        self._claimed = 0  # messages claimed by `claim_all`
         self.orders = PostgresOrders(session)
         self.dishes = PostgresDishes(session)
         self.pantry = PostgresPantry(session)
         self.idempotency = PostgresIdempotencyKeys(session)
 
     async def commit(self) -> None:
-        placed = self.orders.added
+        placed, delivered = self.orders.added, self._claimed
         await super().commit()
         if self._locked_at is not None:
             PANTRY_HOLD.observe(time.perf_counter() - self._locked_at)
             self._locked_at = None
         if placed:
             PLACED_TOGETHER.observe(placed)
+        if delivered:  # only deliveries are handled several at once
+            DELIVERIES_TOGETHER.observe(delivered)
+            self._claimed = 0
+
+    async def claim_all(self, entries: Sequence[InboxEntry]) -> list[bool]:
+        claimed = await super().claim_all(entries)
+        self._claimed += sum(claimed)
+        return claimed
 
     async def take_order(self, key: IdempotencyKey | None, order_id: str, dish_id: str) -> Intake:
         if key is None:

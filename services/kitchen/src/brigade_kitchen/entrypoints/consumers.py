@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from brigade_common.consumer import ConsumerSpec, Delivery, Poison
+from brigade_common.consumer import ConsumerSpec, Delivery, Handler, Poison
 from brigade_common.envelope import Envelope
 from brigade_common.messaging import MessageContext
 from brigade_common.settings import ConsumerSettings
@@ -62,15 +62,23 @@ def _forgetting(menu: MenuCache) -> Callable[[Envelope, Delivery], Awaitable[Non
 
 
 def consumer_specs(kitchen: Kitchen, settings: ConsumerSettings, menu: MenuCache | None = None) -> list[ConsumerSpec]:
-    def handler(command_of: Callable[[Envelope], Any]) -> Callable[[Envelope, Delivery], Awaitable[None]]:
+    def handler(command_of: Callable[[Envelope], Any]) -> Handler:
         async def handle(env: Envelope, delivery: Delivery) -> None:
             await kitchen.handle(command_of(env), context=MessageContext.caused_by(env), inbox=delivery.inbox)
 
         return handle
 
-    def spec(name: str, stream: str, subjects: tuple[str, ...], command_of: Callable[[Envelope], Any]) -> ConsumerSpec:
+    async def supply(env: Envelope, delivery: Delivery) -> None:
+        cmd = _warehouse_command(env)
+        context = MessageContext.caused_by(env)
+        if isinstance(cmd, commands.ApplyDelivery):  # deliveries that come together are applied together
+            await kitchen.deliver(cmd, context=context, inbox=delivery.inbox)
+        else:
+            await kitchen.handle(cmd, context=context, inbox=delivery.inbox)
+
+    def spec(name: str, stream: str, subjects: tuple[str, ...], handle: Handler) -> ConsumerSpec:
         return ConsumerSpec(
-            name, stream, subjects, "kitchen", handler=handler(command_of), poison=POISON, **settings.consumer_options()
+            name, stream, subjects, "kitchen", handler=handle, poison=POISON, **settings.consumer_options()
         )
 
     forgetting = (
@@ -89,8 +97,8 @@ def consumer_specs(kitchen: Kitchen, settings: ConsumerSettings, menu: MenuCache
     )
     return [
         *forgetting,
-        spec("kitchen-supply", "WAREHOUSE", (w.SUPPLY_DELIVERED, w.SUPPLY_FAILED), _warehouse_command),
-        spec("kitchen-purchases", "WAREHOUSE", (w.PURCHASE_MADE,), _purchase_command),
-        spec("kitchen-payments", "PAYMENTS", (p.PAYMENT_SUCCEEDED,), _payment_command),
-        spec("kitchen-expiry", "KITCHEN", (k.ORDER_EXPIRY_DUE,), _expiry_command),
+        spec("kitchen-supply", "WAREHOUSE", (w.SUPPLY_DELIVERED, w.SUPPLY_FAILED), supply),
+        spec("kitchen-purchases", "WAREHOUSE", (w.PURCHASE_MADE,), handler(_purchase_command)),
+        spec("kitchen-payments", "PAYMENTS", (p.PAYMENT_SUCCEEDED,), handler(_payment_command)),
+        spec("kitchen-expiry", "KITCHEN", (k.ORDER_EXPIRY_DUE,), handler(_expiry_command)),
     ]

@@ -1,5 +1,6 @@
 """Admission control for the reservation transaction: at most N at once per process, and the orders
-that come meanwhile placed together.
+that come meanwhile placed together. The warehouse's deliveries go the same way (`Kitchen.deliver`):
+they lock their orders' pantry rows as the orders do.
 
 Every order of a dish locks the same pantry rows, so its orders go one transaction after the other
 however many run at once, and each transaction holds the rows for its round trips under the lock

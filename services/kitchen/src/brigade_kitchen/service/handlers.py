@@ -1,7 +1,8 @@
 """The kitchen's use cases, `verb_noun(cmd, uow, deps)`: each runs in one unit of work.
 
-Locks are always taken order first, then pantry rows (the pantry port locks them in one order), so
-no two use cases can deadlock each other. A use case that finds nothing to do still commits, so
+Locks are always taken order first, then pantry rows (the pantry port locks them in one order; a use
+case that locks several orders locks them in one statement, in one order too), so no two use cases can
+deadlock each other. A use case that finds nothing to do still commits, so
 the message it handles is recorded in the inbox.
 """
 
@@ -11,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from brigade_common.messaging import MessageContext
+from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_contracts.kitchen import PantryReason
 from brigade_kitchen.domain.errors import DishVersionChanged, UnknownDish, UnknownOrder, UnknownSupplyRequest
 from brigade_kitchen.domain.events import OrderState
@@ -121,6 +122,37 @@ async def apply_delivery(cmd: c.ApplyDelivery, uow: KitchenUnitOfWork, deps: Dep
             await uow.pantry.lock([ingredient])
             uow.record(await uow.pantry.move(ingredient, cmd.amount, PantryReason.DELIVERY, order.id, hold_delta=hold))
         await uow.commit()
+
+
+async def apply_deliveries(
+    jobs: Sequence[tuple[c.ApplyDelivery, MessageContext, InboxEntry]], uow: KitchenUnitOfWork, deps: Deps
+) -> list[bool | None]:
+    """Apply several deliveries in one transaction, each as `apply_delivery` would (the messages of an
+    order's events carry the context of its last delivery here). For each: True when applied, False
+    when its message was processed already, None when this transaction leaves it to be applied alone
+    (its request is unknown here: alone, it gets the error its message deserves)."""
+    applied: list[bool | None] = [None] * len(jobs)
+    async with uow:
+        orders = await uow.orders.for_supply_requests([cmd.request_id for cmd, _, _ in jobs])
+        known = [i for i, (cmd, _, _) in enumerate(jobs) if cmd.request_id in orders]
+        claims = await uow.claim_all([jobs[i][2] for i in known])
+        moves: list[tuple[str, int, str, int]] = []  # ingredient, amount, order, hold
+        for i, claimed in zip(known, claims, strict=True):
+            applied[i] = claimed
+            if not claimed:
+                continue
+            cmd, context, _ = jobs[i]
+            order = orders[cmd.request_id]
+            uow.speak_for(order.id, context)
+            hold = order.receive(cmd.request_id, cmd.amount, now=deps.clock(), deadlines=deps.deadlines)
+            if hold is not None:
+                moves.append((order.supply[cmd.request_id].ingredient, cmd.amount, order.id, hold))
+        if moves:
+            await uow.pantry.lock(ingredient for ingredient, *_ in moves)
+            for ingredient, amount, order_id, hold in moves:
+                uow.record(await uow.pantry.move(ingredient, amount, PantryReason.DELIVERY, order_id, hold_delta=hold))
+        await uow.commit()
+    return applied
 
 
 async def apply_supply_failure(cmd: c.ApplySupplyFailure, uow: KitchenUnitOfWork, deps: Deps) -> None:

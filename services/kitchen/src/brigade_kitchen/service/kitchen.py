@@ -10,15 +10,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from brigade_common.logging import get_logger
-from brigade_common.messaging import InboxEntry, MessageContext
+from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.domain.errors import ExpiryNotDue, UnknownOrder
 from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.domain.model import Dish
 from brigade_kitchen.service import menu
 from brigade_kitchen.service.admission import Admission
-from brigade_kitchen.service.commands import ExpireOrder, PlaceOrder
-from brigade_kitchen.service.handlers import HANDLERS, Deps, Placed, place_order, place_orders
+from brigade_kitchen.service.commands import ApplyDelivery, ExpireOrder, PlaceOrder
+from brigade_kitchen.service.handlers import (
+    HANDLERS,
+    Deps,
+    Placed,
+    apply_deliveries,
+    apply_delivery,
+    place_order,
+    place_orders,
+)
 from brigade_kitchen.service.ports import KitchenViews, MenuCache, OrderWaiters, UnitOfWorkFactory, Waiting
 
 _HANDLERS = {**HANDLERS, **menu.HANDLERS}
@@ -44,6 +52,7 @@ class Kitchen:
         deps: Deps,
         order_wait_s: float,
         max_concurrent_reservations: int = 0,
+        max_concurrent_deliveries: int = 0,
         menu_cache: MenuCache | None = None,
     ) -> None:
         self.views = views
@@ -54,6 +63,9 @@ class Kitchen:
         self._order_wait_s = order_wait_s
         self._admission: Admission[tuple[PlaceOrder, MessageContext], Placed] = Admission(
             max_concurrent_reservations, self._place_group
+        )
+        self._deliveries: Admission[tuple[ApplyDelivery, MessageContext, InboxEntry], bool] = Admission(
+            max_concurrent_deliveries, self._deliver_group
         )
 
     async def handle(self, cmd: Any, *, context: MessageContext, inbox: InboxEntry | None = None) -> Any:
@@ -69,6 +81,11 @@ class Kitchen:
     def orders_waiting(self) -> int:
         """Orders waiting for a reservation transaction (all that admission control lets run, run)."""
         return self._admission.waiting
+
+    @property
+    def deliveries_waiting(self) -> int:
+        """Deliveries waiting for a delivery transaction (all that may run at once, run)."""
+        return self._deliveries.waiting
 
     async def place(self, cmd: PlaceOrder, *, context: MessageContext) -> Placement:
         """Place the order, then wait up to the order wait for it to leave `pending` (the saga goes
@@ -106,6 +123,39 @@ class Kitchen:
                     results.append(exc)
                     continue
             results.append(placed)
+        return results
+
+    async def deliver(self, cmd: ApplyDelivery, *, context: MessageContext, inbox: InboxEntry) -> None:
+        """Apply a delivery the warehouse made; at most N delivery transactions at once, and the
+        deliveries that come meanwhile go together in the next (as orders do). `AlreadyProcessed` when
+        its message was processed before."""
+        if not await self._deliveries.submit((cmd, context, inbox)):
+            raise AlreadyProcessed(inbox.message_id)
+
+    async def _deliver_group(
+        self, jobs: Sequence[tuple[ApplyDelivery, MessageContext, InboxEntry]]
+    ) -> list[bool | BaseException]:
+        """Apply deliveries together; one the group leaves (its request unknown here), or every one when
+        the group's transaction fails, is then applied alone, and gets the outcome it would have had."""
+        try:
+            together: Sequence[bool | None] = await apply_deliveries(jobs, self._uow(jobs[0][1], None), self.deps)
+        except Exception as exc:
+            if len(jobs) == 1:
+                return [exc]
+            log.info("deliveries_applied_alone", deliveries=len(jobs), error=type(exc).__name__)
+            together = [None] * len(jobs)
+        results: list[bool | BaseException] = []
+        for (cmd, context, inbox), applied in zip(jobs, together, strict=True):
+            if applied is None:
+                try:
+                    await apply_delivery(cmd, self._uow(context, inbox), self.deps)
+                    applied = True
+                except AlreadyProcessed:
+                    applied = False
+                except Exception as exc:  # it is this delivery's outcome
+                    results.append(exc)
+                    continue
+            results.append(applied)
         return results
 
     async def _outcome(self, waiting: Waiting, order: OrderState) -> OrderState:

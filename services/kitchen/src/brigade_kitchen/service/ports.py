@@ -34,6 +34,10 @@ class Orders(Protocol):
     async def for_supply_request(self, request_id: str) -> Order | None:
         """The order a supply request belongs to, locked like `get`."""
 
+    async def for_supply_requests(self, request_ids: Sequence[str]) -> dict[str, Order]:
+        """The orders the supply requests belong to, by request (one object for an order named twice;
+        an unknown request is left out), locked like `get`, in one order."""
+
 
 class Dishes(Protocol):
     async def get(self, dish_id: str) -> Dish | None:
@@ -124,6 +128,10 @@ class KitchenUnitOfWork(Transactional, Protocol):
         order's of the group, its dish is off the menu or at another version than it names). The
         recipes' pantry rows are locked, but for those with nothing available (only read):
         `pantry.balances` has them all."""
+
+    async def claim_all(self, entries: Sequence[InboxEntry]) -> list[bool]:
+        """For messages handled together in this unit of work: claim each in the inbox; False for one
+        processed already (it must have no effect)."""
 
     def speak_for(self, order_id: str, context: MessageContext) -> None:
         """The messages of the order's events carry `context` (its request's), not the unit of work's."""
