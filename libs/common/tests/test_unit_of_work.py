@@ -89,6 +89,28 @@ async def test_the_inbox_makes_a_message_count_once(pool: asyncpg.Pool) -> None:
     assert await pool.fetchval("SELECT count(*) FROM inbox") == 2
 
 
+async def test_messages_handled_together_are_claimed_each_once(pool: asyncpg.Pool) -> None:
+    """`claim_all`: False for a message processed before and for a second copy in the same call; the
+    claims are undone with the transaction when it does not commit."""
+    async with Transaction(pool, context=CTX, inbox=InboxEntry("notes", "before")) as tx:
+        await tx.commit()
+    entries = [InboxEntry("notes", m) for m in ("a", "before", "b", "a")] + [InboxEntry("other", "a")]
+    with pytest.raises(RuntimeError):
+        async with Transaction(pool, context=CTX) as tx:
+            assert await tx.claim_all(entries) == [True, False, True, False, True]
+            raise RuntimeError("the use case failed")
+    async with Transaction(pool, context=CTX) as tx:
+        assert await tx.claim_all(entries) == [True, False, True, False, True]
+        await tx.commit()
+    rows = await pool.fetch("SELECT consumer, message_id FROM inbox ORDER BY consumer, message_id")
+    assert [(r["consumer"], r["message_id"]) for r in rows] == [
+        ("notes", "a"),
+        ("notes", "b"),
+        ("notes", "before"),
+        ("other", "a"),
+    ]
+
+
 def test_a_message_row_is_the_envelope_outbox_row_makes() -> None:
     at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     message = Outgoing("test.note.due.v1", Note(text="x"), subject="test.s.1", headers={"X-At": "1"}, occurred_at=at)
