@@ -15,7 +15,7 @@ from brigade_common.health import ReadinessChecks
 from brigade_common.runtime import Runtime
 from brigade_common.service_app import service_app
 from brigade_warehouse.adapters.market import NatsMarket
-from brigade_warehouse.adapters.unit_of_work import PostgresWarehouseUnitOfWork
+from brigade_warehouse.adapters.unit_of_work import SUPPLIES_WAITING, PostgresWarehouseUnitOfWork
 from brigade_warehouse.adapters.views import PostgresWarehouseViews
 from brigade_warehouse.config import SERVICE, Settings
 from brigade_warehouse.definition import WAREHOUSE
@@ -52,7 +52,9 @@ async def open_warehouse(
                 deadline_s=settings.supply_deadline_s,
                 market_timeout_s=settings.market_timeout_s,
             ),
+            max_concurrent_openings=settings.max_concurrent_openings,
         )
+        SUPPLIES_WAITING.set_function(lambda: warehouse.supplies_waiting)
         await runtime.run_consumers(consumer_specs(warehouse, settings))
         yield warehouse
     finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -57,6 +57,10 @@ class FakeRequests:
             self.seen[request_id] = copy.deepcopy(stored)
         return self.seen.get(request_id)
 
+    async def get_all(self, request_ids: Sequence[str]) -> dict[str, SupplyRequest]:
+        found = {rid: await self.get(rid) for rid in request_ids}
+        return {rid: req for rid, req in found.items() if req is not None}
+
 
 class FakeStock:
     def __init__(self, state: WarehouseState) -> None:
@@ -65,6 +69,9 @@ class FakeStock:
 
     async def lock(self, ingredient: str) -> int:
         return self._state.stock.get(ingredient, 0) + sum(m.delta for m in self.moves if m.ingredient == ingredient)
+
+    async def lock_all(self, ingredients: Iterable[str]) -> dict[str, int]:
+        return {ingredient: await self.lock(ingredient) for ingredient in sorted(set(ingredients))}
 
     async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
         balance = await self.lock(ingredient) + delta
@@ -92,6 +99,7 @@ class FakeUnitOfWork:
         self._state = state
         self._recorded: list[Event] = []
         self._processed: list[InboxEntry] = []
+        self.contexts: dict[str, MessageContext] = {}  # per request, by speak_for
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self.requests = FakeRequests(self._state)
@@ -104,6 +112,9 @@ class FakeUnitOfWork:
 
     def mark_processed(self, entry: InboxEntry) -> None:
         self._processed.append(entry)
+
+    def speak_for(self, request_id: str, context: MessageContext) -> None:
+        self.contexts[request_id] = context
 
     async def commit(self) -> None:
         state = self._state

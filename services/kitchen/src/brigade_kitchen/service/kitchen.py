@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from brigade_common.admission import Admission
 from brigade_common.logging import get_logger
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus
@@ -16,7 +17,6 @@ from brigade_kitchen.domain.errors import ExpiryNotDue, UnknownOrder
 from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.domain.model import Dish
 from brigade_kitchen.service import menu
-from brigade_kitchen.service.admission import Admission
 from brigade_kitchen.service.commands import ApplyDelivery, ExpireOrder, PlaceOrder
 from brigade_kitchen.service.handlers import (
     HANDLERS,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from brigade_common.writes import Session, Table
 from brigade_warehouse.domain.events import Event
 from brigade_warehouse.domain.model import RequestStatus, SupplyRequest
@@ -20,35 +22,42 @@ SETTLED = Table.of(
 )
 
 
+# The requests `$1`, locked in one order (the order every lock of several takes).
+_LOCK = (
+    "SELECT id::text AS id, order_id, ingredient, amount, deadline, status, reason FROM supply_requests "
+    "WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
+)
+
+
 class PostgresRequests:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._loaded: dict[str, SupplyRequest] = {}
+        self.opened = 0  # requests registered (`open`: a repeat counts too)
 
     def open(self, request: SupplyRequest) -> None:
         self._session.buffer.insert(
             OPENED, (request.id, request.order_id, request.ingredient, request.amount, request.deadline)
         )
+        self.opened += 1
 
     async def get(self, request_id: str) -> SupplyRequest | None:
-        row = await self._session.fetchrow(
-            "SELECT id::text AS id, order_id, ingredient, amount, deadline, status, reason FROM supply_requests "
-            "WHERE id = $1::uuid FOR UPDATE",
-            request_id,
-        )
-        if row is None:
-            return None
-        req = SupplyRequest(
-            row["id"],
-            row["order_id"],
-            row["ingredient"],
-            row["amount"],
-            row["deadline"],
-            RequestStatus(row["status"]),
-            row["reason"],
-        )
-        self._loaded[req.id] = req
-        return req
+        return (await self.get_all([request_id])).get(request_id)
+
+    async def get_all(self, request_ids: Sequence[str]) -> dict[str, SupplyRequest]:
+        rows = await self._session.fetch(_LOCK, list(request_ids))
+        for row in rows:
+            req = SupplyRequest(
+                row["id"],
+                row["order_id"],
+                row["ingredient"],
+                row["amount"],
+                row["deadline"],
+                RequestStatus(row["status"]),
+                row["reason"],
+            )
+            self._loaded[req.id] = req
+        return {row["id"]: self._loaded[row["id"]] for row in rows}
 
     def persist(self) -> list[Event]:
         """Buffer the settlements; the events the requests recorded."""

@@ -6,6 +6,8 @@ each change bumps the balance's `version`, which the stock read and `StockMoved`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from brigade_common.writes import Session
 from brigade_contracts.warehouse import StockReason
 from brigade_warehouse.domain.events import PurchaseMade, StockMoved
@@ -18,19 +20,27 @@ _MOVE = (
 )
 
 
+_LOCK = "SELECT ingredient, on_hand FROM stock WHERE ingredient = ANY($1::text[]) ORDER BY ingredient FOR UPDATE"
+
+
 class PostgresStock:
     def __init__(self, session: Session) -> None:
         self._session = session
 
     async def lock(self, ingredient: str) -> int:
-        on_hand = await self._session.fetchval("SELECT on_hand FROM stock WHERE ingredient = $1 FOR UPDATE", ingredient)
-        if on_hand is None:
-            await self._session.execute("INSERT INTO stock (ingredient) VALUES ($1) ON CONFLICT DO NOTHING", ingredient)
-            on_hand = await self._session.fetchval(
-                "SELECT on_hand FROM stock WHERE ingredient = $1 FOR UPDATE", ingredient
+        return (await self.lock_all([ingredient]))[ingredient]
+
+    async def lock_all(self, ingredients: Iterable[str]) -> dict[str, int]:
+        names = sorted(set(ingredients))
+        if not names:
+            return {}
+        rows = await self._session.fetch(_LOCK, names)
+        if len(rows) < len(names):
+            await self._session.execute(
+                "INSERT INTO stock (ingredient) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", names
             )
-        units: int = on_hand
-        return units
+            rows = await self._session.fetch(_LOCK, names)
+        return {r["ingredient"]: r["on_hand"] for r in rows}
 
     async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
         row = await self._session.fetchrow(_MOVE, ingredient, delta, reason.value, request_id)

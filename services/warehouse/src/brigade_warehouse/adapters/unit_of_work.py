@@ -1,15 +1,28 @@
 """The warehouse's unit of work on PostgreSQL: its repositories on one transaction (brigade_common's
-`UnitOfWork`), and the messages its events become at commit."""
+`UnitOfWork`), and the messages its events become at commit (each request's in its own command's
+context when the unit of work serves several: `speak_for`)."""
 
 from __future__ import annotations
 
-from brigade_common.messaging import Outgoing
+from prometheus_client import Gauge, Histogram
+
+from brigade_common.messaging import MessageContext, Outgoing
 from brigade_common.unit_of_work import UnitOfWork
 from brigade_common.writes import Session
 from brigade_warehouse.adapters.messages import outgoing
 from brigade_warehouse.adapters.requests import PostgresRequests
 from brigade_warehouse.adapters.stock import PostgresPurchases, PostgresStock
 from brigade_warehouse.domain.events import Event
+
+SUPPLIES_WAITING = Gauge(
+    "warehouse_supplies_waiting",
+    "Supply commands waiting for a first-step transaction: every one that may run at once, runs.",
+)
+OPENED_TOGETHER = Histogram(
+    "warehouse_supplies_opened_together",
+    "Supply requests registered by one transaction (the commands that came while the others ran go together).",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 
 
 class PostgresWarehouseUnitOfWork(UnitOfWork[Event]):
@@ -21,9 +34,23 @@ class PostgresWarehouseUnitOfWork(UnitOfWork[Event]):
         self.requests = PostgresRequests(session)
         self.stock = PostgresStock(session)
         self.purchases = PostgresPurchases(session)
+        self._contexts: dict[str, MessageContext] = {}  # per request, when several are served
+
+    async def commit(self) -> None:
+        opened = self.requests.opened
+        await super().commit()
+        if opened:
+            OPENED_TOGETHER.observe(opened)
+
+    def speak_for(self, request_id: str, context: MessageContext) -> None:
+        self._contexts[request_id] = context
 
     def persist(self) -> list[Event]:
         return self.requests.persist()
 
     def to_message(self, event: Event) -> Outgoing:
         return outgoing(event)
+
+    def context_of(self, event: Event) -> MessageContext | None:
+        request_id: str | None = getattr(event, "request_id", None)
+        return self._contexts.get(request_id) if request_id and self._contexts else None

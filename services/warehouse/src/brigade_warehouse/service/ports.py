@@ -3,7 +3,7 @@ repositories, the market, the read side. Adapters implement them; unit tests fak
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -24,10 +24,16 @@ class Requests(Protocol):
     async def get(self, request_id: str) -> SupplyRequest | None:
         """The request, locked until the unit of work ends (its settlement is written at commit)."""
 
+    async def get_all(self, request_ids: Sequence[str]) -> dict[str, SupplyRequest]:
+        """The requests there are of `request_ids`, by id, locked like `get`, in one order."""
+
 
 class Stock(Protocol):
     async def lock(self, ingredient: str) -> int:
         """Lock the ingredient's row (created at zero when missing); what is on hand."""
+
+    async def lock_all(self, ingredients: Iterable[str]) -> dict[str, int]:
+        """`lock` for several rows at once, in one order: what is on hand of each."""
 
     async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
         """Write a ledger row and the balance it changes, together."""
@@ -54,6 +60,9 @@ class WarehouseUnitOfWork(Transactional, Protocol):
 
     def mark_processed(self, entry: InboxEntry) -> None:
         """The message `entry` names is done, as of this unit of work's commit."""
+
+    def speak_for(self, request_id: str, context: MessageContext) -> None:
+        """The messages of the request's events carry `context` (its command's), not the unit of work's."""
 
 
 UnitOfWorkFactory = Callable[[MessageContext, InboxEntry | None], WarehouseUnitOfWork]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from brigade_kitchen.service.admission import Admission
+from brigade_common.admission import Admission
 
 
 class Runs:

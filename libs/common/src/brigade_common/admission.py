@@ -1,16 +1,17 @@
-"""Admission control for the reservation transaction: at most N at once per process, and the orders
-that come meanwhile placed together. The warehouse's deliveries go the same way (`Kitchen.deliver`):
-they lock their orders' pantry rows as the orders do.
+"""Admission control for a transaction that every job of a kind runs on the same rows: at most N at
+once per process, and the jobs that come meanwhile taken together into the next.
 
-Every order of a dish locks the same pantry rows, so its orders go one transaction after the other
-however many run at once, and each transaction holds the rows for its round trips under the lock
-(`kitchen_pantry_hold_seconds`). Past a few concurrent transactions, more of them only queue inside
-PostgreSQL on those locks, each holding a pooled connection. So at most `limit` run at once; a job
-that comes while they all run waits here, and when one ends, it takes every job waiting (up to
-`max_group`) into its next transaction: one lock, one write and one commit for all of them, where
-one by one each would pay for its own (the way PostgreSQL's own group commit shares a WAL flush).
-A job that finds a free slot starts at once (with any that came in the same instant): nothing waits
-for a group to fill.
+Jobs that lock the same rows (every order of a dish its pantry rows; every delivery of an ingredient
+its stock row) go one transaction after the other however many run at once, and each transaction holds
+the rows for its round trips under the lock. Past a few concurrent transactions, more of them only
+queue inside PostgreSQL on those locks, each holding a pooled connection. So at most `limit` run at
+once; a job that comes while they all run waits here, and when one ends, it takes every job waiting
+(up to `max_group`) into its next transaction: one lock, one write and one commit for all of them,
+where one by one each would pay for its own (the way PostgreSQL's own group commit shares a WAL
+flush). A job that finds a free slot starts at once (with any that came in the same instant): nothing
+waits for a group to fill. `run` does the group's work and answers each job; it may give a job the
+outcome it would have had alone by running it alone (the kitchen's orders and deliveries, the
+warehouse's supply commands).
 
 A limit of 0 admits everything, each job in its caller's task (no control).
 """

@@ -1,0 +1,80 @@
+"""Supply commands that come while one's first step runs take theirs together, on real PostgreSQL and
+NATS: one transaction registers their requests and delivers those the stock covers, each on the stock
+as the one before left it and in its own command's context; one that must buy goes on alone."""
+
+from __future__ import annotations
+
+import re
+
+from brigade_common.envelope import Envelope
+from brigade_contracts import warehouse as w
+from services.warehouse.tests.integration.harness import (
+    WarehouseClient,
+    check_invariants,
+    command,
+    eventually,
+    market,
+    purchases_for,
+)
+
+
+def _metric(page: str, name: str) -> float:
+    found = re.search(rf"^{name} ([0-9.e+-]+)$", page, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+async def _metrics(wh: WarehouseClient) -> str:
+    return (await wh.http.get("/metrics")).text
+
+
+async def test_commands_that_came_while_one_ran_open_together_each_as_alone(
+    warehouse: WarehouseClient, nats_url: str
+) -> None:
+    before = await _metrics(warehouse)
+    first = command("pollo", 1)
+    group = [command("pollo", 2), command("pollo", 2), command("lechuga", 2)]  # pollo 4, lechuga 2 in stock
+    sent: dict[str, Envelope] = {}
+    async with warehouse.db.acquire() as holder:  # pollo's row, held: the first command waits for it
+        tx = holder.transaction()
+        await tx.start()
+        await holder.execute("SELECT 1 FROM stock WHERE ingredient = 'pollo' FOR UPDATE")
+        sent[first["request_id"]], _ = await warehouse.send(first)
+
+        async def blocked() -> bool:
+            n = await warehouse.db.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'warehouse' "
+                "AND wait_event_type = 'Lock'"
+            )
+            return int(n) >= 1
+
+        await eventually(blocked, 15, "the first command waiting for pollo's row")
+        for cmd in group:
+            sent[cmd["request_id"]], _ = await warehouse.send(cmd)
+
+        async def queued() -> bool:
+            return _metric(await _metrics(warehouse), "warehouse_supplies_waiting") == len(group)
+
+        await eventually(queued, 15, "the three commands waiting for the transaction that runs")
+        await tx.rollback()
+        async with market(nats_url, seed=7, max_units=5):
+            outcomes = {cmd["request_id"]: await warehouse.outcome(cmd["request_id"]) for cmd in (first, *group)}
+            await check_invariants(warehouse)
+
+    # pollo 4: 1 for the first, 2 for the next; the last pollo found 1 on hand and bought the rest.
+    assert all(subject == w.SUPPLY_DELIVERED for subject, _ in outcomes.values())
+    assert await purchases_for(warehouse, group[0]["request_id"]) == []
+    assert await purchases_for(warehouse, group[2]["request_id"]) == []
+    bought = await purchases_for(warehouse, group[1]["request_id"])
+    assert bought and bought[0]["requested"] == 1
+    after = await _metrics(warehouse)
+
+    def more(name: str) -> float:
+        return _metric(after, name) - _metric(before, name)
+
+    # Two first steps registered the four requests (the first alone, then the three).
+    assert more("warehouse_supplies_opened_together_count") == 2
+    assert more("warehouse_supplies_opened_together_sum") == 4
+    # Each outcome was caused by its own command, in its correlation.
+    for _, env in await warehouse.stream(w.SUPPLY_DELIVERED):
+        cause = sent[env.data["request_id"]]
+        assert (env.causation_id, env.correlation_id) == (cause.id, cause.correlation_id)
