@@ -8,7 +8,9 @@ import contextlib
 import io
 import json
 import os
+import random
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from brigade_common.devservers import free_port, port_in_use
+from brigade_common.devservers import port_in_use
 from brigade_common.testing.waiting import eventually
 from brigade_devstack.catalog import ServiceSpec, service_table
 from brigade_devstack.console import Console
@@ -118,14 +120,38 @@ class RunningUp:
         return running
 
 
+def _ephemeral_low() -> int:
+    """The first port the kernel hands out to outgoing connections (their local ports)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_ports(count: int, taken: set[int] | None = None) -> int:
     """The first of `count` consecutive ports that were free a moment ago and are not in `taken`
-    (which gets them: two picks of one run never share a port, as the OS may hand one out twice)."""
+    (which gets them: two picks of one run never share a port).
+
+    They are below the kernel's range for outgoing connections' local ports: a port of that range,
+    free when picked, can be any connection's by the time the stack binds it (the suite opens many, on
+    two workers; a nats-server's cluster routes, three ports in a row, met one). The other tests pick
+    their ports in that range (`free_port`), so they do not meet these either."""
     taken = set() if taken is None else taken
+    high = _ephemeral_low() - count
     while True:
-        first = free_port()
+        first = random.randrange(10_000, high)
         wanted = range(first, first + count)
-        if first + count < 65536 and taken.isdisjoint(wanted) and all(not port_in_use(p) for p in wanted):
+        if taken.isdisjoint(wanted) and all(not port_in_use(p) and _bindable(p) for p in wanted):
             taken.update(wanted)
             return first
 
