@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from brigade_common.admission import Admission
+from brigade_common.admission import Admission, each_as_alone
 
 
 class Runs:
@@ -140,3 +140,30 @@ async def test_with_no_limit_every_job_runs_alone_in_its_callers_task() -> None:
     task = asyncio.create_task(admission.submit("a"), name="the caller")
     assert await task == "the caller"
     assert groups == [["a"]]
+
+
+async def test_each_as_alone_runs_alone_what_the_group_left_and_every_job_of_a_failed_group() -> None:
+
+    ran_alone: list[str] = []
+
+    async def alone(job: str) -> str:
+        ran_alone.append(job)
+        if job == "bad":
+            raise ValueError(job)
+        return f"{job} alone"
+
+    async def leaves_b(group: Sequence[str]) -> list[str | None]:
+        return [None if job == "b" else f"{job} together" for job in group]
+
+    assert await each_as_alone(["a", "b"], leaves_b, alone, what="t") == ["a together", "b alone"]
+    assert ran_alone == ["b"]
+
+    async def fails(group: Sequence[str]) -> list[str | None]:
+        raise ConnectionResetError("the connection broke")
+
+    ran_alone.clear()
+    outcomes = await each_as_alone(["a", "bad"], fails, alone, what="t")
+    assert outcomes[0] == "a alone" and isinstance(outcomes[1], ValueError)
+    [lone] = await each_as_alone(["a"], fails, alone, what="t")
+    assert isinstance(lone, ConnectionResetError)  # a lone job is not tried twice
+    assert ran_alone == ["a", "bad"]

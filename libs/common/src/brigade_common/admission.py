@@ -13,7 +13,8 @@ waits for a group to fill. `run` does the group's work and answers each job; it 
 outcome it would have had alone by running it alone (the kitchen's orders and deliveries, the
 warehouse's supply commands).
 
-A limit of 0 admits everything, each job in its caller's task (no control).
+A limit of 0 admits everything, each job in its caller's task (no control). `each_as_alone` is the `run` the
+services give it: the group's transaction, then alone what it left or every job of a group that failed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ import contextvars
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from brigade_common.logging import get_logger
+
+log = get_logger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -92,3 +96,32 @@ def _outcome(result: R | BaseException) -> R:
     if isinstance(result, BaseException):
         raise result
     return result
+
+
+async def each_as_alone(
+    jobs: Sequence[T],
+    together: Callable[[Sequence[T]], Awaitable[Sequence[R | None]]],
+    alone: Callable[[T], Awaitable[R]],
+    *,
+    what: str,
+) -> list[R | BaseException]:
+    """A `run` for `Admission`: the jobs `together` in one transaction, and `alone` (each in a transaction
+    of its own) a job the group left (None), or every job when the group's transaction failed, so that
+    each gets the outcome it would have had by itself. A lone job's failure is its outcome (not tried twice)."""
+    try:
+        grouped = await together(jobs)
+    except Exception as exc:
+        if len(jobs) == 1:
+            return [exc]
+        log.info("group_failed_each_alone", jobs=what, group=len(jobs), error=type(exc).__name__)
+        grouped = [None] * len(jobs)
+    outcomes: list[R | BaseException] = []
+    for job, outcome in zip(jobs, grouped, strict=True):
+        if outcome is None:
+            try:
+                outcome = await alone(job)
+            except Exception as exc:  # it is this job's outcome
+                outcomes.append(exc)
+                continue
+        outcomes.append(outcome)
+    return outcomes

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from brigade_common.admission import Admission
-from brigade_common.logging import get_logger
+from brigade_common.admission import Admission, each_as_alone
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.domain.errors import ExpiryNotDue, UnknownOrder
@@ -30,7 +29,6 @@ from brigade_kitchen.service.handlers import (
 from brigade_kitchen.service.ports import KitchenViews, MenuCache, OrderWaiters, UnitOfWorkFactory, Waiting
 
 _HANDLERS = {**HANDLERS, **menu.HANDLERS}
-log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,23 +105,18 @@ class Kitchen:
     async def _place_group(self, jobs: Sequence[tuple[PlaceOrder, MessageContext]]) -> list[Placed | BaseException]:
         """Place orders together in one transaction; an order the group cannot place (a replay, a dish
         off the menu or at another version), or every order when the group's transaction fails, is
-        then placed alone, so that each gets the answer it would have got by itself."""
-        together: Sequence[Placed | None] = [None] * len(jobs)
-        if len(jobs) > 1:
-            try:
-                together = await place_orders(jobs, self._uow(jobs[0][1], None), self.deps)
-            except Exception as exc:  # each order alone, below, gets its own error
-                log.info("orders_placed_alone", orders=len(jobs), error=type(exc).__name__)
-        results: list[Placed | BaseException] = []
-        for (cmd, context), placed in zip(jobs, together, strict=True):
-            if placed is None:
-                try:
-                    placed = await place_order(cmd, self._uow(context, None), self.deps)
-                except Exception as exc:  # it is this order's answer
-                    results.append(exc)
-                    continue
-            results.append(placed)
-        return results
+        then placed alone, so that each gets the answer it would have got by itself. A lone order goes
+        the single way at once."""
+
+        async def together(group: Sequence[tuple[PlaceOrder, MessageContext]]) -> Sequence[Placed | None]:
+            if len(group) == 1:
+                return [None]
+            return await place_orders(group, self._uow(group[0][1], None), self.deps)
+
+        async def alone(job: tuple[PlaceOrder, MessageContext]) -> Placed:
+            return await place_order(job[0], self._uow(job[1], None), self.deps)
+
+        return await each_as_alone(jobs, together, alone, what="orders")
 
     async def deliver(self, cmd: ApplyDelivery, *, context: MessageContext, inbox: InboxEntry) -> None:
         """Apply a delivery the warehouse made; at most N delivery transactions at once, and the
@@ -135,28 +128,22 @@ class Kitchen:
     async def _deliver_group(
         self, jobs: Sequence[tuple[ApplyDelivery, MessageContext, InboxEntry]]
     ) -> list[bool | BaseException]:
-        """Apply deliveries together; one the group leaves (its request unknown here), or every one when
-        the group's transaction fails, is then applied alone, and gets the outcome it would have had."""
-        try:
-            together: Sequence[bool | None] = await apply_deliveries(jobs, self._uow(jobs[0][1], None), self.deps)
-        except Exception as exc:
-            if len(jobs) == 1:
-                return [exc]
-            log.info("deliveries_applied_alone", deliveries=len(jobs), error=type(exc).__name__)
-            together = [None] * len(jobs)
-        results: list[bool | BaseException] = []
-        for (cmd, context, inbox), applied in zip(jobs, together, strict=True):
-            if applied is None:
-                try:
-                    await apply_delivery(cmd, self._uow(context, inbox), self.deps)
-                    applied = True
-                except AlreadyProcessed:
-                    applied = False
-                except Exception as exc:  # it is this delivery's outcome
-                    results.append(exc)
-                    continue
-            results.append(applied)
-        return results
+        """Apply deliveries together (a lone one too: its message is claimed the same way); one the group
+        leaves (its request unknown here), or every one when the group's transaction fails, is then
+        applied alone, and gets the outcome it would have had."""
+
+        async def together(group: Sequence[tuple[ApplyDelivery, MessageContext, InboxEntry]]) -> Sequence[bool | None]:
+            return await apply_deliveries(group, self._uow(group[0][1], None), self.deps)
+
+        async def alone(job: tuple[ApplyDelivery, MessageContext, InboxEntry]) -> bool:
+            cmd, context, inbox = job
+            try:
+                await apply_delivery(cmd, self._uow(context, inbox), self.deps)
+            except AlreadyProcessed:
+                return False
+            return True
+
+        return await each_as_alone(jobs, together, alone, what="deliveries")
 
     async def _outcome(self, waiting: Waiting, order: OrderState) -> OrderState:
         """The pending order's first state past `pending`, or as it stands at the end of the wait."""

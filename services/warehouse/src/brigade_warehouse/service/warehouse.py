@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from brigade_common.admission import Admission
-from brigade_common.logging import get_logger
+from brigade_common.admission import Admission, each_as_alone
 from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_warehouse.domain.model import RequestStatus
 from brigade_warehouse.service.commands import SupplyIngredient
 from brigade_warehouse.service.handlers import Deps, MustBuy, open_requests, supply_ingredient
 from brigade_warehouse.service.ports import Progress, UnitOfWorkFactory, WarehouseUnitOfWork, WarehouseViews
 
-log = get_logger(__name__)
 Job = tuple[SupplyIngredient, MessageContext, InboxEntry]
 
 
@@ -46,13 +44,14 @@ class Warehouse:
             return opened
         return await supply_ingredient(cmd, uow, self.deps, progress, opened=opened)
 
-    async def _open_group(self, jobs: Sequence[Job]) -> Sequence[RequestStatus | MustBuy | BaseException | None]:
-        """The first step of the commands together; when the group's transaction fails, each command
-        then runs it alone (None), and gets the outcome it would have had."""
-        try:
-            return await open_requests(jobs, self._uow(jobs[0][1], None), self.deps)
-        except Exception as exc:
-            if len(jobs) == 1:
-                return [exc]
-            log.info("supplies_opened_alone", commands=len(jobs), error=type(exc).__name__)
-            return [None] * len(jobs)
+    async def _open_group(self, jobs: Sequence[Job]) -> list[RequestStatus | MustBuy | BaseException | None]:
+        """The first step of the commands together; when the group's transaction fails, each command's
+        first step then runs in a transaction of its own, and gets the outcome it would have had."""
+
+        async def together(group: Sequence[Job]) -> Sequence[RequestStatus | MustBuy | None]:
+            return await open_requests(group, self._uow(group[0][1], None), self.deps)
+
+        async def alone(job: Job) -> RequestStatus | MustBuy | None:
+            return (await together([job]))[0]
+
+        return await each_as_alone(jobs, together, alone, what="supply commands")
