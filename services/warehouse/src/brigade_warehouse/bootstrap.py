@@ -52,7 +52,7 @@ async def open_warehouse(
                 deadline_s=settings.supply_deadline_s,
                 market_timeout_s=settings.market_timeout_s,
             ),
-            max_concurrent_openings=settings.max_concurrent_openings,
+            max_concurrent_stock_transactions=settings.max_concurrent_stock_transactions,
         )
         SUPPLIES_WAITING.set_function(lambda: warehouse.supplies_waiting)
         await runtime.run_consumers(consumer_specs(warehouse, settings))

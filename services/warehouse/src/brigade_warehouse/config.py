@@ -24,7 +24,7 @@ class Settings(ServiceSettings, DatabaseSettings, ConsumerSettings, JwtSettings)
     market_timeout_s: float = Field(default=2.0, gt=0)
     # Pause after a failed market call before the next try.
     market_retry_s: float = Field(default=0.2, ge=0)
-    # First steps of supply commands (register the request, deliver from stock) running at once in this
-    # process; the commands that come meanwhile take theirs together in the next transaction (one lock of
-    # their requests and stock rows, one commit). 0 = no limit, one command each.
-    max_concurrent_openings: int = Field(default=1, ge=0, le=1024)
+    # Transactions of supply commands at the stock (register a request, stock a purchase, deliver)
+    # running at once in this process; the commands that come meanwhile take theirs together in the next
+    # (one lock of their requests and stock rows, one commit). 0 = no limit, one command each.
+    max_concurrent_stock_transactions: int = Field(default=1, ge=0, le=1024)

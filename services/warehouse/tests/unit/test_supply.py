@@ -9,9 +9,10 @@ from brigade_contracts.warehouse import StockReason
 from brigade_warehouse.domain.events import PurchaseMade, StockMoved, SupplyDelivered, SupplyFailed
 from brigade_warehouse.domain.model import RequestStatus
 from brigade_warehouse.service.commands import SupplyIngredient
-from brigade_warehouse.service.handlers import supply_ingredient
+from brigade_warehouse.service.handlers import MustBuy, Turn, supply_ingredient, take_turn
 from brigade_warehouse.service.ports import Bought
 from services.warehouse.tests.unit.fakes import (
+    CTX,
     FakeClock,
     FakeProgress,
     FakeUnitOfWork,
@@ -31,9 +32,12 @@ async def run(
     cmd: SupplyIngredient = CMD,
     deadline_s: float = 30.0,
 ) -> RequestStatus:
-    return await supply_ingredient(
-        cmd, lambda: FakeUnitOfWork(state), deps(market, clock, deadline_s=deadline_s), progress or FakeProgress()
-    )
+    d = deps(market, clock, deadline_s=deadline_s)
+
+    async def alone(turn: Turn) -> RequestStatus | MustBuy:
+        return await take_turn(turn, FakeUnitOfWork(state), d)
+
+    return await supply_ingredient(cmd, CTX, progress or FakeProgress(), d, alone)
 
 
 async def test_enough_stock_is_delivered_without_the_market() -> None:
@@ -71,6 +75,7 @@ async def test_a_short_stock_buys_what_is_missing_until_it_is_enough() -> None:
     assert bought == [1, 2]  # a purchase of nothing moves nothing
     assert state.stock["lechuga"] == 0
     assert progress.kept_alive == 3
+    assert state.commits == 4  # the registration, then each purchase stocked and the request looked at again
 
 
 async def test_the_deadline_fails_the_request_with_the_last_market_error() -> None:

@@ -1,6 +1,6 @@
-"""The first step of several supply commands in one transaction, against in-memory fakes: each
-request as it would be alone, on the stock as the one before left it; one that must buy goes on
-alone at the market. No servers."""
+"""The turns of several supply commands at the stock in one transaction, against in-memory fakes: each
+request as it would be alone, on the stock as the one before left it; a purchase is its buyer's to
+deliver; one that must buy goes on at the market by itself. No servers."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import asyncio
 from collections.abc import Sequence
 
 from brigade_common.messaging import InboxEntry, MessageContext
-from brigade_warehouse.domain.events import SupplyDelivered
+from brigade_warehouse.domain.events import PurchaseMade, SupplyDelivered
 from brigade_warehouse.domain.model import RequestStatus, SupplyRequest
 from brigade_warehouse.service.commands import SupplyIngredient
-from brigade_warehouse.service.handlers import MustBuy, open_requests
+from brigade_warehouse.service.handlers import MustBuy, Purchase, Turn, take_turns
+from brigade_warehouse.service.ports import Bought
 from brigade_warehouse.service.warehouse import Warehouse
 from services.warehouse.tests.unit.fakes import (
     FakeClock,
@@ -28,11 +29,13 @@ def _cmd(n: int, ingredient: str, amount: int) -> SupplyIngredient:
     return SupplyIngredient(f"{n:08d}-1111-4111-8111-111111111111", f"o{n}", ingredient, amount)
 
 
-def _job(cmd: SupplyIngredient) -> tuple[SupplyIngredient, MessageContext, InboxEntry]:
-    return (
+def _job(cmd: SupplyIngredient, bought: int | None = None) -> Turn:
+    return Turn(
         cmd,
         MessageContext(f"corr-{cmd.order_id}", f"msg-{cmd.order_id}"),
         InboxEntry("warehouse-supply", cmd.order_id),
+        first=bought is None,
+        purchase=None if bought is None else Purchase(bought, Bought(bought, "Proveedor Uno")),
     )
 
 
@@ -40,7 +43,7 @@ async def test_one_transaction_takes_each_commands_first_step_on_the_stock_the_o
     state, clock = WarehouseState(stock={"lechuga": 8, "pollo": 2}), FakeClock()
     cmds = [_cmd(1, "lechuga", 5), _cmd(2, "lechuga", 5), _cmd(3, "pollo", 2)]
     uow = FakeUnitOfWork(state)
-    ended = await open_requests([_job(c) for c in cmds], uow, deps(ScriptedMarket([]), clock))
+    ended = await take_turns([_job(c) for c in cmds], uow, deps(ScriptedMarket([]), clock))
     assert ended[0] is RequestStatus.DELIVERED and ended[2] is RequestStatus.DELIVERED
     assert isinstance(ended[1], MustBuy) and ended[1].on_hand == 3  # what the first left
     assert state.commits == 1 and state.stock == {"lechuga": 3, "pollo": 0}
@@ -55,10 +58,33 @@ async def test_one_transaction_takes_each_commands_first_step_on_the_stock_the_o
 async def test_a_settled_request_commanded_again_is_only_marked_processed() -> None:
     state, clock = WarehouseState(stock={"lechuga": 8}), FakeClock()
     cmd = _cmd(1, "lechuga", 5)
-    await open_requests([_job(cmd)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock))
-    ended = await open_requests([_job(cmd), _job(cmd)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock))
+    await take_turns([_job(cmd)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock))
+    ended = await take_turns([_job(cmd), _job(cmd)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock))
     assert ended == [RequestStatus.DELIVERED, RequestStatus.DELIVERED]
     assert state.stock == {"lechuga": 3} and len(state.of(SupplyDelivered)) == 1
+
+
+async def test_a_purchase_is_stocked_and_delivered_to_its_buyer_before_the_others_first_steps() -> None:
+    state, clock = WarehouseState(stock={"lechuga": 3}), FakeClock()
+    buyer, newcomer = _cmd(1, "lechuga", 5), _cmd(2, "lechuga", 2)
+    await take_turns([_job(buyer)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock))  # must buy 2
+    # The newcomer's first step came first; the buyer's purchase of 2 is taken first all the same.
+    ended = await take_turns(
+        [_job(newcomer), _job(buyer, bought=2)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock)
+    )
+    assert ended[1] is RequestStatus.DELIVERED
+    assert isinstance(ended[0], MustBuy) and ended[0].on_hand == 0  # what the buyer left
+    [made] = state.of(PurchaseMade)
+    assert (made.request_id, made.received) == (buyer.request_id, 2)  # type: ignore[attr-defined]
+    assert state.commits == 2 and state.stock == {"lechuga": 0}
+
+
+async def test_a_turn_for_a_request_never_registered_ends_in_nothing_and_changes_nothing() -> None:
+    state, clock = WarehouseState(stock={"lechuga": 3}), FakeClock()
+    ended = await take_turns(
+        [_job(_cmd(1, "lechuga", 5), bought=2)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock)
+    )
+    assert ended == [None] and state.stock == {"lechuga": 3} and state.inbox == set()
 
 
 def _warehouse(state: WarehouseState, market: ScriptedMarket, uow: type[FakeUnitOfWork] = FakeUnitOfWork) -> Warehouse:
@@ -66,7 +92,7 @@ def _warehouse(state: WarehouseState, market: ScriptedMarket, uow: type[FakeUnit
         uow=lambda context, inbox: uow(state),
         views=None,  # type: ignore[arg-type]
         deps=deps(market, FakeClock()),
-        max_concurrent_openings=1,
+        max_concurrent_stock_transactions=1,
     )
 
 
@@ -79,8 +105,8 @@ async def test_commands_at_once_go_together_and_the_one_that_must_buy_goes_on_at
     )
     assert ended == [RequestStatus.DELIVERED, RequestStatus.DELIVERED]
     assert market.asked == [2]  # 5 wanted, 3 left by the first
-    # The group's one transaction, the purchase's, the delivery's: no second registration.
-    assert state.commits == 3 and state.stock == {"lechuga": 0}
+    # The group's one transaction, then the purchase's, which delivers: no second registration.
+    assert state.commits == 2 and state.stock == {"lechuga": 0}
 
 
 class BrokenGroups(FakeRequests):

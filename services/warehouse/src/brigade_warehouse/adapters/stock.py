@@ -53,6 +53,7 @@ class PostgresStock:
 class PostgresPurchases:
     def __init__(self, session: Session) -> None:
         self._session = session
+        self.recorded = 0
 
     async def record(
         self, request_id: str, ingredient: str, requested: int, received: int, supplier: str
@@ -67,4 +68,5 @@ class PostgresPurchases:
             supplier,
         )
         assert row is not None
+        self.recorded += 1
         return PurchaseMade(row["id"], request_id, ingredient, requested, received, supplier, row["created_at"])

@@ -16,11 +16,16 @@ from brigade_warehouse.domain.events import Event
 
 SUPPLIES_WAITING = Gauge(
     "warehouse_supplies_waiting",
-    "Supply commands waiting for a first-step transaction: every one that may run at once, runs.",
+    "Supply commands waiting for a stock transaction: every one that may run at once, runs.",
 )
 OPENED_TOGETHER = Histogram(
     "warehouse_supplies_opened_together",
     "Supply requests registered by one transaction (the commands that came while the others ran go together).",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
+PURCHASES_TOGETHER = Histogram(
+    "warehouse_purchases_stocked_together",
+    "Market purchases recorded and stocked by one transaction (those made while the others ran go together).",
     buckets=(1, 2, 4, 8, 16, 32, 64),
 )
 
@@ -37,10 +42,12 @@ class PostgresWarehouseUnitOfWork(UnitOfWork[Event]):
         self._contexts: dict[str, MessageContext] = {}  # per request, when several are served
 
     async def commit(self) -> None:
-        opened = self.requests.opened
+        opened, bought = self.requests.opened, self.purchases.recorded
         await super().commit()
         if opened:
             OPENED_TOGETHER.observe(opened)
+        if bought:
+            PURCHASES_TOGETHER.observe(bought)
 
     def speak_for(self, request_id: str, context: MessageContext) -> None:
         self._contexts[request_id] = context
