@@ -33,9 +33,9 @@ class Settings(ServiceSettings, DatabaseSettings, ConsumerSettings, JwtSettings)
     # they all run wait in the process rather than on the pantry row locks in PostgreSQL, and go together
     # in the next transaction (one lock, one write, one commit for all). 0 = no limit, one order each.
     max_concurrent_reservations: int = Field(default=2, ge=0, le=1024)
-    # Delivery transactions (the warehouse's deliveries, from the kitchen-supply consumer) running at once in
-    # this process; the deliveries that come meanwhile are applied together in the next (their orders and
-    # pantry rows locked once, one commit). 0 = no limit, one delivery each.
+    # Delivery transactions (the warehouse's deliveries and purchases, from the kitchen-supply and
+    # kitchen-purchases consumers) running at once in this process; those that come meanwhile are applied
+    # together in the next (their orders and pantry rows locked once, one commit). 0 = no limit, one each.
     max_concurrent_deliveries: int = Field(default=1, ge=0, le=1024)
     # Dishes and the menu read through a JetStream KV bucket before PostgreSQL (off: every read from
     # PostgreSQL), each entry kept this long unless a change of its dish deletes it first.

@@ -13,7 +13,7 @@ from brigade_common.dlq.letters import read_dead_letters
 from brigade_common.envelope import MSG_ID, Envelope
 from brigade_common.testing.waiting import eventually
 from brigade_contracts import kitchen as k
-from brigade_contracts.warehouse import SUPPLY_DELIVERED, SupplyDelivered
+from brigade_contracts.warehouse import PURCHASE_MADE, SUPPLY_DELIVERED, PurchaseMade, SupplyDelivered
 from services.kitchen.tests.integration.harness import KitchenClient
 from services.kitchen.tests.integration.test_deliveries import blocked_on_locks
 from services.kitchen.tests.integration.test_placed_together import _metric, _metrics
@@ -116,3 +116,73 @@ async def test_deliveries_that_came_while_one_ran_are_applied_together_each_as_a
     await eventually(lambda: all(heard.get(o) == c for o, c in wanted.items()), 15, "each order's events")
     for sub in subs:
         await sub.unsubscribe()
+
+
+async def test_a_purchase_that_comes_with_its_delivery_goes_in_the_same_transaction_a_step_of_its_own(
+    kitchen: KitchenClient,
+) -> None:
+    steps: list[dict[str, Any]] = []  # the journey steps' envelopes, as the live feed hears them
+
+    async def hear(msg: Msg) -> None:
+        steps.append(json.loads(msg.data))
+
+    sub = await kitchen.app.nc.subscribe(k.JOURNEY_STEP, cb=hear)
+    a, a_requests = await _pending(kitchen, "corr-a")
+    b, b_requests = await _pending(kitchen, "corr-b")
+    lechuga = b_requests[0]
+    bought = Envelope.wrap(
+        PURCHASE_MADE,
+        PurchaseMade(
+            purchase_id=41,
+            request_id=lechuga["id"],
+            ingredient=lechuga["ingredient"],
+            requested=lechuga["amount"],
+            received=lechuga["amount"],
+            supplier="La Granja",
+        ),
+        correlation_id="corr-b",
+    )
+    delivered = _delivery(b, lechuga, "corr-b")
+    js = kitchen.app.nc.jetstream()
+    before = await _metrics(kitchen)
+
+    async with kitchen.db.acquire() as holder:  # order a's row, held: its delivery waits for it
+        tx = holder.transaction()
+        await tx.start()
+        await holder.execute("SELECT 1 FROM orders WHERE id = $1::uuid FOR UPDATE", a)
+        first = _delivery(a, a_requests[0], "corr-a")
+        await js.publish(SUPPLY_DELIVERED, first.to_bytes(), headers=first.headers())
+        await blocked_on_locks(kitchen.db, 1)
+        # As the warehouse sends them, from one transaction: the delivery's message first.
+        for subject, env in ((SUPPLY_DELIVERED, delivered), (PURCHASE_MADE, bought)):
+            await js.publish(subject, env.to_bytes(), headers=env.headers())
+
+        async def queued() -> bool:
+            return _metric(await _metrics(kitchen), "kitchen_deliveries_waiting") == 2
+
+        await eventually(queued, 15, "b's delivery and purchase waiting for the transaction that runs")
+        await tx.rollback()
+
+    def stepped() -> bool:
+        return {"purchased", "delivered"} <= {s["data"]["kind"] for s in steps if s["data"]["order_id"] == b}
+
+    await eventually(stepped, 15, "order b's purchase and delivery on its journey")
+    after = await _metrics(kitchen)
+    # a's delivery alone, then b's delivery and purchase in one transaction.
+    assert (
+        _metric(after, "kitchen_deliveries_applied_together_count")
+        - _metric(before, "kitchen_deliveries_applied_together_count")
+        == 2
+    )
+    assert (
+        _metric(after, "kitchen_deliveries_applied_together_sum")
+        - _metric(before, "kitchen_deliveries_applied_together_sum")
+        == 3
+    )
+    journey = (await kitchen.http.get(f"{ORDERS}/{b}/journey", headers=kitchen.auth())).json()
+    kinds = [s["kind"] for s in journey if s["kind"] in ("purchased", "delivered")]
+    assert kinds == ["purchased", "delivered"]  # bought, then delivered
+    # Each step's message was caused by its own message.
+    causes = {s["data"]["kind"]: s["causation_id"] for s in steps if s["data"]["order_id"] == b}
+    assert (causes["purchased"], causes["delivered"]) == (bought.id, delivered.id)
+    await sub.unsubscribe()

@@ -20,7 +20,7 @@ from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContex
 from brigade_common.testing.fakes import FakeClock, Ids
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.errors import DuplicateDishName
-from brigade_kitchen.domain.events import Event, Held, OrderState, PantryHeld, PantryMoved, order_of
+from brigade_kitchen.domain.events import Event, Held, OrderState, PantryHeld, PantryMoved, spoken_for
 from brigade_kitchen.domain.journey import Step, stamped, step_of
 from brigade_kitchen.domain.model import TRANSITIONS, Balance, Deadlines, Dish, Order
 from brigade_kitchen.seed_data import DISHES, PANTRY
@@ -232,7 +232,7 @@ class FakeUnitOfWork:
         self._context = context
         self._inbox = inbox
         self._recorded: list[Event] = []
-        self._contexts: dict[str, MessageContext] = {}
+        self._contexts: dict[tuple[str, str | None], MessageContext] = {}
         self.taken_together: list[int] = []  # orders each take_orders placed
         self.claimed: list[InboxEntry] = []  # by claim_all
         self.committed = False
@@ -285,8 +285,8 @@ class FakeUnitOfWork:
                 self.claimed.append(entry)
         return claims
 
-    def speak_for(self, order_id: str, context: MessageContext) -> None:
-        self._contexts[order_id] = context
+    def speak_for(self, order_id: str, context: MessageContext, *, step: str | None = None) -> None:
+        self._contexts[(order_id, step)] = context
 
     async def commit(self) -> None:
         state = self._state
@@ -311,7 +311,7 @@ class FakeUnitOfWork:
                 state.steps.setdefault(step.order_id, {}).setdefault(step.key, step)
         state.keys.update(self.idempotency.claimed)
         state.inbox.update([self._inbox] if self._inbox is not None else self.claimed)
-        state.published += [Published(e, self._contexts.get(order_of(e) or "", self._context)) for e in events]
+        state.published += [Published(e, spoken_for(self._contexts, e) or self._context) for e in events]
         state.commits += 1
         self.committed = True
 

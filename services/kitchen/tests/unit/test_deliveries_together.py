@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pytest
 
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
-from brigade_contracts.kitchen import OrderStatus, PantryReason
+from brigade_contracts.kitchen import OrderStatus, PantryReason, StepKind
 from brigade_kitchen.domain.errors import UnknownSupplyRequest
-from brigade_kitchen.domain.events import PantryMoved, SupplyRequested, order_of
+from brigade_kitchen.domain.events import PantryMoved, StepTaken, SupplyRequested, order_of
+from brigade_kitchen.domain.journey import delivered_key, purchase_key
 from brigade_kitchen.domain.model import Order
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service import handlers
@@ -20,8 +22,9 @@ from brigade_kitchen.service.kitchen import Kitchen
 from services.kitchen.tests.unit.fake_waiters import FakeWaiters
 from services.kitchen.tests.unit.fakes import FakeOrders, FakeUnitOfWork, FakeViews, KitchenState, deps
 
-Job = tuple[c.ApplyDelivery, MessageContext, InboxEntry]
+Job = tuple[c.ApplyDelivery | c.RecordPurchase, MessageContext, InboxEntry]
 UNKNOWN = "6f1c0000-0000-4000-8000-00000000dead"
+NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
 
 
 async def _waiting(state: KitchenState) -> list[SupplyRequested]:
@@ -92,6 +95,32 @@ async def test_a_delivery_for_an_unknown_request_is_left_unclaimed_to_be_applied
     assert {e.message_id for e in state.inbox} == {"m-2"}
 
 
+def _purchase(req: SupplyRequested, message_id: str, purchase_id: int, request_id: str | None = None) -> Job:
+    """The warehouse's purchase of all `req` asked for, in a message caused by the order's request."""
+    return (
+        c.RecordPurchase(purchase_id, request_id or req.request_id, req.amount, "La Granja", NOW),
+        MessageContext(f"corr-{req.order_id[-1]}", message_id),
+        InboxEntry("kitchen-purchases", message_id),
+    )
+
+
+async def test_purchases_go_with_the_deliveries_each_a_step_before_its_delivery_in_its_own_messages_context() -> None:
+    state = _empty()
+    lechuga, *_ = await _waiting(state)
+    sent = len(state.published)
+    # The delivery's message came first; the purchase it was bought by is the journey's step before it.
+    jobs = [_job(lechuga, "m-delivered"), _purchase(lechuga, "m-bought", 7), _purchase(lechuga, "m-other", 8, UNKNOWN)]
+    applied = await handlers.apply_deliveries(jobs, FakeUnitOfWork(state, MessageContext("group")), deps())
+    assert applied == [True, True, True]  # a purchase for a request the kitchen never made: acknowledged
+    steps = [p for p in state.published[sent:] if isinstance(p.event, StepTaken)]
+    assert [(p.event.key, p.event.kind) for p in steps] == [  # type: ignore[attr-defined]
+        (purchase_key(7), StepKind.PURCHASED),
+        (delivered_key(lechuga.request_id), StepKind.DELIVERED),
+    ]
+    assert [p.context.causation_id for p in steps] == ["m-bought", "m-delivered"]
+    assert {e.message_id for e in state.inbox} >= {"m-delivered", "m-bought", "m-other"}
+
+
 def _delivering(
     state: KitchenState, uows: list[FakeUnitOfWork], first: type[FakeUnitOfWork] = FakeUnitOfWork
 ) -> Kitchen:
@@ -109,7 +138,7 @@ def _delivering(
 
 async def _deliver_all(k: Kitchen, jobs: Sequence[Job]) -> list[object]:
     return await asyncio.gather(
-        *(k.deliver(cmd, context=context, inbox=inbox) for cmd, context, inbox in jobs), return_exceptions=True
+        *(k.receive(cmd, context=context, inbox=inbox) for cmd, context, inbox in jobs), return_exceptions=True
     )
 
 
@@ -177,5 +206,5 @@ async def test_a_lone_delivery_whose_transaction_fails_gets_its_error() -> None:
     k = _delivering(state, uows, first=BrokenUow)
     cmd, context, inbox = _job(first, "m-0")
     with pytest.raises(ConnectionResetError):
-        await k.deliver(cmd, context=context, inbox=inbox)
+        await k.receive(cmd, context=context, inbox=inbox)
     assert len(uows) == 1  # not tried again alone: the consumer's retry (or outage) rules decide

@@ -45,7 +45,7 @@ from brigade_kitchen.adapters.dishes import PostgresDishes
 from brigade_kitchen.adapters.messages import outgoing
 from brigade_kitchen.adapters.orders import PostgresOrders
 from brigade_kitchen.adapters.pantry import PostgresPantry
-from brigade_kitchen.domain.events import Event, order_of
+from brigade_kitchen.domain.events import Event, spoken_for
 from brigade_kitchen.domain.model import Balance, Dish
 from brigade_kitchen.service.commands import PlaceOrder
 from brigade_kitchen.service.ports import Intake
@@ -62,11 +62,11 @@ ORDERS_WAITING = Gauge(
 )
 DELIVERIES_WAITING = Gauge(
     "kitchen_deliveries_waiting",
-    "The warehouse's deliveries waiting for a delivery transaction: every one that may run at once, runs.",
+    "The warehouse's deliveries and purchases waiting for a delivery transaction: all that may run at once, run.",
 )
 DELIVERIES_TOGETHER = Histogram(
     "kitchen_deliveries_applied_together",
-    "The warehouse's deliveries applied by one transaction (those that came while the others ran go together).",
+    "The warehouse's deliveries and purchases applied by one transaction (what came while the others ran goes too).",
     buckets=(1, 2, 4, 8, 16, 32, 64),
 )
 PLACED_TOGETHER = Histogram(
@@ -188,7 +188,8 @@ class PostgresKitchenUnitOfWork(UnitOfWork[Event]):
     def open(self, session: Session) -> None:
         self._session = session
         self._locked_at: float | None = None  # when take_order's reply locked the pantry rows
-        self._contexts: dict[str, MessageContext] = {}  # per order, when orders are placed together
+        # Per order (or step of its journey), when the unit of work serves several messages.
+        self._contexts: dict[tuple[str, str | None], MessageContext] = {}
         self._claimed = 0  # messages claimed by `claim_all`
         self.orders = PostgresOrders(session)
         self.dishes = PostgresDishes(session)
@@ -276,8 +277,8 @@ class PostgresKitchenUnitOfWork(UnitOfWork[Event]):
         self.pantry.locked(locked, empty)
         return dishes
 
-    def speak_for(self, order_id: str, context: MessageContext) -> None:
-        self._contexts[order_id] = context
+    def speak_for(self, order_id: str, context: MessageContext, *, step: str | None = None) -> None:
+        self._contexts[(order_id, step)] = context
 
     def persist(self) -> list[Event]:
         return self.orders.persist()
@@ -286,7 +287,4 @@ class PostgresKitchenUnitOfWork(UnitOfWork[Event]):
         return outgoing(event)
 
     def context_of(self, event: Event) -> MessageContext | None:
-        if not self._contexts:
-            return None
-        order_id = order_of(event)
-        return self._contexts.get(order_id) if order_id else None
+        return spoken_for(self._contexts, event) if self._contexts else None

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from brigade_contracts.kitchen import OrderStatus, PantryReason, StepKind
 
@@ -127,3 +129,17 @@ def order_of(event: Event) -> str | None:
         return event.order.order_id
     order_id: str | None = getattr(event, "order_id", None)
     return order_id
+
+
+T = TypeVar("T")
+
+
+def spoken_for(speakers: Mapping[tuple[str, str | None], T], event: Event) -> T | None:
+    """Who speaks for the event, of `speakers` keyed by (order id, step key or None): the one given
+    for its step of the journey, else the one given for its order."""
+    order_id = order_of(event)
+    if order_id is None:
+        return None
+    if isinstance(event, StepTaken) and (order_id, event.key) in speakers:
+        return speakers[(order_id, event.key)]
+    return speakers.get((order_id, None))

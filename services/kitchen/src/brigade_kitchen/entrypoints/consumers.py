@@ -34,7 +34,7 @@ def _warehouse_command(env: Envelope) -> Any:
     raise Poison(f"unexpected message type {env.type}")
 
 
-def _purchase_command(env: Envelope) -> Any:
+def _purchase_command(env: Envelope) -> commands.RecordPurchase:
     bought = w.PurchaseMade.model_validate(env.data)
     return commands.RecordPurchase(
         bought.purchase_id, bought.request_id, bought.received, bought.supplier, env.occurred_at
@@ -72,9 +72,12 @@ def consumer_specs(kitchen: Kitchen, settings: ConsumerSettings, menu: MenuCache
         cmd = _warehouse_command(env)
         context = MessageContext.caused_by(env)
         if isinstance(cmd, commands.ApplyDelivery):  # deliveries that come together are applied together
-            await kitchen.deliver(cmd, context=context, inbox=delivery.inbox)
+            await kitchen.receive(cmd, context=context, inbox=delivery.inbox)
         else:
             await kitchen.handle(cmd, context=context, inbox=delivery.inbox)
+
+    async def purchase(env: Envelope, delivery: Delivery) -> None:  # with the deliveries that come with it
+        await kitchen.receive(_purchase_command(env), context=MessageContext.caused_by(env), inbox=delivery.inbox)
 
     def spec(name: str, stream: str, subjects: tuple[str, ...], handle: Handler) -> ConsumerSpec:
         return ConsumerSpec(
@@ -98,7 +101,7 @@ def consumer_specs(kitchen: Kitchen, settings: ConsumerSettings, menu: MenuCache
     return [
         *forgetting,
         spec("kitchen-supply", "WAREHOUSE", (w.SUPPLY_DELIVERED, w.SUPPLY_FAILED), supply),
-        spec("kitchen-purchases", "WAREHOUSE", (w.PURCHASE_MADE,), handler(_purchase_command)),
+        spec("kitchen-purchases", "WAREHOUSE", (w.PURCHASE_MADE,), purchase),
         spec("kitchen-payments", "PAYMENTS", (p.PAYMENT_SUCCEEDED,), handler(_payment_command)),
         spec("kitchen-expiry", "KITCHEN", (k.ORDER_EXPIRY_DUE,), handler(_expiry_command)),
     ]

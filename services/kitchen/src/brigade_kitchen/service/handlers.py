@@ -16,6 +16,7 @@ from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_contracts.kitchen import PantryReason
 from brigade_kitchen.domain.errors import DishVersionChanged, UnknownDish, UnknownOrder, UnknownSupplyRequest
 from brigade_kitchen.domain.events import OrderState
+from brigade_kitchen.domain.journey import purchase_key
 from brigade_kitchen.domain.model import Deadlines, Holds, Order, Payment
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service.ports import Clock, IdSource, KitchenUnitOfWork
@@ -124,25 +125,39 @@ async def apply_delivery(cmd: c.ApplyDelivery, uow: KitchenUnitOfWork, deps: Dep
         await uow.commit()
 
 
+# What the warehouse says of a request that the kitchen applies in a delivery transaction.
+FromWarehouse = c.ApplyDelivery | c.RecordPurchase
+
+
 async def apply_deliveries(
-    jobs: Sequence[tuple[c.ApplyDelivery, MessageContext, InboxEntry]], uow: KitchenUnitOfWork, deps: Deps
+    jobs: Sequence[tuple[FromWarehouse, MessageContext, InboxEntry]], uow: KitchenUnitOfWork, deps: Deps
 ) -> list[bool | None]:
-    """Apply several deliveries in one transaction, each as `apply_delivery` would (the messages of an
-    order's events carry the context of its last delivery here). For each: True when applied, False
+    """Apply several deliveries and purchases in one transaction, each as `apply_delivery` or
+    `record_purchase` would, the purchases first (a request's purchase is a step of its journey before
+    its delivery), each event's message in its own job's context. For each: True when applied, False
     when its message was processed already, None when this transaction leaves it to be applied alone
-    (its request is unknown here: alone, it gets the error its message deserves)."""
+    (a delivery for a request unknown here: alone, it gets the error its message deserves; a purchase
+    for one is acknowledged and ignored, as alone)."""
     applied: list[bool | None] = [None] * len(jobs)
     async with uow:
         orders = await uow.orders.for_supply_requests([cmd.request_id for cmd, _, _ in jobs])
-        known = [i for i, (cmd, _, _) in enumerate(jobs) if cmd.request_id in orders]
+        known = [
+            i for i, (cmd, _, _) in enumerate(jobs) if cmd.request_id in orders or isinstance(cmd, c.RecordPurchase)
+        ]
         claims = await uow.claim_all([jobs[i][2] for i in known])
         moves: list[tuple[str, int, str, int]] = []  # ingredient, amount, order, hold
-        for i, claimed in zip(known, claims, strict=True):
+        for i, claimed in sorted(
+            zip(known, claims, strict=True), key=lambda job: not isinstance(jobs[job[0]][0], c.RecordPurchase)
+        ):
             applied[i] = claimed
-            if not claimed:
-                continue
             cmd, context, _ = jobs[i]
-            order = orders[cmd.request_id]
+            order = orders.get(cmd.request_id)
+            if not claimed or order is None:
+                continue
+            if isinstance(cmd, c.RecordPurchase):
+                uow.speak_for(order.id, context, step=purchase_key(cmd.purchase_id))
+                order.purchased(cmd.request_id, cmd.purchase_id, cmd.received, cmd.supplier, cmd.at)
+                continue
             uow.speak_for(order.id, context)
             hold = order.receive(cmd.request_id, cmd.amount, now=deps.clock(), deadlines=deps.deadlines)
             if hold is not None:

@@ -16,13 +16,13 @@ from brigade_kitchen.domain.errors import ExpiryNotDue, UnknownOrder
 from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.domain.model import Dish
 from brigade_kitchen.service import menu
-from brigade_kitchen.service.commands import ApplyDelivery, ExpireOrder, PlaceOrder
+from brigade_kitchen.service.commands import ExpireOrder, PlaceOrder
 from brigade_kitchen.service.handlers import (
     HANDLERS,
     Deps,
+    FromWarehouse,
     Placed,
     apply_deliveries,
-    apply_delivery,
     place_order,
     place_orders,
 )
@@ -62,7 +62,7 @@ class Kitchen:
         self._admission: Admission[tuple[PlaceOrder, MessageContext], Placed] = Admission(
             max_concurrent_reservations, self._place_group
         )
-        self._deliveries: Admission[tuple[ApplyDelivery, MessageContext, InboxEntry], bool] = Admission(
+        self._deliveries: Admission[tuple[FromWarehouse, MessageContext, InboxEntry], bool] = Admission(
             max_concurrent_deliveries, self._deliver_group
         )
 
@@ -82,7 +82,7 @@ class Kitchen:
 
     @property
     def deliveries_waiting(self) -> int:
-        """Deliveries waiting for a delivery transaction (all that may run at once, run)."""
+        """Deliveries and purchases waiting for a delivery transaction (all that may run at once, run)."""
         return self._deliveries.waiting
 
     async def place(self, cmd: PlaceOrder, *, context: MessageContext) -> Placement:
@@ -118,27 +118,27 @@ class Kitchen:
 
         return await each_as_alone(jobs, together, alone, what="orders")
 
-    async def deliver(self, cmd: ApplyDelivery, *, context: MessageContext, inbox: InboxEntry) -> None:
-        """Apply a delivery the warehouse made; at most N delivery transactions at once, and the
-        deliveries that come meanwhile go together in the next (as orders do). `AlreadyProcessed` when
-        its message was processed before."""
+    async def receive(self, cmd: FromWarehouse, *, context: MessageContext, inbox: InboxEntry) -> None:
+        """Apply a delivery the warehouse made, or record a purchase it made for one of the kitchen's
+        requests; at most N delivery transactions at once, and what comes meanwhile goes together in
+        the next (as orders do). `AlreadyProcessed` when its message was processed before."""
         if not await self._deliveries.submit((cmd, context, inbox)):
             raise AlreadyProcessed(inbox.message_id)
 
     async def _deliver_group(
-        self, jobs: Sequence[tuple[ApplyDelivery, MessageContext, InboxEntry]]
+        self, jobs: Sequence[tuple[FromWarehouse, MessageContext, InboxEntry]]
     ) -> list[bool | BaseException]:
-        """Apply deliveries together (a lone one too: its message is claimed the same way); one the group
-        leaves (its request unknown here), or every one when the group's transaction fails, is then
-        applied alone, and gets the outcome it would have had."""
+        """Apply deliveries and purchases together (a lone one too: its message is claimed the same
+        way); one the group leaves (a delivery for a request unknown here), or every one when the
+        group's transaction fails, is then applied alone, and gets the outcome it would have had."""
 
-        async def together(group: Sequence[tuple[ApplyDelivery, MessageContext, InboxEntry]]) -> Sequence[bool | None]:
+        async def together(group: Sequence[tuple[FromWarehouse, MessageContext, InboxEntry]]) -> Sequence[bool | None]:
             return await apply_deliveries(group, self._uow(group[0][1], None), self.deps)
 
-        async def alone(job: tuple[ApplyDelivery, MessageContext, InboxEntry]) -> bool:
+        async def alone(job: tuple[FromWarehouse, MessageContext, InboxEntry]) -> bool:
             cmd, context, inbox = job
             try:
-                await apply_delivery(cmd, self._uow(context, inbox), self.deps)
+                await _HANDLERS[type(cmd)](cmd, self._uow(context, inbox), self.deps)
             except AlreadyProcessed:
                 return False
             return True

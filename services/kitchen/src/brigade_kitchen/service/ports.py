@@ -133,8 +133,9 @@ class KitchenUnitOfWork(Transactional, Protocol):
         """For messages handled together in this unit of work: claim each in the inbox; False for one
         processed already (it must have no effect)."""
 
-    def speak_for(self, order_id: str, context: MessageContext) -> None:
-        """The messages of the order's events carry `context` (its request's), not the unit of work's."""
+    def speak_for(self, order_id: str, context: MessageContext, *, step: str | None = None) -> None:
+        """The messages of the order's events carry `context` (its request's), not the unit of work's;
+        with `step`, only that step of its journey's (a purchase's, applied with its delivery)."""
 
 
 UnitOfWorkFactory = Callable[[MessageContext, InboxEntry | None], KitchenUnitOfWork]
