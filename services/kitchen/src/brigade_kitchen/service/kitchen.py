@@ -63,7 +63,9 @@ class Kitchen:
             max_concurrent_reservations, self._place_group
         )
         self._deliveries: Admission[tuple[FromWarehouse, MessageContext, InboxEntry], bool] = Admission(
-            max_concurrent_deliveries, self._deliver_group
+            max_concurrent_deliveries,
+            self._deliver_group,
+            max_group=128,  # both consumers' messages at once
         )
 
     async def handle(self, cmd: Any, *, context: MessageContext, inbox: InboxEntry | None = None) -> Any:
