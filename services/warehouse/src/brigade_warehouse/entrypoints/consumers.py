@@ -33,6 +33,9 @@ def consumer_specs(warehouse: Warehouse, settings: ConsumerSettings) -> list[Con
             handler=on_supply,
             long_running=True,
             poison=POISON,
+            # Between market calls a command waits in the stock transactions' queue holding no
+            # connection, and each of those transactions takes every command that waits.
+            concurrency=64,
             **settings.consumer_options(),
         ),
     ]
