@@ -49,7 +49,7 @@ class FakeRequests:
     def open(self, request: SupplyRequest) -> None:
         self.opened.append(request)
 
-    async def get(self, request_id: str) -> SupplyRequest | None:
+    def _get(self, request_id: str) -> SupplyRequest | None:
         # As in PostgreSQL, the transaction reads its own registration (ON CONFLICT DO NOTHING: the
         # stored request wins over one registered again).
         stored = self._state.requests.get(request_id) or next((r for r in self.opened if r.id == request_id), None)
@@ -58,7 +58,7 @@ class FakeRequests:
         return self.seen.get(request_id)
 
     async def get_all(self, request_ids: Sequence[str]) -> dict[str, SupplyRequest]:
-        found = {rid: await self.get(rid) for rid in request_ids}
+        found = {rid: self._get(rid) for rid in request_ids}
         return {rid: req for rid, req in found.items() if req is not None}
 
 
@@ -67,14 +67,14 @@ class FakeStock:
         self._state = state
         self.moves: list[StockMoved] = []
 
-    async def lock(self, ingredient: str) -> int:
+    def _on_hand(self, ingredient: str) -> int:
         return self._state.stock.get(ingredient, 0) + sum(m.delta for m in self.moves if m.ingredient == ingredient)
 
     async def lock_all(self, ingredients: Iterable[str]) -> dict[str, int]:
-        return {ingredient: await self.lock(ingredient) for ingredient in sorted(set(ingredients))}
+        return {ingredient: self._on_hand(ingredient) for ingredient in sorted(set(ingredients))}
 
     async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
-        balance = await self.lock(ingredient) + delta
+        balance = self._on_hand(ingredient) + delta
         assert balance >= 0, f"stock of {ingredient} below zero"
         version = self._state.versions.get(ingredient, 0) + 1 + sum(m.ingredient == ingredient for m in self.moves)
         moved = StockMoved(0, ingredient, delta, reason, balance, request_id, version, NOW)

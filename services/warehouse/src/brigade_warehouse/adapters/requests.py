@@ -41,9 +41,6 @@ class PostgresRequests:
         )
         self.opened += 1
 
-    async def get(self, request_id: str) -> SupplyRequest | None:
-        return (await self.get_all([request_id])).get(request_id)
-
     async def get_all(self, request_ids: Sequence[str]) -> dict[str, SupplyRequest]:
         rows = await self._session.fetch(_LOCK, list(request_ids))
         for row in rows:

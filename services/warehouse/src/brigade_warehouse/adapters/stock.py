@@ -27,9 +27,6 @@ class PostgresStock:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    async def lock(self, ingredient: str) -> int:
-        return (await self.lock_all([ingredient]))[ingredient]
-
     async def lock_all(self, ingredients: Iterable[str]) -> dict[str, int]:
         names = sorted(set(ingredients))
         if not names:
@@ -44,7 +41,7 @@ class PostgresStock:
 
     async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
         row = await self._session.fetchrow(_MOVE, ingredient, delta, reason.value, request_id)
-        assert row is not None, f"no stock row for {ingredient}: lock() it first"
+        assert row is not None, f"no stock row for {ingredient}: lock_all() it first"
         return StockMoved(
             row["id"], ingredient, delta, reason, row["on_hand"], request_id, row["version"], row["created_at"]
         )

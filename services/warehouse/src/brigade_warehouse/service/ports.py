@@ -21,19 +21,15 @@ class Requests(Protocol):
     def open(self, request: SupplyRequest) -> None:
         """Register a request at commit, once: a repeat of the same id changes nothing."""
 
-    async def get(self, request_id: str) -> SupplyRequest | None:
-        """The request, locked until the unit of work ends (its settlement is written at commit)."""
-
     async def get_all(self, request_ids: Sequence[str]) -> dict[str, SupplyRequest]:
-        """The requests there are of `request_ids`, by id, locked like `get`, in one order."""
+        """The requests there are of `request_ids`, by id, locked in one order until the unit of work
+        ends (their settlements are written at commit)."""
 
 
 class Stock(Protocol):
-    async def lock(self, ingredient: str) -> int:
-        """Lock the ingredient's row (created at zero when missing); what is on hand."""
-
     async def lock_all(self, ingredients: Iterable[str]) -> dict[str, int]:
-        """`lock` for several rows at once, in one order: what is on hand of each."""
+        """Lock the ingredients' rows (each created at zero when missing), in one order: what is on
+        hand of each."""
 
     async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
         """Write a ledger row and the balance it changes, together."""
