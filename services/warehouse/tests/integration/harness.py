@@ -155,6 +155,17 @@ class WarehouseClient:
         )
         return [dict(r) for r in rows]
 
+    async def hold_mismatches(self) -> list[dict[str, Any]]:
+        """Stock rows whose held count is not what their open requests hold, and settled requests
+        still holding something (both should always be empty)."""
+        rows = await self.db.fetch(
+            "SELECT s.ingredient, s.reserved, coalesce(sum(r.held) FILTER (WHERE r.status = 'open'), 0) AS held "
+            "FROM stock s LEFT JOIN supply_requests r USING (ingredient) GROUP BY s.ingredient, s.reserved "
+            "HAVING s.reserved <> coalesce(sum(r.held) FILTER (WHERE r.status = 'open'), 0) "
+            "UNION ALL SELECT ingredient, NULL, held FROM supply_requests WHERE status <> 'open' AND held <> 0"
+        )
+        return [dict(r) for r in rows]
+
     async def request_status(self, request_id: str) -> str | None:
         status: str | None = await self.db.fetchval(
             "SELECT status FROM supply_requests WHERE id = $1::uuid", request_id
@@ -203,10 +214,12 @@ async def purchases_for(wh: WarehouseClient, request_id: str) -> list[dict[str, 
 
 
 async def check_invariants(wh: WarehouseClient) -> None:
-    """DESIGN §3, the warehouse's share: no balance below zero, each balance the sum of its ledger, one
-    outcome per request, and every unit bought is a `purchase` movement."""
+    """DESIGN §3, the warehouse's share: no balance below zero, each balance the sum of its ledger, what
+    each holds for requests what its open requests hold, one outcome per request, and every unit bought
+    is a `purchase` movement."""
     await settled(wh)
     assert await wh.ledger_mismatches() == []
+    assert await wh.hold_mismatches() == []
     assert all(v >= 0 for v in (await wh.stock()).values())
     ledger = await wh.all_pages("/api/warehouse/stock/movements")
     running: dict[str, int] = {}

@@ -1,7 +1,8 @@
 """In-memory fakes of the warehouse's ports, for unit tests of the supply use case: no servers.
 
-A unit of work changes nothing until `commit`; the stock refuses to go below zero (the database's
-CHECK constraint); the market answers from a script of amounts (or fails, when the script says so).
+A unit of work changes nothing until `commit`; the stock refuses to go below zero or below what it
+holds for requests (the database's CHECK constraints); the market answers from a script of amounts
+(or fails, when the script says so).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ NOW = datetime(2025, 3, 14, 12, tzinfo=UTC)
 @dataclass
 class WarehouseState:
     stock: dict[str, int] = field(default_factory=dict)
+    reserved: dict[str, int] = field(default_factory=dict)  # ingredient → units held for requests
     versions: dict[str, int] = field(default_factory=dict)  # ingredient → the stock row's version
     requests: dict[str, SupplyRequest] = field(default_factory=dict)
     movements: list[StockMoved] = field(default_factory=list)
@@ -66,16 +68,28 @@ class FakeStock:
     def __init__(self, state: WarehouseState) -> None:
         self._state = state
         self.moves: list[StockMoved] = []
+        self.held: dict[str, int] = {}  # holds changed by this unit of work
 
     def _on_hand(self, ingredient: str) -> int:
         return self._state.stock.get(ingredient, 0) + sum(m.delta for m in self.moves if m.ingredient == ingredient)
 
-    async def lock_all(self, ingredients: Iterable[str]) -> dict[str, int]:
-        return {ingredient: self._on_hand(ingredient) for ingredient in sorted(set(ingredients))}
+    def _reserved(self, ingredient: str) -> int:
+        return self._state.reserved.get(ingredient, 0) + self.held.get(ingredient, 0)
 
-    async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
+    async def lock_all(self, ingredients: Iterable[str]) -> dict[str, int]:
+        return {i: self._on_hand(i) - self._reserved(i) for i in sorted(set(ingredients))}
+
+    def hold(self, ingredient: str, delta: int) -> None:
+        self.held[ingredient] = self.held.get(ingredient, 0) + delta
+        assert 0 <= self._reserved(ingredient) <= self._on_hand(ingredient), f"{ingredient} held beyond its stock"
+
+    async def move(
+        self, ingredient: str, delta: int, reason: StockReason, request_id: str, *, released: int = 0
+    ) -> StockMoved:
         balance = self._on_hand(ingredient) + delta
-        assert balance >= 0, f"stock of {ingredient} below zero"
+        if released:
+            self.held[ingredient] = self.held.get(ingredient, 0) - released
+        assert balance >= self._reserved(ingredient) >= 0, f"stock of {ingredient} below zero or what it holds"
         version = self._state.versions.get(ingredient, 0) + 1 + sum(m.ingredient == ingredient for m in self.moves)
         moved = StockMoved(0, ingredient, delta, reason, balance, request_id, version, NOW)
         self.moves.append(moved)
@@ -125,6 +139,8 @@ class FakeUnitOfWork:
             events += req.events
             req.events = []
             state.requests[req.id] = copy.deepcopy(req)
+        for ingredient, delta in self.stock.held.items():
+            state.reserved[ingredient] = state.reserved.get(ingredient, 0) + delta
         for moved in self.stock.moves:
             state.stock[moved.ingredient] = moved.balance
             state.versions[moved.ingredient] = moved.version

@@ -45,8 +45,8 @@ async def test_one_transaction_takes_each_commands_first_step_on_the_stock_the_o
     uow = FakeUnitOfWork(state)
     ended = await take_turns([_job(c) for c in cmds], uow, deps(ScriptedMarket([]), clock))
     assert ended[0] is RequestStatus.DELIVERED and ended[2] is RequestStatus.DELIVERED
-    assert isinstance(ended[1], MustBuy) and ended[1].on_hand == 3  # what the first left
-    assert state.commits == 1 and state.stock == {"lechuga": 3, "pollo": 0}
+    assert isinstance(ended[1], MustBuy) and ended[1].request.held == 3  # what the first left
+    assert state.commits == 1 and state.stock == {"lechuga": 3, "pollo": 0} and state.reserved == {"lechuga": 3}
     assert sorted(state.requests) == sorted(c.request_id for c in cmds)  # all three registered
     assert state.inbox == {InboxEntry("warehouse-supply", "o1"), InboxEntry("warehouse-supply", "o3")}
     assert [e.request_id for e in state.of(SupplyDelivered)] == [cmds[0].request_id, cmds[2].request_id]  # type: ignore[attr-defined]
@@ -73,10 +73,40 @@ async def test_a_purchase_is_stocked_and_delivered_to_its_buyer_before_the_other
         [_job(newcomer), _job(buyer, bought=2)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock)
     )
     assert ended[1] is RequestStatus.DELIVERED
-    assert isinstance(ended[0], MustBuy) and ended[0].on_hand == 0  # what the buyer left
+    assert isinstance(ended[0], MustBuy) and ended[0].request.held == 0  # the buyer held the rest
     [made] = state.of(PurchaseMade)
     assert (made.request_id, made.received) == (buyer.request_id, 2)  # type: ignore[attr-defined]
-    assert state.commits == 2 and state.stock == {"lechuga": 0}
+    assert state.commits == 2 and state.stock == {"lechuga": 0} and state.reserved == {"lechuga": 0}
+
+
+async def test_a_request_that_must_buy_holds_what_it_found_so_a_newcomer_does_not_take_it() -> None:
+    state, clock = WarehouseState(stock={"lechuga": 3}), FakeClock()
+    buyer, newcomer = _cmd(1, "lechuga", 5), _cmd(2, "lechuga", 2)
+    [first] = await take_turns([_job(buyer)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock))
+    assert isinstance(first, MustBuy) and first.request.to_buy() == 2  # it holds the 3 it found
+    assert state.stock == {"lechuga": 3} and state.reserved == {"lechuga": 3}
+    # The newcomer would be covered by the 3 on hand, but they are the buyer's: it must buy its own.
+    [second] = await take_turns([_job(newcomer)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock))
+    assert isinstance(second, MustBuy) and second.request.to_buy() == 2
+    [third] = await take_turns([_job(buyer, bought=2)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock))
+    assert third is RequestStatus.DELIVERED
+    [delivered] = state.of(SupplyDelivered)
+    assert (delivered.request_id, delivered.amount) == (buyer.request_id, 5)  # type: ignore[attr-defined]
+    assert state.stock == {"lechuga": 0} and state.reserved == {"lechuga": 0}
+    assert state.requests[buyer.request_id].held == 0
+
+
+async def test_a_request_that_fails_frees_what_it_held_for_the_next() -> None:
+    state, clock = WarehouseState(stock={"lechuga": 3}), FakeClock()
+    buyer, newcomer = _cmd(1, "lechuga", 5), _cmd(2, "lechuga", 2)
+    await take_turns([_job(buyer)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock))
+    clock.advance(31)  # past the buyer's deadline, and the market sold it nothing
+    ended = await take_turns(
+        [_job(buyer, bought=0), _job(newcomer)], FakeUnitOfWork(state), deps(ScriptedMarket([]), clock)
+    )
+    assert ended == [RequestStatus.FAILED, RequestStatus.DELIVERED]
+    assert state.stock == {"lechuga": 1} and state.reserved == {"lechuga": 0}
+    assert [e.request_id for e in state.of(SupplyDelivered)] == [newcomer.request_id]  # type: ignore[attr-defined]
 
 
 async def test_a_turn_for_a_request_never_registered_ends_in_nothing_and_changes_nothing() -> None:

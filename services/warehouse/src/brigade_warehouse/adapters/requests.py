@@ -1,4 +1,4 @@
-"""Supply requests in PostgreSQL: registered once, read locked, settled at commit."""
+"""Supply requests in PostgreSQL: registered once, read locked, their holds and settlements written at commit."""
 
 from __future__ import annotations
 
@@ -18,13 +18,20 @@ OPENED = Table.of(
     conflict="ON CONFLICT (id) DO NOTHING",
 )
 SETTLED = Table.of(
-    "supply_requests", ("id", "uuid"), ("status", "text"), ("reason", "text"), key="id", on_update="resolved_at = now()"
+    "supply_requests",
+    ("id", "uuid"),
+    ("status", "text"),
+    ("reason", "text"),
+    ("held", "bigint"),
+    key="id",
+    on_update="resolved_at = now()",
 )
+HELD = Table.of("supply_requests", ("id", "uuid"), ("held", "bigint"), key="id")  # open, holding more
 
 
 # The requests `$1`, locked in one order (the order every lock of several takes).
 _LOCK = (
-    "SELECT id::text AS id, order_id, ingredient, amount, deadline, status, reason FROM supply_requests "
+    "SELECT id::text AS id, order_id, ingredient, amount, deadline, status, reason, held FROM supply_requests "
     "WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
 )
 
@@ -32,7 +39,7 @@ _LOCK = (
 class PostgresRequests:
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._loaded: dict[str, SupplyRequest] = {}
+        self._loaded: dict[str, tuple[SupplyRequest, int]] = {}  # each with what it held when read
         self.opened = 0  # requests registered (`open`: a repeat counts too)
 
     def open(self, request: SupplyRequest) -> None:
@@ -52,17 +59,20 @@ class PostgresRequests:
                 row["deadline"],
                 RequestStatus(row["status"]),
                 row["reason"],
+                row["held"],
             )
-            self._loaded[req.id] = req
-        return {row["id"]: self._loaded[row["id"]] for row in rows}
+            self._loaded[req.id] = (req, req.held)
+        return {row["id"]: self._loaded[row["id"]][0] for row in rows}
 
     def persist(self) -> list[Event]:
-        """Buffer the settlements; the events the requests recorded."""
+        """Buffer the settlements and the holds; the events the requests recorded."""
         events: list[Event] = []
-        for req in self._loaded.values():
+        for req, held in self._loaded.values():
             if req.events:
-                self._session.buffer.update(SETTLED, (req.id, req.status.value, req.reason))
+                self._session.buffer.update(SETTLED, (req.id, req.status.value, req.reason, req.held))
                 events += req.events
                 req.events = []
+            elif req.held != held:
+                self._session.buffer.update(HELD, (req.id, req.held))
         self._loaded.clear()
         return events

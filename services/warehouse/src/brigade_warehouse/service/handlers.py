@@ -4,6 +4,8 @@ A supply command's loop is a row of turns at the stock, each a unit of work (`Tu
 - its first turn registers the request and delivers it when the stock covers it (one transaction);
 - after each market call, a turn records the purchase and stocks what it brought (so a crash
   mid-loop loses nothing), then delivers, fails past the deadline, or says what is still missing.
+A request that must buy holds what it found free on hand (it still needs to buy only the rest, and no
+request coming after takes that); delivered, it takes what it held with the rest; failed, it frees it.
 A turn that settles the request also marks the command processed. A redelivered command resumes the
 loop where it stopped; a command whose request is settled is only marked processed.
 
@@ -61,10 +63,9 @@ class Turn:
 
 @dataclass(frozen=True)
 class MustBuy:
-    """A request registered (committed) that the stock did not cover: what it found on hand."""
+    """A request registered (committed) that the stock did not cover, holding what it found free."""
 
     request: SupplyRequest
-    on_hand: int
 
 
 TakeTurn = Callable[[Turn], Awaitable[RequestStatus | MustBuy]]
@@ -74,7 +75,8 @@ async def take_turns(
     turns: Sequence[Turn], uow: WarehouseUnitOfWork, deps: Deps
 ) -> list[RequestStatus | MustBuy | None]:
     """Several commands' turns in one transaction, each as it would be alone, on the stock as the turn
-    before left it (those that bring a purchase first: what a command bought is its own to deliver).
+    before left it (those that bring a purchase first: what a command bought is its own to deliver or
+    hold; a request that must buy holds what it found free, so no turn after takes it).
     For each: how its request ended (its command marked processed); `MustBuy` to call the market again;
     None when there is no such request (alone, it is `UnknownSupplyRequest`)."""
     deadline = deps.clock() + timedelta(seconds=deps.deadline_s)
@@ -86,7 +88,7 @@ async def take_turns(
                     SupplyRequest(t.cmd.request_id, t.cmd.order_id, t.cmd.ingredient, t.cmd.amount, deadline)
                 )
         requests = await uow.requests.get_all([t.cmd.request_id for t in turns])
-        on_hand = await uow.stock.lock_all(
+        free = await uow.stock.lock_all(
             r.ingredient
             for t in turns
             if (r := requests.get(t.cmd.request_id))
@@ -106,20 +108,26 @@ async def take_turns(
                     )
                 )
                 if bought.amount:
-                    moved = await uow.stock.move(req.ingredient, bought.amount, StockReason.PURCHASE, req.id)
-                    on_hand[req.ingredient] = moved.balance
-                    uow.record(moved)
+                    uow.record(await uow.stock.move(req.ingredient, bought.amount, StockReason.PURCHASE, req.id))
+                    free[req.ingredient] += bought.amount
             if req.status is RequestStatus.OPEN:
-                step = req.next_step(on_hand[req.ingredient], deps.clock())
+                step = req.next_step(free[req.ingredient], deps.clock())
                 if step is Step.BUY:
-                    ended[i] = MustBuy(req, on_hand[req.ingredient])
+                    if held := req.hold(free[req.ingredient]):
+                        uow.stock.hold(req.ingredient, held)
+                        free[req.ingredient] -= held
+                    ended[i] = MustBuy(req)
                     continue
                 if step is Step.DELIVER:
-                    moved = await uow.stock.move(req.ingredient, -req.amount, StockReason.SUPPLY, req.id)
-                    on_hand[req.ingredient] = moved.balance
-                    uow.record(moved)
+                    free[req.ingredient] -= req.missing
+                    uow.record(
+                        await uow.stock.move(req.ingredient, -req.amount, StockReason.SUPPLY, req.id, released=req.held)
+                    )
                     req.deliver()
                 else:
+                    if req.held:
+                        uow.stock.hold(req.ingredient, -req.held)
+                        free[req.ingredient] += req.held
                     req.fail(t.last_error)
             uow.mark_processed(t.inbox)
             ended[i] = req.status
@@ -147,7 +155,7 @@ async def supply_ingredient(
             return ended
         req = ended.request
         await progress.keep_alive()
-        wanted = req.to_buy(ended.on_hand)
+        wanted = req.to_buy()
         remaining = (req.deadline - deps.clock()).total_seconds()
         try:
             bought = await deps.market.buy(req.ingredient, wanted, max(min(deps.market_timeout_s, remaining), 0.05))

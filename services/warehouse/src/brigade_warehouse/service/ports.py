@@ -28,11 +28,17 @@ class Requests(Protocol):
 
 class Stock(Protocol):
     async def lock_all(self, ingredients: Iterable[str]) -> dict[str, int]:
-        """Lock the ingredients' rows (each created at zero when missing), in one order: what is on
-        hand of each."""
+        """Lock the ingredients' rows (each created at zero when missing), in one order: what is free
+        of each (on hand and not held for a request)."""
 
-    async def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str) -> StockMoved:
-        """Write a ledger row and the balance it changes, together."""
+    def hold(self, ingredient: str, delta: int) -> None:
+        """Hold `delta` more units on hand for requests (fewer, when negative), at commit."""
+
+    async def move(
+        self, ingredient: str, delta: int, reason: StockReason, request_id: str, *, released: int = 0
+    ) -> StockMoved:
+        """Write a ledger row and the balance it changes, together; `released` units held for the
+        request leave the held count with them."""
 
 
 class Purchases(Protocol):
