@@ -28,6 +28,10 @@ from brigade_common.testing.waiting import eventually
 ROOT = Path(__file__).resolve().parents[2]
 # How long a stopped service has to shut down gracefully before it is killed.
 STOP_S = 15.0
+# How long a started process has to answer its /readyz: a ceiling, reached only when something is wrong.
+# A quiet machine starts the whole stack in 5 s; a CI run with both workers starting stacks on 2 busy
+# cores once took more than 30 s for every process.
+READY_S = 60.0
 
 
 @functools.cache
@@ -88,19 +92,28 @@ class ServiceProcess:
             cwd=ROOT,
         )
 
-    async def wait_ready(self, timeout: float = 30.0) -> None:
+    async def wait_ready(self, timeout: float = READY_S) -> None:
+        """Until its /readyz answers 200; failing, the error says what it answered last and how its log ends."""
+        last = "no answer yet"
         async with httpx.AsyncClient(timeout=2.0) as client:
 
             async def ready() -> bool:
+                nonlocal last
                 assert self.proc is not None
                 if self.proc.poll() is not None:
                     raise AssertionError(f"{self.name} exited ({self.proc.returncode}):\n{self.log_tail()}")
                 try:
-                    return (await client.get(f"{self.own_url}/readyz")).status_code == 200
-                except httpx.TransportError:
+                    r = await client.get(f"{self.own_url}/readyz")
+                except httpx.TransportError as exc:
+                    last = f"no answer: {type(exc).__name__}"
                     return False
+                last = f"{r.status_code} {r.text[:500]}"
+                return r.status_code == 200
 
-            await eventually(ready, timeout, f"{self.name} ready")
+            try:
+                await eventually(ready, timeout, f"{self.name} ready")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; /readyz: {last}\n{self.log_tail()}") from None
 
     def signal(self, sig: int) -> None:
         assert self.proc is not None
