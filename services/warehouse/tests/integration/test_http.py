@@ -51,8 +51,8 @@ async def test_stock_lists_every_ingredient(warehouse: WarehouseClient) -> None:
     r = await warehouse.http.get("/api/warehouse/stock")
     assert r.status_code == 200
     seeded = [
-        {"ingredient": "lechuga", "on_hand": 2, "version": 1},
-        {"ingredient": "pollo", "on_hand": 4, "version": 1},
+        {"ingredient": "lechuga", "on_hand": 2, "reserved": 0, "version": 1},
+        {"ingredient": "pollo", "on_hand": 4, "reserved": 0, "version": 1},
     ]
     assert r.json() == seeded
 

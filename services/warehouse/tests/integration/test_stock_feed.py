@@ -15,9 +15,10 @@ Rows = dict[str, dict[str, Any]]
 
 
 async def stock_rows(wh: WarehouseClient) -> Rows:
+    """Each row as far as the events tell it: its hold (`reserved`) is no movement, and no event carries it."""
     r = await wh.http.get("/api/warehouse/stock")
     assert r.status_code == 200, r.text
-    return {row["ingredient"]: row for row in r.json()}
+    return {row["ingredient"]: {k: row[k] for k in ("ingredient", "on_hand", "version")} for row in r.json()}
 
 
 def followed(loaded: Rows, events: list[dict[str, Any]]) -> Rows:

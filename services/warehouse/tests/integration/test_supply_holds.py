@@ -34,8 +34,9 @@ async def test_what_a_buying_request_found_on_hand_is_not_taken_by_one_that_come
             return held == 2
 
         await eventually(holding, 15, "the buyer holding the 2 it found, its market call under way")
-        stock = await warehouse.db.fetchrow("SELECT on_hand, reserved FROM stock WHERE ingredient = 'lechuga'")
-        assert tuple(stock) == (2, 2)  # still on hand, all of it held
+        # Still on hand, all of it held: what the staff's stock page shows.
+        shown = {s["ingredient"]: s for s in (await warehouse.http.get("/api/warehouse/stock")).json()}
+        assert (shown["lechuga"]["on_hand"], shown["lechuga"]["reserved"]) == (2, 2)
         await warehouse.send(newcomer)
 
         async def newcomer_at_the_market() -> bool:

@@ -13,8 +13,8 @@ class PostgresWarehouseViews:
         self._pool = pool
 
     async def stock(self) -> list[StockLevel]:
-        rows = await self._pool.fetch("SELECT ingredient, on_hand, version FROM stock ORDER BY ingredient")
-        return [StockLevel(r["ingredient"], r["on_hand"], r["version"]) for r in rows]
+        rows = await self._pool.fetch("SELECT ingredient, on_hand, reserved, version FROM stock ORDER BY ingredient")
+        return [StockLevel(r["ingredient"], r["on_hand"], r["reserved"], r["version"]) for r in rows]
 
     async def movements(self, *, before: int | None, limit: int) -> list[MovementRow]:
         rows = await self._pool.fetch(

@@ -23,6 +23,11 @@ STAFF = (Role.STAFF,)
 class StockItem(BaseModel):
     ingredient: str
     on_hand: int = Field(ge=0)
+    reserved: int = Field(
+        ge=0,
+        description="Of `on_hand`, the units held for requests that are buying the rest at the market: no other "
+        "request takes them (`on_hand - reserved` is free)",
+    )
     version: int = Field(ge=0, description="Grows with every movement of the row: `StockMoved` carries it too")
 
 
@@ -53,7 +58,7 @@ def _warehouse(request: Request) -> Warehouse:
 @api.route("GET", f"{PREFIX}/stock", auth=STAFF, responses={200: list[StockItem]}, summary="Stock per ingredient")
 async def stock(request: Request) -> Response:
     items = await _warehouse(request).views.stock()
-    return json_response([StockItem(ingredient=i.ingredient, on_hand=i.on_hand, version=i.version) for i in items])
+    return json_response([StockItem(**vars(i)) for i in items])
 
 
 @api.route(

@@ -94,6 +94,7 @@ class Progress(Protocol):
 class StockLevel:
     ingredient: str
     on_hand: int
+    reserved: int
     version: int
 
 
