@@ -32,6 +32,7 @@ from tests.bench.scenarios import (
     check_invariants,
     make_stack,
     order_load,
+    purchases_per_request,
     restock,
     run_orders,
     saga_timeline,
@@ -223,6 +224,9 @@ async def run_scenario(
             held=held,
         )
         res.checks[key] = await check_invariants(stack.database_url)
+        bought = await purchases_per_request(stack.database_url)
+        if bought:
+            res.checks[key] += f"; {bought}"
         timeline = await saga_timeline(stack.database_url)
         if timeline:
             res.checks[key] += f"; {timeline}"

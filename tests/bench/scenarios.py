@@ -172,6 +172,34 @@ async def check_invariants(database_url: str) -> str:
         await pool.close()
 
 
+PURCHASES_SQL = """
+WITH per_request AS (
+    SELECT request_id, count(*) AS n, count(*) FILTER (WHERE received < requested) AS short
+    FROM warehouse.purchases GROUP BY request_id
+)
+SELECT count(*) AS requests, sum(n) AS purchases, sum(short) AS short,
+       count(*) FILTER (WHERE n > 1 + short) AS again, max(n) AS most
+FROM per_request
+"""
+
+
+async def purchases_per_request(database_url: str) -> str:
+    """How many market calls a buying request took: one, plus one per short answer of the market, is
+    the least; more means it counted on stock that another request then took."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        r = await conn.fetchrow(PURCHASES_SQL)
+    finally:
+        await conn.close()
+    if r is None or not r["requests"]:
+        return ""
+    return (
+        f"market purchases: {r['purchases']} for {r['requests']} buying requests "
+        f"({r['purchases'] / r['requests']:.2f} each, the most {r['most']}); {r['short']} got less than "
+        f"they asked; {r['again']} requests bought more often than the market's short answers made them"
+    )
+
+
 TIMELINE_SQL = """
 WITH s AS (
     SELECT o.id, o.created_at AS placed, w.created_at AS opened, w.resolved_at AS delivered,
