@@ -172,6 +172,15 @@ async def check_invariants(database_url: str) -> str:
         await pool.close()
 
 
+async def _fetch_one(database_url: str, sql: str) -> asyncpg.Record | None:
+    """One row of a report's query, on a connection of its own."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetchrow(sql)
+    finally:
+        await conn.close()
+
+
 PURCHASES_SQL = """
 WITH per_request AS (
     SELECT request_id, count(*) AS n, count(*) FILTER (WHERE received < requested) AS short
@@ -186,11 +195,7 @@ FROM per_request
 async def purchases_per_request(database_url: str) -> str:
     """How many market calls a buying request took: one, plus one per short answer of the market, is
     the least; more means it counted on stock that another request then took."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        r = await conn.fetchrow(PURCHASES_SQL)
-    finally:
-        await conn.close()
+    r = await _fetch_one(database_url, PURCHASES_SQL)
     if r is None or not r["requests"]:
         return ""
     return (
@@ -220,11 +225,7 @@ FROM s
 
 async def saga_timeline(database_url: str) -> str:
     """Medians of where a supplied order's time went, from the transactions' start times (`now()`)."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        r = await conn.fetchrow(TIMELINE_SQL)
-    finally:
-        await conn.close()
+    r = await _fetch_one(database_url, TIMELINE_SQL)
     if r is None or not r["orders"]:
         return ""
     ms = {k: float(r[k] or 0) * 1000 for k in ("to_warehouse", "in_warehouse", "to_kitchen", "last_delivery")}
