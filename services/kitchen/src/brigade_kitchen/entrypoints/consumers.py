@@ -24,6 +24,8 @@ from brigade_kitchen.service.ports import MenuCache
 POISON: tuple[type[Exception], ...] = (UnknownOrder, UnknownSupplyRequest, InvalidTransition)
 # Messages handled at once by a consumer whose handlers go into the delivery transactions' groups.
 TOGETHER = 64
+# What a delivery transaction may take: every message the two consumers that feed it hand out at once.
+DELIVERY_GROUP = 2 * TOGETHER
 
 
 def _warehouse_command(env: Envelope) -> Any:

@@ -51,6 +51,7 @@ class Kitchen:
         order_wait_s: float,
         max_concurrent_reservations: int = 0,
         max_concurrent_deliveries: int = 0,
+        max_deliveries_together: int = 32,
         menu_cache: MenuCache | None = None,
     ) -> None:
         self.views = views
@@ -65,7 +66,7 @@ class Kitchen:
         self._deliveries: Admission[tuple[FromWarehouse, MessageContext, InboxEntry], bool] = Admission(
             max_concurrent_deliveries,
             self._deliver_group,
-            max_group=128,  # both consumers' messages at once
+            max_group=max_deliveries_together,
         )
 
     async def handle(self, cmd: Any, *, context: MessageContext, inbox: InboxEntry | None = None) -> Any:
