@@ -19,7 +19,7 @@ from brigade_warehouse.adapters.unit_of_work import SUPPLIES_WAITING, PostgresWa
 from brigade_warehouse.adapters.views import PostgresWarehouseViews
 from brigade_warehouse.config import SERVICE, Settings
 from brigade_warehouse.definition import WAREHOUSE
-from brigade_warehouse.entrypoints.consumers import TOGETHER, consumer_specs
+from brigade_warehouse.entrypoints.consumers import consumer_specs
 from brigade_warehouse.entrypoints.http import api
 from brigade_warehouse.service.handlers import Deps
 from brigade_warehouse.service.warehouse import Warehouse
@@ -53,7 +53,6 @@ async def open_warehouse(
                 market_timeout_s=settings.market_timeout_s,
             ),
             max_concurrent_stock_transactions=settings.max_concurrent_stock_transactions,
-            max_turns_together=TOGETHER,
         )
         SUPPLIES_WAITING.set_function(lambda: warehouse.supplies_waiting)
         await runtime.run_consumers(consumer_specs(warehouse, settings))

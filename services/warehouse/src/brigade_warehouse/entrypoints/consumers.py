@@ -18,11 +18,6 @@ from brigade_warehouse.service.warehouse import Warehouse
 POISON: tuple[type[Exception], ...] = (UnknownSupplyRequest, RequestSettled)
 
 
-# Supply commands handled at once: a command holds its slot through its market calls, and two
-# ingredients an order at 64 clients keep about 128 in flight. A stock transaction may take them all.
-TOGETHER = 128
-
-
 def consumer_specs(warehouse: Warehouse, settings: ConsumerSettings) -> list[ConsumerSpec]:
     async def on_supply(env: Envelope, delivery: Delivery) -> None:
         msg = w.SupplyIngredient.model_validate(env.data)
@@ -40,7 +35,7 @@ def consumer_specs(warehouse: Warehouse, settings: ConsumerSettings) -> list[Con
             poison=POISON,
             # Between market calls a command waits in the stock transactions' queue holding no
             # connection, and each of those transactions takes every command that waits.
-            concurrency=TOGETHER,
+            concurrency=64,
             **settings.consumer_options(),
         ),
     ]

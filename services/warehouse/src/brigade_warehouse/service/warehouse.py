@@ -25,13 +25,12 @@ class Warehouse:
         views: WarehouseViews,
         deps: Deps,
         max_concurrent_stock_transactions: int = 0,
-        max_turns_together: int = 32,
     ) -> None:
         self.views = views
         self.deps = deps
         self._uow = uow
         self._turns: Admission[Turn, RequestStatus | MustBuy] = Admission(
-            max_concurrent_stock_transactions, self._take_group, max_group=max_turns_together
+            max_concurrent_stock_transactions, self._take_group
         )
 
     @property
