@@ -37,6 +37,7 @@ class Infra:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="brigade-bench-")))
     pg: PostgresServer | None = None
     nats: list[NatsServer] = field(default_factory=list)
+    databases: list[str] = field(default_factory=list)
 
     def start_postgres(self) -> PostgresServer:
         settings = dict(FAST_SETTINGS) if self.fast else {}
@@ -58,13 +59,18 @@ class Infra:
         shutil.rmtree(server.store_dir, ignore_errors=True)
 
     async def fresh_database(self, prefix: str) -> str:
+        """A new database; the ones made before are dropped (their scenarios are done), so that what
+        PostgreSQL does with their rows (autovacuum, say) does not run under the next scenario."""
         assert self.pg is not None
         name = f"{prefix}_{uuid.uuid4().hex[:8]}"
         conn = await asyncpg.connect(self.pg.url)
         try:
+            while self.databases:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{self.databases.pop()}" WITH (FORCE)')
             await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
             await conn.close()
+        self.databases.append(name)
         return self.pg.url_for(name)
 
     async def versions(self) -> tuple[str, str]:
