@@ -34,8 +34,12 @@ R = TypeVar("R")
 RunGroup = Callable[[Sequence[T]], Awaitable[Sequence[R | BaseException]]]
 
 
+# The most jobs one transaction takes, unless its user says otherwise.
+MAX_GROUP = 32
+
+
 class Admission(Generic[T, R]):
-    def __init__(self, limit: int, run: RunGroup[T, R], *, max_group: int = 32) -> None:
+    def __init__(self, limit: int, run: RunGroup[T, R], *, max_group: int = MAX_GROUP) -> None:
         self.limit = limit
         self.max_group = max_group
         self._run = run

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from brigade_common.admission import Admission, each_as_alone
+from brigade_common.admission import MAX_GROUP, Admission, each_as_alone
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.domain.errors import ExpiryNotDue, UnknownOrder
@@ -51,7 +51,7 @@ class Kitchen:
         order_wait_s: float,
         max_concurrent_reservations: int = 0,
         max_concurrent_deliveries: int = 0,
-        max_deliveries_together: int = 32,
+        max_deliveries_together: int = MAX_GROUP,
         menu_cache: MenuCache | None = None,
     ) -> None:
         self.views = views
