@@ -112,6 +112,8 @@ async def test_a_short_order_journeys_requested_bought_delivered_reserved_served
     # The order knows when it was placed and last changed.
     assert _same_time(served["created_at"]) == _same_time(steps[0]["at"])
     assert datetime.fromisoformat(served["updated_at"]) >= datetime.fromisoformat(served["created_at"])
+    # The 202 said so too: placed then, and not changed since.
+    assert order["created_at"] == order["updated_at"] == served["created_at"]
 
     # Live, each step went out once as it happened, with the key and the time the journey shows.
     async def heard_all() -> bool:

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import nats
 import pytest
@@ -25,6 +26,7 @@ MINE = OrderState(
     "6f1c0000-0000-4000-8000-00000000000a", "alice", "pan-simple", "Pan simple", 1, 450, OrderStatus.PENDING, 1, None
 )
 OTHER = dataclasses.replace(MINE, order_id="6f1c0000-0000-4000-8000-00000000000b", status=OrderStatus.FAILED)
+RESERVED_AT = datetime(2026, 12, 3, 12, 0, 0, 250000, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -44,8 +46,8 @@ async def started(nc: NATS, **options: float) -> AsyncIterator[NatsOrderWaiters]
         await waiters.stop()
 
 
-async def _send(nc: NATS, state: OrderState, *, with_headers: bool = True) -> None:
-    message = outgoing(OrderChanged(state))
+async def _send(nc: NATS, state: OrderState, *, with_headers: bool = True, at: datetime | None = None) -> None:
+    message = outgoing(OrderChanged(state, at=at))
     envelope = message.envelope(MessageContext("test"))
     headers = {**envelope.headers(), **message.headers} if with_headers else None
     await nc.publish(message.type, envelope.to_bytes(), headers=headers)
@@ -59,9 +61,10 @@ async def test_the_waiter_gets_its_orders_first_settled_state_and_nothing_else(n
             await _send(nc, OTHER, with_headers=with_headers)  # someone else's order
             await _send(nc, MINE, with_headers=with_headers)  # still pending: not an outcome
             reserved = dataclasses.replace(MINE, status=OrderStatus.RESERVED, version=2)
-            await _send(nc, reserved, with_headers=with_headers)
+            await _send(nc, reserved, with_headers=with_headers, at=RESERVED_AT)
             await _send(nc, dataclasses.replace(MINE, status=OrderStatus.CANCELLED, version=3))
-            assert await asyncio.wait_for(waiting.settled, 5) == reserved
+            # The state it entered, and when (what the caller's answer gives as `updated_at`).
+            assert await asyncio.wait_for(waiting.settled, 5) == OrderChanged(reserved, at=RESERVED_AT)
 
 
 async def test_the_waiters_listen_while_an_order_waits_and_stop_after_the_last(nc: NATS) -> None:
@@ -73,14 +76,14 @@ async def test_the_waiters_listen_while_an_order_waits_and_stop_after_the_last(n
             with waiters.register(OTHER.order_id) as second:
                 assert await second.listen()
                 await _send(nc, OTHER)
-                assert await asyncio.wait_for(second.settled, 5) == OTHER
+                assert (await asyncio.wait_for(second.settled, 5)).order == OTHER
             assert waiters.subscribed  # the first still waits
         await eventually(lambda: not waiters.subscribed, what="the subscription stopped after the last wait")
         with waiters.register(MINE.order_id) as again:
             assert not await again.listen()  # on again, and it says an outcome may have come meanwhile
             reserved = dataclasses.replace(MINE, status=OrderStatus.RESERVED, version=2)
             await _send(nc, reserved)
-            assert await asyncio.wait_for(again.settled, 5) == reserved
+            assert (await asyncio.wait_for(again.settled, 5)).order == reserved
 
 
 async def test_a_wait_that_starts_again_within_the_linger_finds_the_subscription_on(nc: NATS) -> None:

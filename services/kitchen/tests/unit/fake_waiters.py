@@ -7,11 +7,11 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Iterator
 
-from brigade_kitchen.domain.events import OrderState
+from brigade_kitchen.domain.events import OrderChanged
 
 
 class FakeWaiting:
-    def __init__(self, settled: asyncio.Future[OrderState], missed: Callable[[], None] | None) -> None:
+    def __init__(self, settled: asyncio.Future[OrderChanged], missed: Callable[[], None] | None) -> None:
         self.settled = settled
         self._missed = missed
 
@@ -29,16 +29,16 @@ class FakeWaiters:
     changes the stored order) comes before the wait starts listening, and never reaches the future."""
 
     def __init__(
-        self, outcome: Callable[[str], OrderState] | None = None, missed: Callable[[str], None] | None = None
+        self, outcome: Callable[[str], OrderChanged] | None = None, missed: Callable[[str], None] | None = None
     ) -> None:
-        self.waiting: dict[str, asyncio.Future[OrderState]] = {}
+        self.waiting: dict[str, asyncio.Future[OrderChanged]] = {}
         self.registered: list[str] = []
         self._outcome = outcome
         self._missed = missed
 
     @contextlib.contextmanager
     def register(self, order_id: str) -> Iterator[FakeWaiting]:
-        fut: asyncio.Future[OrderState] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[OrderChanged] = asyncio.get_running_loop().create_future()
         self.registered.append(order_id)
         self.waiting[order_id] = fut
         if self._outcome is not None:

@@ -293,17 +293,22 @@ class FakeUnitOfWork:
         self.pantry.apply()
         self.dishes.apply()
         events: list[Event] = []
+        now = state.clock()
         for order in self.orders.seen.values():
             events += order.events
             order.events = []
             state.created.setdefault(order.id, len(state.created))
+            before = state.orders.get(order.id)
+            if before is None:  # stamped as the real repository stamps them
+                order.created_at = order.updated_at = now
+            elif order.version != before.version:
+                order.updated_at = now
             state.orders[order.id] = copy.deepcopy(order)
         for recorded in self._recorded:
             if isinstance(recorded, PantryMoved):
                 recorded = dataclasses.replace(recorded, movement_id=len(state.movements) + 1)
                 state.movements.append(recorded)
             events.append(recorded)
-        now = state.clock()
         events = [stamped(e, now) for e in events]
         for event in events:
             step = step_of(event)
@@ -344,10 +349,9 @@ class FakeViews:
 
     async def order_entry(self, order_id: str) -> OrderEntry | None:
         order = self._state.orders.get(order_id)
-        if order is None:
+        if order is None or order.created_at is None or order.updated_at is None:
             return None
-        placed = self._state.journey(order_id)[0].at
-        return OrderEntry(order.state(), placed, self._state.journey(order_id)[-1].at)
+        return OrderEntry(order.state(), order.created_at, order.updated_at)
 
     async def journey(self, order_id: str) -> list[Step]:
         return self._state.journey(order_id)

@@ -199,15 +199,22 @@ async def test_an_expiry_after_payment_changes_nothing() -> None:
 
 
 async def test_cancel_releases_and_only_the_owner_or_staff_may_cancel() -> None:
-    state, d = KitchenState.seeded({"lechuga": 10, "pollo": 2}), deps()
+    clock = FakeClock()
+    state, d = KitchenState.seeded({"lechuga": 10, "pollo": 2}), deps(clock)
+    state.clock = clock
+    placed_at = clock()
     order_id = await place(state, d)
     with pytest.raises(UnknownOrder):
         await handlers.cancel_order(c.CancelOrder(order_id, by="mallory", is_staff=False), uow(state), d)
+    clock.advance(60)
     cancelled = await handlers.cancel_order(c.CancelOrder(order_id, by="bob", is_staff=True), uow(state), d)
-    assert cancelled.status is OrderStatus.CANCELLED and cancelled.reason == "cancelled by bob"
+    assert cancelled.order.status is OrderStatus.CANCELLED and cancelled.order.reason == "cancelled by bob"
+    # The answer says when it was placed and when it was cancelled: the times the commits stamped.
+    assert (cancelled.created_at, cancelled.updated_at) == (placed_at, clock())
     assert state.balance("lechuga").reserved == 0
+    clock.advance(60)
     again = await handlers.cancel_order(c.CancelOrder(order_id, by="alice", is_staff=False), uow(state), d)
-    assert again.version == cancelled.version  # twice is harmless
+    assert again == cancelled  # twice is harmless: not even its time changes
 
 
 async def test_a_served_order_cannot_be_cancelled() -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from brigade_common.idempotency import IdempotencyKey
 from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.domain.errors import DishVersionChanged, UnknownDish
-from brigade_kitchen.domain.events import OrderState, order_of
+from brigade_kitchen.domain.events import OrderChanged, OrderState, order_of
 from brigade_kitchen.domain.model import Dish
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service.kitchen import Kitchen
@@ -37,11 +38,14 @@ async def test_an_order_covered_by_the_pantry_answers_at_once_without_waiting() 
 
 async def test_a_pending_order_gets_the_outcome_even_when_it_comes_before_the_commit() -> None:
     settled = OrderState("o-1", "alice", "ensalada-cesar", "Ensalada Cesar", 1, 850, OrderStatus.RESERVED, 2)
-    waiters = FakeWaiters(outcome=lambda order_id: settled)
-    placed = await kitchen(KitchenState.seeded(), waiters).place(
-        c.PlaceOrder("o-1", "alice", "ensalada-cesar", 1), context=CTX
-    )
+    state, placed_at = KitchenState.seeded(), datetime(2026, 12, 3, 12, tzinfo=UTC)
+    state.clock = lambda: placed_at
+    reserved_at = placed_at + timedelta(milliseconds=40)
+    waiters = FakeWaiters(outcome=lambda order_id: OrderChanged(settled, at=reserved_at))
+    placed = await kitchen(state, waiters).place(c.PlaceOrder("o-1", "alice", "ensalada-cesar", 1), context=CTX)
     assert placed.order == settled
+    # When it was placed (its own commit) and when it was reserved (the outcome's event says).
+    assert (placed.entry.created_at, placed.entry.updated_at) == (placed_at, reserved_at)
 
 
 async def test_an_outcome_that_came_while_nobody_listened_is_read_without_waiting_the_wait_out() -> None:
@@ -73,7 +77,7 @@ async def test_a_replayed_key_answers_the_first_order_as_it_stands_now() -> None
     key = IdempotencyKey("alice", "k-1", "POST", "/api/kitchen/orders", "fp")
     first = await k.place(c.PlaceOrder("o-1", "alice", "ensalada-cesar", 1, key), context=CTX)
     again = await k.place(c.PlaceOrder("o-2", "alice", "ensalada-cesar", 1, key), context=CTX)
-    assert again.replayed and again.order == first.order
+    assert again.replayed and again.entry == first.entry
     assert list(state.orders) == ["o-1"]
 
 

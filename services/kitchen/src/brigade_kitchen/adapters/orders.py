@@ -87,7 +87,7 @@ STATE_COLUMNS = (
 )
 # An `OrderState`'s fields, in order: the first columns of `ORDERS` (its status a `StrEnum`, stored as text).
 _STATE_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(OrderState)))
-_LOCK = f"SELECT {STATE_COLUMNS}, o.payment_id FROM orders o "  # noqa: S608 - no input is interpolated
+_LOCK = f"SELECT {STATE_COLUMNS}, o.payment_id, o.created_at, o.updated_at FROM orders o "  # noqa: S608 - no input is interpolated
 # The orders of the supply requests `$1`, locked in one order (as every lock of several rows is taken).
 _LOCK_OF_REQUESTS = (
     _LOCK  # noqa: S608 - no input is interpolated
@@ -183,13 +183,16 @@ class PostgresOrders:
         )
 
     def persist(self) -> list[Event]:
-        """Buffer what changed; the events every order recorded, in order."""
+        """Buffer what changed, and stamp each order written with the commit's time (`created_at` of a
+        new one, `updated_at` of every one whose version moved); the events every order recorded, in
+        order."""
         buffer = self._session.buffer
         now = datetime.now(UTC)  # the time of every journey step of this commit (a placed order's too)
         events: list[Event] = []
         for order in self._new:
             state = order.state()
             buffer.insert(ORDERS, (*_STATE_FIELDS(state), order.payment_id, now, now))
+            order.created_at = order.updated_at = now
             for line in order.lines.values():
                 buffer.insert(LINES, (order.id, line.ingredient, line.needed, line.reserved))
             for req in order.supply.values():
@@ -199,6 +202,7 @@ class PostgresOrders:
             if order.version != before.version:
                 changed = (order.status.value, order.version, order.expires_at, order.reason, order.payment_id, now)
                 buffer.update(ORDER_CHANGES, (order.id, *changed))
+                order.updated_at = now
             for line in order.lines.values():
                 if line.reserved != before.holds.get(line.ingredient):
                     buffer.update(LINE_HOLDS, (order.id, line.ingredient, line.reserved))
@@ -236,6 +240,8 @@ def _order(row: asyncpg.Record, parts: asyncpg.Record) -> Order:
         state.expires_at,
         state.reason,
         row["payment_id"],
+        row["created_at"],
+        row["updated_at"],
         lines={ing: Line(ing, needed, reserved) for ing, needed, reserved in parts["lines"]},
         supply={rid: SupplyRequest(rid, ing, amount, SupplyStatus(st)) for rid, ing, amount, st in parts["supply"]},
     )

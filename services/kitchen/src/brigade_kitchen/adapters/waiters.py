@@ -34,15 +34,16 @@ from brigade_common.envelope import Envelope
 from brigade_common.logging import get_logger
 from brigade_contracts.kitchen import ORDER_EVENTS, OrderSnapshot, OrderStatus
 from brigade_kitchen.adapters.messages import ORDER_ID
-from brigade_kitchen.domain.events import OrderState
+from brigade_kitchen.domain.events import OrderChanged, OrderState
 
 log = get_logger(__name__)
 
 
 class Waiting:
-    """One registered order: `settled` resolves with its first state past `pending`."""
+    """One registered order: `settled` resolves with its first change past `pending` (the state it
+    entered, at the time its event says)."""
 
-    def __init__(self, waiters: NatsOrderWaiters, settled: asyncio.Future[OrderState], since: int | None) -> None:
+    def __init__(self, waiters: NatsOrderWaiters, settled: asyncio.Future[OrderChanged], since: int | None) -> None:
         self.settled = settled
         self.since = since  # the subscription that was on at the registration (None: none was)
         self.listening = False
@@ -56,7 +57,7 @@ class Waiting:
 
 class NatsOrderWaiters:
     def __init__(self, *, linger_s: float = 30.0) -> None:
-        self._waiting: dict[str, list[asyncio.Future[OrderState]]] = defaultdict(list)
+        self._waiting: dict[str, list[asyncio.Future[OrderChanged]]] = defaultdict(list)
         self._nc: NATS | None = None
         self._sub: Subscription | None = None
         self._generation = 0  # subscriptions started so far: the current one's number
@@ -85,7 +86,7 @@ class NatsOrderWaiters:
     @contextlib.contextmanager
     def register(self, order_id: str) -> Iterator[Waiting]:
         """Register before commit; the future resolves with the first non-pending state."""
-        fut: asyncio.Future[OrderState] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[OrderChanged] = asyncio.get_running_loop().create_future()
         self._waiting[order_id].append(fut)
         waiting = Waiting(self, fut, self._generation if self._sub is not None else None)
         try:
@@ -157,7 +158,8 @@ class NatsOrderWaiters:
             if order_id is not None and order_id not in self._waiting:
                 return
         try:
-            snapshot = OrderSnapshot.model_validate(Envelope.from_bytes(msg.data).data)
+            envelope = Envelope.from_bytes(msg.data)
+            snapshot = OrderSnapshot.model_validate(envelope.data)
         except pydantic.ValidationError:
             return
         if snapshot.status is OrderStatus.PENDING:
@@ -165,7 +167,7 @@ class NatsOrderWaiters:
         waiting = self._waiting.get(snapshot.order_id)
         if not waiting:
             return
-        state = OrderState(**snapshot.model_dump())
+        changed = OrderChanged(OrderState(**snapshot.model_dump()), at=envelope.occurred_at)
         for fut in waiting:
             if not fut.done():
-                fut.set_result(state)
+                fut.set_result(changed)

@@ -134,6 +134,10 @@ class Order:
     reason: str | None = None
     # The payment it was served for: a copy of that payment is not a second one to refuse.
     payment_id: str | None = None
+    # When it was placed and when it last changed: the times of the commits that stored it, stamped
+    # when it is stored (as its journey's steps are); None until it first is.
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
     lines: dict[str, Line] = field(default_factory=dict)
     supply: dict[str, SupplyRequest] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list, repr=False)

@@ -104,11 +104,12 @@ def _is_staff(principal: Principal) -> bool:
 
 
 def _placed(placement: Placement) -> Response:
-    order = placement.order
-    headers = {"Location": f"{PREFIX}/orders/{order.order_id}"}
+    entry = placement.entry
+    headers = {"Location": f"{PREFIX}/orders/{entry.order.order_id}"}
     if placement.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return json_response(OrderOut.of(order), status=202 if order.status == "pending" else 201, headers=headers)
+    status = 202 if entry.order.status == "pending" else 201
+    return json_response(OrderOut.of_entry(entry), status=status, headers=headers)
 
 
 # ------------------------------------------------------------------------------------------ dishes
@@ -243,7 +244,7 @@ async def cancel_order(
     request: Request, *, order_id: uuid.UUID, principal: Principal, context: MessageContext
 ) -> Response:
     cmd = commands.CancelOrder(str(order_id), by=principal.sub, is_staff=_is_staff(principal))
-    return json_response(OrderOut.of(await _kitchen(request).handle(cmd, context=context)))
+    return json_response(OrderOut.of_entry(await _kitchen(request).handle(cmd, context=context)))
 
 
 # ------------------------------------------------------------------------------------------ pantry

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from brigade_common.inputs import WHOLE
 from brigade_common.pagination import TimePageQuery
 from brigade_contracts.kitchen import OrderStatus, PantryReason
-from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.domain.journey import Step
 from brigade_kitchen.domain.model import MAX_QUANTITY, Balance, Dish
 from brigade_kitchen.service.ports import Movement, OrderEntry
@@ -83,14 +82,8 @@ class OrderOut(BaseModel):
         "delivered; reserved, when it expires unless paid",
     )
     reason: str | None = Field(default=None, description="Why it failed, expired or was cancelled")
-    created_at: datetime | None = Field(
-        default=None, description="When it was placed (null only in the answers that change it: place, cancel)"
-    )
-    updated_at: datetime | None = Field(default=None, description="When it last changed (null as `created_at`)")
-
-    @classmethod
-    def of(cls, order: OrderState) -> OrderOut:
-        return cls(**vars(order))
+    created_at: datetime = Field(description="When it was placed (its journey's first step)")
+    updated_at: datetime = Field(description="When it last changed state (its journey's latest change)")
 
     @classmethod
     def of_entry(cls, entry: OrderEntry) -> OrderOut:

@@ -15,11 +15,10 @@ from typing import Any
 from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_contracts.kitchen import PantryReason
 from brigade_kitchen.domain.errors import DishVersionChanged, UnknownDish, UnknownOrder, UnknownSupplyRequest
-from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.domain.journey import purchase_key
 from brigade_kitchen.domain.model import Deadlines, Holds, Order, Payment
 from brigade_kitchen.service import commands as c
-from brigade_kitchen.service.ports import Clock, IdSource, KitchenUnitOfWork
+from brigade_kitchen.service.ports import Clock, IdSource, KitchenUnitOfWork, OrderEntry
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,15 @@ class Placed:
     """A placed order, or (`replayed`) the order an earlier request with the same key placed."""
 
     order_id: str
-    order: OrderState | None
+    entry: OrderEntry | None
     replayed: bool = False
+
+
+def stored(order: Order) -> OrderEntry:
+    """The order as its unit of work committed it: its state, and the times the commit stamped."""
+    if order.created_at is None or order.updated_at is None:
+        raise RuntimeError(f"order {order.id} was not stored")
+    return OrderEntry(order.state(), order.created_at, order.updated_at)
 
 
 async def place_order(cmd: c.PlaceOrder, uow: KitchenUnitOfWork, deps: Deps) -> Placed:
@@ -66,7 +72,7 @@ async def place_order(cmd: c.PlaceOrder, uow: KitchenUnitOfWork, deps: Deps) -> 
         _hold(uow, order.id, order.holds)
         uow.orders.add(order)
         await uow.commit()
-    return Placed(order.id, order.state())
+    return Placed(order.id, stored(order))
 
 
 async def place_orders(
@@ -79,10 +85,10 @@ async def place_orders(
     whose key is another order's of the group."""
     async with uow:
         dishes = await uow.take_orders([cmd for cmd, _ in jobs])
-        placed: list[Placed | None] = []
+        orders: list[Order | None] = []
         for (cmd, context), dish in zip(jobs, dishes, strict=True):
             if dish is None:
-                placed.append(None)
+                orders.append(None)
                 continue
             order = Order.place(
                 cmd.order_id,
@@ -97,12 +103,12 @@ async def place_orders(
             _hold(uow, order.id, order.holds)
             uow.orders.add(order)
             uow.speak_for(order.id, context)
-            placed.append(Placed(order.id, order.state()))
+            orders.append(order)
         await uow.commit()
-    return placed
+    return [None if order is None else Placed(order.id, stored(order)) for order in orders]
 
 
-async def cancel_order(cmd: c.CancelOrder, uow: KitchenUnitOfWork, deps: Deps) -> OrderState:
+async def cancel_order(cmd: c.CancelOrder, uow: KitchenUnitOfWork, deps: Deps) -> OrderEntry:
     """The customer (or staff) cancels a pending or reserved order; its holds go back to the pantry."""
     async with uow:
         order = await uow.orders.get(cmd.order_id)
@@ -110,7 +116,7 @@ async def cancel_order(cmd: c.CancelOrder, uow: KitchenUnitOfWork, deps: Deps) -
             raise UnknownOrder(cmd.order_id)
         await _release(uow, order.id, order.cancel(cmd.by))
         await uow.commit()
-    return order.state()
+    return stored(order)
 
 
 async def apply_delivery(cmd: c.ApplyDelivery, uow: KitchenUnitOfWork, deps: Deps) -> None:

@@ -26,7 +26,7 @@ from brigade_kitchen.service.handlers import (
     place_order,
     place_orders,
 )
-from brigade_kitchen.service.ports import KitchenViews, MenuCache, OrderWaiters, UnitOfWorkFactory, Waiting
+from brigade_kitchen.service.ports import KitchenViews, MenuCache, OrderEntry, OrderWaiters, UnitOfWorkFactory, Waiting
 
 _HANDLERS = {**HANDLERS, **menu.HANDLERS}
 
@@ -36,8 +36,12 @@ class Placement:
     """What the customer who placed an order is told: the order as it stands, and whether an
     earlier request with the same `Idempotency-Key` placed it."""
 
-    order: OrderState
+    entry: OrderEntry
     replayed: bool = False
+
+    @property
+    def order(self) -> OrderState:
+        return self.entry.order
 
 
 class Kitchen:
@@ -95,15 +99,15 @@ class Kitchen:
             # At most N reservation transactions at once; the orders that come meanwhile wait here, not on
             # the pantry row locks, and go together in the next.
             placed = await self._admission.submit((cmd, context))
-            if placed.replayed or placed.order is None:
-                earlier = await self.views.order(placed.order_id)
+            if placed.replayed or placed.entry is None:
+                earlier = await self.views.order_entry(placed.order_id)
                 if earlier is None:
                     raise UnknownOrder(placed.order_id)
                 return Placement(earlier, replayed=True)
-            order = placed.order
-            if order.status is OrderStatus.PENDING:
-                order = await self._outcome(waiting, order)
-        return Placement(order)
+            entry = placed.entry
+            if entry.order.status is OrderStatus.PENDING:
+                entry = await self._outcome(waiting, entry)
+        return Placement(entry)
 
     async def _place_group(self, jobs: Sequence[tuple[PlaceOrder, MessageContext]]) -> list[Placed | BaseException]:
         """Place orders together in one transaction; an order the group cannot place (a replay, a dish
@@ -148,16 +152,18 @@ class Kitchen:
 
         return await each_as_alone(jobs, together, alone, what="deliveries")
 
-    async def _outcome(self, waiting: Waiting, order: OrderState) -> OrderState:
+    async def _outcome(self, waiting: Waiting, placed: OrderEntry) -> OrderEntry:
         """The pending order's first state past `pending`, or as it stands at the end of the wait."""
+        order_id = placed.order.order_id
         if not await waiting.listen():  # nobody listened: an outcome may have come already
-            current = await self.views.order(order.order_id)
-            if current is not None and current.status is not OrderStatus.PENDING:
+            current = await self.views.order_entry(order_id)
+            if current is not None and current.order.status is not OrderStatus.PENDING:
                 return current
         try:
-            return await asyncio.wait_for(asyncio.shield(waiting.settled), self._order_wait_s)
+            changed = await asyncio.wait_for(asyncio.shield(waiting.settled), self._order_wait_s)
         except TimeoutError:
-            return await self.views.order(order.order_id) or order
+            return await self.views.order_entry(order_id) or placed
+        return OrderEntry(changed.order, placed.created_at, changed.at or placed.updated_at)
 
     async def settle_overdue(self, limit: int = 100) -> int:
         """Settle every order whose deadline passed (the safety net under the scheduled checks: one

@@ -15,7 +15,7 @@ from brigade_common.idempotency import IdempotencyKey
 from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_common.transactional import Transactional
 from brigade_contracts.kitchen import OrderStatus, PantryReason
-from brigade_kitchen.domain.events import Event, OrderState, PantryHeld, PantryMoved
+from brigade_kitchen.domain.events import Event, OrderChanged, OrderState, PantryHeld, PantryMoved
 from brigade_kitchen.domain.journey import Step
 from brigade_kitchen.domain.model import Balance, Dish, Order
 from brigade_kitchen.service.commands import PlaceOrder
@@ -208,9 +208,10 @@ class MenuCache(Protocol):
 
 
 class Waiting(Protocol):
-    """A registered order: `settled` resolves with its first state past `pending`."""
+    """A registered order: `settled` resolves with its first change past `pending` (its `at`: when
+    that change was stored)."""
 
-    settled: asyncio.Future[OrderState]
+    settled: asyncio.Future[OrderChanged]
 
     async def listen(self) -> bool:
         """Make sure the outcome reaches `settled` from now on. False when it may have come before,

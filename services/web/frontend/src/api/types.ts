@@ -39,7 +39,7 @@ export interface Order {
   version: number;
   expires_at: string | null;
   reason: string | null;
-  /** When it was placed and last changed (absent in the live feed's snapshots and in the answer of a place or cancel). */
+  /** When it was placed and last changed (absent in the live feed's snapshots only). */
   created_at?: string | null;
   updated_at?: string | null;
 }
