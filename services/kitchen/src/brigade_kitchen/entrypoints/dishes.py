@@ -22,7 +22,7 @@ from brigade_contracts.auth import Role
 from brigade_kitchen.domain import dishes as rules
 from brigade_kitchen.domain.model import Dish
 from brigade_kitchen.entrypoints.http import PREFIX, _kitchen, api
-from brigade_kitchen.entrypoints.schemas import DishOut, DishPath
+from brigade_kitchen.entrypoints.schemas import DishOut, DishPath, etag
 from brigade_kitchen.service import menu
 
 __all__ = ["api"]
@@ -45,10 +45,6 @@ IF_MATCH = Header(
     missing_status=428,
     missing_type="precondition-required",
 )
-
-
-def etag(dish: Dish) -> str:
-    return f'"{dish.version}"'
 
 
 def version_of(if_match: str) -> int:
@@ -139,7 +135,7 @@ class ImagePath(BaseModel):
 
 
 def _dish(dish: Dish, status: int = 200) -> Response:
-    headers = {"ETag": etag(dish)}
+    headers = {"ETag": etag(dish.version)}
     if status == 201:
         headers["Location"] = f"{PREFIX}/dishes/{dish.id}"
     return json_response(DishOut.of(dish), status=status, headers=headers)

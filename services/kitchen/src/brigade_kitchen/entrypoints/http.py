@@ -8,12 +8,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
 from brigade_common.auth.verifier import Principal
+from brigade_common.conditional import IF_NONE_MATCH, conditional_json
 from brigade_common.http import json_response
 from brigade_common.idempotency import IdempotencyKey, fingerprint
 from brigade_common.inputs import IDEMPOTENCY_KEY
@@ -41,6 +43,7 @@ from brigade_kitchen.entrypoints.schemas import (
     OrderOut,
     PantryItem,
     PlaceOrderBody,
+    etag,
 )
 from brigade_kitchen.service import commands, queries
 from brigade_kitchen.service.kitchen import Kitchen, Placement
@@ -64,7 +67,7 @@ def _stale_dish(e: Exception) -> Problem:
         title="Precondition Failed",
         type="stale-version",
         field="If-Match",
-        headers={"ETag": f'"{e.current}"'},
+        headers={"ETag": etag(e.current)},
         extensions={"current_version": e.current},
     )
 
@@ -115,34 +118,41 @@ def _placed(placement: Placement) -> Response:
 # ------------------------------------------------------------------------------------------ dishes
 
 
-@api.route("GET", f"{PREFIX}/dishes", responses={200: list[DishOut]}, summary="Every dish")
-async def list_dishes(request: Request) -> Response:
-    return json_response([DishOut.of(d) for d in await _kitchen(request).views.dishes()])
+# Reads of the menu answer 304 to a client that holds them already (brigade_common.conditional).
+_READ: dict[str, Any] = {"headers": [IF_NONE_MATCH]}
+
+
+@api.route("GET", f"{PREFIX}/dishes", responses={200: list[DishOut], 304: None}, summary="Every dish", **_READ)
+async def list_dishes(request: Request, *, if_none_match: str | None) -> Response:
+    dishes = [DishOut.of(d) for d in await _kitchen(request).views.dishes()]
+    return conditional_json(dishes, if_none_match=if_none_match)
 
 
 @api.route(
     "GET",
     f"{PREFIX}/dishes/today",
-    responses={200: list[DishOut]},
+    responses={200: list[DishOut], 304: None},
     summary="Today's menu: up to 7 dishes, stable for the day",
+    **_READ,
 )
-async def todays_dishes(request: Request) -> Response:
+async def todays_dishes(request: Request, *, if_none_match: str | None) -> Response:
     menu = await queries.todays_menu(_kitchen(request).views, datetime.now(UTC).date())
-    return json_response([DishOut.of(d) for d in menu])
+    return conditional_json([DishOut.of(d) for d in menu], if_none_match=if_none_match)
 
 
 @api.route(
     "GET",
     f"{PREFIX}/dishes/{{dish_id}}",
     path_params=DishPath,
-    responses={200: DishOut, 404: NotFound},
-    summary="One dish",
+    responses={200: DishOut, 304: None, 404: NotFound},
+    summary="One dish (its ETag is its version, which writes name in If-Match)",
+    **_READ,
 )
-async def get_dish(request: Request, *, dish_id: str) -> Response:
+async def get_dish(request: Request, *, dish_id: str, if_none_match: str | None) -> Response:
     found = await _kitchen(request).views.dishes([dish_id])
     if not found:
         raise NotFound(f"no dish with id {dish_id!r}", type="unknown-dish")
-    return json_response(DishOut.of(found[0]), headers={"ETag": f'"{found[0].version}"'})
+    return conditional_json(DishOut.of(found[0]), if_none_match=if_none_match, etag=etag(found[0].version))
 
 
 # ------------------------------------------------------------------------------------------ orders

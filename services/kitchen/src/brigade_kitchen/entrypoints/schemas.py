@@ -23,6 +23,11 @@ class DishPath(BaseModel):
     dish_id: DishId
 
 
+def etag(version: int) -> str:
+    """A dish's strong ETag: its version, which reads send and writes name in If-Match."""
+    return f'"{version}"'
+
+
 class DishOut(BaseModel):
     id: str
     name: str

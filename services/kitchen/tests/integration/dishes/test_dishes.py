@@ -269,3 +269,44 @@ async def test_put_replaces_the_dish_and_keeps_its_picture(kitchen: KitchenClien
         "version": 2,
         "ingredients": {"pan_canilla": 1, "queso": 3},
     }
+
+
+# ------------------------------------------------------------------------------- conditional reads
+
+
+async def test_a_dish_read_again_unchanged_is_a_304_without_a_body_and_changed_is_read_in_full(
+    kitchen: KitchenClient,
+) -> None:
+    url = f"{DISHES}/pan-simple"
+    first = await kitchen.http.get(url)
+    assert first.headers["etag"] == '"1"'
+    for held in ('"1"', 'W/"1"', '"7", "1"', "*"):
+        again = await kitchen.http.get(url, headers={"If-None-Match": held})
+        assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", '"1"'), held
+    # Another tag, or one that is not a tag at all, gets the dish.
+    for other in ('"2"', "not a tag"):
+        assert (await kitchen.http.get(url, headers={"If-None-Match": other})).json() == first.json()
+    r = await kitchen.http.patch(
+        url, content=b'{"price_cents": 480}', headers=staff(kitchen, **MERGE, **{"If-Match": '"1"'})
+    )
+    assert r.status_code == 200, r.text
+    changed = await kitchen.http.get(url, headers={"If-None-Match": '"1"'})
+    assert (changed.status_code, changed.headers["etag"], changed.json()["price_cents"]) == (200, '"2"', 480)
+
+
+@pytest.mark.parametrize("path", ["", "/today"], ids=["every-dish", "today"])
+async def test_the_menu_read_again_unchanged_is_a_304_and_a_changed_dish_changes_its_etag(
+    kitchen: KitchenClient, path: str
+) -> None:
+    first = await kitchen.http.get(DISHES + path)
+    tag = first.headers["etag"]
+    assert first.status_code == 200 and first.json()
+    again = await kitchen.http.get(DISHES + path, headers={"If-None-Match": tag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", tag)
+    dish = first.json()[0]
+    patch = b'{"description": "Otra receta."}'
+    headers = staff(kitchen, **MERGE, **{"If-Match": f'"{dish["version"]}"'})
+    assert (await kitchen.http.patch(f"{DISHES}/{dish['id']}", content=patch, headers=headers)).status_code == 200
+    changed = await kitchen.http.get(DISHES + path, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+    assert {d["id"]: d["description"] for d in changed.json()}[dish["id"]] == "Otra receta."
