@@ -226,8 +226,20 @@ async def check_invariants(wh: WarehouseClient) -> None:
     for m in reversed(ledger):
         running[m["ingredient"]] = running.get(m["ingredient"], 0) + m["delta"]
         assert running[m["ingredient"]] >= 0, f"stock went negative at movement {m}"
-    for event in await wh.events(w.STOCK_MOVED):
+    # Each move's event is its ledger row with the balance and version right after it: in the ledger's
+    # order, each ingredient's events chain (several moves of a row in one transaction too).
+    moved = sorted(await wh.events(w.STOCK_MOVED), key=lambda e: e["movement_id"])
+    rows = [m for m in reversed(ledger) if m["reason"] != "seed"]  # the seed sends no events
+    assert [(e["movement_id"], e["ingredient"], e["delta"], e["request_id"]) for e in moved] == [
+        (m["id"], m["ingredient"], m["delta"], m["request_id"]) for m in rows
+    ]
+    last: dict[str, dict[str, Any]] = {}
+    for event in moved:
         assert event["balance"] >= 0
+        before = last.get(event["ingredient"])
+        if before is not None:
+            assert (event["balance"], event["version"]) == (before["balance"] + event["delta"], before["version"] + 1)
+        last[event["ingredient"]] = event
     outcomes = [e["request_id"] for s in (w.SUPPLY_DELIVERED, w.SUPPLY_FAILED) for e in await wh.events(s)]
     assert len(outcomes) == len(set(outcomes)), "a request had more than one outcome"
     purchases = await wh.all_pages("/api/warehouse/purchases")

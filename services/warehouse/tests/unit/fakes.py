@@ -65,8 +65,9 @@ class FakeRequests:
 
 
 class FakeStock:
-    def __init__(self, state: WarehouseState) -> None:
+    def __init__(self, state: WarehouseState, ledger: list[Event]) -> None:
         self._state = state
+        self._ledger = ledger  # the moves and purchases in the order they were made, sent at commit
         self.moves: list[StockMoved] = []
         self.held: dict[str, int] = {}  # holds changed by this unit of work
 
@@ -83,9 +84,7 @@ class FakeStock:
         self.held[ingredient] = self.held.get(ingredient, 0) + delta
         assert 0 <= self._reserved(ingredient) <= self._on_hand(ingredient), f"{ingredient} held beyond its stock"
 
-    async def move(
-        self, ingredient: str, delta: int, reason: StockReason, request_id: str, *, released: int = 0
-    ) -> StockMoved:
+    def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str, *, released: int = 0) -> None:
         balance = self._on_hand(ingredient) + delta
         if released:
             self.held[ingredient] = self.held.get(ingredient, 0) - released
@@ -93,19 +92,18 @@ class FakeStock:
         version = self._state.versions.get(ingredient, 0) + 1 + sum(m.ingredient == ingredient for m in self.moves)
         moved = StockMoved(0, ingredient, delta, reason, balance, request_id, version, NOW)
         self.moves.append(moved)
-        return moved
+        self._ledger.append(moved)
 
 
 class FakePurchases:
-    def __init__(self) -> None:
+    def __init__(self, ledger: list[Event]) -> None:
+        self._ledger = ledger
         self.made: list[PurchaseMade] = []
 
-    async def record(
-        self, request_id: str, ingredient: str, requested: int, received: int, supplier: str
-    ) -> PurchaseMade:
+    def record(self, request_id: str, ingredient: str, requested: int, received: int, supplier: str) -> None:
         made = PurchaseMade(0, request_id, ingredient, requested, received, supplier, NOW)
         self.made.append(made)
-        return made
+        self._ledger.append(made)
 
 
 class FakeUnitOfWork:
@@ -117,12 +115,9 @@ class FakeUnitOfWork:
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self.requests = FakeRequests(self._state)
-        self.stock = FakeStock(self._state)
-        self.purchases = FakePurchases()
+        self.stock = FakeStock(self._state, self._recorded)
+        self.purchases = FakePurchases(self._recorded)
         return self
-
-    def record(self, event: Event) -> None:
-        self._recorded.append(event)
 
     def mark_processed(self, entry: InboxEntry) -> None:
         self._processed.append(entry)

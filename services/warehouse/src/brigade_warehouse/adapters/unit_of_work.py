@@ -11,7 +11,7 @@ from brigade_common.unit_of_work import UnitOfWork
 from brigade_common.writes import Session
 from brigade_warehouse.adapters.messages import outgoing
 from brigade_warehouse.adapters.requests import PostgresRequests
-from brigade_warehouse.adapters.stock import PostgresPurchases, PostgresStock
+from brigade_warehouse.adapters.stock import Ledger, PostgresPurchases, PostgresStock
 from brigade_warehouse.domain.events import Event
 
 SUPPLIES_WAITING = Gauge(
@@ -37,12 +37,15 @@ class PostgresWarehouseUnitOfWork(UnitOfWork[Event]):
 
     def open(self, session: Session) -> None:
         self.requests = PostgresRequests(session)
-        self.stock = PostgresStock(session)
-        self.purchases = PostgresPurchases(session)
+        self._ledger = Ledger(session)
+        self.stock = PostgresStock(session, self._ledger)
+        self.purchases = PostgresPurchases(self._ledger)
         self._contexts: dict[str, MessageContext] = {}  # per request, when several are served
 
     async def commit(self) -> None:
         opened, bought = self.requests.opened, self.purchases.recorded
+        for event in await self._ledger.write():  # the moves and purchases, in one statement
+            self.record(event)
         await super().commit()
         if opened:
             OPENED_TOGETHER.observe(opened)

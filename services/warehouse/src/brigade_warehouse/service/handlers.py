@@ -102,13 +102,9 @@ async def take_turns(
             uow.speak_for(req.id, t.context)
             if t.purchase is not None:
                 bought = t.purchase.bought
-                uow.record(
-                    await uow.purchases.record(
-                        req.id, req.ingredient, t.purchase.wanted, bought.amount, bought.supplier
-                    )
-                )
+                uow.purchases.record(req.id, req.ingredient, t.purchase.wanted, bought.amount, bought.supplier)
                 if bought.amount:
-                    uow.record(await uow.stock.move(req.ingredient, bought.amount, StockReason.PURCHASE, req.id))
+                    uow.stock.move(req.ingredient, bought.amount, StockReason.PURCHASE, req.id)
                     free[req.ingredient] += bought.amount
             if req.status is RequestStatus.OPEN:
                 step = req.next_step(free[req.ingredient], deps.clock())
@@ -120,9 +116,7 @@ async def take_turns(
                     continue
                 if step is Step.DELIVER:
                     free[req.ingredient] -= req.missing
-                    uow.record(
-                        await uow.stock.move(req.ingredient, -req.amount, StockReason.SUPPLY, req.id, released=req.held)
-                    )
+                    uow.stock.move(req.ingredient, -req.amount, StockReason.SUPPLY, req.id, released=req.held)
                     req.deliver()
                 else:
                     if req.held:

@@ -11,7 +11,6 @@ from typing import Protocol
 from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_common.transactional import Transactional
 from brigade_contracts.warehouse import StockReason
-from brigade_warehouse.domain.events import Event, PurchaseMade, StockMoved
 from brigade_warehouse.domain.model import SupplyRequest
 
 Clock = Callable[[], datetime]
@@ -34,17 +33,15 @@ class Stock(Protocol):
     def hold(self, ingredient: str, delta: int) -> None:
         """Hold `delta` more units on hand for requests (fewer, when negative), at commit."""
 
-    async def move(
-        self, ingredient: str, delta: int, reason: StockReason, request_id: str, *, released: int = 0
-    ) -> StockMoved:
-        """Write a ledger row and the balance it changes, together; `released` units held for the
-        request leave the held count with them."""
+    def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str, *, released: int = 0) -> None:
+        """A ledger row and the balance it changes, written together at commit (`released` units held
+        for the request leave the held count with them); its `StockMoved` is sent then, in the order
+        the moves and purchases were made."""
 
 
 class Purchases(Protocol):
-    async def record(
-        self, request_id: str, ingredient: str, requested: int, received: int, supplier: str
-    ) -> PurchaseMade: ...
+    def record(self, request_id: str, ingredient: str, requested: int, received: int, supplier: str) -> None:
+        """A market purchase, written at commit; its `PurchaseMade` is sent then, in order."""
 
 
 class WarehouseUnitOfWork(Transactional, Protocol):
@@ -56,9 +53,6 @@ class WarehouseUnitOfWork(Transactional, Protocol):
 
     @property
     def purchases(self) -> Purchases: ...
-
-    def record(self, event: Event) -> None:
-        """An event no aggregate records (a ledger row, a purchase), sent with the commit."""
 
     def mark_processed(self, entry: InboxEntry) -> None:
         """The message `entry` names is done, as of this unit of work's commit."""
