@@ -18,11 +18,11 @@ from types import TracebackType
 from brigade_common.idempotency import IdempotencyKey, IdempotencyKeyReused
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
 from brigade_common.testing.fakes import FakeClock, Ids
-from brigade_contracts.kitchen import OrderStatus, PantryReason
+from brigade_contracts.kitchen import OrderStatus
 from brigade_kitchen.domain.errors import DuplicateDishName
 from brigade_kitchen.domain.events import Event, Held, OrderState, PantryHeld, PantryMoved, spoken_for
 from brigade_kitchen.domain.journey import Step, stamped, step_of
-from brigade_kitchen.domain.model import TRANSITIONS, Balance, Deadlines, Dish, Order
+from brigade_kitchen.domain.model import TRANSITIONS, Balance, Deadlines, Dish, Move, Order
 from brigade_kitchen.seed_data import DISHES, PANTRY
 from brigade_kitchen.service.commands import PlaceOrder
 from brigade_kitchen.service.handlers import Deps
@@ -181,15 +181,13 @@ class FakePantry:
             changed.append(Held(ingredient, delta, after.on_hand, after.reserved, after.version))
         return PantryHeld(order_id, tuple(changed))
 
-    async def move(
-        self, ingredient: str, delta: int, reason: PantryReason, order_id: str | None, *, hold_delta: int = 0
-    ) -> PantryMoved:
-        self.moves.append((ingredient, delta, hold_delta))
-        self.changes[ingredient] = self.changes.get(ingredient, 0) + 1
-        after = self._projected(ingredient)
-        return PantryMoved(
-            0, ingredient, delta, reason, after.on_hand, after.reserved, order_id, after.version, MOVED_AT
-        )
+    async def move_all(self, moves: Sequence[Move]) -> list[PantryMoved]:
+        events = []
+        for m in moves:
+            self.moves.append((m.ingredient, m.delta, m.hold_delta))
+            self.changes[m.ingredient] = self.changes.get(m.ingredient, 0) + 1
+            events.append(m.moved(0, self._projected(m.ingredient), MOVED_AT))
+        return events
 
     def _projected(self, ingredient: str) -> Balance:
         on_hand, reserved = self._state.pantry.get(ingredient, [0, 0])

@@ -1,34 +1,43 @@
 """The pantry in PostgreSQL: balances (`pantry`) beside their ledger (`pantry_movements`).
 
-A balance and its ledger row change in one statement, so each balance always equals the sum of its
-ledger. Holds (`reserved`) go through the write buffer: an order's holds on every ingredient are
-sent with the rest of its writes, in the commit's one statement. Every change of a row bumps its
-`version`. Rows are locked before they change, so the balances after a hold are the locked ones
-plus the hold: known here, without asking the database again.
+Rows are locked before they change, so the balances after a hold or a move are the locked ones plus
+the change: known here, without asking the database again. So the balances go through the write
+buffer, each row once in its final state, sent with the rest of the transaction's writes in the
+commit's one statement. The ledger rows of a transaction's moves (`move_all`: a delivery transaction
+applies up to 32 deliveries) go in one statement of their own, for their ids; every balance a
+transaction changed is written in the same commit as its ledger rows, so each balance equals the sum
+of its ledger. Every change of a row bumps its `version`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from brigade_common.writes import Session, Table
-from brigade_contracts.kitchen import PantryReason
 from brigade_kitchen.domain.events import Held, PantryHeld, PantryMoved
-from brigade_kitchen.domain.model import Balance
+from brigade_kitchen.domain.model import Balance, Move
 
-# What a hold writes: the row's `reserved` and `version` after it (its lock makes them exact).
-HOLDS = Table.of("pantry", ("ingredient", "text"), ("reserved", "bigint"), ("version", "bigint"), key="ingredient")
+# What a hold or a move writes: the row after it (its lock makes it exact; the last write of a row wins).
+BALANCES = Table.of(
+    "pantry",
+    ("ingredient", "text"),
+    ("on_hand", "bigint"),
+    ("reserved", "bigint"),
+    ("version", "bigint"),
+    key="ingredient",
+)
 
 _LOCK = (
     "SELECT ingredient, on_hand, reserved, version FROM pantry WHERE ingredient = ANY($1::text[]) "
     "ORDER BY ingredient FOR UPDATE"
 )
-_MOVE = (
-    "WITH m AS (INSERT INTO pantry_movements (ingredient, delta, reason, order_id) "
-    "VALUES ($1, $2, $3, $4::uuid) RETURNING id, created_at) "
-    "UPDATE pantry SET on_hand = on_hand + $2, reserved = reserved + $5, version = version + 1 "
-    "WHERE ingredient = $1 "
-    "RETURNING (SELECT id FROM m) AS id, (SELECT created_at FROM m) AS created_at, on_hand, reserved, version"
+# The ledger rows, inserted in the order of the moves (so their ids follow it).
+_MOVES = (
+    "INSERT INTO pantry_movements (ingredient, delta, reason, order_id) "
+    "SELECT ingredient, delta, reason, order_id "
+    "FROM unnest($1::text[], $2::bigint[], $3::text[], $4::uuid[]) "
+    "WITH ORDINALITY AS t (ingredient, delta, reason, order_id, n) ORDER BY n "
+    "RETURNING id, created_at"
 )
 
 
@@ -67,26 +76,29 @@ class PostgresPantry:
         for ingredient, delta in sorted(holds.items()):
             row = self._rows.get(ingredient)
             assert row is not None, f"pantry row {ingredient} is not locked: lock() it first"
-            after = Balance(ingredient, row.on_hand, row.reserved + delta, row.version + 1)
-            self._rows[ingredient] = after
-            self._session.buffer.update(HOLDS, (ingredient, after.reserved, after.version))
+            after = self._change(Balance(ingredient, row.on_hand, row.reserved + delta, row.version + 1))
             changed.append(Held(ingredient, delta, after.on_hand, after.reserved, after.version))
         return PantryHeld(order_id, tuple(changed))
 
-    async def move(
-        self, ingredient: str, delta: int, reason: PantryReason, order_id: str | None, *, hold_delta: int = 0
-    ) -> PantryMoved:
-        row = await self._session.fetchrow(_MOVE, ingredient, delta, reason.value, order_id, hold_delta)
-        assert row is not None, f"no pantry row for {ingredient}: lock() it first"
-        self._rows[ingredient] = Balance(ingredient, row["on_hand"], row["reserved"], row["version"])
-        return PantryMoved(
-            row["id"],
-            ingredient,
-            delta,
-            reason,
-            row["on_hand"],
-            row["reserved"],
-            order_id,
-            row["version"],
-            row["created_at"],
+    async def move_all(self, moves: Sequence[Move]) -> list[PantryMoved]:
+        if not moves:
+            return []
+        rows = await self._session.fetch(
+            _MOVES,
+            [m.ingredient for m in moves],
+            [m.delta for m in moves],
+            [m.reason.value for m in moves],
+            [m.order_id for m in moves],
         )
+        events = []
+        # The ids were drawn in the order the rows were inserted, which is the order of the moves.
+        for m, (movement_id, at) in zip(moves, sorted((r["id"], r["created_at"]) for r in rows), strict=True):
+            row = self._rows.get(m.ingredient)
+            assert row is not None, f"pantry row {m.ingredient} is not locked: lock() it first"
+            events.append(m.moved(movement_id, self._change(m.applied_to(row)), at))
+        return events
+
+    def _change(self, after: Balance) -> Balance:
+        self._rows[after.ingredient] = after
+        self._session.buffer.update(BALANCES, (after.ingredient, after.on_hand, after.reserved, after.version))
+        return after

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from brigade_contracts.kitchen import OrderStatus, StepKind
+from brigade_contracts.kitchen import OrderStatus, PantryReason, StepKind
 from brigade_kitchen.domain.errors import ExpiryNotDue, InvalidTransition, UnknownSupplyRequest
 from brigade_kitchen.domain.events import (
     Event,
     ExpiryScheduled,
     OrderChanged,
     OrderState,
+    PantryMoved,
     PaymentRefused,
     StepTaken,
     SupplyRequested,
@@ -61,6 +62,34 @@ class Balance:
     @property
     def available(self) -> int:
         return max(self.on_hand - self.reserved, 0)
+
+
+@dataclass(frozen=True)
+class Move:
+    """A change of what the pantry has on hand: a row of its ledger (and of what it holds, `hold_delta`)."""
+
+    ingredient: str
+    delta: int
+    reason: PantryReason
+    order_id: str | None
+    hold_delta: int = 0
+
+    def applied_to(self, row: Balance) -> Balance:
+        return Balance(row.ingredient, row.on_hand + self.delta, row.reserved + self.hold_delta, row.version + 1)
+
+    def moved(self, movement_id: int, after: Balance, at: datetime) -> PantryMoved:
+        """The event of this move, as its ledger row `movement_id` and the row after it."""
+        return PantryMoved(
+            movement_id,
+            self.ingredient,
+            self.delta,
+            self.reason,
+            after.on_hand,
+            after.reserved,
+            self.order_id,
+            after.version,
+            at,
+        )
 
 
 def requirements(recipe: Mapping[str, int], quantity: int) -> dict[str, int]:

@@ -15,8 +15,9 @@ from typing import Any
 from brigade_common.messaging import InboxEntry, MessageContext
 from brigade_contracts.kitchen import PantryReason
 from brigade_kitchen.domain.errors import DishVersionChanged, UnknownDish, UnknownOrder, UnknownSupplyRequest
+from brigade_kitchen.domain.events import Event
 from brigade_kitchen.domain.journey import purchase_key
-from brigade_kitchen.domain.model import Deadlines, Holds, Order, Payment
+from brigade_kitchen.domain.model import Deadlines, Holds, Move, Order, Payment
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service.ports import Clock, IdSource, KitchenUnitOfWork, OrderEntry
 
@@ -127,7 +128,9 @@ async def apply_delivery(cmd: c.ApplyDelivery, uow: KitchenUnitOfWork, deps: Dep
         hold = order.receive(cmd.request_id, cmd.amount, now=deps.clock(), deadlines=deps.deadlines)
         if hold is not None:
             await uow.pantry.lock([ingredient])
-            uow.record(await uow.pantry.move(ingredient, cmd.amount, PantryReason.DELIVERY, order.id, hold_delta=hold))
+            _record(
+                uow, await uow.pantry.move_all([Move(ingredient, cmd.amount, PantryReason.DELIVERY, order.id, hold)])
+            )
         await uow.commit()
 
 
@@ -151,7 +154,7 @@ async def apply_deliveries(
             i for i, (cmd, _, _) in enumerate(jobs) if cmd.request_id in orders or isinstance(cmd, c.RecordPurchase)
         ]
         claims = await uow.claim_all([jobs[i][2] for i in known])
-        moves: list[tuple[str, int, str, int]] = []  # ingredient, amount, order, hold
+        moves: list[Move] = []
         for i, claimed in sorted(
             zip(known, claims, strict=True), key=lambda job: not isinstance(jobs[job[0]][0], c.RecordPurchase)
         ):
@@ -167,11 +170,12 @@ async def apply_deliveries(
             uow.speak_for(order.id, context)
             hold = order.receive(cmd.request_id, cmd.amount, now=deps.clock(), deadlines=deps.deadlines)
             if hold is not None:
-                moves.append((order.supply[cmd.request_id].ingredient, cmd.amount, order.id, hold))
+                moves.append(
+                    Move(order.supply[cmd.request_id].ingredient, cmd.amount, PantryReason.DELIVERY, order.id, hold)
+                )
         if moves:
-            await uow.pantry.lock(ingredient for ingredient, *_ in moves)
-            for ingredient, amount, order_id, hold in moves:
-                uow.record(await uow.pantry.move(ingredient, amount, PantryReason.DELIVERY, order_id, hold_delta=hold))
+            await uow.pantry.lock(m.ingredient for m in moves)
+            _record(uow, await uow.pantry.move_all(moves))
         await uow.commit()
     return applied
 
@@ -203,9 +207,8 @@ async def serve_paid_order(cmd: c.ServePaidOrder, uow: KitchenUnitOfWork, deps: 
         consumed = order.serve(Payment(cmd.payment_id, cmd.customer_id, cmd.amount_cents))
         if consumed:
             await uow.pantry.lock(consumed)
-            for ingredient, units in consumed.items():
-                moved = await uow.pantry.move(ingredient, -units, PantryReason.CONSUME, order.id, hold_delta=-units)
-                uow.record(moved)
+            eaten = [Move(i, -units, PantryReason.CONSUME, order.id, -units) for i, units in consumed.items()]
+            _record(uow, await uow.pantry.move_all(eaten))
         await uow.commit()
 
 
@@ -229,6 +232,11 @@ async def _order_of_request(uow: KitchenUnitOfWork, request_id: str) -> Order:
     if order is None:
         raise UnknownSupplyRequest(request_id)
     return order
+
+
+def _record(uow: KitchenUnitOfWork, events: Sequence[Event]) -> None:
+    for event in events:
+        uow.record(event)
 
 
 def _hold(uow: KitchenUnitOfWork, order_id: str, holds: Holds) -> None:

@@ -17,7 +17,7 @@ from brigade_common.transactional import Transactional
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.domain.events import Event, OrderChanged, OrderState, PantryHeld, PantryMoved
 from brigade_kitchen.domain.journey import Step
-from brigade_kitchen.domain.model import Balance, Dish, Order
+from brigade_kitchen.domain.model import Balance, Dish, Move, Order
 from brigade_kitchen.service.commands import PlaceOrder
 
 Clock = Callable[[], datetime]
@@ -76,10 +76,9 @@ class Pantry(Protocol):
         """Change what is held for the order (`reserved`) by each ingredient's delta (a release is
         negative), on rows locked first; the balances after, as the event that tells it."""
 
-    async def move(
-        self, ingredient: str, delta: int, reason: PantryReason, order_id: str | None, *, hold_delta: int = 0
-    ) -> PantryMoved:
-        """Write a ledger row and the balance it changes, together (and `reserved` by `hold_delta`)."""
+    async def move_all(self, moves: Sequence[Move]) -> list[PantryMoved]:
+        """Write each move's ledger row and the balance it changes (and `reserved` by its `hold_delta`),
+        on rows locked first, in one round trip; the events that tell them, in order."""
 
 
 class IdempotencyKeys(Protocol):
