@@ -20,11 +20,11 @@ from brigade_common.inputs import Header
 IF_NONE_MATCH = Header(
     name="If-None-Match",
     param="if_none_match",
-    schema={"type": "string", "maxLength": 1024},
+    # Any text: a value that names no tag of the resource (however long or malformed) gets the full read.
+    schema={"type": "string"},
     description='The ETags a cache holds (`"3"`, several separated by commas, or `*`): while the '
     "resource's is among them, the answer is 304 with no body.",
-    # A malformed one matches nothing, so the read is answered in full (RFC 9110: a condition the
-    # server cannot evaluate is not a reason to refuse a GET).
+    # (RFC 9110: a condition the server cannot evaluate is not a reason to refuse a GET.)
     valid=lambda value: True,
     invalid="",
 )
