@@ -32,11 +32,6 @@ def test_a_body_is_sent_with_its_digest_and_withheld_when_the_client_holds_it() 
     assert (full.status_code, full.body, full.media_type) == (200, b'[{"id":"pan"}]', "application/json")
     tag = full.headers["etag"]
     assert tag == digest_etag(b'[{"id":"pan"}]') != digest_etag(b'[{"id":"pan2"}]')
-    held = conditional_json([{"id": "pan"}], if_none_match=tag, headers={"Cache-Control": "no-cache"})
-    assert (held.status_code, held.body, held.headers["etag"], held.headers["cache-control"]) == (
-        304,
-        b"",
-        tag,
-        "no-cache",
-    )
+    held = conditional_json([{"id": "pan"}], if_none_match=tag)
+    assert (held.status_code, held.body, held.headers["etag"]) == (304, b"", tag)
     assert conditional_json({"v": 2}, if_none_match='"1"', etag='"2"').status_code == 200

@@ -87,7 +87,7 @@ STATE_COLUMNS = (
 )
 # An `OrderState`'s fields, in order: the first columns of `ORDERS` (its status a `StrEnum`, stored as text).
 _STATE_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(OrderState)))
-_LOCK = f"SELECT {STATE_COLUMNS}, o.payment_id, o.created_at, o.updated_at FROM orders o "  # noqa: S608 - no input is interpolated
+_LOCK = f"SELECT {STATE_COLUMNS}, o.payment_id, o.created_at, o.updated_at FROM orders o "  # noqa: S608 - no input
 # The orders of the supply requests `$1`, locked in one order (as every lock of several rows is taken).
 _LOCK_OF_REQUESTS = (
     _LOCK  # noqa: S608 - no input is interpolated

@@ -94,8 +94,11 @@ class Ledger:
         self._entries: list[_Purchase | _Move] = []
         self._holds: list[_Hold] = []
 
-    def add(self, entry: _Purchase | _Move) -> None:
-        self._entries.append(entry)
+    def purchase(self, request_id: str, ingredient: str, requested: int, received: int, supplier: str) -> None:
+        self._entries.append(_Purchase(request_id, ingredient, requested, received, supplier))
+
+    def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str, released: int) -> None:
+        self._entries.append(_Move(ingredient, delta, reason, request_id, released))
 
     def hold(self, ingredient: str, delta: int) -> None:
         self._holds.append(_Hold(ingredient, delta))
@@ -178,7 +181,7 @@ class PostgresStock:
         self._ledger.hold(ingredient, delta)
 
     def move(self, ingredient: str, delta: int, reason: StockReason, request_id: str, *, released: int = 0) -> None:
-        self._ledger.add(_Move(ingredient, delta, reason, request_id, released))
+        self._ledger.move(ingredient, delta, reason, request_id, released)
 
 
 class PostgresPurchases:
@@ -187,5 +190,5 @@ class PostgresPurchases:
         self.recorded = 0
 
     def record(self, request_id: str, ingredient: str, requested: int, received: int, supplier: str) -> None:
-        self._ledger.add(_Purchase(request_id, ingredient, requested, received, supplier))
+        self._ledger.purchase(request_id, ingredient, requested, received, supplier)
         self.recorded += 1
