@@ -24,7 +24,7 @@ from brigade_kitchen.adapters.waiters import NatsOrderWaiters
 from brigade_kitchen.config import MENU_BUCKET, SERVICE, Settings
 from brigade_kitchen.definition import KITCHEN
 from brigade_kitchen.domain.model import Deadlines
-from brigade_kitchen.entrypoints.consumers import DELIVERY_GROUP, consumer_specs
+from brigade_kitchen.entrypoints.consumers import TOGETHER, consumer_specs
 from brigade_kitchen.entrypoints.dishes import api  # the kitchen's api, the menu's write routes declared
 from brigade_kitchen.entrypoints.http import PROBLEMS
 from brigade_kitchen.entrypoints.rpc import serve_requests
@@ -69,7 +69,7 @@ async def open_kitchen(
             order_wait_s=settings.order_wait_s,
             max_concurrent_reservations=settings.max_concurrent_reservations,
             max_concurrent_deliveries=settings.max_concurrent_deliveries,
-            max_deliveries_together=DELIVERY_GROUP,
+            max_deliveries_together=TOGETHER,
             menu_cache=menu,
         )
         ORDERS_WAITING.set_function(lambda: kitchen.orders_waiting)

@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from nats.aio.msg import Msg
 
 from brigade_common.dlq.letters import read_dead_letters
 from brigade_common.envelope import MSG_ID, Envelope
+from brigade_common.messaging import MessageContext
 from brigade_common.testing.waiting import eventually
 from brigade_contracts import kitchen as k
 from brigade_contracts.warehouse import PURCHASE_MADE, SUPPLY_DELIVERED, PurchaseMade, SupplyDelivered
+from brigade_kitchen.adapters.unit_of_work import PostgresKitchenUnitOfWork
 from services.kitchen.tests.integration.harness import KitchenClient
 from services.kitchen.tests.integration.test_deliveries import blocked_on_locks
 from services.kitchen.tests.integration.test_placed_together import _metric, _metrics
@@ -118,7 +121,7 @@ async def test_deliveries_that_came_while_one_ran_are_applied_together_each_as_a
         await sub.unsubscribe()
 
 
-async def test_a_purchase_that_comes_with_its_delivery_goes_in_the_same_transaction_a_step_of_its_own(
+async def test_a_purchase_is_recorded_while_its_orders_row_is_locked_and_its_delivery_waits(
     kitchen: KitchenClient,
 ) -> None:
     steps: list[dict[str, Any]] = []  # the journey steps' envelopes, as the live feed hears them
@@ -127,7 +130,6 @@ async def test_a_purchase_that_comes_with_its_delivery_goes_in_the_same_transact
         steps.append(json.loads(msg.data))
 
     sub = await kitchen.app.nc.subscribe(k.JOURNEY_STEP, cb=hear)
-    a, a_requests = await _pending(kitchen, "corr-a")
     b, b_requests = await _pending(kitchen, "corr-b")
     lechuga = b_requests[0]
     bought = Envelope.wrap(
@@ -144,45 +146,43 @@ async def test_a_purchase_that_comes_with_its_delivery_goes_in_the_same_transact
     )
     delivered = _delivery(b, lechuga, "corr-b")
     js = kitchen.app.nc.jetstream()
-    before = await _metrics(kitchen)
+    version = await kitchen.db.fetchval("SELECT version FROM orders WHERE id = $1::uuid", b)
 
-    async with kitchen.db.acquire() as holder:  # order a's row, held: its delivery waits for it
+    def kinds() -> set[str]:
+        return {s["data"]["kind"] for s in steps if s["data"]["order_id"] == b}
+
+    async with kitchen.db.acquire() as holder:  # order b's row, held as the kitchen holds it: its delivery waits
         tx = holder.transaction()
         await tx.start()
-        await holder.execute("SELECT 1 FROM orders WHERE id = $1::uuid FOR UPDATE", a)
-        first = _delivery(a, a_requests[0], "corr-a")
-        await js.publish(SUPPLY_DELIVERED, first.to_bytes(), headers=first.headers())
-        await blocked_on_locks(kitchen.db, 1)
+        await holder.execute("SELECT 1 FROM orders WHERE id = $1::uuid FOR NO KEY UPDATE", b)
         # As the warehouse sends them, from one transaction: the delivery's message first.
         for subject, env in ((SUPPLY_DELIVERED, delivered), (PURCHASE_MADE, bought)):
             await js.publish(subject, env.to_bytes(), headers=env.headers())
-
-        async def queued() -> bool:
-            return _metric(await _metrics(kitchen), "kitchen_deliveries_waiting") == 2
-
-        await eventually(queued, 15, "b's delivery and purchase waiting for the transaction that runs")
+        await blocked_on_locks(kitchen.db, 1)  # the delivery
+        # The purchase changes nothing of the order: it is on the journey while the row is still held.
+        await eventually(lambda: "purchased" in kinds(), 15, "order b's purchase on its journey")
+        assert "delivered" not in kinds()
+        # Nor was the order's row written by it.
+        assert await kitchen.db.fetchval("SELECT version FROM orders WHERE id = $1::uuid", b) == version
         await tx.rollback()
 
-    def stepped() -> bool:
-        return {"purchased", "delivered"} <= {s["data"]["kind"] for s in steps if s["data"]["order_id"] == b}
-
-    await eventually(stepped, 15, "order b's purchase and delivery on its journey")
-    after = await _metrics(kitchen)
-    # a's delivery alone, then b's delivery and purchase in one transaction.
-    assert (
-        _metric(after, "kitchen_deliveries_applied_together_count")
-        - _metric(before, "kitchen_deliveries_applied_together_count")
-        == 2
-    )
-    assert (
-        _metric(after, "kitchen_deliveries_applied_together_sum")
-        - _metric(before, "kitchen_deliveries_applied_together_sum")
-        == 3
-    )
+    await eventually(lambda: "delivered" in kinds(), 15, "order b's delivery on its journey")
     journey = (await kitchen.http.get(f"{ORDERS}/{b}/journey", headers=kitchen.auth())).json()
-    kinds = [s["kind"] for s in journey if s["kind"] in ("purchased", "delivered")]
-    assert kinds == ["purchased", "delivered"]  # bought, then delivered
+    assert [s["kind"] for s in journey if s["kind"] in ("purchased", "delivered")] == ["purchased", "delivered"]
     # Each step's message was caused by its own message.
     causes = {s["data"]["kind"]: s["causation_id"] for s in steps if s["data"]["order_id"] == b}
     assert (causes["purchased"], causes["delivered"]) == (bought.id, delivered.id)
     await sub.unsubscribe()
+
+
+async def test_an_order_read_without_its_lock_cannot_be_changed(kitchen: KitchenClient) -> None:
+    """The unit of work refuses, at commit, a change to an order it read for a journey step only:
+    nothing of the transaction is written."""
+    b, b_requests = await _pending(kitchen, "corr-b")
+    uow = PostgresKitchenUnitOfWork.factory(kitchen.db, on_commit=lambda rows: None)(MessageContext("t"), None)
+    with pytest.raises(RuntimeError, match="read without its lock"):
+        async with uow:
+            order = (await uow.orders.read_for_supply_requests([b_requests[0]["id"]]))[b_requests[0]["id"]]
+            order.supply_failed(b_requests[0]["id"], "tried")
+            await uow.commit()
+    assert await kitchen.db.fetchval("SELECT status FROM orders WHERE id = $1::uuid", b) == "pending"

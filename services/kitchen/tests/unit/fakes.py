@@ -84,6 +84,7 @@ class FakeOrders:
     def __init__(self, state: KitchenState) -> None:
         self._state = state
         self.seen: dict[str, Order] = {}
+        self.read: dict[str, Order] = {}  # read without their locks
 
     def add(self, order: Order) -> None:
         self.seen[order.id] = order
@@ -103,6 +104,16 @@ class FakeOrders:
     async def for_supply_requests(self, request_ids: Sequence[str]) -> dict[str, Order]:
         found = {rid: await self.for_supply_request(rid) for rid in request_ids}
         return {rid: order for rid, order in found.items() if order is not None}
+
+    async def read_for_supply_requests(self, request_ids: Sequence[str]) -> dict[str, Order]:
+        """Copies that are never written back: the unit of work takes their events only, and refuses
+        one that changed (as the repository does)."""
+        found: dict[str, Order] = {}
+        for rid in request_ids:
+            stored = next((o for o in self._state.orders.values() if rid in o.supply), None)
+            if stored is not None:
+                found[rid] = self.read.setdefault(stored.id, copy.deepcopy(stored))
+        return found
 
 
 class FakeDishes:
@@ -302,6 +313,11 @@ class FakeUnitOfWork:
             elif order.version != before.version:
                 order.updated_at = now
             state.orders[order.id] = copy.deepcopy(order)
+        for order in self.orders.read.values():
+            if _shape(order) != _shape(state.orders[order.id]):
+                raise RuntimeError(f"order {order.id} changed, but was read without its lock")
+            events += order.events
+            order.events = []
         for recorded in self._recorded:
             if isinstance(recorded, PantryMoved):
                 recorded = dataclasses.replace(recorded, movement_id=len(state.movements) + 1)
@@ -382,3 +398,9 @@ def deps(clock: FakeClock | None = None, *, payment_window_s: float = 900, suppl
         new_id=Ids(),
         deadlines=Deadlines(supply_s=supply_wait_s, payment_s=payment_window_s),
     )
+
+
+def _shape(order: Order) -> tuple[object, ...]:
+    """What of an order a unit of work would write."""
+    holds = {ingredient: line.reserved for ingredient, line in order.lines.items()}
+    return order.state(), order.payment_id, holds, {rid: req.status for rid, req in order.supply.items()}

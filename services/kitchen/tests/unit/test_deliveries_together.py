@@ -104,21 +104,55 @@ def _purchase(req: SupplyRequested, message_id: str, purchase_id: int, request_i
     )
 
 
-async def test_purchases_go_with_the_deliveries_each_a_step_before_its_delivery_in_its_own_messages_context() -> None:
+async def test_purchases_are_steps_of_their_journeys_in_their_own_messages_contexts_and_change_no_order() -> None:
     state = _empty()
-    lechuga, *_ = await _waiting(state)
-    sent = len(state.published)
-    # The delivery's message came first; the purchase it was bought by is the journey's step before it.
-    jobs = [_job(lechuga, "m-delivered"), _purchase(lechuga, "m-bought", 7), _purchase(lechuga, "m-other", 8, UNKNOWN)]
-    applied = await handlers.apply_deliveries(jobs, FakeUnitOfWork(state, MessageContext("group")), deps())
-    assert applied == [True, True, True]  # a purchase for a request the kitchen never made: acknowledged
+    lechuga, pollo, *_ = await _waiting(state)
+    sent, before = len(state.published), state.orders["o-1"].version
+    jobs = [_purchase(lechuga, "m-bought", 7), _purchase(pollo, "m-bought-2", 8), _purchase(lechuga, "m-x", 9, UNKNOWN)]
+    recorded = await handlers.record_purchases(jobs, FakeUnitOfWork(state, MessageContext("group")), deps())
+    assert recorded == [True, True, True]  # a purchase for a request the kitchen never made: acknowledged
     steps = [p for p in state.published[sent:] if isinstance(p.event, StepTaken)]
     assert [(p.event.key, p.event.kind) for p in steps] == [  # type: ignore[attr-defined]
         (purchase_key(7), StepKind.PURCHASED),
-        (delivered_key(lechuga.request_id), StepKind.DELIVERED),
+        (purchase_key(8), StepKind.PURCHASED),
     ]
-    assert [p.context.causation_id for p in steps] == ["m-bought", "m-delivered"]
-    assert {e.message_id for e in state.inbox} >= {"m-delivered", "m-bought", "m-other"}
+    assert [p.context.causation_id for p in steps] == ["m-bought", "m-bought-2"]
+    assert {e.message_id for e in state.inbox} >= {"m-bought", "m-bought-2", "m-x"}
+    assert (state.orders["o-1"].status, state.orders["o-1"].version) == (OrderStatus.PENDING, before)
+    again = await handlers.record_purchases(jobs[:1], FakeUnitOfWork(state, MessageContext("again")), deps())
+    assert again == [False]  # its message was processed already
+
+
+class HeldUp(FakeUnitOfWork):
+    """A transaction that says it `began`, then waits until `go` is set (as one waits for a lock)."""
+
+    began = asyncio.Event()
+    go = asyncio.Event()
+
+    async def __aenter__(self) -> HeldUp:
+        await super().__aenter__()
+        self.began.set()
+        await self.go.wait()
+        return self
+
+
+async def test_a_purchase_does_not_wait_for_the_delivery_transaction_that_runs() -> None:
+    state = _empty()
+    lechuga, *_ = await _waiting(state)
+    uows: list[FakeUnitOfWork] = []
+    k = _delivering(state, uows, first=HeldUp)
+    HeldUp.began, HeldUp.go = asyncio.Event(), asyncio.Event()
+    cmd, context, inbox = _job(lechuga, "m-delivered")
+    delivering = asyncio.create_task(k.receive(cmd, context=context, inbox=inbox))
+    await HeldUp.began.wait()  # the delivery's transaction has begun, and waits
+    bought, context, inbox = _purchase(lechuga, "m-bought", 7)
+    async with asyncio.timeout(5):  # a ceiling: behind the delivery, it would wait for ever
+        await k.receive(bought, context=context, inbox=inbox)  # recorded meanwhile, in a transaction of its own
+    assert not delivering.done() and [u.committed for u in uows] == [False, True]
+    assert purchase_key(7) in state.steps[lechuga.order_id]
+    HeldUp.go.set()
+    await delivering
+    assert delivered_key(lechuga.request_id) in state.steps[lechuga.order_id]
 
 
 def _delivering(

@@ -4,7 +4,11 @@ An order is read in two statements: the first locks its row, the second reads it
 requests. Two, because under READ COMMITTED a statement that waited for the lock still reads
 everything but the locked row itself from the snapshot it started with: lines read in the same
 statement could predate the transaction that held the lock, and writing them back would undo it.
-Every change to an order's lines or requests takes the order's lock first.
+Every change to an order's lines or requests takes the order's lock first. The lock is
+`FOR NO KEY UPDATE` (an order's id never changes): it keeps out every transaction that would change
+the order, but not one that only refers to it, as a journey step's row does (its foreign key). The
+orders read without their locks (`read_for_supply_requests`) are for such steps only, which change
+nothing of the order: a change to one is refused at commit.
 
 Nothing is written until the unit of work commits: `persist` then buffers each new order whole and,
 for each loaded one, only what changed (its row when its version moved, lines whose hold changed,
@@ -91,8 +95,9 @@ _LOCK = f"SELECT {STATE_COLUMNS}, o.payment_id, o.created_at, o.updated_at FROM 
 # The orders of the supply requests `$1`, locked in one order (as every lock of several rows is taken).
 _LOCK_OF_REQUESTS = (
     _LOCK  # noqa: S608 - no input is interpolated
-    + "WHERE o.id IN (SELECT order_id FROM supply_requests WHERE id = ANY($1::uuid[])) ORDER BY o.id FOR UPDATE"
+    + "WHERE o.id IN (SELECT order_id FROM supply_requests WHERE id = ANY($1::uuid[])) ORDER BY o.id FOR NO KEY UPDATE"
 )
+_READ_OF_REQUESTS = _LOCK_OF_REQUESTS.removesuffix(" FOR NO KEY UPDATE")
 # The lines and supply requests of the orders `$1` (their ids), a row each.
 _PARTS = """
 SELECT o.id::text AS order_id,
@@ -132,6 +137,7 @@ class PostgresOrders:
         self._session = session
         self._new: list[Order] = []
         self._loaded: dict[str, tuple[Order, _AsLoaded]] = {}
+        self._unlocked: set[str] = set()  # orders read without their locks: nothing of them may change
 
     def add(self, order: Order) -> None:
         self._new.append(order)
@@ -144,19 +150,26 @@ class PostgresOrders:
     async def get(self, order_id: str) -> Order | None:
         if not is_uuid(order_id):
             return None
-        return await self._load("WHERE o.id = $1::uuid FOR UPDATE", order_id)
+        return await self._load("WHERE o.id = $1::uuid FOR NO KEY UPDATE", order_id)
 
     async def for_supply_request(self, request_id: str) -> Order | None:
         if not is_uuid(request_id):
             return None
         return await self._load(
-            "WHERE o.id = (SELECT order_id FROM supply_requests WHERE id = $1::uuid) FOR UPDATE", request_id
+            "WHERE o.id = (SELECT order_id FROM supply_requests WHERE id = $1::uuid) FOR NO KEY UPDATE", request_id
         )
 
     async def for_supply_requests(self, request_ids: Sequence[str]) -> dict[str, Order]:
+        return await self._of_requests(_LOCK_OF_REQUESTS, request_ids)
+
+    async def read_for_supply_requests(self, request_ids: Sequence[str]) -> dict[str, Order]:
+        orders = await self._of_requests(_READ_OF_REQUESTS, request_ids)
+        self._unlocked.update(order.id for order in orders.values())
+        return orders
+
+    async def _of_requests(self, query: str, request_ids: Sequence[str]) -> dict[str, Order]:
         wanted = [rid for rid in request_ids if is_uuid(rid)]
-        rows = await self._session.fetch(_LOCK_OF_REQUESTS, wanted)
-        orders = await self._loaded_from(rows)
+        orders = await self._loaded_from(await self._session.fetch(query, wanted))
         asked = set(request_ids)
         return {rid: order for order in orders for rid in order.supply if rid in asked}
 
@@ -177,10 +190,7 @@ class PostgresOrders:
         return [self._loaded[row["order_id"]][0] for row in rows]
 
     def _keep(self, order: Order) -> None:
-        self._loaded[order.id] = (
-            order,
-            _AsLoaded(order.version, {ln.ingredient: ln.reserved for ln in order.lines.values()}, _statuses(order)),
-        )
+        self._loaded[order.id] = (order, _as_loaded(order))
 
     def persist(self) -> list[Event]:
         """Buffer what changed, and stamp each order written with the commit's time (`created_at` of a
@@ -199,6 +209,8 @@ class PostgresOrders:
                 buffer.insert(SUPPLY, (req.id, order.id, req.ingredient, req.amount, req.status.value))
             events += _take_events(order)
         for order, before in self._loaded.values():
+            if order.id in self._unlocked and _as_loaded(order) != before:
+                raise RuntimeError(f"order {order.id} changed, but was read without its lock")
             if order.version != before.version:
                 changed = (order.status.value, order.version, order.expires_at, order.reason, order.payment_id, now)
                 buffer.update(ORDER_CHANGES, (order.id, *changed))
@@ -212,6 +224,7 @@ class PostgresOrders:
             events += _take_events(order)
         self._new.clear()
         self._loaded.clear()
+        self._unlocked.clear()
         return self._steps(events, now)
 
     def _steps(self, events: list[Event], now: datetime) -> list[Event]:
@@ -245,6 +258,10 @@ def _order(row: asyncpg.Record, parts: asyncpg.Record) -> Order:
         lines={ing: Line(ing, needed, reserved) for ing, needed, reserved in parts["lines"]},
         supply={rid: SupplyRequest(rid, ing, amount, SupplyStatus(st)) for rid, ing, amount, st in parts["supply"]},
     )
+
+
+def _as_loaded(order: Order) -> _AsLoaded:
+    return _AsLoaded(order.version, {ln.ingredient: ln.reserved for ln in order.lines.values()}, _statuses(order))
 
 
 def _statuses(order: Order) -> dict[str, SupplyStatus]:

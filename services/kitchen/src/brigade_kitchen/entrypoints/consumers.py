@@ -22,10 +22,9 @@ from brigade_kitchen.service.kitchen import Kitchen
 from brigade_kitchen.service.ports import MenuCache
 
 POISON: tuple[type[Exception], ...] = (UnknownOrder, UnknownSupplyRequest, InvalidTransition)
-# Messages handled at once by a consumer whose handlers go into the delivery transactions' groups.
+# Messages handled at once by a consumer whose handlers go into groups of one transaction (the
+# deliveries', the purchases'): what a transaction may take is every message its consumer hands out.
 TOGETHER = 64
-# What a delivery transaction may take: every message the two consumers that feed it hand out at once.
-DELIVERY_GROUP = 2 * TOGETHER
 
 
 def _warehouse_command(env: Envelope) -> Any:
@@ -80,7 +79,7 @@ def consumer_specs(kitchen: Kitchen, settings: ConsumerSettings, menu: MenuCache
         else:
             await kitchen.handle(cmd, context=context, inbox=delivery.inbox)
 
-    async def purchase(env: Envelope, delivery: Delivery) -> None:  # with the deliveries that come with it
+    async def purchase(env: Envelope, delivery: Delivery) -> None:  # with the purchases that come with it
         await kitchen.receive(_purchase_command(env), context=MessageContext.caused_by(env), inbox=delivery.inbox)
 
     def spec(name: str, stream: str, subjects: tuple[str, ...], handle: Handler, concurrency: int = 16) -> ConsumerSpec:

@@ -134,39 +134,25 @@ async def apply_delivery(cmd: c.ApplyDelivery, uow: KitchenUnitOfWork, deps: Dep
         await uow.commit()
 
 
-# What the warehouse says of a request that the kitchen applies in a delivery transaction.
-FromWarehouse = c.ApplyDelivery | c.RecordPurchase
-
-
 async def apply_deliveries(
-    jobs: Sequence[tuple[FromWarehouse, MessageContext, InboxEntry]], uow: KitchenUnitOfWork, deps: Deps
+    jobs: Sequence[tuple[c.ApplyDelivery, MessageContext, InboxEntry]], uow: KitchenUnitOfWork, deps: Deps
 ) -> list[bool | None]:
-    """Apply several deliveries and purchases in one transaction, each as `apply_delivery` or
-    `record_purchase` would, the purchases first (a request's purchase is a step of its journey before
-    its delivery), each event's message in its own job's context. For each: True when applied, False
-    when its message was processed already, None when this transaction leaves it to be applied alone
-    (a delivery for a request unknown here: alone, it gets the error its message deserves; a purchase
-    for one is acknowledged and ignored, as alone)."""
+    """Apply several deliveries in one transaction, each as `apply_delivery` would, each event's
+    message in its own job's context. For each: True when applied, False when its message was
+    processed already, None when this transaction leaves it to be applied alone (a delivery for a
+    request unknown here: alone, it gets the error its message deserves)."""
     applied: list[bool | None] = [None] * len(jobs)
     async with uow:
         orders = await uow.orders.for_supply_requests([cmd.request_id for cmd, _, _ in jobs])
-        known = [
-            i for i, (cmd, _, _) in enumerate(jobs) if cmd.request_id in orders or isinstance(cmd, c.RecordPurchase)
-        ]
+        known = [i for i, (cmd, _, _) in enumerate(jobs) if cmd.request_id in orders]
         claims = await uow.claim_all([jobs[i][2] for i in known])
         moves: list[Move] = []
-        for i, claimed in sorted(
-            zip(known, claims, strict=True), key=lambda job: not isinstance(jobs[job[0]][0], c.RecordPurchase)
-        ):
+        for i, claimed in zip(known, claims, strict=True):
             applied[i] = claimed
             cmd, context, _ = jobs[i]
-            order = orders.get(cmd.request_id)
-            if not claimed or order is None:
+            if not claimed:
                 continue
-            if isinstance(cmd, c.RecordPurchase):
-                uow.speak_for(order.id, context, step=purchase_key(cmd.purchase_id))
-                order.purchased(cmd.request_id, cmd.purchase_id, cmd.received, cmd.supplier, cmd.at)
-                continue
+            order = orders[cmd.request_id]
             uow.speak_for(order.id, context)
             hold = order.receive(cmd.request_id, cmd.amount, now=deps.clock(), deadlines=deps.deadlines)
             if hold is not None:
@@ -190,13 +176,36 @@ async def apply_supply_failure(cmd: c.ApplySupplyFailure, uow: KitchenUnitOfWork
 
 async def record_purchase(cmd: c.RecordPurchase, uow: KitchenUnitOfWork, deps: Deps) -> None:
     """A market purchase for one of the kitchen's supply requests becomes a step of its order's
-    journey. A purchase for a request the kitchen never made (the warehouse buys for others too)
-    is nobody's journey: it is acknowledged and ignored, not dead-lettered."""
+    journey (`record_purchases`, alone: its message is claimed by the unit of work)."""
     async with uow:
-        order = await uow.orders.for_supply_request(cmd.request_id)
-        if order is not None:
-            order.purchased(cmd.request_id, cmd.purchase_id, cmd.received, cmd.supplier, cmd.at)
+        _purchased(cmd, await uow.orders.read_for_supply_requests([cmd.request_id]))
         await uow.commit()
+
+
+async def record_purchases(
+    jobs: Sequence[tuple[c.RecordPurchase, MessageContext, InboxEntry]], uow: KitchenUnitOfWork, deps: Deps
+) -> list[bool | None]:
+    """Several market purchases in one transaction, each a step of its order's journey, its message in
+    its own job's context. The orders are read, not locked: a purchase changes nothing of its order,
+    so it neither waits for the delivery transactions that hold orders nor holds them up. A purchase
+    for a request the kitchen never made (the warehouse buys for others too) is nobody's journey: it
+    is acknowledged and ignored, not dead-lettered. For each: True when recorded (or ignored), False
+    when its message was processed already."""
+    async with uow:
+        orders = await uow.orders.read_for_supply_requests([cmd.request_id for cmd, _, _ in jobs])
+        claims = await uow.claim_all([inbox for _, _, inbox in jobs])
+        for (cmd, context, _), claimed in zip(jobs, claims, strict=True):
+            if claimed and cmd.request_id in orders:
+                uow.speak_for(orders[cmd.request_id].id, context, step=purchase_key(cmd.purchase_id))
+                _purchased(cmd, orders)
+        await uow.commit()
+    return list(claims)
+
+
+def _purchased(cmd: c.RecordPurchase, orders: Mapping[str, Order]) -> None:
+    order = orders.get(cmd.request_id)
+    if order is not None:
+        order.purchased(cmd.request_id, cmd.purchase_id, cmd.received, cmd.supplier, cmd.at)
 
 
 async def serve_paid_order(cmd: c.ServePaidOrder, uow: KitchenUnitOfWork, deps: Deps) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from brigade_common.admission import MAX_GROUP, Admission, each_as_alone
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext
@@ -16,19 +16,31 @@ from brigade_kitchen.domain.errors import ExpiryNotDue, UnknownOrder
 from brigade_kitchen.domain.events import OrderState
 from brigade_kitchen.domain.model import Dish
 from brigade_kitchen.service import menu
-from brigade_kitchen.service.commands import ExpireOrder, PlaceOrder
+from brigade_kitchen.service.commands import ApplyDelivery, ExpireOrder, PlaceOrder, RecordPurchase
 from brigade_kitchen.service.handlers import (
     HANDLERS,
     Deps,
-    FromWarehouse,
     Placed,
     apply_deliveries,
     place_order,
     place_orders,
+    record_purchases,
 )
-from brigade_kitchen.service.ports import KitchenViews, MenuCache, OrderEntry, OrderWaiters, UnitOfWorkFactory, Waiting
+from brigade_kitchen.service.ports import (
+    KitchenUnitOfWork,
+    KitchenViews,
+    MenuCache,
+    OrderEntry,
+    OrderWaiters,
+    UnitOfWorkFactory,
+    Waiting,
+)
 
 _HANDLERS = {**HANDLERS, **menu.HANDLERS}
+# A message of the warehouse's, as a delivery transaction takes it: the command, its context, its inbox entry.
+Delivered = tuple[ApplyDelivery, MessageContext, InboxEntry]
+Purchased = tuple[RecordPurchase, MessageContext, InboxEntry]
+Job = TypeVar("Job", Delivered, Purchased)
 
 
 @dataclass(frozen=True)
@@ -67,9 +79,16 @@ class Kitchen:
         self._admission: Admission[tuple[PlaceOrder, MessageContext], Placed] = Admission(
             max_concurrent_reservations, self._place_group
         )
-        self._deliveries: Admission[tuple[FromWarehouse, MessageContext, InboxEntry], bool] = Admission(
+        # Deliveries and purchases each in transactions of their own: a purchase locks nothing, and a
+        # backlog of purchases (no order waits for one) never fills the transactions orders wait for.
+        self._deliveries: Admission[Delivered, bool] = Admission(
             max_concurrent_deliveries,
-            self._deliver_group,
+            self._grouped(apply_deliveries, "deliveries"),
+            max_group=max_deliveries_together,
+        )
+        self._purchases: Admission[Purchased, bool] = Admission(
+            max_concurrent_deliveries,
+            self._grouped(record_purchases, "purchases"),
             max_group=max_deliveries_together,
         )
 
@@ -89,8 +108,8 @@ class Kitchen:
 
     @property
     def deliveries_waiting(self) -> int:
-        """Deliveries and purchases waiting for a delivery transaction (all that may run at once, run)."""
-        return self._deliveries.waiting
+        """Deliveries and purchases waiting for a transaction (all that may run at once, run)."""
+        return self._deliveries.waiting + self._purchases.waiting
 
     async def place(self, cmd: PlaceOrder, *, context: MessageContext) -> Placement:
         """Place the order, then wait up to the order wait for it to leave `pending` (the saga goes
@@ -125,32 +144,42 @@ class Kitchen:
 
         return await each_as_alone(jobs, together, alone, what="orders")
 
-    async def receive(self, cmd: FromWarehouse, *, context: MessageContext, inbox: InboxEntry) -> None:
+    async def receive(self, cmd: ApplyDelivery | RecordPurchase, *, context: MessageContext, inbox: InboxEntry) -> None:
         """Apply a delivery the warehouse made, or record a purchase it made for one of the kitchen's
-        requests; at most N delivery transactions at once, and what comes meanwhile goes together in
+        requests; at most N transactions of each at once, and what comes meanwhile goes together in
         the next (as orders do). `AlreadyProcessed` when its message was processed before."""
-        if not await self._deliveries.submit((cmd, context, inbox)):
+        if isinstance(cmd, ApplyDelivery):
+            applied = await self._deliveries.submit((cmd, context, inbox))
+        else:
+            applied = await self._purchases.submit((cmd, context, inbox))
+        if not applied:
             raise AlreadyProcessed(inbox.message_id)
 
-    async def _deliver_group(
-        self, jobs: Sequence[tuple[FromWarehouse, MessageContext, InboxEntry]]
-    ) -> list[bool | BaseException]:
-        """Apply deliveries and purchases together (a lone one too: its message is claimed the same
-        way); one the group leaves (a delivery for a request unknown here), or every one when the
-        group's transaction fails, is then applied alone, and gets the outcome it would have had."""
+    def _grouped(
+        self,
+        together: Callable[[Sequence[Job], KitchenUnitOfWork, Deps], Awaitable[Sequence[bool | None]]],
+        what: str,
+    ) -> Callable[[Sequence[Job]], Awaitable[list[bool | BaseException]]]:
+        """A group of the warehouse's messages applied by `together` in one transaction (a lone one too:
+        its message is claimed the same way); one the group leaves (a delivery for a request unknown
+        here), or every one when the group's transaction fails, is then applied alone, and gets the
+        outcome it would have had."""
 
-        async def together(group: Sequence[tuple[FromWarehouse, MessageContext, InboxEntry]]) -> Sequence[bool | None]:
-            return await apply_deliveries(group, self._uow(group[0][1], None), self.deps)
+        async def group(jobs: Sequence[Job]) -> list[bool | BaseException]:
+            async def all_at_once(some: Sequence[Job]) -> Sequence[bool | None]:
+                return await together(some, self._uow(some[0][1], None), self.deps)
 
-        async def alone(job: tuple[FromWarehouse, MessageContext, InboxEntry]) -> bool:
-            cmd, context, inbox = job
-            try:
-                await _HANDLERS[type(cmd)](cmd, self._uow(context, inbox), self.deps)
-            except AlreadyProcessed:
-                return False
-            return True
+            async def alone(job: Job) -> bool:
+                cmd, context, inbox = job
+                try:
+                    await _HANDLERS[type(cmd)](cmd, self._uow(context, inbox), self.deps)
+                except AlreadyProcessed:
+                    return False
+                return True
 
-        return await each_as_alone(jobs, together, alone, what="deliveries")
+            return await each_as_alone(jobs, all_at_once, alone, what=what)
+
+        return group
 
     async def _outcome(self, waiting: Waiting, placed: OrderEntry) -> OrderEntry:
         """The pending order's first state past `pending`, or as it stands at the end of the wait."""

@@ -38,6 +38,11 @@ class Orders(Protocol):
         """The orders the supply requests belong to, by request (one object for an order named twice;
         an unknown request is left out), locked like `get`, in one order."""
 
+    async def read_for_supply_requests(self, request_ids: Sequence[str]) -> dict[str, Order]:
+        """The same orders, read without their locks: only for steps of their journeys (a purchase),
+        which change nothing of the order, so they neither wait for a transaction that holds one nor
+        hold it up. Changing an order read this way is an error at commit."""
+
 
 class Dishes(Protocol):
     async def get(self, dish_id: str) -> Dish | None:
