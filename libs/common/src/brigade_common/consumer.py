@@ -30,6 +30,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from brigade_common import dependencies
+from brigade_common.db import fetchval_unchanged
 from brigade_common.dependencies import Outages, unavailable
 from brigade_common.dlq import dead_letter
 from brigade_common.envelope import Envelope
@@ -242,8 +243,11 @@ class ConsumerRunner:
     async def _process(self, envelope: Envelope, msg: Msg) -> bool:
         """Run the handler; True when the message had been processed already."""
         entry = InboxEntry(self.spec.name, envelope.id)
-        if self.spec.long_running and await self._pool.fetchval(
-            "SELECT true FROM inbox WHERE consumer = $1 AND message_id = $2", entry.consumer, entry.message_id
+        if self.spec.long_running and await fetchval_unchanged(
+            self._pool,
+            "SELECT true FROM inbox WHERE consumer = $1 AND message_id = $2",
+            entry.consumer,
+            entry.message_id,
         ):
             return True
         try:

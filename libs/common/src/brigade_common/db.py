@@ -46,6 +46,15 @@ def session_unchanged(conn: Any) -> None:
         mark()
 
 
+async def fetchval_unchanged(pool: asyncpg.Pool, query: str, *args: Any) -> Any:
+    """`pool.fetchval` of a read that leaves the session as it found it: its connection goes back
+    without the reset query, so it costs one round trip, not two."""
+    async with pool.acquire() as conn:
+        value = await conn.fetchval(query, *args)
+        session_unchanged(conn)
+        return value
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typ in ("json", "jsonb"):
         await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
