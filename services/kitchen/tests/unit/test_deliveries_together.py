@@ -19,8 +19,9 @@ from brigade_kitchen.domain.model import Order
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service import handlers
 from brigade_kitchen.service.kitchen import Kitchen
+from services.kitchen.tests.unit.fake_views import FakeViews
 from services.kitchen.tests.unit.fake_waiters import FakeWaiters
-from services.kitchen.tests.unit.fakes import FakeOrders, FakeUnitOfWork, FakeViews, KitchenState, deps
+from services.kitchen.tests.unit.fakes import FakeOrders, FakeUnitOfWork, KitchenState, deps
 
 Job = tuple[c.ApplyDelivery | c.RecordPurchase, MessageContext, InboxEntry]
 UNKNOWN = "6f1c0000-0000-4000-8000-00000000dead"

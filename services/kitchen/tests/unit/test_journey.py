@@ -13,7 +13,8 @@ from brigade_kitchen.domain.events import SupplyRequested
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service import handlers, queries
 from brigade_kitchen.service.handlers import Deps
-from services.kitchen.tests.unit.fakes import FakeClock, FakeUnitOfWork, FakeViews, KitchenState, deps
+from services.kitchen.tests.unit.fake_views import FakeViews
+from services.kitchen.tests.unit.fakes import FakeClock, FakeUnitOfWork, KitchenState, deps
 
 CTX = MessageContext("corr-1")
 

@@ -14,8 +14,9 @@ from brigade_kitchen.domain.events import OrderChanged, OrderState, order_of
 from brigade_kitchen.domain.model import Dish
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service.kitchen import Kitchen
+from services.kitchen.tests.unit.fake_views import FakeViews
 from services.kitchen.tests.unit.fake_waiters import FakeWaiters
-from services.kitchen.tests.unit.fakes import FakeClock, FakeUnitOfWork, FakeViews, KitchenState, deps
+from services.kitchen.tests.unit.fakes import FakeClock, FakeUnitOfWork, KitchenState, deps
 
 CTX = MessageContext("corr-1")
 

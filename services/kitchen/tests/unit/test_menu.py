@@ -13,7 +13,8 @@ from brigade_kitchen.domain.errors import DuplicateDishName, InvalidDish, Invali
 from brigade_kitchen.domain.model import Dish
 from brigade_kitchen.service import commands as c
 from brigade_kitchen.service import handlers, menu
-from services.kitchen.tests.unit.fakes import FakeUnitOfWork, FakeViews, KitchenState, deps
+from services.kitchen.tests.unit.fake_views import FakeViews
+from services.kitchen.tests.unit.fakes import FakeUnitOfWork, KitchenState, deps
 
 CTX = MessageContext("corr-menu")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16

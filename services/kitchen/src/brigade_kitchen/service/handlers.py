@@ -178,7 +178,9 @@ async def record_purchase(cmd: c.RecordPurchase, uow: KitchenUnitOfWork, deps: D
     """A market purchase for one of the kitchen's supply requests becomes a step of its order's
     journey (`record_purchases`, alone: its message is claimed by the unit of work)."""
     async with uow:
-        _purchased(cmd, await uow.orders.read_for_supply_requests([cmd.request_id]))
+        order = (await uow.orders.read_for_supply_requests([cmd.request_id])).get(cmd.request_id)
+        if order is not None:
+            _purchased(order, cmd)
         await uow.commit()
 
 
@@ -195,17 +197,16 @@ async def record_purchases(
         orders = await uow.orders.read_for_supply_requests([cmd.request_id for cmd, _, _ in jobs])
         claims = await uow.claim_all([inbox for _, _, inbox in jobs])
         for (cmd, context, _), claimed in zip(jobs, claims, strict=True):
-            if claimed and cmd.request_id in orders:
-                uow.speak_for(orders[cmd.request_id].id, context, step=purchase_key(cmd.purchase_id))
-                _purchased(cmd, orders)
+            order = orders.get(cmd.request_id)
+            if claimed and order is not None:
+                uow.speak_for(order.id, context, step=purchase_key(cmd.purchase_id))
+                _purchased(order, cmd)
         await uow.commit()
     return list(claims)
 
 
-def _purchased(cmd: c.RecordPurchase, orders: Mapping[str, Order]) -> None:
-    order = orders.get(cmd.request_id)
-    if order is not None:
-        order.purchased(cmd.request_id, cmd.purchase_id, cmd.received, cmd.supplier, cmd.at)
+def _purchased(order: Order, cmd: c.RecordPurchase) -> None:
+    order.purchased(cmd.request_id, cmd.purchase_id, cmd.received, cmd.supplier, cmd.at)
 
 
 async def serve_paid_order(cmd: c.ServePaidOrder, uow: KitchenUnitOfWork, deps: Deps) -> None:

@@ -37,7 +37,8 @@ from brigade_kitchen.service.ports import (
 )
 
 _HANDLERS = {**HANDLERS, **menu.HANDLERS}
-# A message of the warehouse's, as a delivery transaction takes it: the command, its context, its inbox entry.
+# A message of the warehouse's as its transaction takes it (a delivery's, a purchase's): the command,
+# its context, its inbox entry.
 Delivered = tuple[ApplyDelivery, MessageContext, InboxEntry]
 Purchased = tuple[RecordPurchase, MessageContext, InboxEntry]
 Job = TypeVar("Job", Delivered, Purchased)
