@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 from pydantic import BaseModel
 
-from brigade_common.db import create_pool, fetchval_unchanged, session_unchanged
+from brigade_common.db import create_pool
 from brigade_common.envelope import Envelope
 from brigade_common.messaging import AlreadyProcessed, InboxEntry, MessageContext, Outgoing
 from brigade_common.outbox import outbox_row
@@ -133,21 +133,5 @@ async def test_a_pooled_connection_comes_back_reset_unless_only_a_transaction_ra
             await tx.commit()
         async with pool.acquire() as conn:
             assert await conn.fetchval("SHOW statement_timeout") == "0"
-    finally:
-        await pool.close()
-
-
-async def test_a_read_by_fetchval_unchanged_gives_its_connection_back_without_the_reset_query(
-    database_url: str,
-) -> None:
-    pool = await create_pool(database_url, "public", max_size=1)
-    try:
-        async with pool.acquire() as conn:  # a setting the reset query would undo, left on purpose
-            await conn.execute("SET statement_timeout = '7s'")
-            session_unchanged(conn)
-        assert await fetchval_unchanged(pool, "SHOW statement_timeout") == "7s"
-        assert await fetchval_unchanged(pool, "SHOW statement_timeout") == "7s"  # not reset after the first read
-        assert await pool.fetchval("SHOW statement_timeout") == "7s"
-        assert await pool.fetchval("SHOW statement_timeout") == "0"  # pool.fetchval's release reset it
     finally:
         await pool.close()

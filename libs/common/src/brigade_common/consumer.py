@@ -30,7 +30,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from brigade_common import dependencies
-from brigade_common.db import fetchval_unchanged
+from brigade_common.db import Reads
 from brigade_common.dependencies import Outages, unavailable
 from brigade_common.dlq import dead_letter
 from brigade_common.envelope import Envelope
@@ -105,7 +105,7 @@ class ConsumerRunner:
         outages: Outages | None = None,
     ) -> None:
         self.spec = spec
-        self._pool = pool
+        self._reads = Reads(pool)  # the inbox check before a long-running handler
         self._nc = nc
         self._js = js
         self._service = service
@@ -243,8 +243,7 @@ class ConsumerRunner:
     async def _process(self, envelope: Envelope, msg: Msg) -> bool:
         """Run the handler; True when the message had been processed already."""
         entry = InboxEntry(self.spec.name, envelope.id)
-        if self.spec.long_running and await fetchval_unchanged(
-            self._pool,
+        if self.spec.long_running and await self._reads.fetchval(
             "SELECT true FROM inbox WHERE consumer = $1 AND message_id = $2",
             entry.consumer,
             entry.message_id,

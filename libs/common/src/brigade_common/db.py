@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -46,13 +48,39 @@ def session_unchanged(conn: Any) -> None:
         mark()
 
 
-async def fetchval_unchanged(pool: asyncpg.Pool, query: str, *args: Any) -> Any:
-    """`pool.fetchval` of a read that leaves the session as it found it: its connection goes back
-    without the reset query, so it costs one round trip, not two."""
-    async with pool.acquire() as conn:
-        value = await conn.fetchval(query, *args)
-        session_unchanged(conn)
-        return value
+class Reads:
+    """The reads of a service's read side on `pool`: statements that leave the session as they found
+    it (SELECTs, a read-only transaction), each on a connection that goes back without the reset
+    query, so a read costs one round trip, not two. A read that fails is reset as usual."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        async with self.pool.acquire() as conn:
+            rows: list[asyncpg.Record] = await conn.fetch(query, *args)
+            session_unchanged(conn)
+            return rows
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        async with self.pool.acquire() as conn:
+            row: asyncpg.Record | None = await conn.fetchrow(query, *args)
+            session_unchanged(conn)
+            return row
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        async with self.pool.acquire() as conn:
+            value = await conn.fetchval(query, *args)
+            session_unchanged(conn)
+            return value
+
+    @contextlib.asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection in a read-only, repeatable-read transaction: several reads of one snapshot."""
+        async with self.pool.acquire() as conn:
+            async with conn.transaction(readonly=True, isolation="repeatable_read"):
+                yield conn
+            session_unchanged(conn)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

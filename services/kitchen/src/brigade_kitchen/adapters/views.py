@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from brigade_common.db import is_uuid
+from brigade_common.db import Reads, is_uuid
 from brigade_contracts.kitchen import OrderStatus, PantryReason
 from brigade_kitchen.adapters.dishes import fetch_dishes
 from brigade_kitchen.adapters.orders import STATE_COLUMNS, order_state
@@ -19,28 +19,28 @@ from brigade_kitchen.service.ports import Movement, OrderEntry
 
 class PostgresKitchenViews:
     def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+        self._reads = Reads(pool)
 
     async def dishes(self, ids: Sequence[str] | None = None) -> list[Dish]:
-        return await fetch_dishes(self._pool, ids)
+        return await fetch_dishes(self._reads, ids)
 
     async def dish_ids(self) -> list[str]:
-        return [r["id"] for r in await self._pool.fetch("SELECT id FROM dishes WHERE retired_at IS NULL")]
+        return [r["id"] for r in await self._reads.fetch("SELECT id FROM dishes WHERE retired_at IS NULL")]
 
     async def image(self, digest: str) -> tuple[str, bytes] | None:
-        row = await self._pool.fetchrow("SELECT content_type, data FROM dish_images WHERE sha256 = $1", digest)
+        row = await self._reads.fetchrow("SELECT content_type, data FROM dish_images WHERE sha256 = $1", digest)
         return (row["content_type"], row["data"]) if row else None
 
     async def order(self, order_id: str) -> OrderState | None:
         if not is_uuid(order_id):
             return None
-        row = await self._pool.fetchrow(f"SELECT {STATE_COLUMNS} FROM orders o WHERE o.id = $1::uuid", order_id)  # noqa: S608
+        row = await self._reads.fetchrow(f"SELECT {STATE_COLUMNS} FROM orders o WHERE o.id = $1::uuid", order_id)  # noqa: S608
         return order_state(row) if row else None
 
     async def order_entry(self, order_id: str) -> OrderEntry | None:
         if not is_uuid(order_id):
             return None
-        row = await self._pool.fetchrow(
+        row = await self._reads.fetchrow(
             f"SELECT {STATE_COLUMNS}, o.created_at, o.updated_at FROM orders o WHERE o.id = $1::uuid",  # noqa: S608
             order_id,
         )
@@ -49,7 +49,7 @@ class PostgresKitchenViews:
     async def journey(self, order_id: str) -> list[Step]:
         if not is_uuid(order_id):
             return []
-        rows = await self._pool.fetch(
+        rows = await self._reads.fetch(
             "SELECT order_id::text AS order_id, key, kind, at, ingredient, amount, detail FROM order_steps "
             "WHERE order_id = $1::uuid ORDER BY at, seq",
             order_id,
@@ -64,7 +64,7 @@ class PostgresKitchenViews:
         before: tuple[datetime, str] | None,
         limit: int,
     ) -> list[OrderEntry]:
-        rows = await self._pool.fetch(
+        rows = await self._reads.fetch(
             f"SELECT {STATE_COLUMNS}, o.created_at, o.updated_at FROM orders o "  # noqa: S608
             "WHERE ($1::text IS NULL OR o.customer_id = $1) AND ($2::text[] IS NULL OR o.status = ANY($2)) "
             "AND ($3::timestamptz IS NULL OR (o.created_at, o.id) < ($3, $4::uuid)) "
@@ -78,7 +78,7 @@ class PostgresKitchenViews:
         return [OrderEntry(order_state(r), r["created_at"], r["updated_at"]) for r in rows]
 
     async def overdue(self, now: datetime, limit: int) -> list[str]:
-        rows = await self._pool.fetch(
+        rows = await self._reads.fetch(
             "SELECT id::text AS id FROM orders WHERE status IN ('pending', 'reserved') AND expires_at <= $1 "
             "ORDER BY expires_at LIMIT $2",
             now,
@@ -87,11 +87,11 @@ class PostgresKitchenViews:
         return [r["id"] for r in rows]
 
     async def pantry(self) -> list[Balance]:
-        rows = await self._pool.fetch("SELECT ingredient, on_hand, reserved, version FROM pantry ORDER BY ingredient")
+        rows = await self._reads.fetch("SELECT ingredient, on_hand, reserved, version FROM pantry ORDER BY ingredient")
         return [Balance(r["ingredient"], r["on_hand"], r["reserved"], r["version"]) for r in rows]
 
     async def movements(self, *, before: int | None, limit: int) -> list[Movement]:
-        rows = await self._pool.fetch(
+        rows = await self._reads.fetch(
             "SELECT id, ingredient, delta, reason, order_id::text AS order_id, created_at "
             "FROM pantry_movements WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
             before,

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
+from brigade_common.db import Reads
 from brigade_notifications.adapters import mail_queue, notifications
 from brigade_notifications.domain.mail import Mail, MailStatus
 from brigade_notifications.service.ports import Page
@@ -15,10 +16,10 @@ _PAGE = "($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))"
 
 class PostgresNotificationViews:
     def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+        self._reads = Reads(pool)
 
     async def notifications_of(self, user_id: str, *, before: tuple[datetime, str] | None, limit: int) -> Page:
-        async with self._pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+        async with self._reads.snapshot() as conn:
             # One snapshot: the unread count agrees with the page.
             rows = await conn.fetch(
                 f"SELECT {notifications.COLUMNS} FROM notifications WHERE user_id = $1 AND {_PAGE} "  # noqa: S608
@@ -36,7 +37,7 @@ class PostgresNotificationViews:
     async def mail_log(
         self, status: MailStatus | None, *, before: tuple[datetime, str] | None, limit: int
     ) -> list[Mail]:
-        rows = await self._pool.fetch(
+        rows = await self._reads.fetch(
             f"SELECT {mail_queue.COLUMNS} FROM mail WHERE ($1::text IS NULL OR status = $1) AND {_PAGE} "  # noqa: S608
             "ORDER BY created_at DESC, id DESC LIMIT $4",
             status.value if status else None,

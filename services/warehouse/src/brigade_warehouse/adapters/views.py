@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import asyncpg
 
+from brigade_common.db import Reads
 from brigade_contracts.warehouse import StockReason
 from brigade_warehouse.service.ports import MovementRow, PurchaseRow, StockLevel
 
 
 class PostgresWarehouseViews:
     def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+        self._reads = Reads(pool)
 
     async def stock(self) -> list[StockLevel]:
-        rows = await self._pool.fetch("SELECT ingredient, on_hand, reserved, version FROM stock ORDER BY ingredient")
+        rows = await self._reads.fetch("SELECT ingredient, on_hand, reserved, version FROM stock ORDER BY ingredient")
         return [StockLevel(r["ingredient"], r["on_hand"], r["reserved"], r["version"]) for r in rows]
 
     async def movements(self, *, before: int | None, limit: int) -> list[MovementRow]:
-        rows = await self._pool.fetch(
+        rows = await self._reads.fetch(
             "SELECT id, ingredient, delta, reason, request_id::text AS request_id, created_at "
             "FROM stock_movements WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
             before,
@@ -31,7 +32,7 @@ class PostgresWarehouseViews:
         ]
 
     async def purchases(self, *, before: int | None, limit: int) -> list[PurchaseRow]:
-        rows = await self._pool.fetch(
+        rows = await self._reads.fetch(
             "SELECT id, request_id::text AS request_id, ingredient, requested, received, supplier, created_at "
             "FROM purchases WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
             before,
