@@ -190,3 +190,49 @@ async def test_a_busy_consumer_takes_no_more_messages_than_it_has_slots_for(pool
 
 async def _notes_are(pool: asyncpg.Pool, n: int) -> bool:
     return await count_notes(pool) == n
+
+
+async def test_a_long_running_consumer_asks_the_inbox_once_for_a_fetch_and_skips_what_it_holds(
+    pool: asyncpg.Pool, nc: NATS
+) -> None:
+    # A long-running handler (the warehouse's supply commands) must not run again for a message whose
+    # work is done. The inbox is asked for a whole fetch at once, so the fetch's fresh messages reach
+    # the handler in the same turn of the event loop: handlers that group their work take them together.
+    await provision(nc)
+    js = nc.jetstream()
+    done = Envelope.wrap("test.note.added.v1", {"text": "done before"})
+    fresh = [Envelope.wrap("test.note.added.v1", {"text": f"fresh {i}"}) for i in range(3)]
+    await pool.execute("INSERT INTO inbox (consumer, message_id) VALUES ('notes', $1)", done.id)
+    for env in (fresh[0], done, *fresh[1:]):
+        await js.publish(env.type, env.to_bytes(), headers=env.headers())
+    started: list[str] = []
+    at_the_next_turn: list[int] = []
+
+    async def note(env: Envelope, db: Session) -> None:
+        await add_note(env, db)
+
+    async def counted(env: Envelope, delivery: Delivery) -> None:
+        if not started:  # what had started by the time the loop came round once more
+            asyncio.get_running_loop().call_soon(lambda: at_the_next_turn.append(len(started)))
+        started.append(env.data["text"])
+        async with Transaction(pool, context=MessageContext.caused_by(env), inbox=delivery.inbox) as tx:
+            await note(env, tx.session)
+            await tx.commit()
+
+    spec = ConsumerSpec("notes", "TEST", ("test.>",), context="test", handler=counted, long_running=True)
+    runner = ConsumerRunner(spec, pool=pool, nc=nc, js=nc.jetstream(), service="test")
+    await runner.provision()
+    task = asyncio.create_task(runner.run())
+    try:
+        await eventually(lambda: _notes_are(pool, 3), 10, "the three fresh notes stored")
+
+        async def all_acknowledged() -> bool:
+            info = await js.consumer_info("TEST", "notes")
+            return info.num_ack_pending == 0 and info.num_pending == 0
+
+        await eventually(all_acknowledged, 10, "the four messages acknowledged, the done one too")
+        assert sorted(started) == ["fresh 0", "fresh 1", "fresh 2"]  # never the one the inbox held
+        assert at_the_next_turn == [3]
+        assert "done before" not in {r["text"] for r in await pool.fetch("SELECT text FROM notes")}
+    finally:
+        task.cancel()
