@@ -208,15 +208,12 @@ async def test_a_long_running_consumer_asks_the_inbox_once_for_a_fetch_and_skips
     started: list[str] = []
     at_the_next_turn: list[int] = []
 
-    async def note(env: Envelope, db: Session) -> None:
-        await add_note(env, db)
-
     async def counted(env: Envelope, delivery: Delivery) -> None:
         if not started:  # what had started by the time the loop came round once more
             asyncio.get_running_loop().call_soon(lambda: at_the_next_turn.append(len(started)))
         started.append(env.data["text"])
         async with Transaction(pool, context=MessageContext.caused_by(env), inbox=delivery.inbox) as tx:
-            await note(env, tx.session)
+            await add_note(env, tx.session)
             await tx.commit()
 
     spec = ConsumerSpec("notes", "TEST", ("test.>",), context="test", handler=counted, long_running=True)

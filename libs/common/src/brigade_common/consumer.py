@@ -43,6 +43,8 @@ log = get_logger(__name__)
 
 # Waits before a consumer whose loop broke starts again: doubling from the first to the last.
 CRASH_BACKOFF_S = (0.1, 5.0)
+# How long a fetch's messages wait for the inbox's one answer before each asks for itself.
+INBOX_ASK_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,6 @@ class Delivery:
         """Reset the ack timer (long work is still going on)."""
         await self.msg.in_progress()
 
-
-# How long a fetch's messages wait for the inbox's one answer before each asks for itself.
-INBOX_ASK_TIMEOUT_S = 2.0
 
 Handler = Callable[[Envelope, Delivery], Awaitable[None]]
 
@@ -217,7 +216,7 @@ class ConsumerRunner:
             self._free += 1
             self._slot_freed.set()
 
-    async def handle(self, msg: Msg, seen: Mapping[str, bool] | None = None) -> None:
+    async def handle(self, msg: Msg, seen: Mapping[str, bool]) -> None:
         """Process one message and settle it (ack, nak or dead-letter + term); `seen` says, for the
         ids it names, whether the inbox already held them when the message was fetched."""
         try:
@@ -228,7 +227,7 @@ class ConsumerRunner:
         with structlog.contextvars.bound_contextvars(
             consumer=self.spec.name, message_id=envelope.id, correlation_id=envelope.correlation_id
         ):
-            await self._settle(msg, envelope, (seen or {}).get(envelope.id))
+            await self._settle(msg, envelope, seen.get(envelope.id))
 
     async def _settle(self, msg: Msg, envelope: Envelope, seen: bool | None) -> None:
         poison: tuple[type[Exception], ...] = (pydantic.ValidationError, Poison, *self.spec.poison)
