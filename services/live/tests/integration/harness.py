@@ -86,7 +86,9 @@ class LiveServer:
 
 @asynccontextmanager
 async def live_server(nats_url: str, keys: TestKeys, **settings: Any) -> AsyncIterator[LiveServer]:
-    app = create_app(Settings(nats_url=nats_url, jwt_public_keys=keys.jwks, **{"auth_grace_s": 0.5, **settings}))
+    """The live app served on a loopback port, with the service's own limits unless `settings` say
+    otherwise (a short sign-in grace would close sockets whose first frame a busy machine delays)."""
+    app = create_app(Settings(nats_url=nats_url, jwt_public_keys=keys.jwks, **settings))
     nc = await nats.connect(nats_url)
     try:
         async with serving(app) as url:
@@ -103,6 +105,7 @@ class Client:
         self.ws = ws
         self.frames: list[dict[str, Any]] = []
         self.close_code: int | None = None
+        self.close_reason = ""
         self._cursor = 0
         self._arrived = asyncio.Event()
         self._done = asyncio.Event()
@@ -118,6 +121,7 @@ class Client:
         finally:
             rcvd = self.ws.protocol.close_rcvd
             self.close_code = rcvd.code if rcvd is not None else -1
+            self.close_reason = rcvd.reason if rcvd is not None else ""
             self._done.set()
             self._arrived.set()
 
@@ -140,7 +144,7 @@ class Client:
                 if frame["type"] == kind and (channel is None or frame.get("channel") == channel):
                     return frame
             if self._done.is_set():
-                raise AssertionError(f"closed ({self.close_code}) before a {kind} frame came")
+                raise AssertionError(f"closed ({self.close_code} {self.close_reason!r}) before a {kind} frame came")
             self._arrived.clear()
             remaining = deadline - loop.time()
             if remaining <= 0:

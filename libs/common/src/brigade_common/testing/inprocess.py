@@ -35,6 +35,8 @@ Seed = Callable[[asyncpg.Connection], Awaitable[None]]
 class TestKeys:
     """A signing key of the test's own and the JWKS document that trusts it."""
 
+    __test__ = False  # a helper, not a class of tests, though test modules import it by name
+
     kid: str = "k1"
     private_pem: str = field(init=False)
     jwks: str = field(init=False)
